@@ -1,0 +1,75 @@
+/* component.h - one Boomi component as loaded from a deploy folder (the bns:Component envelope,
+ * boomi-process-xml.md 1.1), and the deployment: every component indexed by componentId, the
+ * problems found while compiling, and the options the deployment was compiled with. */
+#ifndef MA_COMPONENT_H
+#define MA_COMPONENT_H
+
+#include <libxml/tree.h>
+#include <stddef.h>
+
+#include "miniatom/shape.h"
+
+typedef struct ma_registry ma_registry;
+typedef struct ma_process ma_process;
+
+typedef struct ma_component {
+    char *id, *name, *type, *version, *folder; /* envelope attributes (owned; "" when absent) */
+    char *file;          /* path of the file it came from (owned) */
+    int line;            /* line of the Component element */
+    xmlDoc *xml;         /* owned: the parsed file */
+    xmlNode *root;       /* borrowed from xml: the Component element */
+    xmlNode *object;     /* borrowed from xml: the payload root under <bns:object>, or NULL */
+    ma_process *process; /* owned: compiled process (type "process"), or NULL */
+    int compile_state;   /* 0 not yet, 1 compiling, 2 done */
+} ma_component;
+
+/* A problem found at deploy: where and why. All strings owned ("" when not applicable). */
+typedef struct ma_problem {
+    char *file;
+    int line;
+    char *component_id, *component_name;
+    char *shape, *label, *shapetype;
+    int code;      /* ma_error_code: MA_ERR_UNSUPPORTED for what this runtime cannot run */
+    char *message;
+} ma_problem;
+
+typedef struct ma_stub {
+    char *operation_id; /* owned */
+    char *file;         /* owned: path whose content the operation returns */
+} ma_stub;
+
+typedef struct ma_deploy_opts {
+    int stub_connectors;   /* connector types without an implementation pass documents through */
+    ma_stub *stubs;        /* --stub OPERATION_ID=FILE (borrowed array) */
+    size_t n_stubs;
+    size_t max_file_size;  /* largest component file read (default 16 MiB) */
+    size_t max_files;      /* most component files in a deploy folder (default 100000) */
+} ma_deploy_opts;
+
+struct ma_deploy {
+    ma_component **comps; /* owned */
+    size_t n, cap;
+    size_t *index;        /* open-addressing table of comps indexes + 1 (0 = empty) */
+    size_t index_cap;
+    ma_problem *problems; /* owned */
+    size_t n_problems, cap_problems;
+    const ma_registry *reg; /* borrowed */
+    ma_deploy_opts opts;    /* copied; arrays borrowed */
+    char *root;             /* deploy folder (owned) */
+};
+
+/* Finds a component by id (NULL when absent). */
+ma_component *ma_deploy_find(const ma_deploy *dep, const char *id);
+/* Finds by id, then by name (only when exactly one component has it). */
+ma_component *ma_deploy_find_process(const ma_deploy *dep, const char *id_or_name);
+
+/* Records a problem. comp/shape may be NULL. Returns -1. */
+int ma_deploy_problem(ma_deploy *dep, const ma_component *comp, const ma_shape *shape, int line,
+                      int code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Payload root element of a component of the given type, with a problem recorded when the
+ * component is missing or has another type. Used by shapes to resolve references at compile. */
+ma_component *ma_deploy_ref(ma_deploy *dep, const char *id, const char *type_prefix,
+                            const char *what, ma_error *err);
+
+#endif

@@ -1,0 +1,49 @@
+/* params.h - <parametervalue> (and decisionvalue, routeproperty ...) compiled at deploy and
+ * evaluated per document (boomi-process-xml.md 2 "parametervalue"). Kinds: static, process,
+ * track, current, execution, date, definedparameter, profile. connector and crossref are refused
+ * at compile with MA_ERR_UNSUPPORTED. The public entry points are in miniatom/shape.h. */
+#ifndef MA_PARAMS_H
+#define MA_PARAMS_H
+
+#include "datefmt.h"
+#include "miniatom/shape.h"
+#include "profile.h"
+
+typedef enum ma_param_kind {
+    MA_PV_STATIC = 0,
+    MA_PV_PROCESS,
+    MA_PV_TRACK,
+    MA_PV_CURRENT,
+    MA_PV_EXECUTION,
+    MA_PV_DATE,
+    MA_PV_DEFINED,
+    MA_PV_PROFILE
+} ma_param_kind;
+
+typedef enum ma_exec_prop {
+    MA_EP_PROCESS_NAME = 0,
+    MA_EP_PROCESS_ID,
+    MA_EP_EXECUTION_ID,
+    MA_EP_ATOM_NAME,
+    MA_EP_ACCOUNT_ID,
+    MA_EP_DOCUMENT_COUNT,
+    MA_EP_ATOM_ID,
+    MA_EP_NODE_ID
+} ma_exec_prop;
+
+struct ma_param {
+    ma_param_kind kind;
+    char *value;      /* owned: static value, process property name, track property id,
+                         defined component id */
+    char *key;        /* owned: defined property key */
+    char *def;        /* owned: default value when unset (process, track), or NULL */
+    ma_exec_prop exec_prop;
+    ma_datefmt *fmt;  /* owned: date mask */
+    ma_profile_path *path; /* owned: profile element */
+};
+
+/* Parses the execution property name used in <executionparameter executionproperty="...">.
+ * Returns -1 when unknown. */
+int ma_exec_prop_parse(const char *name);
+
+#endif

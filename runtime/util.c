@@ -1,0 +1,337 @@
+/* util.c - string buffer, allocation, file and libxml2 helpers shared by the runtime (util.h). */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libxml/parser.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void ma_sb_init(ma_sb *b) { memset(b, 0, sizeof *b); }
+void ma_sb_free(ma_sb *b) { free(b->s); memset(b, 0, sizeof *b); }
+void ma_sb_reset(ma_sb *b) { b->len = 0; if (b->s) b->s[0] = '\0'; }
+
+static int sb_grow(ma_sb *b, size_t extra)
+{
+    if (b->oom) return -1;
+    if (extra > SIZE_MAX / 2 - b->len) { b->oom = 1; return -1; }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s) { b->oom = 1; return -1; }
+    b->s = s;
+    b->cap = cap;
+    return 0;
+}
+
+int ma_sb_append(ma_sb *b, const char *s, size_t n)
+{
+    if (sb_grow(b, n) < 0) return -1;
+    if (n) memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+    return 0;
+}
+
+int ma_sb_puts(ma_sb *b, const char *s) { return ma_sb_append(b, s ? s : "", s ? strlen(s) : 0); }
+int ma_sb_putc(ma_sb *b, char c) { return ma_sb_append(b, &c, 1); }
+
+int ma_sb_printf(ma_sb *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || sb_grow(b, (size_t)n) < 0) return -1;
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+char *ma_sb_take(ma_sb *b, size_t *len)
+{
+    if (b->oom) { ma_sb_free(b); return NULL; }
+    char *s = b->s;
+    if (!s) s = calloc(1, 1);
+    if (len) *len = b->len;
+    memset(b, 0, sizeof *b);
+    return s;
+}
+
+int ma_sb_json_escape(ma_sb *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': ma_sb_append(b, "\\\"", 2); break;
+        case '\\': ma_sb_append(b, "\\\\", 2); break;
+        case '\n': ma_sb_append(b, "\\n", 2); break;
+        case '\r': ma_sb_append(b, "\\r", 2); break;
+        case '\t': ma_sb_append(b, "\\t", 2); break;
+        default:
+            if (c < 0x20) {
+                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                ma_sb_append(b, u, 6);
+            } else {
+                ma_sb_putc(b, (char)c);
+            }
+        }
+    }
+    return b->oom ? -1 : 0;
+}
+
+char *ma_strdup(const char *s) { return s ? strdup(s) : NULL; }
+char *ma_strndup(const char *s, size_t n) { return s ? strndup(s, n) : NULL; }
+
+char *ma_asprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+    va_end(ap);
+    return s;
+}
+
+int ma_streq(const char *a, const char *b)
+{
+    if (!a || !b) return a == b;
+    return strcmp(a, b) == 0;
+}
+
+int ma_str_has_prefix(const char *s, const char *p) { return s && p && strncmp(s, p, strlen(p)) == 0; }
+
+int ma_str_has_suffix(const char *s, const char *x)
+{
+    if (!s || !x) return 0;
+    size_t a = strlen(s), b = strlen(x);
+    return a >= b && memcmp(s + a - b, x, b) == 0;
+}
+
+char *ma_read_file(const char *path, size_t max, size_t *len, ma_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ma_error_set(err, MA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        ma_error_set(err, MA_ERR_IO, "%s: not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > max) {
+        ma_error_set(err, MA_ERR_LIMIT, "%s: %lld bytes is larger than the limit of %zu bytes", path,
+                     (long long)st.st_size, max);
+        close(fd);
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) { close(fd); ma_error_set(err, MA_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (cap > max + 1) break;
+            size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
+            char *nb = realloc(buf, ncap);
+            if (!nb) { free(buf); close(fd); ma_error_set(err, MA_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            ma_error_set(err, MA_ERR_IO, "%s: read failed: %s", path, strerror(errno));
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (n > max) {
+        free(buf);
+        ma_error_set(err, MA_ERR_LIMIT, "%s: larger than the limit of %zu bytes", path, max);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+int ma_write_file(const char *path, const void *data, size_t len, ma_error *err)
+{
+    char *tmp = ma_asprintf("%s.tmp.%ld", path, (long)getpid());
+    if (!tmp) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ma_error_set(err, MA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            ma_error_set(err, MA_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            free(tmp);
+            return -1;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0) {
+        ma_error_set(err, MA_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+int ma_mkdirs(const char *path, ma_error *err)
+{
+    char *p = ma_strdup(path);
+    if (!p) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+                ma_error_set(err, MA_ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
+                free(p);
+                return -1;
+            }
+            *s = c;
+            if (!c) break;
+        }
+    }
+    free(p);
+    return 0;
+}
+
+char *ma_xml_attr(const xmlNode *n, const char *name)
+{
+    if (!n) return NULL;
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    if (!v) return NULL;
+    char *s = strdup((const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+int ma_xml_attr_is(const xmlNode *n, const char *name, const char *value)
+{
+    char *v = ma_xml_attr(n, name);
+    int r = v && strcmp(v, value) == 0;
+    free(v);
+    return r;
+}
+
+int ma_xml_is(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && (!name || strcmp((const char *)n->name, name) == 0);
+}
+
+xmlNode *ma_xml_child(const xmlNode *n, const char *name)
+{
+    if (!n) return NULL;
+    for (xmlNode *c = n->children; c; c = c->next)
+        if (ma_xml_is(c, name)) return c;
+    return NULL;
+}
+
+xmlNode *ma_xml_next(const xmlNode *n, const char *name)
+{
+    if (!n) return NULL;
+    for (xmlNode *c = n->next; c; c = c->next)
+        if (ma_xml_is(c, name)) return c;
+    return NULL;
+}
+
+char *ma_xml_text(const xmlNode *n)
+{
+    if (!n) return strdup("");
+    xmlChar *t = xmlNodeGetContent(n);
+    char *s = strdup(t ? (const char *)t : "");
+    xmlFree(t);
+    return s;
+}
+
+xmlDoc *ma_xml_parse(const char *buf, size_t len, const char *name, ma_error *err)
+{
+    if (len > (size_t)INT32_MAX) {
+        ma_error_set(err, MA_ERR_LIMIT, "%s: too large to parse", name);
+        return NULL;
+    }
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt) { ma_error_set(err, MA_ERR_NOMEM, "out of memory"); return NULL; }
+    xmlDoc *doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL, MA_XML_PARSE_FLAGS);
+    if (!doc) {
+        const xmlError *e = xmlCtxtGetLastError(ctxt);
+        if (e && e->message) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", e->message);
+            size_t l = strlen(msg);
+            while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' ')) msg[--l] = '\0';
+            ma_error_set(err, MA_ERR_PARSE, "%s:%d: not well-formed XML: %s", name, e->line, msg);
+        } else {
+            ma_error_set(err, MA_ERR_PARSE, "%s: not well-formed XML", name);
+        }
+        xmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+    xmlFreeParserCtxt(ctxt);
+    if (doc->intSubset && doc->intSubset->entities) {
+        ma_error_set(err, MA_ERR_PARSE, "%s: a DOCTYPE that declares entities is not accepted", name);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+uint64_t ma_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void ma_uuid4(char out[37])
+{
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t r = getrandom(b + got, sizeof b - got, 0);
+        if (r <= 0) {
+            /* fall back to time-seeded bytes; uniqueness, not secrecy, is what ids need */
+            uint64_t t = ma_now_ns() ^ (uint64_t)getpid() << 32;
+            for (; got < sizeof b; got++) { t = t * 6364136223846793005ULL + 1442695040888963407ULL; b[got] = (unsigned char)(t >> 56); }
+            break;
+        }
+        got += (size_t)r;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}

@@ -1,0 +1,78 @@
+/* util.h - small internal helpers shared by the runtime: growable string buffer, safe allocation,
+ * string helpers, reading bounded files, and libxml2 attribute access.
+ * Ownership is spelled out per function. Nothing here is part of the public ABI. */
+#ifndef MA_UTIL_H
+#define MA_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libxml/tree.h>
+
+#include "miniatom/error.h"
+
+/* Growable NUL-terminated buffer. The buffer owns s; ma_sb_take hands it to the caller. */
+typedef struct ma_sb {
+    char *s;
+    size_t len, cap;
+    int oom; /* set when an append failed; later appends are ignored */
+} ma_sb;
+
+void ma_sb_init(ma_sb *b);
+void ma_sb_free(ma_sb *b);
+void ma_sb_reset(ma_sb *b); /* len = 0, keeps memory */
+int ma_sb_append(ma_sb *b, const char *s, size_t n);
+int ma_sb_puts(ma_sb *b, const char *s);
+int ma_sb_putc(ma_sb *b, char c);
+int ma_sb_printf(ma_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns the malloc'ed string (caller frees) and leaves b empty; "" when nothing was added;
+ * NULL when an append ran out of memory. */
+char *ma_sb_take(ma_sb *b, size_t *len);
+/* Appends s escaped for a JSON string (without quotes). */
+int ma_sb_json_escape(ma_sb *b, const char *s, size_t n);
+
+/* Allocation that aborts the process on out-of-memory would hide errors; these return NULL and
+ * callers handle it. ma_strdup(NULL) returns NULL. */
+char *ma_strdup(const char *s);
+char *ma_strndup(const char *s, size_t n);
+char *ma_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int ma_streq(const char *a, const char *b); /* NULL-safe */
+int ma_str_has_prefix(const char *s, const char *prefix);
+int ma_str_has_suffix(const char *s, const char *suffix);
+
+/* Reads a whole file of at most max bytes into a malloc'ed NUL-terminated buffer (caller frees).
+ * NULL with err (file, why) when it cannot be read or is larger than max. */
+char *ma_read_file(const char *path, size_t max, size_t *len, ma_error *err);
+/* Writes data to path atomically (temporary file + rename). */
+int ma_write_file(const char *path, const void *data, size_t len, ma_error *err);
+/* mkdir -p */
+int ma_mkdirs(const char *path, ma_error *err);
+
+/* libxml2 helpers. Attribute values are returned borrowed from the node when possible. */
+/* Attribute value as a malloc'ed string or NULL when absent (caller frees with free()). */
+char *ma_xml_attr(const xmlNode *n, const char *name);
+/* Attribute equals value? (absent -> 0) */
+int ma_xml_attr_is(const xmlNode *n, const char *name, const char *value);
+/* First element child with the given local name (NULL: any element). */
+xmlNode *ma_xml_child(const xmlNode *n, const char *name);
+/* Next element sibling after n with the given local name (NULL: any element). */
+xmlNode *ma_xml_next(const xmlNode *n, const char *name);
+/* Text content as a malloc'ed string ("" when empty). */
+char *ma_xml_text(const xmlNode *n);
+/* Local name comparison. */
+int ma_xml_is(const xmlNode *n, const char *name);
+
+/* Parse flags for every XML parse in mini-Atom: no entity substitution, no DTD loading, no
+ * network, no huge nodes. */
+#define MA_XML_PARSE_FLAGS (XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR)
+/* Parses a document from memory securely. Returns a new xmlDoc (caller frees with xmlFreeDoc) or
+ * NULL with err saying "NAME:LINE: message". Rejects documents with a DOCTYPE internal subset
+ * that declares entities. */
+xmlDoc *ma_xml_parse(const char *buf, size_t len, const char *name, ma_error *err);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t ma_now_ns(void);
+/* Fills out[37] with a random RFC 4122 version 4 UUID. */
+void ma_uuid4(char out[37]);
+
+#endif

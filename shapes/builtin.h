@@ -1,0 +1,43 @@
+/* builtin.h - the built-in shape types. Each lives in its own file and registers through the
+ * same table plugins use (ma_builtin_register is called by ma_registry_new). */
+#ifndef MA_BUILTIN_H
+#define MA_BUILTIN_H
+
+#include "miniatom/plugin.h"
+
+extern const ma_shape_type ma_shape_start;
+extern const ma_shape_type ma_shape_documentproperties;
+extern const ma_shape_type ma_shape_message;
+extern const ma_shape_type ma_shape_notify;
+extern const ma_shape_type ma_shape_decision;
+extern const ma_shape_type ma_shape_branch;
+extern const ma_shape_type ma_shape_route;
+extern const ma_shape_type ma_shape_stop;
+extern const ma_shape_type ma_shape_returndocuments;
+extern const ma_shape_type ma_shape_exception;
+extern const ma_shape_type ma_shape_catcherrors;
+extern const ma_shape_type ma_shape_processcall;
+extern const ma_shape_type ma_shape_flowcontrol;
+extern const ma_shape_type ma_shape_dataprocess;
+extern const ma_shape_type ma_shape_doccacheload;
+extern const ma_shape_type ma_shape_doccacheretrieve;
+extern const ma_shape_type ma_shape_doccacheremove;
+extern const ma_shape_type ma_shape_connectoraction;
+extern const ma_shape_type ma_shape_map;
+extern const ma_shape_type ma_shape_businessrules;
+extern const ma_shape_type ma_shape_cleanse;
+
+int ma_builtin_register(ma_registry *reg, ma_error *err);
+
+/* Helpers shared by shapes. */
+/* Compiles every <parametervalue> child of node (in document order) into *out (malloc'ed array of
+ * owned params; free with ma_params_free). */
+int ma_params_compile_children(ma_shape *shape, const ma_xml_node *node, ma_param ***out, size_t *n,
+                               ma_error *err);
+void ma_params_free(ma_param **ps, size_t n);
+/* Evaluates params for doc into a malloc'ed array of malloc'ed strings (free with
+ * ma_strings_free). */
+char **ma_params_eval_all(ma_exec *ex, ma_param **ps, size_t n, const ma_doc *doc, ma_error *err);
+void ma_strings_free(char **s, size_t n);
+
+#endif
