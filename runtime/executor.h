@@ -88,10 +88,18 @@ void ma_child_returns_free(ma_child_returns *r);
 int ma_exec_call(ma_exec *ex, ma_shape *shape, ma_process *child, const ma_batch *in,
                  ma_child_returns *ret, ma_error *err);
 
-/* Runs output `index` of shape once per batch, all batches at the same time on `threads`
- * threads (Flow Control parallel processing). Consumes the batches. */
+/* Runs output `index` of shape on each batch, all batches at the same time, one thread each
+ * (Flow Control parallel processing). Within a thread, each > 0 runs the batch in consecutive
+ * pieces of `each` documents, one after another. Consumes the batches. */
 int ma_exec_run_output_parallel(ma_exec *ex, ma_shape *shape, int index, ma_batch *batches,
-                                size_t n, ma_error *err);
+                                size_t n, size_t each, ma_error *err);
+/* Runs output index on consecutive pieces of `each` documents of batch, one piece after the
+ * other (Flow Control "run as batches of x documents"). Consumes batch. */
+int ma_exec_run_output_chunked(ma_exec *ex, ma_shape *shape, int index, ma_batch *batch, size_t each,
+                               ma_error *err);
+/* Documents that end their path here (Stop): they are results of a process without Return
+ * Documents. Consumes b. */
+int ma_exec_path_end(ma_exec *ex, ma_batch *b);
 
 /* Execution-scoped objects (document caches ...): returns the object stored under key, creating
  * it with create() the first time. The execution owns it and calls destroy at its end. Shared by
@@ -110,6 +118,8 @@ void ma_exec_warn(ma_exec *ex, const ma_shape *shape, const char *fmt, ...)
 /* Value of a defined process property (processproperty component id + key): the value set for
  * the execution, else the component's default. Returns malloc'ed or NULL. */
 char *ma_exec_get_defined_prop(ma_exec *ex, const char *component_id, const char *key);
+/* "Atom Name" of the execution (borrowed). */
+const char *ma_exec_atom_name(const ma_exec *ex);
 /* Time the execution started (epoch seconds and milliseconds). */
 void ma_exec_start_time(const ma_exec *ex, time_t *secs, int *millis);
 

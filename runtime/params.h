@@ -46,4 +46,10 @@ struct ma_param {
  * Returns -1 when unknown. */
 int ma_exec_prop_parse(const char *name);
 
+/* A profile element of a parameter, a split or a cache key: resolved through the profile
+ * component when it is deployed, otherwise from the path the export records in the element's
+ * name ("end_date (CompoundEmployee/person/end_date)"). */
+ma_profile_path *ma_param_profile_path(ma_shape *shape, const char *profile_id, const char *profile_type,
+                                       const char *element_id, const char *element_name, ma_error *err);
+
 #endif

@@ -21,6 +21,7 @@ typedef struct ma_output {
     char *identifier; /* owned, NULL for the single unnamed output */
     char *text;       /* owned: the dragpoint text, for graphs */
     ma_shape *target; /* borrowed: next shape, or NULL for a path end */
+    int dp;           /* index of the bound dragpoint, or -1 */
 } ma_output;
 
 typedef enum ma_start_kind {

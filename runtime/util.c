@@ -1,5 +1,7 @@
 /* util.c - string buffer, allocation, file and libxml2 helpers shared by the runtime (util.h). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "util.h"
 
 #include <errno.h>

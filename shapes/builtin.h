@@ -29,6 +29,12 @@ extern const ma_shape_type ma_shape_cleanse;
 
 int ma_builtin_register(ma_registry *reg, ma_error *err);
 
+/* The connector step behind connectoraction shapes and connector Get starts: compiled data is
+ * returned in *data (owned by the caller; free with ma_connstep_destroy). Declares output 0. */
+int ma_connstep_compile(ma_shape *shape, const ma_xml_node *config, void **data, ma_error *err);
+int ma_connstep_execute(ma_exec *ex, ma_shape *shape, void *data, ma_batch *in, ma_outputs *out, ma_error *err);
+void ma_connstep_destroy(ma_shape *shape, void *data);
+
 /* Helpers shared by shapes. */
 /* Compiles every <parametervalue> child of node (in document order) into *out (malloc'ed array of
  * owned params; free with ma_params_free). */

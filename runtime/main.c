@@ -1,0 +1,55 @@
+/* main.c - the miniatom command line: dispatches to the commands in cli.c and prints help. */
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+
+#include "cli.h"
+#include "miniatom/miniatom.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: miniatom COMMAND [OPTIONS]\n"
+            "\n"
+            "mini-Atom runs Boomi integration processes (component XML as exported by Boomi) on this machine.\n"
+            "\n"
+            "Commands:\n"
+            "  run PROCESS      run a process and print its result documents\n"
+            "  check            load a deployment and report what is not runnable\n"
+            "  graph PROCESS    print a process as Graphviz DOT\n"
+            "  plugins          list the shape and connector types this miniatom can run\n"
+            "  version          print the version\n"
+            "  help             print this help\n"
+            "\n"
+            "Run 'miniatom COMMAND --help' for the options of a command.\n"
+            "Exit status: 0 complete, 1 execution error, 2 usage error, 3 deploy error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return MA_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    xmlInitParser();
+    int rc;
+    if (strcmp(cmd, "run") == 0) rc = ma_cli_run(argc - 1, argv + 1);
+    else if (strcmp(cmd, "check") == 0) rc = ma_cli_check(argc - 1, argv + 1);
+    else if (strcmp(cmd, "graph") == 0) rc = ma_cli_graph(argc - 1, argv + 1);
+    else if (strcmp(cmd, "plugins") == 0) rc = ma_cli_plugins(argc - 1, argv + 1);
+    else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("miniatom %s (plugin ABI %d)\n", MA_VERSION_STRING, MA_ABI_VERSION);
+        rc = 0;
+    } else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        rc = 0;
+    } else {
+        fprintf(stderr, "miniatom: unknown command '%s'\n\n", cmd);
+        usage(stderr);
+        rc = MA_EXIT_USAGE;
+    }
+    xmlCleanupParser();
+    return rc;
+}

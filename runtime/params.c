@@ -1,0 +1,271 @@
+/* params.c - <parametervalue> and its relatives (decisionvalue, routeproperty ...) compiled once at
+ * deploy and evaluated per document (boomi-process-xml.md 2 "parametervalue"). Kinds: static,
+ * process (dynamic process property), track (document property, meta.base.* included), current
+ * (the document's data), execution (Process Name, Execution Id ...), date (current, relative,
+ * lastsuccessful; Java SimpleDateFormat masks), definedparameter (processproperty components) and
+ * profile (an element of the current XML or JSON document). connector and crossref lookups are
+ * refused at compile as unsupported. */
+#include "params.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "executor.h"
+#include "process.h"
+#include "util.h"
+
+static const char *const exec_props[] = {
+    [MA_EP_PROCESS_NAME] = "Process Name", [MA_EP_PROCESS_ID] = "Process Id",   [MA_EP_EXECUTION_ID] = "Execution Id",
+    [MA_EP_ATOM_NAME] = "Atom Name",       [MA_EP_ACCOUNT_ID] = "Account Id",   [MA_EP_DOCUMENT_COUNT] = "Document Count",
+    [MA_EP_ATOM_ID] = "Atom Id",           [MA_EP_NODE_ID] = "Node Id",
+};
+/* the scripting names (HB:ExecProps) are accepted too */
+static const char *const exec_props_script[] = {
+    [MA_EP_PROCESS_NAME] = "PROCESS_NAME", [MA_EP_PROCESS_ID] = "PROCESS_ID",   [MA_EP_EXECUTION_ID] = "EXECUTION_ID",
+    [MA_EP_ATOM_NAME] = "ATOM_NAME",       [MA_EP_ACCOUNT_ID] = "ACCOUNT_ID",   [MA_EP_DOCUMENT_COUNT] = "DOCUMENT_COUNT",
+    [MA_EP_ATOM_ID] = "ATOM_ID",           [MA_EP_NODE_ID] = "NODE_ID",
+};
+
+int ma_exec_prop_parse(const char *name)
+{
+    for (size_t i = 0; i < sizeof exec_props / sizeof *exec_props; i++)
+        if (strcasecmp(name, exec_props[i]) == 0 || strcmp(name, exec_props_script[i]) == 0) return (int)i;
+    return -1;
+}
+
+void ma_param_free(ma_param *p)
+{
+    if (!p) return;
+    free(p->value);
+    free(p->key);
+    free(p->def);
+    ma_datefmt_free(p->fmt);
+    ma_profile_path_free(p->path);
+    free(p);
+}
+
+/* "end_date (CompoundEmployee/person/end_date)" -> "CompoundEmployee/person/end_date" */
+static char *names_in_parens(const char *element_name)
+{
+    if (!element_name) return NULL;
+    const char *o = strrchr(element_name, '(');
+    const char *c = o ? strchr(o, ')') : NULL;
+    if (!o || !c || c == o + 1) return NULL;
+    return ma_strndup(o + 1, (size_t)(c - o - 1));
+}
+
+ma_profile_path *ma_param_profile_path(ma_shape *shape, const char *profile_id, const char *profile_type,
+                                       const char *element_id, const char *element_name, ma_error *err)
+{
+    ma_deploy *dep = ma_shape_deploy(shape);
+    if (profile_id && ma_deploy_find(dep, profile_id)) return ma_profile_path_compile(dep, profile_id, element_id, err);
+    /* the profile is not deployed: the export names the element's path, use it */
+    char *names = names_in_parens(element_name);
+    if (!names) {
+        ma_error_set(err, MA_ERR_REF, "profile %s is not in the deployment and element '%s' does not name its path",
+                     profile_id ? profile_id : "(none)", element_name ? element_name : "");
+        return NULL;
+    }
+    int json = profile_type && strstr(profile_type, "json") != NULL;
+    if (profile_type && !json && !strstr(profile_type, "xml")) {
+        ma_error_set(err, MA_ERR_UNSUPPORTED, "profile element '%s': %s profiles are not supported (XML and JSON are)",
+                     element_name, profile_type);
+        free(names);
+        return NULL;
+    }
+    ma_profile_path *p = ma_profile_path_from_names(names, json, err);
+    free(names);
+    return p;
+}
+
+ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *err)
+{
+    xmlNode *node = (xmlNode *)cnode;
+    ma_param *p = calloc(1, sizeof *p);
+    if (!p) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    char *vt = ma_xml_attr(node, "valueType");
+    xmlNode *c = ma_xml_child(node, NULL);
+    int rc = 0;
+    if (!vt) {
+        rc = ma_error_set(err, MA_ERR_CONFIG, "line %d: <%s> has no valueType", node->line, (const char *)node->name);
+    } else if (strcmp(vt, "static") == 0) {
+        p->kind = MA_PV_STATIC;
+        p->value = ma_xml_attr(c, "staticproperty");
+        if (!p->value) p->value = ma_strdup("");
+    } else if (strcmp(vt, "process") == 0) {
+        p->kind = MA_PV_PROCESS;
+        p->value = ma_xml_attr(c, "processproperty");
+        p->def = ma_xml_attr(c, "processpropertydefaultvalue");
+        if (!p->value || !*p->value) rc = ma_error_set(err, MA_ERR_CONFIG, "line %d: a process property value names no property", node->line);
+    } else if (strcmp(vt, "track") == 0) {
+        p->kind = MA_PV_TRACK;
+        p->value = ma_xml_attr(c, "propertyId");
+        p->def = ma_xml_attr(c, "defaultValue");
+        if (!p->value || !*p->value) rc = ma_error_set(err, MA_ERR_CONFIG, "line %d: a document property value names no propertyId", node->line);
+    } else if (strcmp(vt, "current") == 0) {
+        p->kind = MA_PV_CURRENT;
+    } else if (strcmp(vt, "execution") == 0) {
+        p->kind = MA_PV_EXECUTION;
+        char *name = ma_xml_attr(c, "executionproperty");
+        int ep = name ? ma_exec_prop_parse(name) : -1;
+        if (ep < 0)
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: execution property '%s' is not supported", node->line,
+                              name ? name : "");
+        else
+            p->exec_prop = (ma_exec_prop)ep;
+        free(name);
+    } else if (strcmp(vt, "date") == 0) {
+        p->kind = MA_PV_DATE;
+        char *mask = ma_xml_attr(c, "datetimemask");
+        char *type = ma_xml_attr(c, "dateparametertype");
+        p->fmt = ma_datefmt_compile(mask ? mask : "yyyy-MM-dd'T'HH:mm:ss.SSSZ", err);
+        if (!p->fmt) {
+            ma_error_prefix(err, "line %d: date mask '%s'", node->line, mask ? mask : "");
+            rc = -1;
+        }
+        /* value = date type; key = signed delta in seconds or months ("m" suffix) */
+        p->value = ma_strdup(type ? type : "current");
+        if (rc == 0 && type && strcmp(type, "relative") == 0) {
+            xmlNode *d = ma_xml_child(c, "datedelta");
+            char *sign = ma_xml_attr(d, "sign"), *unit = ma_xml_attr(d, "unit"), *val = ma_xml_attr(d, "value");
+            long v = val ? strtol(val, NULL, 10) : 0;
+            if (sign && strcmp(sign, "minus") == 0) v = -v;
+            long mult = 0;
+            int months = 0;
+            if (!unit) mult = 86400;
+            else if (!strcmp(unit, "seconds")) mult = 1;
+            else if (!strcmp(unit, "minutes")) mult = 60;
+            else if (!strcmp(unit, "hours")) mult = 3600;
+            else if (!strcmp(unit, "days")) mult = 86400;
+            else if (!strcmp(unit, "weeks")) mult = 7 * 86400;
+            else if (!strcmp(unit, "months")) months = 1, mult = 1;
+            else if (!strcmp(unit, "years")) months = 12, mult = 1;
+            if (!mult) rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: date delta unit '%s' is not supported", node->line, unit);
+            p->key = ma_asprintf("%ld%s", v * mult * (months ? months : 1), months ? "m" : "");
+            free(sign); free(unit); free(val);
+        } else if (rc == 0 && type && strcmp(type, "current") != 0 && strcmp(type, "lastsuccessful") != 0 &&
+                   strcmp(type, "lastrun") != 0) {
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: date type '%s' is not supported", node->line, type);
+        }
+        free(mask);
+        free(type);
+    } else if (strcmp(vt, "definedparameter") == 0) {
+        p->kind = MA_PV_DEFINED;
+        p->value = ma_xml_attr(c, "componentId");
+        p->key = ma_xml_attr(c, "propertyKey");
+        ma_component *comp = ma_deploy_ref(ma_shape_deploy(shape), p->value, "processproperty", "process property component", err);
+        if (!comp) {
+            char *cname = ma_xml_attr(c, "componentName");
+            ma_error_prefix(err, "line %d: defined process property '%s'", node->line, cname ? cname : "");
+            free(cname);
+            rc = -1;
+        } else {
+            int found = 0;
+            for (xmlNode *d = ma_xml_child(comp->object, "definedProcessProperty"); d && !found;
+                 d = ma_xml_next(d, "definedProcessProperty"))
+                found = ma_xml_attr_is(d, "key", p->key ? p->key : "");
+            if (!found)
+                rc = ma_error_set(err, MA_ERR_REF, "line %d: process property component '%s' (%s) has no property with key %s",
+                                  node->line, comp->name, comp->id, p->key ? p->key : "(none)");
+        }
+    } else if (strcmp(vt, "profile") == 0) {
+        p->kind = MA_PV_PROFILE;
+        char *pid = ma_xml_attr(c, "profileId"), *ptype = ma_xml_attr(c, "profileType");
+        char *eid = ma_xml_attr(c, "elementId"), *ename = ma_xml_attr(c, "elementName");
+        p->path = ma_param_profile_path(shape, pid, ptype, eid, ename, err);
+        if (!p->path) {
+            ma_error_prefix(err, "line %d: profile element", node->line);
+            rc = -1;
+        }
+        free(pid); free(ptype); free(eid); free(ename);
+    } else if (strcmp(vt, "connector") == 0 || strcmp(vt, "crossref") == 0) {
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: %s parameter values (%s) are not supported by this runtime",
+                          node->line, vt, strcmp(vt, "connector") == 0 ? "a connector call lookup" : "a cross reference table lookup");
+    } else {
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: parameter value type '%s' is not supported", node->line, vt);
+    }
+    free(vt);
+    if (rc < 0) {
+        ma_param_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static char *format_time(const ma_datefmt *fmt, time_t secs, int millis)
+{
+    struct tm lt;
+    localtime_r(&secs, &lt);
+    ma_sb b;
+    ma_sb_init(&b);
+    ma_datefmt_format(fmt, secs, millis, (int)(lt.tm_gmtoff / 60), &b);
+    return ma_sb_take(&b, NULL);
+}
+
+static char *eval_date(ma_exec *ex, const ma_param *p)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    time_t secs = now.tv_sec;
+    int millis = (int)(now.tv_nsec / 1000000);
+    if (strcmp(p->value, "lastsuccessful") == 0 || strcmp(p->value, "lastrun") == 0) {
+        /* run dates are not captured yet: the start of this execution stands in */
+        ma_exec_start_time(ex, &secs, &millis);
+    } else if (p->key) {
+        long delta = strtol(p->key, NULL, 10);
+        if (strchr(p->key, 'm')) {
+            struct tm tm;
+            localtime_r(&secs, &tm);
+            tm.tm_mon += (int)delta;
+            tm.tm_isdst = -1;
+            secs = mktime(&tm);
+        } else {
+            secs += delta;
+        }
+    }
+    return format_time(p->fmt, secs, millis);
+}
+
+char *ma_param_eval(ma_exec *ex, const ma_param *p, const ma_doc *doc, ma_error *err)
+{
+    char *v = NULL;
+    switch (p->kind) {
+    case MA_PV_STATIC: v = ma_strdup(p->value); break;
+    case MA_PV_PROCESS:
+        v = ma_exec_get_process_prop(ex, p->value);
+        if (!v) v = ma_strdup(p->def ? p->def : "");
+        break;
+    case MA_PV_TRACK: {
+        const char *pv = doc ? ma_doc_prop(doc, p->value) : NULL;
+        v = ma_strdup(pv ? pv : (p->def ? p->def : ""));
+        break;
+    }
+    case MA_PV_CURRENT: v = doc ? ma_strndup(ma_doc_data(doc, NULL), ma_doc_size(doc)) : ma_strdup(""); break;
+    case MA_PV_EXECUTION:
+        switch (p->exec_prop) {
+        case MA_EP_PROCESS_NAME: v = ma_strdup(ma_exec_process_name(ex)); break;
+        case MA_EP_PROCESS_ID: v = ma_strdup(ma_exec_process_id(ex)); break;
+        case MA_EP_EXECUTION_ID: v = ma_strdup(ma_exec_id(ex)); break;
+        case MA_EP_ATOM_NAME: case MA_EP_ATOM_ID: case MA_EP_NODE_ID: v = ma_strdup(ma_exec_atom_name(ex)); break;
+        case MA_EP_ACCOUNT_ID: {
+            const char *a = ma_exec_opts(ex)->account_id;
+            v = ma_strdup(a ? a : "miniatom");
+            break;
+        }
+        case MA_EP_DOCUMENT_COUNT: v = ma_asprintf("%zu", ma_exec_document_count(ex)); break;
+        }
+        break;
+    case MA_PV_DATE: v = eval_date(ex, p); break;
+    case MA_PV_DEFINED:
+        v = ma_exec_get_defined_prop(ex, p->value, p->key);
+        if (!v) v = ma_strdup("");
+        break;
+    case MA_PV_PROFILE: v = doc ? ma_profile_path_eval(p->path, doc) : ma_strdup(""); break;
+    }
+    if (!v) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    return v;
+}

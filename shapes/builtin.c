@@ -1,0 +1,74 @@
+/* builtin.c - registers the built-in shape types through the plugin table (the same calls a
+ * plugin makes), and helpers several shapes share for lists of <parametervalue>. */
+#include "builtin.h"
+
+#include <stdlib.h>
+
+#include "params.h"
+#include "util.h"
+
+static const ma_shape_type *const builtins[] = {
+    &ma_shape_start,       &ma_shape_documentproperties, &ma_shape_message,          &ma_shape_notify,
+    &ma_shape_decision,    &ma_shape_branch,             &ma_shape_route,            &ma_shape_stop,
+    &ma_shape_returndocuments, &ma_shape_exception,      &ma_shape_catcherrors,      &ma_shape_processcall,
+    &ma_shape_flowcontrol, &ma_shape_dataprocess,        &ma_shape_doccacheload,     &ma_shape_doccacheretrieve,
+    &ma_shape_doccacheremove, &ma_shape_connectoraction, &ma_shape_map,              &ma_shape_businessrules,
+    &ma_shape_cleanse,
+};
+
+int ma_builtin_register(ma_registry *reg, ma_error *err)
+{
+    for (size_t i = 0; i < sizeof builtins / sizeof *builtins; i++)
+        if (ma_registry_add_shape(reg, builtins[i], err) < 0) return -1;
+    return 0;
+}
+
+void ma_params_free(ma_param **ps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) ma_param_free(ps[i]);
+    free(ps);
+}
+
+int ma_params_compile_children(ma_shape *shape, const ma_xml_node *node, ma_param ***out, size_t *n, ma_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cnt = 0;
+    for (xmlNode *c = ma_xml_child(node, "parametervalue"); c; c = ma_xml_next(c, "parametervalue")) cnt++;
+    if (!cnt) return 0;
+    ma_param **ps = calloc(cnt, sizeof *ps);
+    if (!ps) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    size_t i = 0;
+    for (xmlNode *c = ma_xml_child(node, "parametervalue"); c; c = ma_xml_next(c, "parametervalue")) {
+        if (!(ps[i] = ma_param_compile(shape, c, err))) {
+            ma_params_free(ps, i);
+            return -1;
+        }
+        i++;
+    }
+    *out = ps;
+    *n = cnt;
+    return 0;
+}
+
+void ma_strings_free(char **s, size_t n)
+{
+    if (!s) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+char **ma_params_eval_all(ma_exec *ex, ma_param **ps, size_t n, const ma_doc *doc, ma_error *err)
+{
+    char **v = calloc(n ? n : 1, sizeof *v);
+    if (!v) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!(v[i] = ma_param_eval(ex, ps[i], doc, err))) {
+            ma_strings_free(v, i);
+            return NULL;
+        }
+    return v;
+}
