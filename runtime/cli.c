@@ -21,6 +21,7 @@
 #include "util.h"
 
 #define MAX_INPUTS 100000
+#define LOW_LATENCY_LIMIT_MS 30000 /* Boomi's Atom Worker limit for low-latency executions */
 
 typedef struct common {
     const char *deploy;
@@ -258,6 +259,25 @@ static json_t *summary_json(const ma_component *comp, const ma_result *res, int 
     return o;
 }
 
+/* General mode records every execution in full: DATA/history/<yyyy.MM.dd>/<execution id>.json
+ * (boomi-atom-semantics.md 3.4). A record that cannot be written is reported, not fatal. */
+static void write_record(const char *data_dir, const ma_component *comp, const ma_result *res)
+{
+    const char *date = res->execution_id + strlen(res->execution_id) - 10; /* yyyy.MM.dd */
+    char *dir = ma_asprintf("%s/history/%s", data_dir, date);
+    char *path = dir ? ma_asprintf("%s/%s.json", dir, res->execution_id) : NULL;
+    json_t *rec = summary_json(comp, res, 1);
+    char *text = json_dumps(rec, JSON_INDENT(2));
+    ma_error err;
+    ma_error_clear(&err);
+    if (!dir || !path || !text || ma_mkdirs(dir, &err) < 0 || ma_write_file(path, text, strlen(text), &err) < 0)
+        fprintf(stderr, "miniatom: warning: the execution record was not written: %s\n", err.msg[0] ? err.msg : "out of memory");
+    json_decref(rec);
+    free(text);
+    free(path);
+    free(dir);
+}
+
 static int write_results(const char *dir, const ma_result *res)
 {
     ma_error err;
@@ -302,7 +322,9 @@ static void run_usage(FILE *f)
             "  -p, --property NAME=VALUE\n"
             "                         set a dynamic process property; COMPONENT/PROPERTY=VALUE sets a\n"
             "                         property of a process property component (id or name / key or label)\n"
-            "  --mode general|low_latency   execution mode (default: general)\n"
+            "  --mode general|low_latency   general records the execution in full (DATA/history/...) with no\n"
+            "                         time limit; low_latency records nothing but errors and stops after\n"
+            "                         30 s unless --timeout says otherwise (default: the process's workload)\n"
             "  --data DIR             folder for persisted process properties (default: ./data)\n"
             "  --out DIR              write results as DIR/0001.dat and DIR/0001.properties.json, ...\n"
             "  --json                 print an execution summary as JSON (with the results unless --out)\n"
@@ -336,8 +358,9 @@ int ma_cli_run(int argc, char **argv)
     size_t n_inputs = 0, n_props = 0;
     ma_run_opts ro;
     memset(&ro, 0, sizeof ro);
-    ro.general_mode = 1;
+    ro.general_mode = -1; /* from the process's workload unless --mode says */
     ro.retry_scale = 1.0;
+    int timeout_set = 0;
     const char *out_dir = NULL;
     int rc = MA_EXIT_USAGE, o;
     optind = 1;
@@ -371,6 +394,7 @@ int ma_cli_run(int argc, char **argv)
             unsigned long long v = strtoull(optarg, &end, 10);
             if (*end || !*optarg) { fprintf(stderr, "miniatom: --timeout wants milliseconds, not '%s'\n", optarg); goto out; }
             ro.timeout_ms = v;
+            timeout_set = 1;
             break;
         }
         case OPT_RETRY: {
@@ -429,13 +453,16 @@ int ma_cli_run(int argc, char **argv)
         if (input.len && comp->process->start_kind == MA_START_NODATA)
             fprintf(stderr, "miniatom: note: process '%s' starts with No Data; the --input documents are not used\n",
                     comp->name);
+        if (ro.general_mode < 0) ro.general_mode = !comp->process->low_latency;
+        if (!ro.general_mode && !timeout_set) ro.timeout_ms = LOW_LATENCY_LIMIT_MS;
         ma_result res;
         ma_error err;
         ma_error_clear(&err);
         if (ma_execute(dep, comp->process, &input, &ro, &res, &err) < 0) {
             fprintf(stderr, "miniatom: %s\n", err.msg);
-            rc = MA_EXIT_FAILED;
+            rc = err.code == MA_ERR_USAGE ? MA_EXIT_USAGE : MA_EXIT_FAILED;
         } else {
+            if (ro.general_mode) write_record(ro.data_dir ? ro.data_dir : "./data", comp, &res);
             rc = res.status == MA_STATUS_COMPLETE || res.status == MA_STATUS_COMPLETE_WARN ? MA_EXIT_OK : MA_EXIT_FAILED;
             if (out_dir && write_results(out_dir, &res) < 0) rc = MA_EXIT_FAILED;
             if (c.json) {
@@ -639,7 +666,7 @@ int ma_cli_graph(int argc, char **argv)
         case OPT_DEPLOY: c.deploy = optarg; break;
         case OPT_PLUGINS: c.plugins = optarg; break;
         case 'h': printf("Usage: miniatom graph [--deploy DIR] PROCESS\n\nPrints PROCESS as Graphviz DOT: shapes with their "
-                         "names, types and labels; paths with their identifiers.\nRender it with: miniatom graph P | dot -Tsvg > p.svg\n");
+                         "names, types and labels; paths with their identifiers.\n\nOptions:\n  --deploy DIR    deploy folder (default: ./processes, else .)\n  --plugins DIR   load shape and connector plugins (*.so) from DIR\n\nRender it with: miniatom graph P | dot -Tsvg > p.svg\n");
             return 0;
         default: return MA_EXIT_USAGE;
         }

@@ -85,6 +85,8 @@ struct ma_exec {
     ma_child_returns *returns;
     int depth;
     size_t doc_count;
+    int raw_set;               /* raw_msg holds the first process error's own message */
+    char raw_msg[MA_ERROR_MAX]; /* ... before "shape N (type)" prefixes were added */
 };
 
 static int run_shape(ma_exec *ex, ma_shape *s, ma_batch *in, int force, ma_error *err);
@@ -257,6 +259,8 @@ void ma_exec_log(ma_exec *ex, const ma_shape *shape, ma_log_level level, const c
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     ma_shared *sh = ex->sh;
+    /* low latency: nothing but errors is recorded (boomi-atom-semantics.md 3.1) */
+    if (!sh->opts.general_mode && level != MA_LOG_ERROR) return;
     ma_exec_lock(ex);
     if (sh->n_log < MAX_LOG_ENTRIES) {
         if (sh->n_log == sh->cap_log) {
@@ -488,7 +492,7 @@ static int run_shape(ma_exec *ex, ma_shape *s, ma_batch *in, int force, ma_error
         ma_batch_clear(in);
         return 0;
     }
-    if (ex->proc == sh->top) __atomic_fetch_add(&sh->counts[s->index], in->len, __ATOMIC_RELAXED);
+    if (ex->proc == sh->top && !force) __atomic_fetch_add(&sh->counts[s->index], in->len, __ATOMIC_RELAXED);
     ma_outputs out;
     memset(&out, 0, sizeof out);
     out.n = s->n_outs;
@@ -499,8 +503,14 @@ static int run_shape(ma_exec *ex, ma_shape *s, ma_batch *in, int force, ma_error
     ex->doc_count = in->len;
     int rc = s->type->execute(ex, s, in, &out, err);
     ma_batch_clear(in);
+    if (ex->proc == sh->top && force && rc == 0) /* the start shape: count what it yields */
+        for (size_t i = 0; i < out.n; i++) __atomic_fetch_add(&sh->counts[s->index], out.slots[i].len, __ATOMIC_RELAXED);
     if (rc < 0) {
         outputs_free(&out);
+        if (!ex->raw_set) {
+            memcpy(ex->raw_msg, err->msg, sizeof ex->raw_msg);
+            ex->raw_set = 1;
+        }
         if (!strstr(err->msg, "shape ")) /* say where, once */
             ma_error_prefix(err, "shape %s%s%s%s (%s)", s->name, *s->label ? " '" : "", s->label, *s->label ? "'" : "",
                             s->type_name);
@@ -576,6 +586,7 @@ int ma_exec_try(ma_exec *ex, ma_shape *shape, int try_out, int catch_out, int ca
     ma_batch work = *in;
     ma_batch_init(in);
     ex->frame = &f;
+    ex->raw_set = 0;
     int rc = ma_exec_run_output(ex, shape, try_out, &work, err);
     for (int attempt = 0; rc == 0 && f.n && attempt < retries && attempt < 5 && !stopped(ex); attempt++) {
         double wait = retry_waits[attempt] * ex->sh->opts.retry_scale;
@@ -613,8 +624,9 @@ int ma_exec_try(ma_exec *ex, ma_shape *shape, int try_out, int catch_out, int ca
             frame_free(&f);
             return -1;
         }
-        /* every document that entered goes to Catch with the process error */
-        all_msg = ma_strdup(err->msg);
+        /* every document that entered goes to Catch with the process error's own message */
+        all_msg = ma_strdup(ex->raw_set ? ex->raw_msg : err->msg);
+        ex->raw_set = 0;
         ma_error_clear(err);
         catch_b = f.originals;
         ma_batch_init(&f.originals);

@@ -105,6 +105,10 @@ char *ma_regex_from_java(const char *j, int anchor, ma_error *err)
             continue;
         }
         if (*p == ']' && in_class) in_class = 0;
+        if (*p == '.' && !in_class) { /* Java's '.' does not match a line break */
+            ma_sb_puts(&b, "[^\n\r]");
+            continue;
+        }
         ma_sb_putc(&b, *p);
     }
     if (anchor) ma_sb_puts(&b, ")$");

@@ -77,9 +77,9 @@ static int route_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out
         size_t k = d->n; /* default */
         for (size_t j = 0; j < d->n; j++) {
             int m = ma_cmp_eval(&d->vals[j].cmp, v, d->vals[j].value, err);
-            if (m < 0) {
-                free(v);
-                return -1;
+            if (m < 0) { /* an invalid regex given at run time fails this document, like Decision */
+                k = (size_t)-1;
+                break;
             }
             if (m) {
                 k = j;
@@ -87,6 +87,11 @@ static int route_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out
             }
         }
         free(v);
+        if (k == (size_t)-1) {
+            if (ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "%s", err->msg) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            ma_error_clear(err);
+            continue;
+        }
         if (ma_outputs_emit(out, (int)k, ma_doc_ref(in->docs[i])) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
     return 0;

@@ -1,5 +1,6 @@
 /* start.c - the Start shape (boomi-atom-semantics.md 2 "Start"): No Data yields one empty
- * document; Data Passthrough yields the caller's documents (a parent's batch, or the CLI's);
+ * document; Data Passthrough yields the caller's documents (a parent's batch, or the CLI's), or
+ * like No Data one empty document when it is run on its own without any (HB:Passthrough);
  * a connector Listen yields the documents a listener (or the CLI) hands over; a connector Get
  * runs its operation through the connector step (connectoraction.c) on one empty document. */
 #include <stdlib.h>
@@ -51,7 +52,8 @@ static int start_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
 static int start_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, ma_error *err)
 {
     start_data *d = ma_shape_data(s);
-    if (d->kind == MA_START_PASSTHROUGH || d->kind == MA_START_LISTEN) {
+    /* a passthrough start with nothing passed in (run on its own) behaves like No Data */
+    if (d->kind == MA_START_LISTEN || (d->kind == MA_START_PASSTHROUGH && in->len)) {
         for (size_t i = 0; i < in->len; i++)
             if (ma_outputs_emit(out, 0, ma_doc_ref(in->docs[i])) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return 0;
@@ -60,7 +62,7 @@ static int start_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out
     if (!doc) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     /* a child run once per document of its caller: errors map back to that document */
     if (in->len == 1) ma_doc_set_track_id(&doc, ma_doc_track_id(in->docs[0]));
-    if (d->kind == MA_START_NODATA) return ma_outputs_emit(out, 0, doc) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+    if (d->kind != MA_START_CONNECTOR) return ma_outputs_emit(out, 0, doc) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
     ma_batch one;
     ma_batch_init(&one);
     if (ma_batch_push(&one, doc) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");

@@ -1,0 +1,748 @@
+/* profile.c - profile element paths (profile.h): a key of a profile.xml / profile.json component
+ * resolved to a path of element names, evaluated on XML (libxml2, local names) or JSON (jansson)
+ * data, and Data Process "Split Documents" by an XML or JSON element (boomi-process-xml.md 3
+ * "Profiles"; boomi-atom-semantics.md 2 "Data Process"). */
+
+/* Profile trees: XMLElement / XMLAttribute nodes; JSONRootValue ("Root") / JSONObject ("Object") /
+ * JSONObjectEntry (the key) / JSONArray ("Array", some exports repeat the entry's name) /
+ * JSONArrayElement ("ArrayElement1": every item of a repeating array, item N of an absolute one).
+ *
+ * Split output follows Boomi ("a split is a filter, not an unwrap"): each piece is a complete
+ * document holding one matched element inside its ancestors rebuilt around it.
+ *  - XML: the ancestors keep their names, namespaces and attributes; their other children are
+ *    dropped; the matched element is copied whole. Serialized with an XML declaration.
+ *  - JSON (the choice for JSON): likewise the matched value inside its ancestors, every object on
+ *    the way keeping only the entry on the path and every array only the item on the path, so
+ *    {"h":1,"orders":[A,B]} split by Root/Object/orders/Array/ArrayElement1 gives {"orders":[A]}
+ *    and {"orders":[B]} (profile.h: "wrapped the way the profile's root expects"; a profile whose
+ *    root is the array gives [A], [B]), not bare A and B: later steps keep using the same profile.
+ *    Written compact, keys in input order, reals in their shortest round-trip form. */
+#include "profile.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+#include "util.h"
+
+#define MAX_STEPS 256   /* deepest path accepted */
+#define MAX_XML_DEPTH 4096
+
+typedef enum ps_kind {
+    PS_ELEM = 0, /* XML element, by local name */
+    PS_ATTR,     /* XML attribute of the element so far (last step only) */
+    PS_JROOT,    /* JSON: the root value */
+    PS_JOBJECT,  /* JSON: the value must be an object */
+    PS_JENTRY,   /* JSON: entry `name` of the object */
+    PS_JARRAY,   /* JSON: the value must be an array */
+    PS_JITEM     /* JSON: every item of the array (index < 0) or item `index` (absolute arrays) */
+} ps_kind;
+
+typedef struct ps_step {
+    ps_kind kind;
+    char *name; /* owned: element, attribute or entry name; NULL for structural JSON steps */
+    long index;
+} ps_step;
+
+struct ma_profile_path {
+    int json;
+    size_t n;
+    ps_step *steps; /* owned */
+    char *str;      /* owned: readable form */
+};
+
+void ma_profile_path_free(ma_profile_path *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->n; i++) free(p->steps[i].name);
+    free(p->steps);
+    free(p->str);
+    free(p);
+}
+
+const char *ma_profile_path_str(const ma_profile_path *p) { return p ? p->str : ""; }
+int ma_profile_path_is_json(const ma_profile_path *p) { return p && p->json; }
+
+static ma_profile_path *path_new(int json)
+{
+    ma_profile_path *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->json = json;
+    p->steps = calloc(MAX_STEPS, sizeof *p->steps);
+    if (!p->steps) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static int path_add(ma_profile_path *p, ps_kind kind, const char *name, long index, ma_error *err)
+{
+    if (p->n >= MAX_STEPS) return ma_error_set(err, MA_ERR_LIMIT, "profile element path is deeper than %d", MAX_STEPS);
+    char *nm = NULL;
+    if (name && (kind == PS_ELEM || kind == PS_ATTR)) {
+        const char *colon = strchr(name, ':'); /* XML names are compared without their prefix */
+        if (colon && colon[1]) name = colon + 1;
+    }
+    if (name && !(nm = ma_strdup(name))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    p->steps[p->n].kind = kind;
+    p->steps[p->n].name = nm;
+    p->steps[p->n].index = index;
+    p->n++;
+    return 0;
+}
+
+/* ---- compiling from names -------------------------------------------------------------------- */
+
+static int starts_with_array_element(const char *s) { return s && strncmp(s, "ArrayElement", 12) == 0; }
+
+ma_profile_path *ma_profile_path_from_names(const char *names, int json, ma_error *err)
+{
+    if (!names) {
+        ma_error_set(err, MA_ERR_USAGE, "no profile element path");
+        return NULL;
+    }
+    while (*names == '/') names++;
+    size_t len = strlen(names);
+    while (len && names[len - 1] == '/') len--;
+    if (!len) {
+        ma_error_set(err, MA_ERR_CONFIG, "empty profile element path");
+        return NULL;
+    }
+    char *buf = ma_strndup(names, len);
+    ma_profile_path *p = path_new(json);
+    char **seg = calloc(MAX_STEPS + 1, sizeof *seg);
+    if (!buf || !p || !seg) {
+        free(buf);
+        free(seg);
+        ma_profile_path_free(p);
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    size_t ns = 0;
+    for (char *s = buf;;) {
+        char *e = strchr(s, '/');
+        if (e) *e = '\0';
+        if (!*s) {
+            ma_error_set(err, MA_ERR_CONFIG, "profile element path '%.*s' has an empty name", (int)len, names);
+            goto fail;
+        }
+        if (ns >= MAX_STEPS) {
+            ma_error_set(err, MA_ERR_LIMIT, "profile element path is deeper than %d", MAX_STEPS);
+            goto fail;
+        }
+        seg[ns++] = s;
+        if (!e) break;
+        s = e + 1;
+    }
+    if (!json) {
+        for (size_t i = 0; i < ns; i++) {
+            if (seg[i][0] == '@') {
+                if (i + 1 != ns || i == 0) {
+                    ma_error_set(err, MA_ERR_CONFIG, "profile element path '%s': an attribute must be the last name", names);
+                    goto fail;
+                }
+                if (path_add(p, PS_ATTR, seg[i] + 1, -1, err) < 0) goto fail;
+            } else if (path_add(p, PS_ELEM, seg[i], -1, err) < 0) {
+                goto fail;
+            }
+        }
+    } else {
+        /* Boomi JSON paths name structural nodes too: Root/Object/orders/Array/ArrayElement1/...
+         * (some exports name the array after its entry: orders/orders/ArrayElement1). Names
+         * that skip the structure ("Root/orders/id") are read as entries. */
+        enum { AT_VALUE, AT_OBJECT, AT_ARRAY } st = AT_VALUE;
+        size_t i = 0;
+        if (path_add(p, PS_JROOT, NULL, -1, err) < 0) goto fail;
+        if (strcmp(seg[0], "Root") == 0) i = 1;
+        const char *last_entry = NULL;
+        for (; i < ns; i++) {
+            const char *s = seg[i];
+            if (st == AT_OBJECT) {
+                if (path_add(p, PS_JENTRY, s, -1, err) < 0) goto fail;
+                last_entry = s;
+                st = AT_VALUE;
+            } else if (st == AT_ARRAY) {
+                if (path_add(p, PS_JITEM, NULL, -1, err) < 0) goto fail;
+                st = AT_VALUE;
+            } else if (strcmp(s, "Object") == 0) {
+                if (path_add(p, PS_JOBJECT, NULL, -1, err) < 0) goto fail;
+                st = AT_OBJECT;
+            } else if (strcmp(s, "Array") == 0 ||
+                       (last_entry && strcmp(s, last_entry) == 0 && i + 1 < ns && starts_with_array_element(seg[i + 1]))) {
+                if (path_add(p, PS_JARRAY, NULL, -1, err) < 0) goto fail;
+                st = AT_ARRAY;
+            } else if (starts_with_array_element(s)) {
+                if (path_add(p, PS_JARRAY, NULL, -1, err) < 0 || path_add(p, PS_JITEM, NULL, -1, err) < 0) goto fail;
+            } else {
+                if (path_add(p, PS_JENTRY, s, -1, err) < 0) goto fail;
+                last_entry = s;
+            }
+        }
+    }
+    {
+        ma_sb b;
+        ma_sb_init(&b);
+        for (size_t i = 0; i < ns; i++) {
+            if (i) ma_sb_putc(&b, '/');
+            ma_sb_puts(&b, seg[i]);
+        }
+        char *s = ma_sb_take(&b, NULL);
+        if (!s) {
+            ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        free(p->str);
+        p->str = s;
+    }
+    free(seg);
+    free(buf);
+    return p;
+fail:
+    free(seg);
+    free(buf);
+    ma_profile_path_free(p);
+    return NULL;
+}
+
+/* ---- compiling from a profile component ------------------------------------------------------ */
+
+static xmlNode *find_key(xmlNode *n, const char *key, int depth)
+{
+    if (depth > MAX_XML_DEPTH) return NULL;
+    for (xmlNode *c = n ? n->children : NULL; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        if (ma_xml_attr_is(c, "key", key) &&
+            (ma_str_has_prefix((const char *)c->name, "XML") || ma_str_has_prefix((const char *)c->name, "JSON")) &&
+            !ma_xml_is(c, "XMLNamespace"))
+            return c;
+        xmlNode *r = find_key(c, key, depth + 1);
+        if (r) return r;
+    }
+    return NULL;
+}
+
+static const char *profile_kind(const char *type)
+{
+    if (ma_streq(type, "profile.flatfile")) return "flat file";
+    if (ma_streq(type, "profile.db")) return "database";
+    if (ma_streq(type, "profile.edi")) return "EDI";
+    if (type && ma_str_has_prefix(type, "profile.")) return type + 8;
+    return type ? type : "unknown";
+}
+
+ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id, const char *element_key,
+                                         ma_error *err)
+{
+    ma_component *c = ma_deploy_ref(dep, profile_id, "profile", "profile", err);
+    if (!c) return NULL;
+    int json;
+    if (ma_streq(c->type, "profile.xml")) json = 0;
+    else if (ma_streq(c->type, "profile.json")) json = 1;
+    else {
+        ma_error_set(err, MA_ERR_UNSUPPORTED,
+                     "profile '%s' (%s) is a %s profile; only XML and JSON profiles are supported", c->name, c->id,
+                     profile_kind(c->type));
+        return NULL;
+    }
+    if (!element_key || !*element_key) {
+        ma_error_set(err, MA_ERR_CONFIG, "profile '%s' (%s): no element key given", c->name, c->id);
+        return NULL;
+    }
+    xmlNode *root = c->object;
+    if (!root || !ma_xml_is(root, json ? "JSONProfile" : "XMLProfile")) {
+        ma_error_set(err, MA_ERR_CONFIG, "profile '%s' (%s) has no <%s>", c->name, c->id,
+                     json ? "JSONProfile" : "XMLProfile");
+        return NULL;
+    }
+    xmlNode *hit = find_key(ma_xml_child(root, "DataElements"), element_key, 0);
+    if (!hit) hit = find_key(root, element_key, 0); /* an element declared in a type */
+    if (!hit) {
+        ma_error_set(err, MA_ERR_REF, "profile '%s' (%s) has no element with key %s", c->name, c->id, element_key);
+        return NULL;
+    }
+    /* the chain from the top profile node down to hit */
+    xmlNode *chain[MAX_STEPS];
+    size_t n = 0;
+    for (xmlNode *x = hit; x && x->type == XML_ELEMENT_NODE; x = x->parent) {
+        const char *nm = (const char *)x->name;
+        int ours = json ? ma_str_has_prefix(nm, "JSON") && strcmp(nm, "JSONProfile") != 0
+                        : (strcmp(nm, "XMLElement") == 0 || strcmp(nm, "XMLAttribute") == 0);
+        if (!ours) break;
+        if (n >= MAX_STEPS) {
+            ma_error_set(err, MA_ERR_LIMIT, "profile '%s' (%s): element %s is deeper than %d", c->name, c->id,
+                         element_key, MAX_STEPS);
+            return NULL;
+        }
+        chain[n++] = x;
+    }
+    if (!n) {
+        ma_error_set(err, MA_ERR_CONFIG, "profile '%s' (%s): key %s is not an element (<%s>)", c->name, c->id,
+                     element_key, (const char *)hit->name);
+        return NULL;
+    }
+    ma_profile_path *p = path_new(json);
+    if (!p) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    ma_sb str;
+    ma_sb_init(&str);
+    for (size_t k = n; k-- > 0;) {
+        xmlNode *x = chain[k];
+        char *name = ma_xml_attr(x, "name");
+        const char *nm = (const char *)x->name;
+        int rc = 0;
+        if (!name) {
+            char *key = ma_xml_attr(x, "key");
+            rc = ma_error_set(err, MA_ERR_CONFIG, "profile '%s' (%s): <%s key=\"%s\"> has no name", c->name, c->id, nm,
+                              key ? key : "");
+            free(key);
+        } else if (!json) {
+            if (strcmp(nm, "XMLAttribute") == 0 && k != 0)
+                rc = ma_error_set(err, MA_ERR_CONFIG, "profile '%s' (%s): attribute '%s' has children", c->name, c->id, name);
+            else
+                rc = path_add(p, strcmp(nm, "XMLAttribute") == 0 ? PS_ATTR : PS_ELEM, name, -1, err);
+        } else if (strcmp(nm, "JSONRootValue") == 0) {
+            rc = path_add(p, PS_JROOT, NULL, -1, err);
+        } else if (strcmp(nm, "JSONObject") == 0) {
+            rc = path_add(p, PS_JOBJECT, NULL, -1, err);
+        } else if (strcmp(nm, "JSONObjectEntry") == 0) {
+            rc = path_add(p, PS_JENTRY, name, -1, err);
+        } else if (strcmp(nm, "JSONArray") == 0) {
+            rc = path_add(p, PS_JARRAY, NULL, -1, err);
+        } else if (strcmp(nm, "JSONArrayElement") == 0) {
+            long idx = -1;
+            xmlNode *arr = x->parent;
+            char *et = ma_xml_attr(arr, "elementType");
+            if (et && strcmp(et, "repeating") != 0) { /* absolute (tuple) array: position counts */
+                idx = 0;
+                for (xmlNode *s = ma_xml_child(arr, "JSONArrayElement"); s && s != x; s = ma_xml_next(s, "JSONArrayElement"))
+                    idx++;
+            }
+            free(et);
+            rc = path_add(p, PS_JITEM, NULL, idx, err);
+        } else {
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "profile '%s' (%s): element %s is under a <%s>, which is not supported",
+                              c->name, c->id, element_key, nm);
+        }
+        if (rc == 0 && k != n - 1) ma_sb_putc(&str, '/');
+        if (rc == 0) ma_sb_puts(&str, name);
+        free(name);
+        if (rc < 0) {
+            ma_sb_free(&str);
+            ma_profile_path_free(p);
+            return NULL;
+        }
+    }
+    if (json && (p->n == 0 || p->steps[0].kind != PS_JROOT)) {
+        /* a node from a type definition: anchor it at the root value */
+        ma_profile_path *q = path_new(1);
+        int ok = q && path_add(q, PS_JROOT, NULL, -1, err) == 0;
+        for (size_t i = 0; ok && i < p->n; i++) {
+            if (path_add(q, p->steps[i].kind, p->steps[i].name, p->steps[i].index, err) < 0) ok = 0;
+        }
+        ma_profile_path_free(p);
+        if (!ok) {
+            if (!q) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            ma_profile_path_free(q);
+            ma_sb_free(&str);
+            return NULL;
+        }
+        p = q;
+    }
+    p->str = ma_sb_take(&str, NULL);
+    if (!p->str) {
+        ma_profile_path_free(p);
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- JSON ------------------------------------------------------------------------------------ */
+
+/* Compact JSON text of v; reals in their shortest round-trip form. */
+static void json_put(ma_sb *b, const json_t *v, int depth)
+{
+    if (depth > 4096) return;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        ma_sb_putc(b, '{');
+        const char *k;
+        json_t *x;
+        int first = 1;
+        json_object_foreach((json_t *)v, k, x) {
+            if (!first) ma_sb_putc(b, ',');
+            first = 0;
+            ma_sb_putc(b, '"');
+            ma_sb_json_escape(b, k, strlen(k));
+            ma_sb_puts(b, "\":");
+            json_put(b, x, depth + 1);
+        }
+        ma_sb_putc(b, '}');
+        break;
+    }
+    case JSON_ARRAY: {
+        ma_sb_putc(b, '[');
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i) ma_sb_putc(b, ',');
+            json_put(b, json_array_get(v, i), depth + 1);
+        }
+        ma_sb_putc(b, ']');
+        break;
+    }
+    case JSON_STRING:
+        ma_sb_putc(b, '"');
+        ma_sb_json_escape(b, json_string_value(v), json_string_length(v));
+        ma_sb_putc(b, '"');
+        break;
+    case JSON_INTEGER:
+        ma_sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        char tmp[40];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+            if (strtod(tmp, NULL) == d) break;
+        }
+        ma_sb_puts(b, tmp);
+        if (!strpbrk(tmp, ".eEn")) ma_sb_puts(b, ".0");
+        break;
+    }
+    case JSON_TRUE: ma_sb_puts(b, "true"); break;
+    case JSON_FALSE: ma_sb_puts(b, "false"); break;
+    case JSON_NULL: ma_sb_puts(b, "null"); break;
+    }
+}
+
+/* Scalar text of a value: strings as they are, numbers and booleans as written, null as "",
+ * objects and arrays as compact JSON. */
+static char *json_scalar(const json_t *v)
+{
+    if (!v || json_is_null(v)) return ma_strdup("");
+    if (json_is_string(v)) return ma_strndup(json_string_value(v), json_string_length(v));
+    ma_sb b;
+    ma_sb_init(&b);
+    json_put(&b, v, 0);
+    return ma_sb_take(&b, NULL);
+}
+
+static json_t *json_parse(const ma_doc *doc, ma_error *err)
+{
+    size_t len;
+    const char *data = ma_doc_data(doc, &len);
+    json_error_t je;
+    json_t *v = json_loadb(data, len, JSON_DECODE_ANY, &je);
+    if (!v) ma_error_set(err, MA_ERR_PARSE, "not well-formed JSON: line %d column %d: %s", je.line, je.column, je.text);
+    return v;
+}
+
+typedef struct jlevel {
+    json_t *container; /* borrowed */
+    const char *key;   /* object entry, or NULL for an array item */
+} jlevel;
+
+typedef struct jwalk {
+    const ma_profile_path *p;
+    jlevel trail[MAX_STEPS];
+    size_t depth;
+    int (*hit)(struct jwalk *w, json_t *v); /* 1 = stop, 0 = go on, -1 = error */
+    void *ctx;
+} jwalk;
+
+static int jwalk_run(jwalk *w, json_t *v, size_t i)
+{
+    if (i == w->p->n) return w->hit(w, v);
+    const ps_step *s = &w->p->steps[i];
+    switch (s->kind) {
+    case PS_JROOT: return jwalk_run(w, v, i + 1);
+    case PS_JOBJECT: return json_is_object(v) ? jwalk_run(w, v, i + 1) : 0;
+    case PS_JARRAY: return json_is_array(v) ? jwalk_run(w, v, i + 1) : 0;
+    case PS_JENTRY: {
+        json_t *x = json_is_object(v) ? json_object_get(v, s->name) : NULL;
+        if (!x) return 0;
+        w->trail[w->depth].container = v;
+        w->trail[w->depth].key = s->name;
+        w->depth++;
+        int r = jwalk_run(w, x, i + 1);
+        w->depth--;
+        return r;
+    }
+    case PS_JITEM: {
+        if (!json_is_array(v)) return 0;
+        size_t from = 0, to = json_array_size(v);
+        if (s->index >= 0) {
+            if ((size_t)s->index >= to) return 0;
+            from = (size_t)s->index;
+            to = from + 1;
+        }
+        for (size_t k = from; k < to; k++) {
+            w->trail[w->depth].container = v;
+            w->trail[w->depth].key = NULL;
+            w->depth++;
+            int r = jwalk_run(w, json_array_get(v, k), i + 1);
+            w->depth--;
+            if (r) return r;
+        }
+        return 0;
+    }
+    default: return 0;
+    }
+}
+
+static int jhit_first(jwalk *w, json_t *v)
+{
+    *(json_t **)w->ctx = v;
+    return 1;
+}
+
+typedef struct jsplit_ctx {
+    const ma_doc *src;
+    ma_batch *out;
+    size_t count;
+    ma_error *err;
+} jsplit_ctx;
+
+static int jhit_split(jwalk *w, json_t *v)
+{
+    jsplit_ctx *c = w->ctx;
+    json_t *cur = json_incref(v);
+    for (size_t k = w->depth; k-- > 0 && cur;) {
+        json_t *wrap;
+        if (w->trail[k].key) {
+            wrap = json_object();
+            if (wrap && json_object_set_new(wrap, w->trail[k].key, cur) < 0) {
+                json_decref(wrap);
+                wrap = NULL;
+            }
+        } else {
+            wrap = json_array();
+            if (wrap && json_array_append_new(wrap, cur) < 0) {
+                json_decref(wrap);
+                wrap = NULL;
+            }
+        }
+        if (!wrap) json_decref(cur);
+        cur = wrap;
+    }
+    if (!cur) return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+    ma_sb b;
+    ma_sb_init(&b);
+    json_put(&b, cur, 0);
+    json_decref(cur);
+    size_t len;
+    char *s = ma_sb_take(&b, &len);
+    if (!s) return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+    ma_doc *d = ma_doc_derive_owned(c->src, s, len);
+    if (!d || ma_batch_push(c->out, d) < 0) return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+    c->count++;
+    return 0;
+}
+
+/* ---- XML ------------------------------------------------------------------------------------- */
+
+typedef struct xwalk {
+    const ma_profile_path *p;
+    int (*hit)(struct xwalk *w, xmlNode *elem, xmlAttr *attr); /* 1 stop, 0 go on, -1 error */
+    void *ctx;
+} xwalk;
+
+static xmlAttr *find_attr(xmlNode *e, const char *name)
+{
+    for (xmlAttr *a = e->properties; a; a = a->next)
+        if (a->name && strcmp((const char *)a->name, name) == 0) return a;
+    return NULL;
+}
+
+/* e matched step i-1; looks for step i below it */
+static int xwalk_run(xwalk *w, xmlNode *e, size_t i)
+{
+    if (i == w->p->n) return w->hit(w, e, NULL);
+    const ps_step *s = &w->p->steps[i];
+    if (s->kind == PS_ATTR) {
+        xmlAttr *a = find_attr(e, s->name);
+        return a ? w->hit(w, e, a) : 0;
+    }
+    for (xmlNode *c = e->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, s->name) != 0) continue;
+        int r = xwalk_run(w, c, i + 1);
+        if (r) return r;
+    }
+    return 0;
+}
+
+static int xwalk_doc(xwalk *w, xmlDoc *doc)
+{
+    xmlNode *root = xmlDocGetRootElement(doc);
+    if (!root || !w->p->n || w->p->steps[0].kind != PS_ELEM || strcmp((const char *)root->name, w->p->steps[0].name) != 0)
+        return 0;
+    return xwalk_run(w, root, 1);
+}
+
+static int xhit_first(xwalk *w, xmlNode *e, xmlAttr *a)
+{
+    char **out = w->ctx;
+    if (a) {
+        xmlChar *v = xmlNodeListGetString(e->doc, a->children, 1);
+        *out = ma_strdup(v ? (const char *)v : "");
+        xmlFree(v);
+    } else {
+        *out = ma_xml_text(e);
+    }
+    return *out ? 1 : -1;
+}
+
+/* Shallow copy of src (name, namespace declarations, namespace, attributes) appended to parent
+ * (or made the root of doc). */
+static xmlNode *copy_shallow(xmlDoc *doc, xmlNode *parent, const xmlNode *src)
+{
+    xmlNode *c = xmlNewDocNode(doc, NULL, src->name, NULL);
+    if (!c) return NULL;
+    if (parent) {
+        if (!xmlAddChild(parent, c)) {
+            xmlFreeNode(c);
+            return NULL;
+        }
+    } else {
+        xmlDocSetRootElement(doc, c);
+    }
+    if (src->nsDef && !(c->nsDef = xmlCopyNamespaceList(src->nsDef))) return NULL;
+    if (src->ns) {
+        xmlNs *ns = xmlSearchNs(doc, c, src->ns->prefix);
+        if (!ns || !xmlStrEqual(ns->href, src->ns->href)) ns = xmlNewNs(c, src->ns->href, src->ns->prefix);
+        if (!ns) return NULL;
+        xmlSetNs(c, ns);
+    }
+    if (src->properties && !(c->properties = xmlCopyPropList(c, src->properties))) return NULL;
+    return c;
+}
+
+static char *xml_serialize(xmlDoc *doc, size_t *len)
+{
+    xmlChar *mem = NULL;
+    int size = 0;
+    xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 0);
+    if (!mem || size < 0) {
+        xmlFree(mem);
+        return NULL;
+    }
+    char *s = ma_strndup((const char *)mem, (size_t)size);
+    xmlFree(mem);
+    if (s && len) *len = strlen(s);
+    return s;
+}
+
+typedef struct xsplit_ctx {
+    const ma_doc *src;
+    ma_batch *out;
+    size_t count;
+    ma_error *err;
+} xsplit_ctx;
+
+static int xhit_split(xwalk *w, xmlNode *e, xmlAttr *a)
+{
+    (void)a; /* a split by an attribute splits by the element that holds it */
+    xsplit_ctx *c = w->ctx;
+    xmlNode *chain[MAX_STEPS];
+    size_t n = 0;
+    for (xmlNode *x = e->parent; x && x->type == XML_ELEMENT_NODE; x = x->parent) {
+        if (n >= MAX_STEPS) return ma_error_set(c->err, MA_ERR_LIMIT, "split element is deeper than %d", MAX_STEPS);
+        chain[n++] = x;
+    }
+    xmlDoc *nd = xmlNewDoc((const xmlChar *)"1.0");
+    if (!nd) return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+    xmlNode *parent = NULL;
+    for (size_t k = n; k-- > 0;) {
+        if (!(parent = copy_shallow(nd, parent, chain[k]))) {
+            xmlFreeDoc(nd);
+            return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+        }
+    }
+    xmlNode *clone = NULL;
+    if (xmlDOMWrapCloneNode(NULL, e->doc, e, &clone, nd, parent, 1, 0) != 0 || !clone) {
+        if (clone) xmlFreeNode(clone);
+        xmlFreeDoc(nd);
+        return ma_error_set(c->err, MA_ERR_NOMEM, "cannot copy element <%s>", (const char *)e->name);
+    }
+    if (parent) {
+        if (!xmlAddChild(parent, clone)) {
+            xmlFreeNode(clone);
+            xmlFreeDoc(nd);
+            return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+        }
+    } else {
+        xmlDocSetRootElement(nd, clone);
+    }
+    size_t len = 0;
+    char *s = xml_serialize(nd, &len);
+    xmlFreeDoc(nd);
+    if (!s) return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+    ma_doc *d = ma_doc_derive_owned(c->src, s, len);
+    if (!d || ma_batch_push(c->out, d) < 0) return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+    c->count++;
+    return 0;
+}
+
+/* ---- public evaluation ----------------------------------------------------------------------- */
+
+char *ma_profile_path_eval(const ma_profile_path *p, const ma_doc *doc)
+{
+    if (!p || !doc) return ma_strdup("");
+    ma_error err;
+    if (p->json) {
+        json_t *root = json_parse(doc, &err);
+        if (!root) return ma_strdup("");
+        json_t *found = NULL;
+        jwalk w = {.p = p, .hit = jhit_first, .ctx = &found};
+        jwalk_run(&w, root, 0);
+        char *s = json_scalar(found);
+        json_decref(root);
+        return s;
+    }
+    size_t len;
+    const char *data = ma_doc_data(doc, &len);
+    if (!len) return ma_strdup("");
+    xmlDoc *x = ma_xml_parse(data, len, "document", &err);
+    if (!x) return ma_strdup("");
+    char *out = NULL;
+    xwalk w = {.p = p, .hit = xhit_first, .ctx = &out};
+    int r = xwalk_doc(&w, x);
+    xmlFreeDoc(x);
+    if (r < 0) return NULL;
+    return out ? out : ma_strdup("");
+}
+
+int ma_profile_path_split(const ma_profile_path *p, const ma_doc *doc, ma_batch *out, ma_error *err)
+{
+    if (!p || !doc || !out) return ma_error_set(err, MA_ERR_USAGE, "ma_profile_path_split: missing argument");
+    size_t start = out->len;
+    int r;
+    if (p->json) {
+        json_t *root = json_parse(doc, err);
+        if (!root) return -1;
+        jsplit_ctx c = {.src = doc, .out = out, .err = err};
+        jwalk w = {.p = p, .hit = jhit_split, .ctx = &c};
+        r = jwalk_run(&w, root, 0);
+        json_decref(root);
+    } else {
+        size_t len;
+        const char *data = ma_doc_data(doc, &len);
+        xmlDoc *x = ma_xml_parse(data, len, "document", err);
+        if (!x) return -1;
+        xsplit_ctx c = {.src = doc, .out = out, .err = err};
+        xwalk w = {.p = p, .hit = xhit_split, .ctx = &c};
+        r = xwalk_doc(&w, x);
+        xmlFreeDoc(x);
+    }
+    if (r < 0) {
+        /* drop the pieces made before the failure */
+        while (out->len > start) ma_doc_unref(out->docs[--out->len]);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,1534 @@
+/* dataprocess.c - the Data Process shape (boomi-atom-semantics.md 2 "Data Process",
+ * boomi-process-xml.md 2 "dataprocess"): its <step>s run in order, each on the batch the previous
+ * step produced. Supported: Search/Replace (1), Base64 Encode (6) / Decode (7), Split Documents (8)
+ * and Combine Documents (9); anything else (Custom Scripting 12, PGP 2/3, Zip 4/5, ...) is refused
+ * at deploy with MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error. */
+
+/* Decisions (Boomi's own behaviour where it is documented, otherwise written here):
+ *  - processtype numbers 6 (Base64 Encode), 7 (Base64 Decode), 4 Zip and 5 Unzip come from the
+ *    Boomi companion's step reference (boomi-integration references/steps/data_process_step.md).
+ *    Encode writes standard base64 with padding and no line breaks; decode skips whitespace and
+ *    accepts missing padding; any other character fails the document.
+ *  - Search/Replace: the Java regex is translated to a POSIX extended regex (regcomp, REG_EXTENDED):
+ *    supported are literals, . (no line terminators unless (?s)), [] classes with ranges and
+ *    negation, ( ) | * + ? {n,m}, ^ $, groups incl. (?:...), backreferences \1-\9, \b \B, the
+ *    classes \d \D \w \W \s \S (\D \W \S not inside []), escapes \t \n \r \f \e \a \0oo \xhh
+ *    \uhhhh \cX, \Q...\E, any escaped punctuation, and leading inline flags (?i) (?s) (?m).
+ *    Refused at deploy (MA_ERR_UNSUPPORTED, no silent change of meaning): lazy and possessive
+ *    quantifiers, lookaround, atomic and named groups, \p{..}, nested classes and && in [].
+ *    The replacement follows Java: $n is group n, \x is a literal x. searchType "document" works
+ *    on the whole document, "line" on each line (without its terminator); the default rolling
+ *    window ("char_limit") is done like "document" (it only differs where Boomi misses matches
+ *    that cross a window border). Relies on glibc regex: REG_STARTEND, \b, backreferences in ERE.
+ *  - Split by line (profileType ff/flatfile/line, or FFOptions splitOption="split_line"): one
+ *    document per line (batchCount lines per document), lines joined with "\n" and no trailing
+ *    newline, trailing empty lines dropped; headersOption "remove" drops the first line, "retain"
+ *    puts it on top of every document, "none"/absent treats it as data. Split by a flat file or
+ *    EDI profile is refused at deploy.
+ *  - Split by XML / JSON profile element: see profile.c (ancestors rebuilt around each piece);
+ *    batchCount > 1 puts that many consecutive pieces into one document (the pieces combined as
+ *    below). The element is resolved through the profile component when it is deployed, else from
+ *    the path in linkElementName "name (A/B/C)".
+ *  - Combine flat file / none: documents joined with one "\n" between them (none added after a
+ *    document that already ends with a newline); flat file honours headersOption (remove: drop
+ *    every document's first line; retain: keep only the first document's) and freeFormHeader /
+ *    freeFormFooter lines. XML: with a link element, every link element of documents 2..n is
+ *    appended next to the last link element of document 1 (parents created when document 1 has
+ *    none); without one, the children of every root go under the first document's root. JSON: with
+ *    a link element (an array element) the arrays holding it are concatenated into document 1's;
+ *    without one, top-level arrays are concatenated and other values become items of one array.
+ *    "Combine into a new profile" (combineIntoLinkElementKey other than "null") is refused.
+ *    The combined document keeps the first document's properties and tracking id. */
+#include <jansson.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+#include "builtin.h"
+#include "params.h"
+#include "profile.h"
+#include "util.h"
+
+#define MAX_STEPS 64
+#define MAX_GROUPS 64
+#define MAX_PATH_NAMES 256
+
+enum {
+    PT_REPLACE = 1,
+    PT_PGP_ENCRYPT = 2,
+    PT_PGP_DECRYPT = 3,
+    PT_ZIP = 4,
+    PT_UNZIP = 5,
+    PT_B64_ENCODE = 6,
+    PT_B64_DECODE = 7,
+    PT_SPLIT = 8,
+    PT_COMBINE = 9,
+    PT_SCRIPT = 12
+};
+
+typedef enum fmt { FMT_NONE = 0, FMT_LINE, FMT_XML, FMT_JSON } fmt;
+typedef enum hdr { HDR_NONE = 0, HDR_REMOVE, HDR_RETAIN } hdr;
+
+typedef struct rtoken {
+    int group;  /* >= 0: POSIX group number; -1: literal text */
+    char *text; /* owned literal */
+} rtoken;
+
+typedef struct dp_step {
+    int type;
+    char *label; /* "step 2 'Split Documents'" */
+    /* search/replace */
+    regex_t re;
+    int re_ok;
+    int by_line;
+    rtoken *repl;
+    size_t n_repl;
+    /* split / combine */
+    fmt format;
+    ma_profile_path *path; /* XML/JSON link element, or NULL */
+    char **names;          /* the link element's path names (owned) */
+    size_t n_names;
+    size_t batch;
+    hdr headers;
+    char *ff_header, *ff_footer;
+} dp_step;
+
+typedef struct dp_data {
+    dp_step *steps;
+    size_t n;
+} dp_data;
+
+static void step_free(dp_step *s)
+{
+    free(s->label);
+    if (s->re_ok) regfree(&s->re);
+    for (size_t i = 0; i < s->n_repl; i++) free(s->repl[i].text);
+    free(s->repl);
+    ma_profile_path_free(s->path);
+    for (size_t i = 0; i < s->n_names; i++) free(s->names[i]);
+    free(s->names);
+    free(s->ff_header);
+    free(s->ff_footer);
+}
+
+static void dp_destroy(ma_shape *shape)
+{
+    dp_data *d = ma_shape_data(shape);
+    if (!d) return;
+    for (size_t i = 0; i < d->n; i++) step_free(&d->steps[i]);
+    free(d->steps);
+    free(d);
+    ma_shape_set_data(shape, NULL);
+}
+
+/* ---- Java regex -> POSIX ERE ----------------------------------------------------------------- */
+
+typedef struct rx {
+    const char *p; /* current position in the Java pattern */
+    const char *start;
+    ma_sb out;
+    int dotall;
+    int ngroups;                /* POSIX groups opened so far */
+    int java_groups;            /* Java capturing groups so far */
+    int map[MAX_GROUPS + 1];    /* Java group -> POSIX group */
+    ma_error *err;
+} rx;
+
+static int rx_unsupported(rx *r, const char *what)
+{
+    return ma_error_set(r->err, MA_ERR_UNSUPPORTED, "regular expression '%s': %s is not supported (POSIX regex)",
+                        r->start, what);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static void put_utf8(ma_sb *b, unsigned long cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) { u[0] = (char)cp; n = 1; }
+    else if (cp < 0x800) { u[0] = (char)(0xC0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3F)); n = 2; }
+    else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
+    }
+    ma_sb_append(b, u, n);
+}
+
+/* Reads a character escape after the backslash (r->p at the letter). Returns 1 with the bytes in
+ * *lit (a literal), 0 when it is not a character escape, -1 on error. */
+static int rx_char_escape(rx *r, ma_sb *lit)
+{
+    char c = *r->p;
+    unsigned long v = 0;
+    switch (c) {
+    case 't': ma_sb_putc(lit, '\t'); r->p++; return 1;
+    case 'n': ma_sb_putc(lit, '\n'); r->p++; return 1;
+    case 'r': ma_sb_putc(lit, '\r'); r->p++; return 1;
+    case 'f': ma_sb_putc(lit, '\f'); r->p++; return 1;
+    case 'a': ma_sb_putc(lit, '\a'); r->p++; return 1;
+    case 'e': ma_sb_putc(lit, 0x1b); r->p++; return 1;
+    case '0': {
+        r->p++;
+        int k = 0;
+        while (k < 3 && *r->p >= '0' && *r->p <= '7') { v = v * 8 + (unsigned long)(*r->p - '0'); r->p++; k++; }
+        if (!k || v == 0 || v > 0xFF) return rx_unsupported(r, "this octal escape");
+        ma_sb_putc(lit, (char)v);
+        return 1;
+    }
+    case 'x': {
+        r->p++;
+        if (*r->p == '{') {
+            r->p++;
+            int k = 0;
+            while (hexval(*r->p) >= 0 && k < 6) { v = v * 16 + (unsigned long)hexval(*r->p); r->p++; k++; }
+            if (*r->p != '}' || !k) return rx_unsupported(r, "this \\x{...} escape");
+            r->p++;
+        } else {
+            if (hexval(r->p[0]) < 0 || hexval(r->p[1]) < 0) return rx_unsupported(r, "this \\x escape");
+            v = (unsigned long)(hexval(r->p[0]) * 16 + hexval(r->p[1]));
+            r->p += 2;
+        }
+        if (v == 0 || v > 0x10FFFF) return rx_unsupported(r, "a NUL or out of range character");
+        put_utf8(lit, v);
+        return 1;
+    }
+    case 'u': {
+        r->p++;
+        for (int k = 0; k < 4; k++) {
+            if (hexval(r->p[k]) < 0) return rx_unsupported(r, "this \\u escape");
+            v = v * 16 + (unsigned long)hexval(r->p[k]);
+        }
+        r->p += 4;
+        if (v == 0) return rx_unsupported(r, "a NUL character");
+        put_utf8(lit, v);
+        return 1;
+    }
+    case 'c':
+        if (!r->p[1]) return rx_unsupported(r, "a trailing \\c");
+        if ((r->p[1] ^ 64) == 0) return rx_unsupported(r, "a NUL character");
+        ma_sb_putc(lit, (char)(r->p[1] ^ 64));
+        r->p += 2;
+        return 1;
+    default:
+        if (c && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+            ma_sb_putc(lit, c); /* escaped punctuation: itself */
+            r->p++;
+            return 1;
+        }
+        return 0;
+    }
+}
+
+/* Emits literal bytes outside brackets, escaping what POSIX ERE treats specially. */
+static void rx_put_literal(rx *r, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (strchr(".[()*+?{|^$\\", c)) {
+            ma_sb_putc(&r->out, '\\');
+            ma_sb_putc(&r->out, c);
+        } else if (c == ']' || c == '}') {
+            ma_sb_putc(&r->out, '[');
+            ma_sb_putc(&r->out, c);
+            ma_sb_putc(&r->out, ']');
+        } else {
+            ma_sb_putc(&r->out, c);
+        }
+    }
+}
+
+/* A [...] class; r->p just after '['. */
+static int rx_class(rx *r)
+{
+    int neg = 0, rbr = 0, lbr = 0, caret = 0, dash = 0;
+    ma_sb body;
+    ma_sb_init(&body);
+    if (*r->p == '^') { neg = 1; r->p++; }
+    int first = 1;
+    for (;;) {
+        char c = *r->p;
+        if (!c) { ma_sb_free(&body); return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': unclosed [", r->start); }
+        if (c == ']' && !first) { r->p++; break; }
+        if (c == ']') { /* a ']' right after '[' is a member, as in POSIX */
+            rbr = 1;
+            r->p++;
+            first = 0;
+            continue;
+        }
+        if (c == '[') { ma_sb_free(&body); return rx_unsupported(r, "a nested character class"); }
+        if (c == '&' && r->p[1] == '&') { ma_sb_free(&body); return rx_unsupported(r, "class intersection (&&)"); }
+        if (c == '\\') {
+            r->p++;
+            char e = *r->p;
+            if (e == 'd') { ma_sb_puts(&body, "0-9"); r->p++; }
+            else if (e == 'w') { ma_sb_puts(&body, "A-Za-z0-9_"); r->p++; }
+            else if (e == 's') { ma_sb_puts(&body, " \t\n\r\f\v"); r->p++; }
+            else if (e == 'D' || e == 'W' || e == 'S') { ma_sb_free(&body); return rx_unsupported(r, "\\D, \\W or \\S inside []"); }
+            else if (e == 'Q' || e == 'p' || e == 'P') { ma_sb_free(&body); return rx_unsupported(r, "\\Q, \\p or \\P inside []"); }
+            else {
+                ma_sb lit;
+                ma_sb_init(&lit);
+                int k = rx_char_escape(r, &lit);
+                if (k <= 0) {
+                    ma_sb_free(&lit);
+                    ma_sb_free(&body);
+                    return k < 0 ? -1 : rx_unsupported(r, "this escape inside []");
+                }
+                for (size_t i = 0; i < lit.len; i++) {
+                    char l = lit.s[i];
+                    if ((unsigned char)l >= 0x80) {
+                        ma_sb_free(&lit);
+                        ma_sb_free(&body);
+                        return rx_unsupported(r, "a non-ASCII escape inside []");
+                    }
+                    if (l == ']') rbr = 1;
+                    else if (l == '[') lbr = 1;
+                    else if (l == '^') caret = 1;
+                    else if (l == '-') dash = 1;
+                    else ma_sb_putc(&body, l);
+                }
+                ma_sb_free(&lit);
+            }
+            first = 0;
+            continue;
+        }
+        if (c == '-' && (first || r->p[1] == ']')) {
+            dash = 1;
+        } else if (c == '^') {
+            caret = 1;
+        } else {
+            ma_sb_putc(&body, c);
+        }
+        r->p++;
+        first = 0;
+    }
+    if (!body.len && !rbr && !lbr && !dash && caret && !neg) {
+        ma_sb_puts(&r->out, "\\^");
+        ma_sb_free(&body);
+        return 0;
+    }
+    ma_sb_putc(&r->out, '[');
+    if (neg) ma_sb_putc(&r->out, '^');
+    if (rbr) ma_sb_putc(&r->out, ']');
+    if (body.len) ma_sb_append(&r->out, body.s, body.len);
+    if (lbr) ma_sb_putc(&r->out, '[');
+    if (caret) {
+        if (!neg && !rbr && !body.len && !lbr) { /* "[^-]" would negate: write "[-^]" */
+            ma_sb_puts(&r->out, "-^");
+            dash = 0;
+        } else {
+            ma_sb_putc(&r->out, '^');
+        }
+    }
+    if (dash) ma_sb_putc(&r->out, '-');
+    ma_sb_putc(&r->out, ']');
+    ma_sb_free(&body);
+    return 0;
+}
+
+static int rx_translate(rx *r, int *cflags)
+{
+    /* leading inline flags */
+    while (r->p[0] == '(' && r->p[1] == '?' && strchr("ismx-", r->p[2])) {
+        const char *q = r->p + 2;
+        int on = 1, icase = 0, dotall = 0, multi = 0;
+        while (*q && *q != ')') {
+            if (*q == '-') on = 0;
+            else if (*q == 'i') icase = on;
+            else if (*q == 's') dotall = on;
+            else if (*q == 'm') multi = on;
+            else return rx_unsupported(r, "this inline flag");
+            q++;
+        }
+        if (*q != ')') return rx_unsupported(r, "a scoped inline flag group");
+        if (icase) *cflags |= REG_ICASE;
+        if (dotall) r->dotall = 1;
+        if (multi) *cflags |= REG_NEWLINE;
+        r->p = q + 1;
+    }
+    int after_atom = 0; /* a quantifier may follow */
+    while (*r->p) {
+        char c = *r->p;
+        if (c == '\\') {
+            r->p++;
+            char e = *r->p;
+            after_atom = 1;
+            switch (e) {
+            case 'd': ma_sb_puts(&r->out, "[0-9]"); r->p++; continue;
+            case 'D': ma_sb_puts(&r->out, "[^0-9]"); r->p++; continue;
+            case 'w': ma_sb_puts(&r->out, "[A-Za-z0-9_]"); r->p++; continue;
+            case 'W': ma_sb_puts(&r->out, "[^A-Za-z0-9_]"); r->p++; continue;
+            case 's': ma_sb_puts(&r->out, "[[:space:]]"); r->p++; continue;
+            case 'S': ma_sb_puts(&r->out, "[^[:space:]]"); r->p++; continue;
+            case 'b': ma_sb_puts(&r->out, "\\b"); r->p++; after_atom = 0; continue;
+            case 'B': ma_sb_puts(&r->out, "\\B"); r->p++; after_atom = 0; continue;
+            case 'A': ma_sb_puts(&r->out, "^"); r->p++; after_atom = 0; continue;
+            case 'z': case 'Z': ma_sb_puts(&r->out, "$"); r->p++; after_atom = 0; continue;
+            case 'Q': {
+                r->p++;
+                const char *end = strstr(r->p, "\\E");
+                size_t n = end ? (size_t)(end - r->p) : strlen(r->p);
+                rx_put_literal(r, r->p, n);
+                r->p += n + (end ? 2 : 0);
+                continue;
+            }
+            case 'E': r->p++; continue;
+            case 'p': case 'P': return rx_unsupported(r, "\\p{...} classes");
+            case 'k': return rx_unsupported(r, "named backreferences");
+            case 'G': return rx_unsupported(r, "\\G");
+            case 'R': case 'X': case 'h': case 'H': case 'v': case 'V': return rx_unsupported(r, "this escape");
+            default: break;
+            }
+            if (e >= '1' && e <= '9') {
+                int g = e - '0';
+                if (g > r->java_groups) return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': backreference \\%d to a group that does not exist", r->start, g);
+                if (r->map[g] > 9) return rx_unsupported(r, "a backreference past group 9");
+                ma_sb_printf(&r->out, "\\%d", r->map[g]);
+                r->p++;
+                continue;
+            }
+            ma_sb lit;
+            ma_sb_init(&lit);
+            int k = rx_char_escape(r, &lit);
+            if (k <= 0) {
+                ma_sb_free(&lit);
+                if (k < 0) return -1;
+                char what[32];
+                snprintf(what, sizeof what, "the escape \\%c", e ? e : ' ');
+                return rx_unsupported(r, what);
+            }
+            rx_put_literal(r, lit.s, lit.len);
+            ma_sb_free(&lit);
+            continue;
+        }
+        if (c == '[') {
+            r->p++;
+            if (rx_class(r) < 0) return -1;
+            after_atom = 1;
+            continue;
+        }
+        if (c == '(') {
+            if (r->ngroups >= MAX_GROUPS) return ma_error_set(r->err, MA_ERR_LIMIT, "regular expression '%s': more than %d groups", r->start, MAX_GROUPS);
+            if (r->p[1] == '?') {
+                if (r->p[2] != ':') {
+                    if (r->p[2] == '=' || r->p[2] == '!') return rx_unsupported(r, "lookahead");
+                    if (r->p[2] == '<' && (r->p[3] == '=' || r->p[3] == '!')) return rx_unsupported(r, "lookbehind");
+                    if (r->p[2] == '<') return rx_unsupported(r, "a named group");
+                    if (r->p[2] == '>') return rx_unsupported(r, "an atomic group");
+                    return rx_unsupported(r, "an inline flag inside the expression");
+                }
+                r->p += 3; /* (?: -> a POSIX group that Java does not number */
+                r->ngroups++;
+            } else {
+                r->p++;
+                r->ngroups++;
+                r->java_groups++;
+                r->map[r->java_groups] = r->ngroups;
+            }
+            ma_sb_putc(&r->out, '(');
+            after_atom = 0;
+            continue;
+        }
+        if (c == '*' || c == '+' || c == '?' || c == '{') {
+            if (c == '{' && !(r->p[1] >= '0' && r->p[1] <= '9')) { /* a literal brace */
+                ma_sb_puts(&r->out, "\\{");
+                r->p++;
+                after_atom = 1;
+                continue;
+            }
+            const char *q = r->p + 1;
+            if (c == '{') {
+                while (*q && *q != '}') q++;
+                if (!*q) return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': unclosed {", r->start);
+                q++;
+            }
+            if (!after_atom) return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': a quantifier follows nothing", r->start);
+            if (*q == '?') return rx_unsupported(r, "a lazy quantifier (*?, +?, ??, {n}?)");
+            if (*q == '+') return rx_unsupported(r, "a possessive quantifier (*+, ++, ?+, {n}+)");
+            ma_sb_append(&r->out, r->p, (size_t)(q - r->p));
+            r->p = q;
+            after_atom = 0;
+            continue;
+        }
+        if (c == ')') { ma_sb_putc(&r->out, ')'); r->p++; after_atom = 1; continue; }
+        if (c == '|' || c == '^' || c == '$') { ma_sb_putc(&r->out, c); r->p++; after_atom = 0; continue; }
+        if (c == '.') {
+            ma_sb_puts(&r->out, r->dotall ? "." : "[^\n\r]");
+            r->p++;
+            after_atom = 1;
+            continue;
+        }
+        if (c == ']' || c == '}') {
+            rx_put_literal(r, &c, 1);
+            r->p++;
+            after_atom = 1;
+            continue;
+        }
+        ma_sb_putc(&r->out, c);
+        r->p++;
+        after_atom = 1;
+    }
+    if (r->out.oom) return ma_error_set(r->err, MA_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+/* Java replacement: $n groups, \x literal x. */
+static int parse_replacement(dp_step *s, const char *repl, const rx *r, ma_error *err)
+{
+    size_t cap = 8;
+    s->repl = calloc(cap, sizeof *s->repl);
+    if (!s->repl) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    ma_sb lit;
+    ma_sb_init(&lit);
+    for (const char *p = repl;; p++) {
+        int flush = !*p;
+        int group = -1;
+        if (*p == '\\') {
+            if (!p[1]) {
+                ma_sb_free(&lit);
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: the replacement ends with a lone backslash", s->label);
+            }
+            ma_sb_putc(&lit, p[1]);
+            p++;
+            continue;
+        }
+        if (*p == '$') {
+            if (!(p[1] >= '0' && p[1] <= '9')) {
+                ma_sb_free(&lit);
+                return ma_error_set(err, *p && p[1] == '{' ? MA_ERR_UNSUPPORTED : MA_ERR_CONFIG,
+                                    "%s: the replacement has '$' not followed by a group number (write \\$ for a dollar)", s->label);
+            }
+            int g = p[1] - '0';
+            p++;
+            /* Java takes more digits while the group exists */
+            while (p[1] >= '0' && p[1] <= '9' && g * 10 + (p[1] - '0') <= r->java_groups) {
+                g = g * 10 + (p[1] - '0');
+                p++;
+            }
+            if (g > r->java_groups) {
+                ma_sb_free(&lit);
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: the replacement refers to group %d, the expression has %d", s->label, g, r->java_groups);
+            }
+            group = g == 0 ? 0 : r->map[g];
+            flush = 1;
+        }
+        if (flush) {
+            if (lit.len || (!*p && s->n_repl == 0 && group < 0)) {
+                size_t l;
+                char *t = ma_sb_take(&lit, &l);
+                if (!t) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+                if (s->n_repl + 2 > cap) {
+                    cap *= 2;
+                    rtoken *n = realloc(s->repl, cap * sizeof *n);
+                    if (!n) { free(t); return ma_error_set(err, MA_ERR_NOMEM, "out of memory"); }
+                    s->repl = n;
+                }
+                s->repl[s->n_repl].group = -1;
+                s->repl[s->n_repl++].text = t;
+            }
+            if (group >= 0) {
+                if (s->n_repl + 2 > cap) {
+                    cap *= 2;
+                    rtoken *n = realloc(s->repl, cap * sizeof *n);
+                    if (!n) { ma_sb_free(&lit); return ma_error_set(err, MA_ERR_NOMEM, "out of memory"); }
+                    s->repl = n;
+                }
+                s->repl[s->n_repl].group = group;
+                s->repl[s->n_repl++].text = NULL;
+            }
+            if (!*p) break;
+            continue;
+        }
+        ma_sb_putc(&lit, *p);
+    }
+    ma_sb_free(&lit);
+    return 0;
+}
+
+static int compile_replace(dp_step *s, const xmlNode *cfg, ma_error *err)
+{
+    if (!cfg) return ma_error_set(err, MA_ERR_CONFIG, "%s: no <dataprocessreplace>", s->label);
+    char *find = ma_xml_attr(cfg, "texttofind");
+    char *repl = ma_xml_attr(cfg, "replacewith");
+    char *type = ma_xml_attr(cfg, "searchType");
+    int rc = -1;
+    rx r = {0};
+    ma_sb_init(&r.out);
+    if (!find || !*find) {
+        ma_error_set(err, MA_ERR_CONFIG, "%s: no text to find", s->label);
+        goto out;
+    }
+    s->by_line = ma_streq(type, "line");
+    r.p = r.start = find;
+    r.err = err;
+    int cflags = REG_EXTENDED;
+    if (rx_translate(&r, &cflags) < 0) {
+        ma_error_prefix(err, "%s", s->label);
+        goto out;
+    }
+    char *pat = ma_sb_take(&r.out, NULL);
+    if (!pat) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    int e = regcomp(&s->re, pat, cflags);
+    if (e) {
+        char msg[256];
+        regerror(e, &s->re, msg, sizeof msg);
+        ma_error_set(err, MA_ERR_CONFIG, "%s: regular expression '%s' does not compile: %s", s->label, find, msg);
+        free(pat);
+        goto out;
+    }
+    free(pat);
+    s->re_ok = 1;
+    if (s->re.re_nsub > MAX_GROUPS) {
+        ma_error_set(err, MA_ERR_LIMIT, "%s: more than %d groups", s->label, MAX_GROUPS);
+        goto out;
+    }
+    rc = parse_replacement(s, repl ? repl : "", &r, err);
+out:
+    ma_sb_free(&r.out);
+    free(find);
+    free(repl);
+    free(type);
+    return rc;
+}
+
+/* Replaces every match in data[0..len) into b. */
+static int replace_all(const dp_step *s, const char *data, size_t len, ma_sb *b)
+{
+    regmatch_t pm[MAX_GROUPS + 1];
+    size_t ng = s->re.re_nsub + 1;
+    size_t pos = 0;
+    while (pos <= len) {
+        pm[0].rm_so = (regoff_t)pos;
+        pm[0].rm_eo = (regoff_t)len;
+        if (regexec(&s->re, data, ng, pm, REG_STARTEND) != 0) break;
+        size_t so = (size_t)pm[0].rm_so, eo = (size_t)pm[0].rm_eo;
+        ma_sb_append(b, data + pos, so - pos);
+        for (size_t i = 0; i < s->n_repl; i++) {
+            const rtoken *t = &s->repl[i];
+            if (t->group < 0) ma_sb_puts(b, t->text);
+            else if ((size_t)t->group < ng && pm[t->group].rm_so >= 0)
+                ma_sb_append(b, data + pm[t->group].rm_so, (size_t)(pm[t->group].rm_eo - pm[t->group].rm_so));
+        }
+        if (b->len > MA_DOC_MAX_SIZE) return -1;
+        if (eo == so) {
+            if (so >= len) {
+                pos = len + 1;
+                break;
+            }
+            ma_sb_putc(b, data[so]);
+            pos = so + 1;
+        } else {
+            pos = eo;
+        }
+    }
+    if (pos < len) ma_sb_append(b, data + pos, len - pos);
+    return b->oom || b->len > MA_DOC_MAX_SIZE ? -1 : 0;
+}
+
+static ma_doc *run_replace(const dp_step *s, ma_doc *doc, char *why, size_t whylen)
+{
+    size_t len;
+    const char *data = ma_doc_data(doc, &len);
+    ma_sb b;
+    ma_sb_init(&b);
+    int rc = 0;
+    if (!s->by_line) {
+        rc = replace_all(s, data, len, &b);
+    } else {
+        size_t i = 0;
+        while (i < len && rc == 0) {
+            const char *nl = memchr(data + i, '\n', len - i);
+            size_t end = nl ? (size_t)(nl - data) : len;
+            size_t content = end;
+            if (content > i && data[content - 1] == '\r') content--;
+            rc = replace_all(s, data + i, content - i, &b);
+            ma_sb_append(&b, data + content, (nl ? end + 1 : end) - content);
+            i = nl ? end + 1 : len;
+        }
+    }
+    size_t olen;
+    char *o = ma_sb_take(&b, &olen);
+    if (rc < 0 || !o) {
+        free(o);
+        snprintf(why, whylen, "%s: the result is larger than %zu bytes or memory ran out", s->label, (size_t)MA_DOC_MAX_SIZE);
+        return NULL;
+    }
+    ma_doc *d = ma_doc_derive_owned(doc, o, olen);
+    if (!d) snprintf(why, whylen, "%s: out of memory", s->label);
+    return d;
+}
+
+/* ---- base64 ---------------------------------------------------------------------------------- */
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static ma_doc *run_b64_encode(const dp_step *s, ma_doc *doc, char *why, size_t whylen)
+{
+    size_t len;
+    const unsigned char *in = (const unsigned char *)ma_doc_data(doc, &len);
+    size_t olen = (len + 2) / 3 * 4;
+    if (olen > MA_DOC_MAX_SIZE) {
+        snprintf(why, whylen, "%s: the encoded document would be larger than %zu bytes", s->label, (size_t)MA_DOC_MAX_SIZE);
+        return NULL;
+    }
+    char *o = malloc(olen + 1);
+    if (!o) {
+        snprintf(why, whylen, "%s: out of memory", s->label);
+        return NULL;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < len ? (unsigned)in[i + 1] << 8 : 0) | (i + 2 < len ? in[i + 2] : 0);
+        o[j++] = B64[(v >> 18) & 63];
+        o[j++] = B64[(v >> 12) & 63];
+        o[j++] = i + 1 < len ? B64[(v >> 6) & 63] : '=';
+        o[j++] = i + 2 < len ? B64[v & 63] : '=';
+    }
+    o[j] = '\0';
+    ma_doc *d = ma_doc_derive_owned(doc, o, j);
+    if (!d) snprintf(why, whylen, "%s: out of memory", s->label);
+    return d;
+}
+
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+static ma_doc *run_b64_decode(const dp_step *s, ma_doc *doc, char *why, size_t whylen)
+{
+    size_t len;
+    const unsigned char *in = (const unsigned char *)ma_doc_data(doc, &len);
+    char *o = malloc(len / 4 * 3 + 4);
+    if (!o) {
+        snprintf(why, whylen, "%s: out of memory", s->label);
+        return NULL;
+    }
+    size_t j = 0, quad = 0, pad = 0;
+    unsigned v = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = in[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+        if (c == '=') {
+            if (quad < 2 || pad >= 2) goto bad;
+            pad++;
+            quad++;
+            v <<= 6;
+            if (quad == 4) goto flush;
+            continue;
+        }
+        int x = b64val(c);
+        if (x < 0 || pad) {
+        bad:
+            free(o);
+            if (c >= 0x20 && c < 0x7f)
+                snprintf(why, whylen, "%s: the document is not valid base64 (character '%c' at offset %zu)", s->label, c, i);
+            else
+                snprintf(why, whylen, "%s: the document is not valid base64 (byte 0x%02x at offset %zu)", s->label, c, i);
+            return NULL;
+        }
+        v = v << 6 | (unsigned)x;
+        quad++;
+        if (quad < 4) continue;
+    flush:
+        o[j++] = (char)(v >> 16);
+        if (pad < 2) o[j++] = (char)(v >> 8);
+        if (pad < 1) o[j++] = (char)v;
+        quad = 0;
+        v = 0;
+        if (pad) {
+            /* only whitespace may follow the padding */
+            for (size_t k = i + 1; k < len; k++) {
+                if (in[k] != ' ' && in[k] != '\t' && in[k] != '\r' && in[k] != '\n') {
+                    i = k;
+                    c = in[k];
+                    goto bad;
+                }
+            }
+            break;
+        }
+    }
+    if (quad == 1) {
+        free(o);
+        snprintf(why, whylen, "%s: the document is not valid base64 (truncated)", s->label);
+        return NULL;
+    }
+    if (quad == 2 || quad == 3) { /* missing padding: accept like lenient decoders */
+        v <<= 6 * (4 - quad);
+        o[j++] = (char)(v >> 16);
+        if (quad == 3) o[j++] = (char)(v >> 8);
+    }
+    o[j] = '\0';
+    ma_doc *d = ma_doc_derive_owned(doc, o, j);
+    if (!d) snprintf(why, whylen, "%s: out of memory", s->label);
+    return d;
+}
+
+/* ---- JSON text (same form as profile.c writes) ------------------------------------------------ */
+
+static void json_put(ma_sb *b, const json_t *v, int depth)
+{
+    if (depth > 4096) return;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        ma_sb_putc(b, '{');
+        const char *k;
+        json_t *x;
+        int first = 1;
+        json_object_foreach((json_t *)v, k, x) {
+            if (!first) ma_sb_putc(b, ',');
+            first = 0;
+            ma_sb_putc(b, '"');
+            ma_sb_json_escape(b, k, strlen(k));
+            ma_sb_puts(b, "\":");
+            json_put(b, x, depth + 1);
+        }
+        ma_sb_putc(b, '}');
+        break;
+    }
+    case JSON_ARRAY:
+        ma_sb_putc(b, '[');
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i) ma_sb_putc(b, ',');
+            json_put(b, json_array_get(v, i), depth + 1);
+        }
+        ma_sb_putc(b, ']');
+        break;
+    case JSON_STRING:
+        ma_sb_putc(b, '"');
+        ma_sb_json_escape(b, json_string_value(v), json_string_length(v));
+        ma_sb_putc(b, '"');
+        break;
+    case JSON_INTEGER: ma_sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
+    case JSON_REAL: {
+        double dv = json_real_value(v);
+        char tmp[40];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, dv);
+            if (strtod(tmp, NULL) == dv) break;
+        }
+        ma_sb_puts(b, tmp);
+        if (!strpbrk(tmp, ".eEn")) ma_sb_puts(b, ".0");
+        break;
+    }
+    case JSON_TRUE: ma_sb_puts(b, "true"); break;
+    case JSON_FALSE: ma_sb_puts(b, "false"); break;
+    case JSON_NULL: ma_sb_puts(b, "null"); break;
+    }
+}
+
+/* ---- combining ------------------------------------------------------------------------------- */
+
+/* A document that failed a step: the message and the document as it entered the step. */
+static int fail(ma_outputs *out, ma_doc *doc, const char *msg)
+{
+    return ma_outputs_fail(out, ma_doc_ref(doc), "%s", msg);
+}
+
+static int emit_text(ma_batch *next, ma_doc *first, ma_sb *b)
+{
+    size_t len;
+    char *s = ma_sb_take(b, &len);
+    if (!s) return -1;
+    ma_doc *d = ma_doc_derive_owned(first, s, len);
+    if (!d) return -1;
+    return ma_batch_push(next, d);
+}
+
+static int xml_names_match(const xmlNode *n, const char *name) { return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0; }
+
+/* Collects (appends to *v) every element matching names[i..] below e (which matched names[i-1]). */
+typedef struct nodelist {
+    xmlNode **v;
+    size_t n, cap;
+} nodelist;
+
+static int nodelist_push(nodelist *l, xmlNode *x)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        xmlNode **nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv) return -1;
+        l->v = nv;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return 0;
+}
+
+static int xml_collect(xmlNode *e, char **names, size_t n, size_t i, nodelist *l)
+{
+    if (i == n) return nodelist_push(l, e);
+    for (xmlNode *c = e->children; c; c = c->next)
+        if (xml_names_match(c, names[i]) && xml_collect(c, names, n, i + 1, l) < 0) return -1;
+    return 0;
+}
+
+static int xml_find_links(xmlDoc *x, char **names, size_t n, nodelist *l)
+{
+    xmlNode *root = xmlDocGetRootElement(x);
+    if (!root || !n || !xml_names_match(root, names[0])) return 0;
+    return xml_collect(root, names, n, 1, l);
+}
+
+/* Parent for link elements in base: the parent of its last link element, or the path made. */
+static xmlNode *xml_link_parent(xmlDoc *base, char **names, size_t n)
+{
+    nodelist l = {0};
+    if (xml_find_links(base, names, n, &l) < 0) {
+        free(l.v);
+        return NULL;
+    }
+    if (l.n) {
+        xmlNode *p = l.v[l.n - 1]->parent;
+        free(l.v);
+        return p;
+    }
+    free(l.v);
+    xmlNode *cur = xmlDocGetRootElement(base);
+    if (!cur) return NULL;
+    for (size_t i = 1; i + 1 < n; i++) {
+        xmlNode *found = NULL;
+        for (xmlNode *c = cur->children; c; c = c->next)
+            if (xml_names_match(c, names[i])) found = c;
+        if (!found) {
+            found = xmlNewDocNode(base, cur->ns, (const xmlChar *)names[i], NULL);
+            if (!found || !xmlAddChild(cur, found)) {
+                xmlFreeNode(found);
+                return NULL;
+            }
+        }
+        cur = found;
+    }
+    return cur;
+}
+
+static int xml_append_copy(xmlDoc *base, xmlNode *parent, xmlNode *src)
+{
+    xmlNode *clone = NULL;
+    if (xmlDOMWrapCloneNode(NULL, src->doc, src, &clone, base, parent, 1, 0) != 0 || !clone) {
+        if (clone) xmlFreeNode(clone);
+        return -1;
+    }
+    if (!xmlAddChild(parent, clone)) {
+        xmlFreeNode(clone);
+        return -1;
+    }
+    return 0;
+}
+
+/* Combines docs[0..n) (XML) into one document appended to next. Documents that do not parse are
+ * failed. Returns -1 only when out of memory. */
+static int combine_xml(const dp_step *s, ma_doc **docs, size_t n, ma_batch *next, ma_outputs *out)
+{
+    xmlDoc *base = NULL;
+    ma_doc *first = NULL;
+    xmlNode *target = NULL;
+    char msg[2 * MA_ERROR_MAX + 256];
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t len;
+        const char *data = ma_doc_data(docs[i], &len);
+        ma_error err = {0};
+        xmlDoc *x = ma_xml_parse(data, len, "document", &err);
+        if (!x || !xmlDocGetRootElement(x)) {
+            snprintf(msg, sizeof msg, "%s: %s", s->label, x ? "the document has no root element" : err.msg);
+            if (x) xmlFreeDoc(x);
+            rc = fail(out, docs[i], msg);
+            continue;
+        }
+        if (!base) {
+            base = x;
+            first = docs[i];
+            if (s->n_names) {
+                if (!xml_names_match(xmlDocGetRootElement(base), s->names[0])) {
+                    snprintf(msg, sizeof msg, "%s: the document's root <%s> is not <%s> of the link element %s", s->label,
+                             (const char *)xmlDocGetRootElement(base)->name, s->names[0], ma_profile_path_str(s->path));
+                    xmlFreeDoc(base);
+                    base = NULL;
+                    rc = fail(out, docs[i], msg);
+                    continue;
+                }
+                if (!(target = xml_link_parent(base, s->names, s->n_names))) rc = -1;
+            } else {
+                target = xmlDocGetRootElement(base);
+            }
+            continue;
+        }
+        if (s->n_names) {
+            nodelist l = {0};
+            if (xml_find_links(x, s->names, s->n_names, &l) < 0) rc = -1;
+            for (size_t k = 0; k < l.n && rc == 0; k++)
+                if (xml_append_copy(base, target, l.v[k]) < 0) rc = -1;
+            free(l.v);
+        } else {
+            for (xmlNode *c = xmlDocGetRootElement(x)->children; c && rc == 0; c = c->next)
+                if (c->type == XML_ELEMENT_NODE && xml_append_copy(base, target, c) < 0) rc = -1;
+        }
+        xmlFreeDoc(x);
+    }
+    if (rc == 0 && base) {
+        xmlChar *mem = NULL;
+        int size = 0;
+        xmlDocDumpFormatMemoryEnc(base, &mem, &size, "UTF-8", 0);
+        if (!mem) rc = -1;
+        else {
+            ma_sb b;
+            ma_sb_init(&b);
+            ma_sb_append(&b, (const char *)mem, (size_t)size);
+            xmlFree(mem);
+            if (emit_text(next, first, &b) < 0) rc = -1;
+        }
+    }
+    if (base) xmlFreeDoc(base);
+    return rc;
+}
+
+/* JSON: the array that holds the link element (names end with the ArrayElement name). */
+static json_t *json_link_array(json_t *v, char **names, size_t n)
+{
+    /* names[0] is the root; the last names the array element itself */
+    const char *prev = NULL;
+    for (size_t i = 1; v && i + 1 < n; i++) {
+        const char *nm = names[i];
+        json_t *x = json_is_object(v) ? json_object_get(v, nm) : NULL;
+        if (x) {
+            v = x;
+            prev = nm;
+        } else if (strcmp(nm, "Object") == 0) {
+            if (!json_is_object(v)) return NULL;
+        } else if (strcmp(nm, "Array") == 0 || (prev && strcmp(nm, prev) == 0)) {
+            if (!json_is_array(v)) return NULL;
+            prev = NULL;
+        } else if (strncmp(nm, "ArrayElement", 12) == 0 && json_is_array(v)) {
+            v = json_array_size(v) ? json_array_get(v, 0) : NULL; /* an array further up: its first item */
+        } else {
+            return NULL;
+        }
+    }
+    return json_is_array(v) ? v : NULL;
+}
+
+static int combine_json(const dp_step *s, ma_doc **docs, size_t n, ma_batch *next, ma_outputs *out)
+{
+    json_t *result = NULL; /* owned */
+    json_t *arr = NULL;    /* borrowed from result: where items go */
+    ma_doc *first = NULL;
+    char msg[2 * MA_ERROR_MAX + 256];
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t len;
+        const char *data = ma_doc_data(docs[i], &len);
+        json_error_t je;
+        json_t *v = json_loadb(data, len, JSON_DECODE_ANY, &je);
+        if (!v) {
+            snprintf(msg, sizeof msg, "%s: the document is not well-formed JSON: line %d column %d: %s", s->label, je.line,
+                     je.column, je.text);
+            rc = fail(out, docs[i], msg);
+            continue;
+        }
+        if (s->n_names) {
+            json_t *a = json_link_array(v, s->names, s->n_names);
+            if (!result) {
+                if (!a) {
+                    snprintf(msg, sizeof msg, "%s: the document has no array %s", s->label, ma_profile_path_str(s->path));
+                    json_decref(v);
+                    rc = fail(out, docs[i], msg);
+                    continue;
+                }
+                result = v;
+                arr = a;
+                first = docs[i];
+                continue;
+            }
+            for (size_t k = 0; a && k < json_array_size(a) && rc == 0; k++)
+                if (json_array_append(arr, json_array_get(a, k)) < 0) rc = -1;
+            json_decref(v);
+            continue;
+        }
+        if (!result) {
+            if (!(result = arr = json_array())) {
+                json_decref(v);
+                rc = -1;
+                break;
+            }
+            first = docs[i];
+        }
+        if (json_is_array(v)) {
+            if (json_array_extend(arr, v) < 0) rc = -1;
+        } else if (json_array_append(arr, v) < 0) {
+            rc = -1;
+        }
+        json_decref(v);
+    }
+    if (rc == 0 && result) {
+        ma_sb b;
+        ma_sb_init(&b);
+        json_put(&b, result, 0);
+        if (emit_text(next, first, &b) < 0) rc = -1;
+    }
+    json_decref(result);
+    return rc;
+}
+
+/* Length of the first line (without its terminator) and of the line with its terminator. */
+static size_t first_line(const char *d, size_t len, size_t *with_nl)
+{
+    const char *nl = memchr(d, '\n', len);
+    size_t end = nl ? (size_t)(nl - d) : len;
+    *with_nl = nl ? end + 1 : len;
+    if (end && d[end - 1] == '\r') end--;
+    return end;
+}
+
+static int combine_text(const dp_step *s, ma_doc **docs, size_t n, ma_batch *next)
+{
+    if (!n) return 0;
+    ma_sb b;
+    ma_sb_init(&b);
+    if (s->ff_header && *s->ff_header) {
+        ma_sb_puts(&b, s->ff_header);
+        ma_sb_putc(&b, '\n');
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len, skip = 0;
+        const char *d = ma_doc_data(docs[i], &len);
+        if (s->headers == HDR_REMOVE || (s->headers == HDR_RETAIN && i > 0)) first_line(d, len, &skip);
+        if (b.len && b.s[b.len - 1] != '\n' && len > skip) ma_sb_putc(&b, '\n');
+        ma_sb_append(&b, d + skip, len - skip);
+        if (b.len > MA_DOC_MAX_SIZE) {
+            ma_sb_free(&b);
+            return -2;
+        }
+    }
+    if (s->ff_footer && *s->ff_footer) {
+        if (b.len && b.s[b.len - 1] != '\n') ma_sb_putc(&b, '\n');
+        ma_sb_puts(&b, s->ff_footer);
+    }
+    return emit_text(next, docs[0], &b);
+}
+
+static int run_combine(const dp_step *s, ma_batch *cur, ma_batch *next, ma_outputs *out, ma_error *err)
+{
+    int rc;
+    if (s->format == FMT_XML) rc = combine_xml(s, cur->docs, cur->len, next, out);
+    else if (s->format == FMT_JSON) rc = combine_json(s, cur->docs, cur->len, next, out);
+    else {
+        rc = combine_text(s, cur->docs, cur->len, next);
+        if (rc == -2) {
+            for (size_t i = 0; i < cur->len; i++)
+                if (ma_outputs_fail(out, ma_doc_ref(cur->docs[i]), "%s: the combined document would be larger than %zu bytes",
+                                    s->label, (size_t)MA_DOC_MAX_SIZE) < 0)
+                    return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            return 0;
+        }
+    }
+    return rc < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+}
+
+/* ---- splitting ------------------------------------------------------------------------------- */
+
+static int split_lines(const dp_step *s, ma_doc *doc, ma_batch *next)
+{
+    size_t len;
+    const char *d = ma_doc_data(doc, &len);
+    /* trailing empty lines are not records */
+    while (len && (d[len - 1] == '\n' || d[len - 1] == '\r')) len--;
+    if (!len) return 0;
+    size_t pos = 0, hlen = 0;
+    const char *header = NULL;
+    if (s->headers != HDR_NONE) {
+        size_t with;
+        hlen = first_line(d, len, &with);
+        header = d;
+        pos = with;
+    }
+    size_t per = s->batch ? s->batch : 1;
+    ma_sb b;
+    ma_sb_init(&b);
+    size_t in_doc = 0;
+    while (pos < len) {
+        size_t with;
+        size_t l = first_line(d + pos, len - pos, &with);
+        if (!in_doc && header && s->headers == HDR_RETAIN) {
+            ma_sb_append(&b, header, hlen);
+            ma_sb_putc(&b, '\n');
+        }
+        if (in_doc) ma_sb_putc(&b, '\n');
+        ma_sb_append(&b, d + pos, l);
+        pos += with;
+        if (++in_doc == per || pos >= len) {
+            if (emit_text(next, doc, &b) < 0) {
+                ma_sb_free(&b);
+                return -1;
+            }
+            ma_sb_init(&b);
+            in_doc = 0;
+        }
+    }
+    ma_sb_free(&b);
+    return 0;
+}
+
+static int run_split(const dp_step *s, ma_batch *cur, ma_batch *next, ma_outputs *out, ma_error *err)
+{
+    char msg[2 * MA_ERROR_MAX + 256];
+    for (size_t i = 0; i < cur->len; i++) {
+        ma_doc *doc = cur->docs[i];
+        if (s->format == FMT_LINE) {
+            if (split_lines(s, doc, next) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            continue;
+        }
+        ma_batch pieces;
+        ma_batch_init(&pieces);
+        ma_error e = {0};
+        if (ma_profile_path_split(s->path, doc, &pieces, &e) < 0) {
+            if (e.code == MA_ERR_NOMEM) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            snprintf(msg, sizeof msg, "%s: cannot split by %s: %s", s->label, ma_profile_path_str(s->path), e.msg);
+            if (fail(out, doc, msg) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            continue;
+        }
+        if (s->batch <= 1) {
+            if (ma_batch_move(next, &pieces) < 0) {
+                ma_batch_clear(&pieces);
+                return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            }
+            continue;
+        }
+        int rc = 0;
+        for (size_t k = 0; k < pieces.len && rc == 0; k += s->batch) {
+            size_t cnt = pieces.len - k < s->batch ? pieces.len - k : s->batch;
+            rc = s->format == FMT_XML ? combine_xml(s, pieces.docs + k, cnt, next, out)
+                                      : combine_json(s, pieces.docs + k, cnt, next, out);
+        }
+        ma_batch_clear(&pieces);
+        if (rc < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* ---- compile --------------------------------------------------------------------------------- */
+
+static hdr parse_headers(const xmlNode *n)
+{
+    char *h = ma_xml_attr(n, "headersOption");
+    hdr r = ma_streq(h, "remove") ? HDR_REMOVE : ma_streq(h, "retain") ? HDR_RETAIN : HDR_NONE;
+    free(h);
+    return r;
+}
+
+static int parse_batch(dp_step *s, const xmlNode *n, ma_error *err)
+{
+    char *b = ma_xml_attr(n, "batchCount");
+    s->batch = 0;
+    if (b && *b) {
+        char *end;
+        long v = strtol(b, &end, 10);
+        if (*end || v < 0 || v > 1000000000L) {
+            ma_error_set(err, MA_ERR_CONFIG, "%s: invalid batchCount '%s'", s->label, b);
+            free(b);
+            return -1;
+        }
+        s->batch = (size_t)v;
+    }
+    free(b);
+    return 0;
+}
+
+/* Resolves the link element of XMLOptions / JSONOptions into s->path and s->names. */
+static int compile_link(ma_shape *shape, dp_step *s, const xmlNode *opt, int json, int required, ma_error *err)
+{
+    char *key = ma_xml_attr(opt, "linkElementKey");
+    char *name = ma_xml_attr(opt, "linkElementName");
+    char *pid = ma_xml_attr(opt, "profileId");
+    int rc = 0;
+    if ((!key || !*key || ma_streq(key, "null")) && (!name || !*name)) {
+        if (required) rc = ma_error_set(err, MA_ERR_CONFIG, "%s: no link element is selected", s->label);
+        goto out;
+    }
+    s->path = ma_param_profile_path(shape, pid, json ? "profile.json" : "profile.xml", key, name, err);
+    if (!s->path) {
+        ma_error_prefix(err, "%s", s->label);
+        rc = -1;
+        goto out;
+    }
+    if (ma_profile_path_is_json(s->path) != json) {
+        rc = ma_error_set(err, MA_ERR_CONFIG, "%s: profile %s is not a%s profile", s->label, pid ? pid : "",
+                          json ? " JSON" : "n XML");
+        goto out;
+    }
+    const char *str = ma_profile_path_str(s->path);
+    s->names = calloc(MAX_PATH_NAMES, sizeof *s->names);
+    if (!s->names) {
+        rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (const char *p = str; *p;) {
+        const char *e = strchr(p, '/');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (s->n_names >= MAX_PATH_NAMES) {
+            rc = ma_error_set(err, MA_ERR_LIMIT, "%s: link element path too deep", s->label);
+            goto out;
+        }
+        if (!(s->names[s->n_names++] = ma_strndup(p, l))) {
+            rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        p += l + (e ? 1 : 0);
+    }
+out:
+    free(key);
+    free(name);
+    free(pid);
+    return rc;
+}
+
+static fmt parse_format(const char *t)
+{
+    if (!t || !*t || ma_streq(t, "none")) return FMT_NONE;
+    if (ma_streq(t, "xml")) return FMT_XML;
+    if (ma_streq(t, "json")) return FMT_JSON;
+    if (ma_streq(t, "ff") || ma_streq(t, "flatfile") || ma_streq(t, "line")) return FMT_LINE;
+    return (fmt)-1;
+}
+
+static int compile_split(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_error *err)
+{
+    if (!cfg) return ma_error_set(err, MA_ERR_CONFIG, "%s: no <documentsplit>", s->label);
+    char *t = ma_xml_attr(cfg, "profileType");
+    fmt f = parse_format(t);
+    const xmlNode *opts = ma_xml_child(cfg, "SplitOptions");
+    int rc = 0;
+    if (ma_streq(t, "edi")) {
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: splitting by an EDI profile is not supported (XML, JSON and by line are)", s->label);
+    } else if (f == FMT_XML || f == FMT_JSON) {
+        const xmlNode *o = ma_xml_child(opts, f == FMT_XML ? "XMLOptions" : "JSONOptions");
+        s->format = f;
+        if (!o) rc = ma_error_set(err, MA_ERR_CONFIG, "%s: no <%s>", s->label, f == FMT_XML ? "XMLOptions" : "JSONOptions");
+        else if (parse_batch(s, o, err) < 0 || compile_link(shape, s, o, f == FMT_JSON, 1, err) < 0) rc = -1;
+    } else if (f == FMT_LINE || f == FMT_NONE) {
+        const xmlNode *o = ma_xml_child(opts, "FFOptions");
+        s->format = FMT_LINE;
+        char *so = ma_xml_attr(o, "splitOption");
+        char *lk = ma_xml_attr(o, "linkElementKey");
+        if (ma_streq(so, "split_profile") || (!so && lk && *lk)) {
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                              "%s: splitting by a flat file profile is not supported (flat file profiles cannot be read); split by line instead",
+                              s->label);
+        } else if (o) {
+            s->headers = parse_headers(o);
+            rc = parse_batch(s, o, err);
+        }
+        free(so);
+        free(lk);
+    } else {
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: profileType '%s' is not supported", s->label, t);
+    }
+    free(t);
+    return rc;
+}
+
+static int compile_combine(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_error *err)
+{
+    if (!cfg) return ma_error_set(err, MA_ERR_CONFIG, "%s: no <dataprocesscombine>", s->label);
+    char *t = ma_xml_attr(cfg, "profileType");
+    fmt f = parse_format(t);
+    int rc = 0;
+    if (f == FMT_XML || f == FMT_JSON) {
+        s->format = f;
+        const xmlNode *o = ma_xml_child(cfg, f == FMT_XML ? "XMLOptions" : "JSONOptions");
+        char *into = ma_xml_attr(o, "combineIntoLinkElementKey");
+        char *lk = ma_xml_attr(o, "linkElementKey");
+        if (into && *into && !ma_streq(into, "null") && !ma_streq(into, lk))
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: combining into a new profile (combineIntoLinkElementKey %s) is not supported",
+                              s->label, into);
+        else if (o)
+            rc = compile_link(shape, s, o, f == FMT_JSON, 0, err);
+        free(into);
+        free(lk);
+    } else if (f == FMT_LINE || f == FMT_NONE) {
+        s->format = f;
+        const xmlNode *o = ma_xml_child(cfg, "FFOptions");
+        if (o && f == FMT_LINE) {
+            s->headers = parse_headers(o);
+            s->ff_header = ma_xml_attr(o, "freeFormHeader");
+            s->ff_footer = ma_xml_attr(o, "freeFormFooter");
+        }
+    } else {
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: combining %s documents is not supported", s->label, t);
+    }
+    free(t);
+    return rc;
+}
+
+static const char *known_name(int type)
+{
+    switch (type) {
+    case PT_REPLACE: return "Search/Replace";
+    case PT_PGP_ENCRYPT: return "PGP Encrypt";
+    case PT_PGP_DECRYPT: return "PGP Decrypt";
+    case PT_ZIP: return "Zip";
+    case PT_UNZIP: return "Unzip";
+    case PT_B64_ENCODE: return "Base64 Encode";
+    case PT_B64_DECODE: return "Base64 Decode";
+    case PT_SPLIT: return "Split Documents";
+    case PT_COMBINE: return "Combine Documents";
+    case PT_SCRIPT: return "Custom Scripting";
+    default: return NULL;
+    }
+}
+
+static int compile_step(ma_shape *shape, dp_step *s, const xmlNode *st, size_t pos, ma_error *err)
+{
+    char *idx = ma_xml_attr(st, "index");
+    char *name = ma_xml_attr(st, "name");
+    char *pt = ma_xml_attr(st, "processtype");
+    char *end = NULL;
+    long type = pt ? strtol(pt, &end, 10) : -1;
+    if (!pt || !*pt || *end) type = -1;
+    s->type = (int)type;
+    const char *nm = name && *name ? name : known_name(s->type) ? known_name(s->type) : "?";
+    if (idx && *idx) s->label = ma_asprintf("step %s '%s'", idx, nm);
+    else s->label = ma_asprintf("step %zu '%s'", pos + 1, nm);
+    int rc = 0;
+    if (!s->label) {
+        rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    const xmlNode *cfg = ma_xml_child(st, NULL);
+    switch (s->type) {
+    case PT_REPLACE: rc = compile_replace(s, ma_xml_child(st, "dataprocessreplace"), err); break;
+    case PT_B64_ENCODE:
+    case PT_B64_DECODE: break;
+    case PT_SPLIT: rc = compile_split(shape, s, ma_xml_child(st, "documentsplit"), err); break;
+    case PT_COMBINE: rc = compile_combine(shape, s, ma_xml_child(st, "dataprocesscombine"), err); break;
+    case PT_SCRIPT: {
+        const xmlNode *sc = ma_xml_child(st, "dataprocessscript");
+        char *lang = ma_xml_attr(sc, "language");
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s (processtype 12): custom scripts (%s) cannot run in mini-Atom", s->label,
+                          lang && *lang ? lang : "groovy");
+        free(lang);
+        break;
+    }
+    default:
+        if (type < 0)
+            rc = ma_error_set(err, MA_ERR_CONFIG, "%s: no valid processtype ('%s')", s->label, pt ? pt : "");
+        else
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s (processtype %ld): not supported by mini-Atom%s%s%s", s->label, type,
+                              cfg ? " (<" : "", cfg ? (const char *)cfg->name : "", cfg ? ">)" : "");
+        break;
+    }
+out:
+    free(idx);
+    free(name);
+    free(pt);
+    return rc;
+}
+
+static int dp_compile(ma_shape *shape, const ma_xml_node *config, ma_error *err)
+{
+    const xmlNode *c = (const xmlNode *)config;
+    if (!ma_xml_is(c, "dataprocess")) return ma_error_set(err, MA_ERR_CONFIG, "the data process shape has no <dataprocess>");
+    dp_data *d = calloc(1, sizeof *d);
+    if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    for (xmlNode *st = ma_xml_child(c, "step"); st; st = ma_xml_next(st, "step")) n++;
+    if (n > MAX_STEPS) {
+        free(d);
+        return ma_error_set(err, MA_ERR_LIMIT, "the data process shape has %zu steps (at most %d)", n, MAX_STEPS);
+    }
+    if (n && !(d->steps = calloc(n, sizeof *d->steps))) {
+        free(d);
+        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    }
+    ma_shape_set_data(shape, d);
+    for (xmlNode *st = ma_xml_child(c, "step"); st; st = ma_xml_next(st, "step")) {
+        /* counted before compiling so that destroy frees a half-compiled step */
+        dp_step *s = &d->steps[d->n++];
+        if (compile_step(shape, s, st, d->n - 1, err) < 0) {
+            dp_destroy(shape);
+            return -1;
+        }
+    }
+    if (ma_shape_declare_output(shape, NULL, err) < 0) {
+        dp_destroy(shape);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- execute --------------------------------------------------------------------------------- */
+
+static int dp_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs *out, ma_error *err)
+{
+    (void)ex;
+    dp_data *d = ma_shape_data(shape);
+    ma_batch cur, next;
+    ma_batch_init(&cur);
+    ma_batch_init(&next);
+    for (size_t i = 0; i < in->len; i++)
+        if (ma_batch_push(&cur, ma_doc_ref(in->docs[i])) < 0) {
+            ma_batch_clear(&cur);
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        }
+    int rc = 0;
+    char why[MA_ERROR_MAX];
+    for (size_t k = 0; k < d->n && rc == 0 && cur.len; k++) {
+        const dp_step *s = &d->steps[k];
+        switch (s->type) {
+        case PT_SPLIT: rc = run_split(s, &cur, &next, out, err); break;
+        case PT_COMBINE: rc = run_combine(s, &cur, &next, out, err); break;
+        default:
+            for (size_t i = 0; i < cur.len && rc == 0; i++) {
+                ma_doc *doc = cur.docs[i], *res = NULL;
+                why[0] = '\0';
+                if (s->type == PT_REPLACE) res = run_replace(s, doc, why, sizeof why);
+                else if (s->type == PT_B64_ENCODE) res = run_b64_encode(s, doc, why, sizeof why);
+                else res = run_b64_decode(s, doc, why, sizeof why);
+                if (res) rc = ma_batch_push(&next, res) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+                else if (fail(out, doc, why) < 0) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            }
+            break;
+        }
+        ma_batch_clear(&cur);
+        cur = next;
+        ma_batch_init(&next);
+    }
+    for (size_t i = 0; i < cur.len && rc == 0; i++) {
+        if (ma_outputs_emit(out, 0, cur.docs[i]) < 0) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        cur.docs[i] = NULL;
+    }
+    for (size_t i = 0; i < cur.len; i++) ma_doc_unref(cur.docs[i]);
+    cur.len = 0;
+    ma_batch_clear(&cur);
+    ma_batch_clear(&next);
+    return rc;
+}
+
+const ma_shape_type ma_shape_dataprocess = {
+    .name = "dataprocess",
+    .abi_version = MA_ABI_VERSION,
+    .compile = dp_compile,
+    .execute = dp_execute,
+    .destroy = dp_destroy,
+};

@@ -1,0 +1,152 @@
+/* notify.c - the Notify shape (shapetype "notify"): writes a {n} message to the execution's user
+ * log at INFO, WARNING or ERROR and passes every document through unchanged
+ * (boomi-atom-semantics.md 2 "Notify"; boomi-process-xml.md 2 "notify"). One log line per
+ * document, or one per batch (rendered for its first document) with perExecution="true". There is
+ * no email or event platform here: disableEvent and enableUserLog do not change what is logged. */
+#include "builtin.h"
+#include "template.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct notify_data {
+    ma_template *tpl;
+    ma_param **ps;
+    size_t n;
+    ma_log_level level;
+    int per_execution;
+} notify_data;
+
+static void notify_data_free(notify_data *d)
+{
+    if (!d) return;
+    ma_template_free(d->tpl);
+    if (d->ps) ma_params_free(d->ps, d->n);
+    free(d);
+}
+
+/* The level named by <notifyMessageLevel> (surrounding blanks ignored, any case; empty = INFO). */
+static int parse_level(const char *text, ma_log_level *level, ma_error *err)
+{
+    size_t len = strlen(text);
+    while (len && strchr(" \t\r\n", text[len - 1])) len--;
+    while (len && strchr(" \t\r\n", *text)) {
+        text++;
+        len--;
+    }
+    if (len == 0 || (len == 4 && strncasecmp(text, "INFO", 4) == 0)) *level = MA_LOG_INFO;
+    else if (len == 7 && strncasecmp(text, "WARNING", 7) == 0) *level = MA_LOG_WARNING;
+    else if (len == 5 && strncasecmp(text, "ERROR", 5) == 0) *level = MA_LOG_ERROR;
+    else
+        return ma_error_set(err, MA_ERR_CONFIG,
+                            "notifyMessageLevel: '%.*s' is not a message level (INFO, WARNING or ERROR)",
+                            len > 100 ? 100 : (int)len, text);
+    return 0;
+}
+
+static int notify_compile(ma_shape *shape, const ma_xml_node *config, ma_error *err)
+{
+    if (!ma_xml_is(config, "notify"))
+        return ma_error_set(err, MA_ERR_CONFIG, "notify: the configuration has no <notify> element");
+    notify_data *d = calloc(1, sizeof *d);
+    if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    d->per_execution = ma_xml_attr_is(config, "perExecution", "true");
+
+    char *level = ma_xml_text(ma_xml_child(config, "notifyMessageLevel"));
+    if (!level) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    int rc = parse_level(level, &d->level, err);
+    free(level);
+    if (rc < 0) goto fail;
+
+    char *text = ma_xml_text(ma_xml_child(config, "notifyMessage"));
+    if (!text) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    d->tpl = ma_template_compile(text, err);
+    free(text);
+    if (!d->tpl) {
+        ma_error_prefix(err, "notifyMessage");
+        goto fail;
+    }
+    const ma_xml_node *params = ma_xml_child(config, "notifyParameters");
+    if (params && ma_params_compile_children(shape, params, &d->ps, &d->n, err) < 0) {
+        d->ps = NULL;
+        d->n = 0;
+        ma_error_prefix(err, "notifyParameters");
+        goto fail;
+    }
+    if (ma_shape_declare_output(shape, NULL, err) < 0) goto fail;
+    ma_shape_set_data(shape, d);
+    return 0;
+fail:
+    notify_data_free(d);
+    return -1;
+}
+
+/* Logs the message rendered for doc. 0 on success; 1 when the parameters cannot be evaluated for
+ * this document (a document error, message in err); -1 for a process-level error. */
+static int log_for(ma_exec *ex, const ma_shape *shape, const notify_data *d, const ma_doc *doc,
+                   ma_error *err)
+{
+    char **vals = NULL;
+    if (d->n) {
+        vals = ma_params_eval_all(ex, d->ps, d->n, doc, err);
+        if (!vals) return err && err->code == MA_ERR_NOMEM ? -1 : 1;
+    }
+    ma_sb text;
+    ma_sb_init(&text);
+    int rc = ma_template_render(d->tpl, (const char *const *)vals, d->n, &text);
+    if (vals) ma_strings_free(vals, d->n);
+    if (rc < 0) {
+        ma_sb_free(&text);
+        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    }
+    ma_exec_log(ex, shape, d->level, "%s", text.s ? text.s : "");
+    ma_sb_free(&text);
+    return 0;
+}
+
+static int notify_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs *out, ma_error *err)
+{
+    const notify_data *d = ma_shape_data(shape);
+    for (size_t i = 0; i < in->len; i++) {
+        ma_doc *doc = in->docs[i];
+        if (!d->per_execution || i == 0) {
+            ma_error derr;
+            ma_error_clear(&derr);
+            int rc = log_for(ex, shape, d, doc, &derr);
+            if (rc < 0) {
+                if (err) *err = derr;
+                return -1;
+            }
+            if (rc > 0) {
+                if (ma_outputs_fail(out, ma_doc_ref(doc), "%s", derr.msg) < 0)
+                    return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+                continue;
+            }
+        }
+        if (ma_outputs_emit(out, 0, ma_doc_ref(doc)) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static void notify_destroy(ma_shape *shape)
+{
+    notify_data_free(ma_shape_data(shape));
+    ma_shape_set_data(shape, NULL);
+}
+
+const ma_shape_type ma_shape_notify = {
+    .name = "notify",
+    .abi_version = MA_ABI_VERSION,
+    .compile = notify_compile,
+    .execute = notify_execute,
+    .destroy = notify_destroy,
+};

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# tests/plugin/run.sh - builds the out-of-tree shape plugin upper.c against include/ alone, loads
+# it with --plugins and runs a process that uses it; a plugin built for another ABI is refused
+# with a clear error.
+. "$(dirname "$0")/../lib.sh"
+here=$top_srcdir/tests/plugin
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+CC=${CC:-cc}
+mkdir -p "$tmp/good" "$tmp/bad"
+sanit=""
+if nm -D "$MINIATOM" 2>/dev/null | grep -q __asan_init || ldd "$MINIATOM" | grep -q libasan; then sanit="-fsanitize=address,undefined"; fi
+if $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC $sanit -I"$top_srcdir/include" $(pkg-config --cflags libxml-2.0) "$here/upper.c" -o "$tmp/good/upper.so" 2>"$tmp/cc.err"; then
+  ok "plugin builds against the public headers"
+else
+  not_ok "plugin builds against the public headers"; cat "$tmp/cc.err"
+fi
+printf 'hello plugin' > "$tmp/in.txt"
+out=$("${RUN[@]}" run --deploy "$here/deploy" --plugins "$tmp/good" Shout --input "$tmp/in.txt" 2>"$tmp/err")
+code=$?
+if [ $code -eq 0 ] && [ "$out" = "HELLO PLUGIN!" ]; then ok "a process runs the plugin shape"; else not_ok "a process runs the plugin shape (exit $code, output '$out')"; cat "$tmp/err"; fi
+"${RUN[@]}" run --deploy "$here/deploy" --plugins "$tmp/good" Shout --input "$tmp/in.txt" --out "$tmp/out" 2>/dev/null
+if grep -q '"dynamicdocument.PLUGIN": "uppercase"' "$tmp/out/0001.properties.json" 2>/dev/null; then ok "the plugin sets document properties"; else not_ok "the plugin sets document properties"; fi
+if "${RUN[@]}" plugins --plugins "$tmp/good" | grep -qx '  uppercase'; then ok "miniatom plugins lists the plugin's shape type"; else not_ok "miniatom plugins lists the plugin's shape type"; fi
+"${RUN[@]}" run --deploy "$here/deploy" Shout --input "$tmp/in.txt" >/dev/null 2>"$tmp/err2"
+code=$?
+if [ $code -eq 3 ] && grep -q "shapetype 'uppercase' is not supported" "$tmp/err2"; then ok "without the plugin the process is not runnable"; else not_ok "without the plugin: exit $code"; cat "$tmp/err2"; fi
+$CC -std=c11 -shared -fPIC $sanit -DWRONG_ABI -I"$top_srcdir/include" $(pkg-config --cflags libxml-2.0) "$here/upper.c" -o "$tmp/bad/upper.so"
+"${RUN[@]}" run --deploy "$here/deploy" --plugins "$tmp/bad" Shout --input "$tmp/in.txt" >/dev/null 2>"$tmp/err3"
+code=$?
+if [ $code -eq 3 ] && grep -q "was built for plugin ABI 101; this miniatom has ABI 1" "$tmp/err3"; then ok "a plugin of another ABI is refused"; else not_ok "a plugin of another ABI: exit $code"; cat "$tmp/err3"; fi
+printf 'not an elf' > "$tmp/bad/junk.so"; rm -f "$tmp/bad/upper.so"
+"${RUN[@]}" plugins --plugins "$tmp/bad" >/dev/null 2>"$tmp/err4"
+code=$?
+if [ $code -eq 3 ] && grep -q "junk.so cannot be loaded" "$tmp/err4"; then ok "a file that is not a plugin is refused by name"; else not_ok "junk plugin: exit $code"; cat "$tmp/err4"; fi
+finish

@@ -1,0 +1,416 @@
+/* test_profile.c - profile element paths (runtime/profile.c): keys of profile.xml and profile.json
+ * components resolved to name paths, evaluation on XML and JSON data, and splitting with the
+ * ancestors rebuilt around each piece (boomi-process-xml.md 3 "Profiles"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "loader.h"
+#include "miniatom/document.h"
+#include "profile.h"
+#include "util.h"
+
+#define XML_DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+
+static ma_doc *doc_of(const char *s)
+{
+    ma_doc *d = ma_doc_new(s, strlen(s));
+    assert_non_null(d);
+    return d;
+}
+
+static ma_profile_path *names(const char *n, int json)
+{
+    ma_error err = {0};
+    ma_profile_path *p = ma_profile_path_from_names(n, json, &err);
+    if (!p) fail_msg("from_names(%s): %s", n, err.msg);
+    return p;
+}
+
+static void assert_eval(const ma_profile_path *p, const char *data, const char *want)
+{
+    ma_doc *d = doc_of(data);
+    char *v = ma_profile_path_eval(p, d);
+    assert_non_null(v);
+    assert_string_equal(v, want);
+    free(v);
+    ma_doc_unref(d);
+}
+
+static const char *data_of(const ma_doc *d)
+{
+    size_t len;
+    return ma_doc_data(d, &len);
+}
+
+/* ---- XML ---- */
+
+static const char *EMPLOYEES =
+    "<?xml version=\"1.0\"?>"
+    "<CompoundEmployee><person><person_id_external>E1</person_id_external></person>"
+    "<log><log_item><id>1</id><v a=\"x\">one</v></log_item><other>o</other>"
+    "<log_item><id>2</id></log_item></log></CompoundEmployee>";
+
+static void test_xml_eval(void **state)
+{
+    (void)state;
+    ma_profile_path *p = names("CompoundEmployee/log/log_item/id", 0);
+    assert_string_equal(ma_profile_path_str(p), "CompoundEmployee/log/log_item/id");
+    assert_false(ma_profile_path_is_json(p));
+    assert_eval(p, EMPLOYEES, "1"); /* the first match */
+    assert_eval(p, "<CompoundEmployee><log/></CompoundEmployee>", "");
+    assert_eval(p, "<Other><log><log_item><id>9</id></log_item></log></Other>", ""); /* root must match */
+    assert_eval(p, "not xml <", "");
+    assert_eval(p, "", "");
+    ma_profile_path_free(p);
+
+    p = names("CompoundEmployee/person/person_id_external", 0);
+    assert_eval(p, EMPLOYEES, "E1");
+    ma_profile_path_free(p);
+
+    p = names("/CompoundEmployee/log/log_item/v/@a", 0);
+    assert_eval(p, EMPLOYEES, "x");
+    ma_profile_path_free(p);
+
+    /* namespaces: local names are compared (a prefix in the path is ignored) */
+    p = names("Envelope/Body/value", 0);
+    assert_eval(p, "<s:Envelope xmlns:s=\"urn:s\"><s:Body><value xmlns=\"urn:v\">42</value></s:Body></s:Envelope>", "42");
+    ma_profile_path_free(p);
+    p = names("soap:Envelope/soap:Body/value", 0);
+    assert_string_equal(ma_profile_path_str(p), "soap:Envelope/soap:Body/value");
+    assert_eval(p, "<s:Envelope xmlns:s=\"urn:s\"><s:Body><value>42</value></s:Body></s:Envelope>", "42");
+    ma_profile_path_free(p);
+}
+
+static void test_xml_split(void **state)
+{
+    (void)state;
+    ma_profile_path *p = names("CompoundEmployee/log/log_item", 0);
+    ma_doc *d = doc_of(EMPLOYEES);
+    assert_int_equal(ma_doc_set_prop(&d, "dynamicdocument.X", "kept"), 0);
+    ma_batch out;
+    ma_batch_init(&out);
+    ma_error err = {0};
+    assert_int_equal(ma_profile_path_split(p, d, &out, &err), 0);
+    assert_int_equal(out.len, 2);
+    assert_string_equal(data_of(out.docs[0]), XML_DECL "<CompoundEmployee><log><log_item><id>1</id><v a=\"x\">one</v></log_item></log></CompoundEmployee>\n");
+    assert_string_equal(data_of(out.docs[1]), XML_DECL "<CompoundEmployee><log><log_item><id>2</id></log_item></log></CompoundEmployee>\n");
+    for (size_t i = 0; i < out.len; i++) {
+        assert_string_equal(ma_doc_prop(out.docs[i], "dynamicdocument.X"), "kept");
+        assert_true(ma_doc_track_id(out.docs[i]) == ma_doc_track_id(d));
+    }
+    ma_batch_clear(&out);
+
+    /* no match: no pieces, no error */
+    ma_doc *none = doc_of("<CompoundEmployee/>");
+    assert_int_equal(ma_profile_path_split(p, none, &out, &err), 0);
+    assert_int_equal(out.len, 0);
+    ma_doc_unref(none);
+
+    /* not XML: error, nothing added */
+    ma_doc *bad = doc_of("<CompoundEmployee><log>");
+    assert_int_equal(ma_profile_path_split(p, bad, &out, &err), -1);
+    assert_int_equal(err.code, MA_ERR_PARSE);
+    assert_int_equal(out.len, 0);
+    ma_doc_unref(bad);
+    ma_doc_unref(d);
+    ma_profile_path_free(p);
+}
+
+static void test_xml_split_namespaces(void **state)
+{
+    (void)state;
+    ma_profile_path *p = names("root/list/item", 0);
+    ma_doc *d = doc_of("<n:root xmlns:n=\"urn:n\" version=\"2\"><n:head>h</n:head>"
+                       "<n:list kind=\"k\"><n:item id=\"1\"><x xmlns=\"urn:x\">a</x></n:item><n:item id=\"2\"/></n:list></n:root>");
+    ma_batch out;
+    ma_batch_init(&out);
+    ma_error err = {0};
+    assert_int_equal(ma_profile_path_split(p, d, &out, &err), 0);
+    assert_int_equal(out.len, 2);
+    assert_string_equal(data_of(out.docs[0]), XML_DECL "<n:root xmlns:n=\"urn:n\" version=\"2\"><n:list kind=\"k\"><n:item id=\"1\"><x xmlns=\"urn:x\">a</x></n:item></n:list></n:root>\n");
+    assert_string_equal(data_of(out.docs[1]), XML_DECL "<n:root xmlns:n=\"urn:n\" version=\"2\"><n:list kind=\"k\"><n:item id=\"2\"/></n:list></n:root>\n");
+    ma_batch_clear(&out);
+    ma_doc_unref(d);
+    ma_profile_path_free(p);
+}
+
+/* ---- JSON ---- */
+
+static const char *ORDERS = "{\"batch\":\"b1\",\"orders\":[{\"id\":1,\"total\":1.5,\"paid\":true,\"note\":null,"
+                            "\"lines\":[{\"sku\":\"A\"},{\"sku\":\"B\"}]},{\"id\":2,\"total\":0.1}]}";
+
+static void test_json_eval(void **state)
+{
+    (void)state;
+    ma_profile_path *p = names("Root/Object/orders/Array/ArrayElement1/Object/id", 1);
+    assert_true(ma_profile_path_is_json(p));
+    assert_eval(p, ORDERS, "1");
+    assert_eval(p, "{\"orders\":[]}", "");
+    assert_eval(p, "{\"orders\":{\"id\":3}}", ""); /* not an array */
+    assert_eval(p, "not json", "");
+    ma_profile_path_free(p);
+
+    p = names("Root/Object/orders/Array/ArrayElement1/Object/total", 1);
+    assert_eval(p, ORDERS, "1.5");
+    ma_profile_path_free(p);
+    p = names("Root/Object/orders/Array/ArrayElement1/Object/paid", 1);
+    assert_eval(p, ORDERS, "true");
+    ma_profile_path_free(p);
+    p = names("Root/Object/orders/Array/ArrayElement1/Object/note", 1);
+    assert_eval(p, ORDERS, "");
+    ma_profile_path_free(p);
+    p = names("Root/Object/orders/Array/ArrayElement1/Object/lines", 1);
+    assert_eval(p, ORDERS, "[{\"sku\":\"A\"},{\"sku\":\"B\"}]");
+    ma_profile_path_free(p);
+    /* the doubled-name form some exports write (entry, then the array named after it) */
+    p = names("Root/Object/orders/orders/ArrayElement1/Object/lines/lines/ArrayElement1/Object/sku", 1);
+    assert_eval(p, ORDERS, "A");
+    ma_profile_path_free(p);
+    /* names without the structural nodes */
+    p = names("Root/batch", 1);
+    assert_eval(p, ORDERS, "b1");
+    ma_profile_path_free(p);
+    /* a root array */
+    p = names("Root/Array/ArrayElement1/Object/devName", 1);
+    assert_eval(p, "[{\"devName\":\"inv-1\"},{\"devName\":\"inv-2\"}]", "inv-1");
+    ma_profile_path_free(p);
+}
+
+static void test_json_split(void **state)
+{
+    (void)state;
+    ma_profile_path *p = names("Root/Object/orders/Array/ArrayElement1", 1);
+    ma_doc *d = doc_of(ORDERS);
+    assert_int_equal(ma_doc_set_prop(&d, "dynamicdocument.X", "kept"), 0);
+    ma_batch out;
+    ma_batch_init(&out);
+    ma_error err = {0};
+    assert_int_equal(ma_profile_path_split(p, d, &out, &err), 0);
+    assert_int_equal(out.len, 2);
+    assert_string_equal(data_of(out.docs[0]), "{\"orders\":[{\"id\":1,\"total\":1.5,\"paid\":true,\"note\":null,"
+                                              "\"lines\":[{\"sku\":\"A\"},{\"sku\":\"B\"}]}]}");
+    assert_string_equal(data_of(out.docs[1]), "{\"orders\":[{\"id\":2,\"total\":0.1}]}");
+    assert_string_equal(ma_doc_prop(out.docs[1], "dynamicdocument.X"), "kept");
+    assert_true(ma_doc_track_id(out.docs[1]) == ma_doc_track_id(d));
+    ma_batch_clear(&out);
+
+    /* nested arrays: every line of every order */
+    ma_profile_path *q = names("Root/Object/orders/Array/ArrayElement1/Object/lines/Array/ArrayElement1", 1);
+    assert_int_equal(ma_profile_path_split(q, d, &out, &err), 0);
+    assert_int_equal(out.len, 2);
+    assert_string_equal(data_of(out.docs[0]), "{\"orders\":[{\"lines\":[{\"sku\":\"A\"}]}]}");
+    assert_string_equal(data_of(out.docs[1]), "{\"orders\":[{\"lines\":[{\"sku\":\"B\"}]}]}");
+    ma_batch_clear(&out);
+    ma_profile_path_free(q);
+
+    /* a root array */
+    q = names("Root/Array/ArrayElement1", 1);
+    ma_doc *arr = doc_of("[{\"a\":1},2,\"three\"]");
+    assert_int_equal(ma_profile_path_split(q, arr, &out, &err), 0);
+    assert_int_equal(out.len, 3);
+    assert_string_equal(data_of(out.docs[0]), "[{\"a\":1}]");
+    assert_string_equal(data_of(out.docs[1]), "[2]");
+    assert_string_equal(data_of(out.docs[2]), "[\"three\"]");
+    ma_batch_clear(&out);
+    ma_doc_unref(arr);
+    ma_profile_path_free(q);
+
+    ma_doc *bad = doc_of("{\"orders\":[");
+    assert_int_equal(ma_profile_path_split(p, bad, &out, &err), -1);
+    assert_int_equal(err.code, MA_ERR_PARSE);
+    assert_int_equal(out.len, 0);
+    ma_doc_unref(bad);
+    ma_doc_unref(d);
+    ma_profile_path_free(p);
+}
+
+static void test_from_names_errors(void **state)
+{
+    (void)state;
+    ma_error err = {0};
+    assert_null(ma_profile_path_from_names("", 0, &err));
+    assert_null(ma_profile_path_from_names("a//b", 0, &err));
+    assert_null(ma_profile_path_from_names("a/@x/b", 0, &err));
+    assert_null(ma_profile_path_from_names(NULL, 1, &err));
+    char deep[4096] = "";
+    for (int i = 0; i < 300; i++) strcat(deep, "a/");
+    strcat(deep, "a");
+    assert_null(ma_profile_path_from_names(deep, 0, &err));
+    assert_int_equal(err.code, MA_ERR_LIMIT);
+}
+
+/* ---- profile components in a deployment ---- */
+
+#define ENVELOPE_START(id, name, type)                                                                              \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><bns:Component "                                \
+    "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:bns=\"http://api.platform.boomi.com/\" "       \
+    "componentId=\"" id "\" version=\"1\" name=\"" name "\" type=\"" type "\" folderFullPath=\"T\" deleted=\"false\" " \
+    "currentVersion=\"true\"><bns:encryptedValues/><bns:object>"
+#define ENVELOPE_END "</bns:object></bns:Component>"
+
+static const char *XML_PROFILE =
+    ENVELOPE_START("p-xml", "Employees", "profile.xml")
+    "<XMLProfile xmlns=\"\" modelVersion=\"2\" strict=\"true\"><ProfileProperties><XMLGeneralInfo/></ProfileProperties>"
+    "<DataElements><XMLElement isNode=\"true\" key=\"1\" name=\"CompoundEmployee\" typeKey=\"-1\" useNamespace=\"-1\">"
+    "<XMLElement isNode=\"true\" key=\"20448\" name=\"log\" useNamespace=\"-1\">"
+    "<XMLElement isNode=\"true\" key=\"20650\" maxOccurs=\"-1\" name=\"log_item\" useNamespace=\"-1\">"
+    "<XMLAttribute key=\"20651\" name=\"seq\"/>"
+    "<XMLElement isNode=\"true\" key=\"26623\" name=\"person_id_external\" useNamespace=\"-1\"/>"
+    "</XMLElement></XMLElement></XMLElement></DataElements>"
+    "<Namespaces><XMLNamespace key=\"-1\" name=\"Empty Namespace\"><Types><Type typeKey=\"-2\">"
+    "<XMLElement key=\"3\" name=\"typed\"><XMLElement key=\"4\" name=\"inner\"/></XMLElement></Type></Types></XMLNamespace></Namespaces>"
+    "</XMLProfile>" ENVELOPE_END;
+
+static const char *JSON_PROFILE =
+    ENVELOPE_START("p-json", "Walls", "profile.json")
+    "<JSONProfile xmlns=\"\" strict=\"false\"><DataElements>"
+    "<JSONRootValue key=\"1\" name=\"Root\"><JSONObject key=\"2\" name=\"Object\">"
+    "<JSONObjectEntry key=\"3\" name=\"wall\"><JSONObject key=\"4\" name=\"Object\">"
+    "<JSONObjectEntry key=\"7\" name=\"ID\"/>"
+    "<JSONObjectEntry key=\"48\" name=\"WallSides\"><JSONArray elementType=\"repeating\" key=\"49\" name=\"Array\">"
+    "<JSONArrayElement key=\"50\" maxOccurs=\"-1\" name=\"ArrayElement1\"><JSONObject key=\"51\" name=\"Object\">"
+    "<JSONObjectEntry key=\"52\" name=\"Name\"/></JSONObject></JSONArrayElement></JSONArray></JSONObjectEntry>"
+    "<JSONObjectEntry key=\"60\" name=\"pair\"><JSONArray elementType=\"absolute\" key=\"61\" name=\"Array\">"
+    "<JSONArrayElement key=\"62\" name=\"ArrayElement1\"/><JSONArrayElement key=\"63\" name=\"ArrayElement2\"/>"
+    "</JSONArray></JSONObjectEntry>"
+    "</JSONObject></JSONObjectEntry></JSONObject></JSONRootValue></DataElements><tagLists/></JSONProfile>" ENVELOPE_END;
+
+static const char *FF_PROFILE =
+    ENVELOPE_START("p-ff", "Cost Centers", "profile.flatfile")
+    "<FlatFileProfile xmlns=\"\"><DataElements><FlatFileRecord key=\"1\" name=\"Record\"/></DataElements></FlatFileProfile>" ENVELOPE_END;
+
+static const char *DB_PROFILE =
+    ENVELOPE_START("p-db", "Orders DB", "profile.db")
+    "<DatabaseProfile xmlns=\"\"/>" ENVELOPE_END;
+
+static ma_deploy *deploy_with_profiles(void)
+{
+    ma_deploy *dep = ma_deploy_new(NULL, NULL);
+    assert_non_null(dep);
+    const char *comps[] = {XML_PROFILE, JSON_PROFILE, FF_PROFILE, DB_PROFILE};
+    for (size_t i = 0; i < sizeof comps / sizeof *comps; i++) {
+        ma_error err = {0};
+        if (ma_deploy_add_buffer(dep, comps[i], strlen(comps[i]), "inline", &err) < 0) fail_msg("add component %zu: %s", i, err.msg);
+    }
+    return dep;
+}
+
+static ma_profile_path *by_key(ma_deploy *dep, const char *profile, const char *key)
+{
+    ma_error err = {0};
+    ma_profile_path *p = ma_profile_path_compile(dep, profile, key, &err);
+    if (!p) fail_msg("compile %s key %s: %s", profile, key, err.msg);
+    return p;
+}
+
+static void test_deploy_xml_profile(void **state)
+{
+    (void)state;
+    ma_deploy *dep = deploy_with_profiles();
+    ma_profile_path *p = by_key(dep, "p-xml", "26623");
+    assert_string_equal(ma_profile_path_str(p), "CompoundEmployee/log/log_item/person_id_external");
+    assert_false(ma_profile_path_is_json(p));
+    assert_eval(p, "<CompoundEmployee><log><log_item seq=\"4\"><person_id_external>P7</person_id_external></log_item></log></CompoundEmployee>", "P7");
+    ma_profile_path_free(p);
+
+    p = by_key(dep, "p-xml", "20651");
+    assert_string_equal(ma_profile_path_str(p), "CompoundEmployee/log/log_item/seq");
+    assert_eval(p, "<CompoundEmployee><log><log_item seq=\"4\"/></log></CompoundEmployee>", "4");
+    ma_profile_path_free(p);
+
+    p = by_key(dep, "p-xml", "20650");
+    ma_doc *d = doc_of("<CompoundEmployee><log><log_item seq=\"1\"/><log_item seq=\"2\"/></log></CompoundEmployee>");
+    ma_batch out;
+    ma_batch_init(&out);
+    ma_error err = {0};
+    assert_int_equal(ma_profile_path_split(p, d, &out, &err), 0);
+    assert_int_equal(out.len, 2);
+    assert_string_equal(data_of(out.docs[1]), XML_DECL "<CompoundEmployee><log><log_item seq=\"2\"/></log></CompoundEmployee>\n");
+    ma_batch_clear(&out);
+    ma_doc_unref(d);
+    ma_profile_path_free(p);
+
+    /* an element only declared in a type definition */
+    p = by_key(dep, "p-xml", "4");
+    assert_string_equal(ma_profile_path_str(p), "typed/inner");
+    ma_profile_path_free(p);
+    ma_deploy_free(dep);
+}
+
+static void test_deploy_json_profile(void **state)
+{
+    (void)state;
+    ma_deploy *dep = deploy_with_profiles();
+    ma_profile_path *p = by_key(dep, "p-json", "7");
+    assert_string_equal(ma_profile_path_str(p), "Root/Object/wall/Object/ID");
+    assert_true(ma_profile_path_is_json(p));
+    assert_eval(p, "{\"wall\":{\"ID\":\"W-1\",\"WallSides\":[]}}", "W-1");
+    assert_eval(p, "{\"wall\":{\"ID\":17}}", "17");
+    ma_profile_path_free(p);
+
+    p = by_key(dep, "p-json", "52");
+    assert_string_equal(ma_profile_path_str(p), "Root/Object/wall/Object/WallSides/Array/ArrayElement1/Object/Name");
+    assert_eval(p, "{\"wall\":{\"WallSides\":[{\"Name\":\"north\"},{\"Name\":\"south\"}]}}", "north");
+    ma_profile_path_free(p);
+
+    /* absolute array: the second element is position 1 */
+    p = by_key(dep, "p-json", "63");
+    assert_eval(p, "{\"wall\":{\"pair\":[\"left\",\"right\"]}}", "right");
+    ma_profile_path_free(p);
+
+    p = by_key(dep, "p-json", "50");
+    ma_doc *d = doc_of("{\"wall\":{\"ID\":\"W\",\"WallSides\":[{\"Name\":\"n\"},{\"Name\":\"s\"}]}}");
+    ma_batch out;
+    ma_batch_init(&out);
+    ma_error err = {0};
+    assert_int_equal(ma_profile_path_split(p, d, &out, &err), 0);
+    assert_int_equal(out.len, 2);
+    assert_string_equal(data_of(out.docs[0]), "{\"wall\":{\"WallSides\":[{\"Name\":\"n\"}]}}");
+    assert_string_equal(data_of(out.docs[1]), "{\"wall\":{\"WallSides\":[{\"Name\":\"s\"}]}}");
+    ma_batch_clear(&out);
+    ma_doc_unref(d);
+    ma_profile_path_free(p);
+    ma_deploy_free(dep);
+}
+
+static void test_deploy_errors(void **state)
+{
+    (void)state;
+    ma_deploy *dep = deploy_with_profiles();
+    ma_error err = {0};
+    assert_null(ma_profile_path_compile(dep, "p-ff", "1", &err));
+    assert_int_equal(err.code, MA_ERR_UNSUPPORTED);
+    assert_string_equal(err.msg, "profile 'Cost Centers' (p-ff) is a flat file profile; only XML and JSON profiles are supported");
+    assert_null(ma_profile_path_compile(dep, "p-db", "1", &err));
+    assert_int_equal(err.code, MA_ERR_UNSUPPORTED);
+    assert_string_equal(err.msg, "profile 'Orders DB' (p-db) is a database profile; only XML and JSON profiles are supported");
+    assert_null(ma_profile_path_compile(dep, "p-xml", "999", &err));
+    assert_int_equal(err.code, MA_ERR_REF);
+    assert_non_null(strstr(err.msg, "no element with key 999"));
+    assert_null(ma_profile_path_compile(dep, "missing-profile", "1", &err));
+    assert_int_equal(err.code, MA_ERR_REF);
+    assert_null(ma_profile_path_compile(dep, "p-json", "", &err));
+    ma_deploy_free(dep);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_xml_eval),
+        cmocka_unit_test(test_xml_split),
+        cmocka_unit_test(test_xml_split_namespaces),
+        cmocka_unit_test(test_json_eval),
+        cmocka_unit_test(test_json_split),
+        cmocka_unit_test(test_from_names_errors),
+        cmocka_unit_test(test_deploy_xml_profile),
+        cmocka_unit_test(test_deploy_json_profile),
+        cmocka_unit_test(test_deploy_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
