@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh - the benchmarks of the core runtime (run with `make bench` from a build
+# folder; they measure, they assert nothing):
+#   1. executor throughput: the 20-shape process deploy/throughput-20.xml (Set Properties,
+#      Decision, Message, Branch) over 10,000 small documents on one core (taskset -c 0), in
+#      shape-document steps per second (target: at least 1,000,000);
+#   2. a cold `miniatom run` of the Hello World example: wall time with hyperfine and peak RSS with
+#      /usr/bin/time (targets: under 10 ms and under 10 MB).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+src=${top_srcdir:-$(cd "$here/../.." && pwd)}
+build=${top_builddir:-$(pwd)}
+MINIATOM=${MINIATOM:-$build/miniatom}
+[ -f "$build/libmacore.a" ] || { echo "run from a build folder (libmacore.a not found in $build)" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -I"$src/include" -I"$src/runtime" -I"$src/shapes" -I"$build" \
+  $(pkg-config --cflags libxml-2.0 jansson) "$here/bench_executor.c" "$build/libmacore.a" \
+  $(pkg-config --libs libxml-2.0 jansson) -lpthread -ldl -lm -o "$tmp/bench_executor"
+pin=""
+command -v taskset >/dev/null && pin="taskset -c 0"
+echo "== executor throughput (one core)"
+$pin "$tmp/bench_executor" "$here/deploy" "${BENCH_DOCS:-10000}" "${BENCH_ROUNDS:-7}"
+echo
+echo "== cold miniatom run (Hello World, low latency: no execution record written)"
+cmd="$MINIATOM run --deploy $src/processes --mode low_latency 'Hello World'"
+if command -v hyperfine >/dev/null; then
+  hyperfine -N --warmup 5 --runs 100 "$cmd"
+else
+  echo "(hyperfine is not installed: apt-get install -y hyperfine)"
+fi
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f "peak RSS: %M kB, wall: %e s" "$MINIATOM" run --deploy "$src/processes" --mode low_latency "Hello World" >/dev/null
+else
+  echo "(/usr/bin/time is not installed: apt-get install -y time)"
+fi
