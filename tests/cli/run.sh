@@ -59,6 +59,21 @@ else
   not_ok "execution id format"; grep executionId "$tmp/out"
 fi
 
+# modes: general records the execution in full, low latency records nothing but errors
+expect_exit 0 "general mode" "${RUN[@]}" run --deploy "$ex" --data "$tmp/d1" --mode general "Hello World"
+rec=$(ls "$tmp"/d1/history/*/execution-*.json 2>/dev/null | head -1)
+if [ -n "$rec" ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="COMPLETE" and len(d["results"])==2 and d["shapes"]' "$rec"; then
+  ok "general mode writes DATA/history/<date>/<execution id>.json with the results"
+else
+  not_ok "general mode record"; ls -R "$tmp/d1" | head
+fi
+expect_exit 0 "low latency mode" "${RUN[@]}" run --deploy "$ex" --data "$tmp/d2" --mode low_latency "Hello World" --json
+if [ ! -e "$tmp/d2/history" ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["log"]==[] and len(d["results"])==2' "$tmp/out"; then
+  ok "low latency mode records nothing but errors"
+else
+  not_ok "low latency mode"; head -20 "$tmp/out"
+fi
+
 # graph
 expect_exit 0 "graph" "${RUN[@]}" graph --deploy "$ex" "Hello World"
 expect_grep "$tmp/out" 'digraph "Hello World"' "graph prints DOT"
