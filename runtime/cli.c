@@ -18,7 +18,9 @@
 #include "loader.h"
 #include "process.h"
 #include "registry.h"
+#include "settings.h"
 #include "util.h"
+#include "xslt.h"
 
 #define MAX_INPUTS 100000
 #define LOW_LATENCY_LIMIT_MS 30000 /* Boomi's Atom Worker limit for low-latency executions */
@@ -30,7 +32,28 @@ typedef struct common {
     ma_stub *stubs;
     size_t n_stubs;
     int json;
+    char **settings; /* "key=value": --config FILE, then --set (owned) */
+    size_t n_settings;
 } common;
+
+/* --config FILE / --set KEY=VALUE; returns -1 after printing why. */
+static int add_setting_opt(common *c, int is_file, const char *arg)
+{
+    ma_error err;
+    ma_error_clear(&err);
+    if (is_file) {
+        if (ma_settings_load(arg, &c->settings, &c->n_settings, &err) == 0) return 0;
+    } else {
+        const char *eq = strchr(arg, '=');
+        if (!eq || eq == arg) {
+            fprintf(stderr, "miniatom: --set wants KEY=VALUE, not '%s'\n", arg);
+            return -1;
+        }
+        if (ma_settings_add(&c->settings, &c->n_settings, arg, &err) == 0) return 0;
+    }
+    fprintf(stderr, "miniatom: %s\n", err.msg);
+    return -1;
+}
 
 static int is_file(const char *p)
 {
@@ -68,6 +91,9 @@ static int add_stub(common *c, const char *spec)
 
 static void common_free(common *c)
 {
+    ma_settings_free(c->settings, c->n_settings);
+    c->settings = NULL;
+    c->n_settings = 0;
     for (size_t i = 0; i < c->n_stubs; i++) {
         free(c->stubs[i].operation_id);
         free(c->stubs[i].file);
@@ -99,6 +125,8 @@ static ma_deploy *make_deploy(const common *c, const ma_registry *reg)
     o.stub_connectors = c->stub_connectors;
     o.stubs = c->stubs;
     o.n_stubs = c->n_stubs;
+    o.settings = (const char *const *)c->settings;
+    o.n_settings = c->n_settings;
     return ma_deploy_new(reg, &o);
 }
 
@@ -328,9 +356,13 @@ static void run_usage(FILE *f)
             "  --data DIR             folder for persisted process properties (default: ./data)\n"
             "  --out DIR              write results as DIR/0001.dat and DIR/0001.properties.json, ...\n"
             "  --json                 print an execution summary as JSON (with the results unless --out)\n"
-            "  --stub-connectors      connector steps without an implementation pass documents through\n"
+            "  --stub-connectors[=all]  connector steps without an implementation pass documents through;\n"
+            "                         with =all every connector step does (nothing leaves the machine)\n"
             "  --stub OPERATION_ID=FILE   that operation returns FILE's content for each document\n"
             "  --plugins DIR          load shape and connector plugins (*.so) from DIR\n"
+            "  --config FILE          settings, one 'key = value' per line (connection.<id or name>.<field>,\n"
+            "                         connector.map.<connectorType> ...; see docs/configuration.md)\n"
+            "  --set KEY=VALUE        one setting; wins over --config\n"
             "  --timeout MS           abort the execution after MS milliseconds (status ABORTED)\n"
             "  --retry-scale X        multiply Try/Catch retry waits by X (default 1; 0 retries at once)\n"
             "  -h, --help             this help\n"
@@ -339,7 +371,7 @@ static void run_usage(FILE *f)
 }
 
 enum { OPT_DEPLOY = 256, OPT_INPUT, OPT_MODE, OPT_DATA, OPT_OUT, OPT_JSON, OPT_STUBS, OPT_STUB, OPT_PLUGINS,
-       OPT_TIMEOUT, OPT_RETRY };
+       OPT_TIMEOUT, OPT_RETRY, OPT_CONFIG, OPT_SET };
 
 int ma_cli_run(int argc, char **argv)
 {
@@ -347,9 +379,10 @@ int ma_cli_run(int argc, char **argv)
         {"deploy", required_argument, 0, OPT_DEPLOY},  {"input", required_argument, 0, OPT_INPUT},
         {"property", required_argument, 0, 'p'},       {"mode", required_argument, 0, OPT_MODE},
         {"data", required_argument, 0, OPT_DATA},      {"out", required_argument, 0, OPT_OUT},
-        {"json", no_argument, 0, OPT_JSON},            {"stub-connectors", no_argument, 0, OPT_STUBS},
+        {"json", no_argument, 0, OPT_JSON},            {"stub-connectors", optional_argument, 0, OPT_STUBS},
         {"stub", required_argument, 0, OPT_STUB},      {"plugins", required_argument, 0, OPT_PLUGINS},
         {"timeout", required_argument, 0, OPT_TIMEOUT}, {"retry-scale", required_argument, 0, OPT_RETRY},
+        {"config", required_argument, 0, OPT_CONFIG},  {"set", required_argument, 0, OPT_SET},
         {"help", no_argument, 0, 'h'},                 {0, 0, 0, 0},
     };
     common c;
@@ -386,9 +419,17 @@ int ma_cli_run(int argc, char **argv)
         case OPT_DATA: ro.data_dir = optarg; break;
         case OPT_OUT: out_dir = optarg; break;
         case OPT_JSON: c.json = 1; break;
-        case OPT_STUBS: c.stub_connectors = 1; break;
+        case OPT_STUBS:
+            if (optarg && strcmp(optarg, "all") != 0) {
+                fprintf(stderr, "miniatom: --stub-connectors takes no value or =all, not '%s'\n", optarg);
+                return MA_EXIT_USAGE;
+            }
+            c.stub_connectors = optarg ? 2 : 1;
+            break;
         case OPT_STUB: if (add_stub(&c, optarg) < 0) goto out; break;
         case OPT_PLUGINS: c.plugins = optarg; break;
+        case OPT_CONFIG:
+        case OPT_SET: if (add_setting_opt(&c, o == OPT_CONFIG, optarg) < 0) goto out; break;
         case OPT_TIMEOUT: {
             char *end;
             unsigned long long v = strtoull(optarg, &end, 10);
@@ -512,7 +553,8 @@ static void on_load_error(void *vctx, const ma_error *e)
 static void check_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: miniatom check [--deploy DIR | FILE...] [--json] [--stub-connectors] [--plugins DIR]\n"
+            "Usage: miniatom check [--deploy DIR | FILE...] [--json] [--stub-connectors[=all]] [--plugins DIR]\n"
+            "                      [--config FILE] [--set KEY=VALUE]...\n"
             "\n"
             "Loads every component and prints, per process, its shapes by type and what is not runnable\n"
             "here: unsupported shape types or steps, connector types without an implementation, missing\n"
@@ -526,7 +568,8 @@ int ma_cli_check(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"deploy", required_argument, 0, OPT_DEPLOY}, {"json", no_argument, 0, OPT_JSON},
-        {"stub-connectors", no_argument, 0, OPT_STUBS}, {"plugins", required_argument, 0, OPT_PLUGINS},
+        {"stub-connectors", optional_argument, 0, OPT_STUBS}, {"plugins", required_argument, 0, OPT_PLUGINS},
+        {"config", required_argument, 0, OPT_CONFIG},   {"set", required_argument, 0, OPT_SET},
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0},
     };
     common c;
@@ -536,8 +579,21 @@ int ma_cli_check(int argc, char **argv)
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
         case OPT_DEPLOY: c.deploy = optarg; break;
+        case OPT_CONFIG:
+        case OPT_SET:
+            if (add_setting_opt(&c, o == OPT_CONFIG, optarg) < 0) {
+                common_free(&c);
+                return MA_EXIT_USAGE;
+            }
+            break;
         case OPT_JSON: c.json = 1; break;
-        case OPT_STUBS: c.stub_connectors = 1; break;
+        case OPT_STUBS:
+            if (optarg && strcmp(optarg, "all") != 0) {
+                fprintf(stderr, "miniatom: --stub-connectors takes no value or =all, not '%s'\n", optarg);
+                return MA_EXIT_USAGE;
+            }
+            c.stub_connectors = optarg ? 2 : 1;
+            break;
         case OPT_PLUGINS: c.plugins = optarg; break;
         case 'h': check_usage(stdout); return 0;
         default: check_usage(stderr); return MA_EXIT_USAGE;
@@ -713,11 +769,97 @@ int ma_cli_plugins(int argc, char **argv)
     printf("shape types (%zu):\n", reg->n_shapes);
     for (size_t i = 0; i < reg->n_shapes; i++) printf("  %s\n", reg->shapes[i]->name);
     printf("connector types (%zu):\n", reg->n_connectors);
-    for (size_t i = 0; i < reg->n_connectors; i++) printf("  %s\n", reg->connectors[i]->name);
+    for (size_t i = 0; i < reg->n_connectors; i++) {
+        const ma_connector_type *t = reg->connectors[i];
+        printf("  %s\n", t->name);
+        if (t->actions) {
+            printf("    actions:");
+            for (const char *const *a = t->actions; *a; a++) printf("%s %s", a == t->actions ? "" : ",", *a);
+            printf("\n");
+        }
+        if (t->objects) {
+            printf("    objects:");
+            for (const char *const *a = t->objects; *a; a++) printf("%s %s", a == t->objects ? "" : ",", *a);
+            printf("\n");
+        }
+    }
     if (reg->n_handles) {
         printf("plugins loaded:\n");
         for (size_t i = 0; i < reg->n_handles; i++) printf("  %s\n", reg->handle_paths[i]);
     }
     ma_registry_free(reg);
     return 0;
+}
+
+/* ---- map compile ---- */
+
+static void map_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: miniatom map compile [--deploy DIR] MAP\n"
+            "\n"
+            "Prints the XSLT stylesheet that MAP (a componentId or a unique name of a transform.map or xslt\n"
+            "component) runs as: the stylesheet generated from a Boomi Map component, or the XSLT component's\n"
+            "own. Keep it, read it, or turn it into an XSLT component of your own.\n"
+            "\n"
+            "Options:\n"
+            "  --deploy DIR    deploy folder (default: ./processes, else .)\n"
+            "\n"
+            "Exit status: 0 printed, 2 usage error, 3 the map cannot be compiled (the reason is printed).\n");
+}
+
+int ma_cli_map(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"deploy", required_argument, 0, OPT_DEPLOY}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    common c;
+    memset(&c, 0, sizeof c);
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (o) {
+        case OPT_DEPLOY: c.deploy = optarg; break;
+        case 'h': map_usage(stdout); return 0;
+        default: map_usage(stderr); return MA_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 2 || strcmp(argv[optind], "compile") != 0) {
+        map_usage(stderr);
+        return MA_EXIT_USAGE;
+    }
+    const char *id = argv[optind + 1];
+    ma_registry *reg = make_registry(&c);
+    if (!reg) return MA_EXIT_DEPLOY;
+    ma_deploy *dep = make_deploy(&c, reg);
+    ma_error err;
+    ma_error_clear(&err);
+    int rc = 0;
+    const char *dir = c.deploy ? c.deploy : (is_dir("processes") ? "processes" : ".");
+    if (!dep || ma_deploy_add_dir(dep, dir, &err) < 0) {
+        fprintf(stderr, "miniatom: cannot load the deployment: %s\n", err.msg);
+        rc = MA_EXIT_DEPLOY;
+    } else {
+        ma_component *m = ma_deploy_find(dep, id);
+        for (size_t i = 0; !m && i < dep->n; i++)
+            if ((strcmp(dep->comps[i]->type, "transform.map") == 0 || strcmp(dep->comps[i]->type, "xslt") == 0) &&
+                strcmp(dep->comps[i]->name, id) == 0)
+                m = dep->comps[i];
+        char *text = m ? ma_xslt_text(dep, m->id, &err) : NULL;
+        const ma_xslt *x = text ? ma_xslt_for(dep, m->id, &err) : NULL; /* it must also compile */
+        if (!m) {
+            fprintf(stderr, "miniatom: no map '%s' in %s\n", id, dir);
+            rc = MA_EXIT_DEPLOY;
+        } else if (!text || !x) {
+            fprintf(stderr, "miniatom: %s\n", err.msg);
+            rc = MA_EXIT_DEPLOY;
+        } else {
+            fputs(text, stdout);
+            if (!*text || text[strlen(text) - 1] != '\n') fputc('\n', stdout);
+        }
+        free(text);
+    }
+    ma_deploy_free(dep);
+    ma_registry_free(reg);
+    return rc;
 }

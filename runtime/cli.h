@@ -10,5 +10,6 @@ int ma_cli_run(int argc, char **argv);
 int ma_cli_check(int argc, char **argv);
 int ma_cli_graph(int argc, char **argv);
 int ma_cli_plugins(int argc, char **argv);
+int ma_cli_map(int argc, char **argv);
 
 #endif

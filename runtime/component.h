@@ -21,6 +21,9 @@ typedef struct ma_component {
     xmlNode *object;     /* borrowed from xml: the payload root under <bns:object>, or NULL */
     ma_process *process; /* owned: compiled process (type "process"), or NULL */
     int compile_state;   /* 0 not yet, 1 compiling, 2 done */
+    void *compiled;      /* owned: what a type compiles the component into once per deployment
+                            (the stylesheet of an xslt or transform.map component), or NULL */
+    void (*compiled_free)(void *compiled);
 } ma_component;
 
 /* A problem found at deploy: where and why. All strings owned ("" when not applicable). */
@@ -39,11 +42,15 @@ typedef struct ma_stub {
 } ma_stub;
 
 typedef struct ma_deploy_opts {
-    int stub_connectors;   /* connector types without an implementation pass documents through */
+    int stub_connectors;   /* 1: connector types without an implementation pass documents through;
+                              2: every connector step does */
     ma_stub *stubs;        /* --stub OPERATION_ID=FILE (borrowed array) */
     size_t n_stubs;
     size_t max_file_size;  /* largest component file read (default 16 MiB) */
     size_t max_files;      /* most component files in a deploy folder (default 100000) */
+    const char *const *settings; /* "key=value" settings: the configuration file, then --set
+                                    (later ones win; borrowed array) */
+    size_t n_settings;
 } ma_deploy_opts;
 
 struct ma_deploy {

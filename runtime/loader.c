@@ -33,6 +33,7 @@ static void component_free(ma_component *c)
 {
     if (!c) return;
     if (c->process) ma_process_free(c->process);
+    if (c->compiled && c->compiled_free) c->compiled_free(c->compiled);
     free(c->id); free(c->name); free(c->type); free(c->version); free(c->folder); free(c->file);
     if (c->xml) xmlFreeDoc(c->xml);
     free(c);

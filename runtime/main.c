@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxslt/xsltutils.h>
+#include <libxslt/extensions.h>
 
 #include "cli.h"
 #include "miniatom/miniatom.h"
@@ -19,6 +21,7 @@ static void usage(FILE *f)
             "  check            load a deployment and report what is not runnable\n"
             "  graph PROCESS    print a process as Graphviz DOT\n"
             "  plugins          list the shape and connector types this miniatom can run\n"
+            "  map compile MAP  print the XSLT stylesheet a map runs as\n"
             "  version          print the version\n"
             "  help             print this help\n"
             "\n"
@@ -39,6 +42,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "check") == 0) rc = ma_cli_check(argc - 1, argv + 1);
     else if (strcmp(cmd, "graph") == 0) rc = ma_cli_graph(argc - 1, argv + 1);
     else if (strcmp(cmd, "plugins") == 0) rc = ma_cli_plugins(argc - 1, argv + 1);
+    else if (strcmp(cmd, "map") == 0) rc = ma_cli_map(argc - 1, argv + 1);
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("miniatom %s (plugin ABI %d)\n", MA_VERSION_STRING, MA_ABI_VERSION);
         rc = 0;
@@ -50,6 +54,7 @@ int main(int argc, char **argv)
         usage(stderr);
         rc = MA_EXIT_USAGE;
     }
+    xsltCleanupGlobals();
     xmlCleanupParser();
     return rc;
 }

@@ -365,61 +365,6 @@ ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id,
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-/* Compact JSON text of v; reals in their shortest round-trip form. */
-static void json_put(ma_sb *b, const json_t *v, int depth)
-{
-    if (depth > 4096) return;
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        ma_sb_putc(b, '{');
-        const char *k;
-        json_t *x;
-        int first = 1;
-        json_object_foreach((json_t *)v, k, x) {
-            if (!first) ma_sb_putc(b, ',');
-            first = 0;
-            ma_sb_putc(b, '"');
-            ma_sb_json_escape(b, k, strlen(k));
-            ma_sb_puts(b, "\":");
-            json_put(b, x, depth + 1);
-        }
-        ma_sb_putc(b, '}');
-        break;
-    }
-    case JSON_ARRAY: {
-        ma_sb_putc(b, '[');
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i) ma_sb_putc(b, ',');
-            json_put(b, json_array_get(v, i), depth + 1);
-        }
-        ma_sb_putc(b, ']');
-        break;
-    }
-    case JSON_STRING:
-        ma_sb_putc(b, '"');
-        ma_sb_json_escape(b, json_string_value(v), json_string_length(v));
-        ma_sb_putc(b, '"');
-        break;
-    case JSON_INTEGER:
-        ma_sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        break;
-    case JSON_REAL: {
-        double d = json_real_value(v);
-        char tmp[40];
-        for (int prec = 15; prec <= 17; prec++) {
-            snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-            if (strtod(tmp, NULL) == d) break;
-        }
-        ma_sb_puts(b, tmp);
-        if (!strpbrk(tmp, ".eEn")) ma_sb_puts(b, ".0");
-        break;
-    }
-    case JSON_TRUE: ma_sb_puts(b, "true"); break;
-    case JSON_FALSE: ma_sb_puts(b, "false"); break;
-    case JSON_NULL: ma_sb_puts(b, "null"); break;
-    }
-}
-
 /* Scalar text of a value: strings as they are, numbers and booleans as written, null as "",
  * objects and arrays as compact JSON. */
 static char *json_scalar(const json_t *v)
@@ -428,7 +373,7 @@ static char *json_scalar(const json_t *v)
     if (json_is_string(v)) return ma_strndup(json_string_value(v), json_string_length(v));
     ma_sb b;
     ma_sb_init(&b);
-    json_put(&b, v, 0);
+    ma_sb_json_value(&b, v);
     return ma_sb_take(&b, NULL);
 }
 
@@ -533,7 +478,7 @@ static int jhit_split(jwalk *w, json_t *v)
     if (!cur) return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
     ma_sb b;
     ma_sb_init(&b);
-    json_put(&b, cur, 0);
+    ma_sb_json_value(&b, cur);
     json_decref(cur);
     size_t len;
     char *s = ma_sb_take(&b, &len);

@@ -10,6 +10,7 @@
 
 #include "builtin.h"
 #include "util.h"
+#include "xslt.h"
 
 int ma_registry_add_shape(ma_registry *reg, const ma_shape_type *t, ma_error *err)
 {
@@ -59,6 +60,7 @@ int ma_registry_add_connector(ma_registry *reg, const ma_connector_type *t, ma_e
 
 ma_registry *ma_registry_new(ma_error *err)
 {
+    ma_xslt_global_init(); /* process-wide libxslt set-up, before any thread runs a map */
     ma_registry *reg = calloc(1, sizeof *reg);
     if (!reg) {
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");

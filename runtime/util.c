@@ -1,4 +1,5 @@
-/* util.c - string buffer, allocation, file and libxml2 helpers shared by the runtime (util.h). */
+/* util.c - string buffer (with JSON output), allocation, file and libxml2 helpers shared by the
+ * runtime (util.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -6,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <libxml/parser.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,6 +93,66 @@ int ma_sb_json_escape(ma_sb *b, const char *s, size_t n)
             }
         }
     }
+    return b->oom ? -1 : 0;
+}
+
+static void json_put(ma_sb *b, const json_t *v, int depth)
+{
+    if (depth > 4096) return;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        ma_sb_putc(b, '{');
+        const char *k;
+        json_t *x;
+        int first = 1;
+        json_object_foreach((json_t *)v, k, x) {
+            if (!first) ma_sb_putc(b, ',');
+            first = 0;
+            ma_sb_putc(b, '"');
+            ma_sb_json_escape(b, k, strlen(k));
+            ma_sb_puts(b, "\":");
+            json_put(b, x, depth + 1);
+        }
+        ma_sb_putc(b, '}');
+        break;
+    }
+    case JSON_ARRAY: {
+        ma_sb_putc(b, '[');
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i) ma_sb_putc(b, ',');
+            json_put(b, json_array_get(v, i), depth + 1);
+        }
+        ma_sb_putc(b, ']');
+        break;
+    }
+    case JSON_STRING:
+        ma_sb_putc(b, '"');
+        ma_sb_json_escape(b, json_string_value(v), json_string_length(v));
+        ma_sb_putc(b, '"');
+        break;
+    case JSON_INTEGER:
+        ma_sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        char tmp[40];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+            if (strtod(tmp, NULL) == d) break;
+        }
+        ma_sb_puts(b, tmp);
+        if (!strpbrk(tmp, ".eEn")) ma_sb_puts(b, ".0");
+        break;
+    }
+    case JSON_TRUE: ma_sb_puts(b, "true"); break;
+    case JSON_FALSE: ma_sb_puts(b, "false"); break;
+    case JSON_NULL: ma_sb_puts(b, "null"); break;
+    }
+}
+
+int ma_sb_json_value(ma_sb *b, const json_t *v)
+{
+    json_put(b, v, 0);
     return b->oom ? -1 : 0;
 }
 

@@ -1,5 +1,5 @@
-/* util.h - small internal helpers shared by the runtime: growable string buffer, safe allocation,
- * string helpers, reading bounded files, and libxml2 attribute access.
+/* util.h - small internal helpers shared by the runtime: growable string buffer (with JSON
+ * output), safe allocation, string helpers, reading bounded files, and libxml2 attribute access.
  * Ownership is spelled out per function. Nothing here is part of the public ABI. */
 #ifndef MA_UTIL_H
 #define MA_UTIL_H
@@ -29,6 +29,10 @@ int ma_sb_printf(ma_sb *b, const char *fmt, ...) __attribute__((format(printf, 2
 char *ma_sb_take(ma_sb *b, size_t *len);
 /* Appends s escaped for a JSON string (without quotes). */
 int ma_sb_json_escape(ma_sb *b, const char *s, size_t n);
+struct json_t; /* jansson's json_t */
+/* Appends v as compact JSON text (no blanks; reals in their shortest round-trip form, with ".0"
+ * when they would read as integers). Values nested deeper than 4096 levels are left out. */
+int ma_sb_json_value(ma_sb *b, const struct json_t *v);
 
 /* Allocation that aborts the process on out-of-memory would hide errors; these return NULL and
  * callers handle it. ma_strdup(NULL) returns NULL. */

@@ -1,6 +1,9 @@
 /* builtin.c - registers the built-in shape types through the plugin table (the same calls a
- * plugin makes), and helpers several shapes share for lists of <parametervalue>. */
+ * plugin makes), and helpers several shapes share for lists of <parametervalue> and for {n}
+ * message templates. */
 #include "builtin.h"
+
+#include "connectors.h"
 
 #include <stdlib.h>
 
@@ -20,7 +23,7 @@ int ma_builtin_register(ma_registry *reg, ma_error *err)
 {
     for (size_t i = 0; i < sizeof builtins / sizeof *builtins; i++)
         if (ma_registry_add_shape(reg, builtins[i], err) < 0) return -1;
-    return 0;
+    return ma_connectors_register(reg, err);
 }
 
 void ma_params_free(ma_param **ps, size_t n)
@@ -71,4 +74,49 @@ char **ma_params_eval_all(ma_exec *ex, ma_param **ps, size_t n, const ma_doc *do
             return NULL;
         }
     return v;
+}
+
+int ma_msg_compile(ma_shape *shape, const ma_xml_node *config, const char *text_el, const char *params_el, ma_msg *m,
+                   ma_error *err)
+{
+    m->tpl = NULL;
+    m->ps = NULL;
+    m->n = 0;
+    char *text = ma_xml_text(ma_xml_child(config, text_el));
+    if (!text) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    m->tpl = ma_template_compile(text, err);
+    free(text);
+    if (!m->tpl) {
+        ma_error_prefix(err, "%s", text_el);
+        return -1;
+    }
+    const ma_xml_node *params = ma_xml_child(config, params_el);
+    if (params && ma_params_compile_children(shape, params, &m->ps, &m->n, err) < 0) {
+        ma_error_prefix(err, "%s", params_el);
+        ma_msg_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+int ma_msg_render(ma_exec *ex, const ma_msg *m, const ma_doc *doc, ma_sb *out, ma_error *err)
+{
+    char **vals = NULL;
+    if (m->n) {
+        vals = ma_params_eval_all(ex, m->ps, m->n, doc, err);
+        if (!vals) return err && err->code == MA_ERR_NOMEM ? -1 : 1;
+    }
+    int rc = ma_template_render(m->tpl, (const char *const *)vals, m->n, out);
+    if (vals) ma_strings_free(vals, m->n);
+    if (rc < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+void ma_msg_free(ma_msg *m)
+{
+    ma_template_free(m->tpl);
+    if (m->ps) ma_params_free(m->ps, m->n);
+    m->tpl = NULL;
+    m->ps = NULL;
+    m->n = 0;
 }

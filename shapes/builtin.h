@@ -4,6 +4,7 @@
 #define MA_BUILTIN_H
 
 #include "miniatom/plugin.h"
+#include "template.h"
 
 extern const ma_shape_type ma_shape_start;
 extern const ma_shape_type ma_shape_documentproperties;
@@ -45,5 +46,22 @@ void ma_params_free(ma_param **ps, size_t n);
  * ma_strings_free). */
 char **ma_params_eval_all(ma_exec *ex, ma_param **ps, size_t n, const ma_doc *doc, ma_error *err);
 void ma_strings_free(char **s, size_t n);
+
+/* A {n} message template with its <parametervalue> list, as Message, Notify and Exception hold
+ * them. */
+typedef struct ma_msg {
+    ma_template *tpl;
+    ma_param **ps;
+    size_t n;
+} ma_msg;
+/* Compiles config's <text_el> (the template) and <params_el> (its parameter values, optional)
+ * into *m; errors are prefixed with the element's name. On failure *m is left empty. */
+int ma_msg_compile(ma_shape *shape, const ma_xml_node *config, const char *text_el, const char *params_el, ma_msg *m,
+                   ma_error *err);
+/* Appends the rendering for doc (may be NULL) to out. 0 on success; 1 when the parameters cannot
+ * be evaluated for this document (a document error, message in err); -1 for a process-level
+ * error (out of memory). */
+int ma_msg_render(ma_exec *ex, const ma_msg *m, const ma_doc *doc, ma_sb *out, ma_error *err);
+void ma_msg_free(ma_msg *m);
 
 #endif

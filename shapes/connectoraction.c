@@ -63,7 +63,17 @@ int ma_connstep_compile(ma_shape *s, const ma_xml_node *config, void **data, ma_
     int st = stub_for(dep, d, err);
     if (st < 0) return -1;
     if (st > 0) return 0;
+    if (dep->opts.stub_connectors == 2) return 0; /* --stub-connectors=all: nothing leaves the machine */
     d->type = ma_registry_connector(dep->reg, d->ctype);
+    if (!d->type) { /* connector.map.<exported connectorType> = <connector type> */
+        char *key = ma_asprintf("connector.map.%s", d->ctype);
+        const char *mapped = key ? ma_deploy_setting(dep, key) : NULL;
+        free(key);
+        if (mapped) d->type = ma_registry_connector(dep->reg, mapped);
+        if (mapped && !d->type)
+            return ma_error_set(err, MA_ERR_CONFIG, "connector.map.%s names connector type '%s', which is not registered",
+                                d->ctype, mapped);
+    }
     if (!d->type) {
         if (dep->opts.stub_connectors) return 0;
         return ma_error_set(err, MA_ERR_UNSUPPORTED,
@@ -81,6 +91,7 @@ int ma_connstep_compile(ma_shape *s, const ma_xml_node *config, void **data, ma_
     d->step.connection = conn ? conn->object : NULL;
     d->step.operation = op ? op->object : NULL;
     d->step.connection_id = d->conn_id;
+    d->step.connection_name = conn ? conn->name : NULL;
     d->step.operation_id = d->op_id;
     d->step.shape = s;
     if (d->type->compile && d->type->compile(&d->step, err) < 0) return -1;

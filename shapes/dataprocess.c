@@ -9,13 +9,12 @@
  *    Boomi companion's step reference (boomi-integration references/steps/data_process_step.md).
  *    Encode writes standard base64 with padding and no line breaks; decode skips whitespace and
  *    accepts missing padding; any other character fails the document.
- *  - Search/Replace: the Java regex is translated to a POSIX extended regex (regcomp, REG_EXTENDED):
- *    supported are literals, . (no line terminators unless (?s)), [] classes with ranges and
- *    negation, ( ) | * + ? {n,m}, ^ $, groups incl. (?:...), backreferences \1-\9, \b \B, the
- *    classes \d \D \w \W \s \S (\D \W \S not inside []), escapes \t \n \r \f \e \a \0oo \xhh
- *    \uhhhh \cX, \Q...\E, any escaped punctuation, and leading inline flags (?i) (?s) (?m).
- *    Refused at deploy (MA_ERR_UNSUPPORTED, no silent change of meaning): lazy and possessive
- *    quantifiers, lookaround, atomic and named groups, \p{..}, nested classes and && in [].
+ *  - Search/Replace: the Java regex is translated to a POSIX extended regex (regcomp) by
+ *    ma_regex_from_java (compare.h, shared with the regex comparison) with backreferences \1-\9
+ *    allowed: literals, ., [] classes, groups, quantifiers, \b \B, \d \w \s and their negations,
+ *    the usual escapes, \Q...\E and leading (?i) (?s) (?m) are supported; lazy and possessive
+ *    quantifiers, lookaround, atomic and named groups, \p{..}, nested classes and && in [] are
+ *    refused at deploy (MA_ERR_UNSUPPORTED, no silent change of meaning).
  *    The replacement follows Java: $n is group n, \x is a literal x. searchType "document" works
  *    on the whole document, "line" on each line (without its terminator); the default rolling
  *    window ("char_limit") is done like "document" (it only differs where Boomi misses matches
@@ -48,12 +47,13 @@
 #include <libxml/tree.h>
 
 #include "builtin.h"
+#include "compare.h"
 #include "params.h"
 #include "profile.h"
 #include "util.h"
 
 #define MAX_STEPS 64
-#define MAX_GROUPS 64
+#define MAX_GROUPS MA_RX_MAX_GROUPS
 #define MAX_PATH_NAMES 256
 
 enum {
@@ -124,368 +124,8 @@ static void dp_destroy(ma_shape *shape)
     ma_shape_set_data(shape, NULL);
 }
 
-/* ---- Java regex -> POSIX ERE ----------------------------------------------------------------- */
-
-typedef struct rx {
-    const char *p; /* current position in the Java pattern */
-    const char *start;
-    ma_sb out;
-    int dotall;
-    int ngroups;                /* POSIX groups opened so far */
-    int java_groups;            /* Java capturing groups so far */
-    int map[MAX_GROUPS + 1];    /* Java group -> POSIX group */
-    ma_error *err;
-} rx;
-
-static int rx_unsupported(rx *r, const char *what)
-{
-    return ma_error_set(r->err, MA_ERR_UNSUPPORTED, "regular expression '%s': %s is not supported (POSIX regex)",
-                        r->start, what);
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static void put_utf8(ma_sb *b, unsigned long cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) { u[0] = (char)cp; n = 1; }
-    else if (cp < 0x800) { u[0] = (char)(0xC0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3F)); n = 2; }
-    else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
-    }
-    ma_sb_append(b, u, n);
-}
-
-/* Reads a character escape after the backslash (r->p at the letter). Returns 1 with the bytes in
- * *lit (a literal), 0 when it is not a character escape, -1 on error. */
-static int rx_char_escape(rx *r, ma_sb *lit)
-{
-    char c = *r->p;
-    unsigned long v = 0;
-    switch (c) {
-    case 't': ma_sb_putc(lit, '\t'); r->p++; return 1;
-    case 'n': ma_sb_putc(lit, '\n'); r->p++; return 1;
-    case 'r': ma_sb_putc(lit, '\r'); r->p++; return 1;
-    case 'f': ma_sb_putc(lit, '\f'); r->p++; return 1;
-    case 'a': ma_sb_putc(lit, '\a'); r->p++; return 1;
-    case 'e': ma_sb_putc(lit, 0x1b); r->p++; return 1;
-    case '0': {
-        r->p++;
-        int k = 0;
-        while (k < 3 && *r->p >= '0' && *r->p <= '7') { v = v * 8 + (unsigned long)(*r->p - '0'); r->p++; k++; }
-        if (!k || v == 0 || v > 0xFF) return rx_unsupported(r, "this octal escape");
-        ma_sb_putc(lit, (char)v);
-        return 1;
-    }
-    case 'x': {
-        r->p++;
-        if (*r->p == '{') {
-            r->p++;
-            int k = 0;
-            while (hexval(*r->p) >= 0 && k < 6) { v = v * 16 + (unsigned long)hexval(*r->p); r->p++; k++; }
-            if (*r->p != '}' || !k) return rx_unsupported(r, "this \\x{...} escape");
-            r->p++;
-        } else {
-            if (hexval(r->p[0]) < 0 || hexval(r->p[1]) < 0) return rx_unsupported(r, "this \\x escape");
-            v = (unsigned long)(hexval(r->p[0]) * 16 + hexval(r->p[1]));
-            r->p += 2;
-        }
-        if (v == 0 || v > 0x10FFFF) return rx_unsupported(r, "a NUL or out of range character");
-        put_utf8(lit, v);
-        return 1;
-    }
-    case 'u': {
-        r->p++;
-        for (int k = 0; k < 4; k++) {
-            if (hexval(r->p[k]) < 0) return rx_unsupported(r, "this \\u escape");
-            v = v * 16 + (unsigned long)hexval(r->p[k]);
-        }
-        r->p += 4;
-        if (v == 0) return rx_unsupported(r, "a NUL character");
-        put_utf8(lit, v);
-        return 1;
-    }
-    case 'c':
-        if (!r->p[1]) return rx_unsupported(r, "a trailing \\c");
-        if ((r->p[1] ^ 64) == 0) return rx_unsupported(r, "a NUL character");
-        ma_sb_putc(lit, (char)(r->p[1] ^ 64));
-        r->p += 2;
-        return 1;
-    default:
-        if (c && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
-            ma_sb_putc(lit, c); /* escaped punctuation: itself */
-            r->p++;
-            return 1;
-        }
-        return 0;
-    }
-}
-
-/* Emits literal bytes outside brackets, escaping what POSIX ERE treats specially. */
-static void rx_put_literal(rx *r, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (strchr(".[()*+?{|^$\\", c)) {
-            ma_sb_putc(&r->out, '\\');
-            ma_sb_putc(&r->out, c);
-        } else if (c == ']' || c == '}') {
-            ma_sb_putc(&r->out, '[');
-            ma_sb_putc(&r->out, c);
-            ma_sb_putc(&r->out, ']');
-        } else {
-            ma_sb_putc(&r->out, c);
-        }
-    }
-}
-
-/* A [...] class; r->p just after '['. */
-static int rx_class(rx *r)
-{
-    int neg = 0, rbr = 0, lbr = 0, caret = 0, dash = 0;
-    ma_sb body;
-    ma_sb_init(&body);
-    if (*r->p == '^') { neg = 1; r->p++; }
-    int first = 1;
-    for (;;) {
-        char c = *r->p;
-        if (!c) { ma_sb_free(&body); return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': unclosed [", r->start); }
-        if (c == ']' && !first) { r->p++; break; }
-        if (c == ']') { /* a ']' right after '[' is a member, as in POSIX */
-            rbr = 1;
-            r->p++;
-            first = 0;
-            continue;
-        }
-        if (c == '[') { ma_sb_free(&body); return rx_unsupported(r, "a nested character class"); }
-        if (c == '&' && r->p[1] == '&') { ma_sb_free(&body); return rx_unsupported(r, "class intersection (&&)"); }
-        if (c == '\\') {
-            r->p++;
-            char e = *r->p;
-            if (e == 'd') { ma_sb_puts(&body, "0-9"); r->p++; }
-            else if (e == 'w') { ma_sb_puts(&body, "A-Za-z0-9_"); r->p++; }
-            else if (e == 's') { ma_sb_puts(&body, " \t\n\r\f\v"); r->p++; }
-            else if (e == 'D' || e == 'W' || e == 'S') { ma_sb_free(&body); return rx_unsupported(r, "\\D, \\W or \\S inside []"); }
-            else if (e == 'Q' || e == 'p' || e == 'P') { ma_sb_free(&body); return rx_unsupported(r, "\\Q, \\p or \\P inside []"); }
-            else {
-                ma_sb lit;
-                ma_sb_init(&lit);
-                int k = rx_char_escape(r, &lit);
-                if (k <= 0) {
-                    ma_sb_free(&lit);
-                    ma_sb_free(&body);
-                    return k < 0 ? -1 : rx_unsupported(r, "this escape inside []");
-                }
-                for (size_t i = 0; i < lit.len; i++) {
-                    char l = lit.s[i];
-                    if ((unsigned char)l >= 0x80) {
-                        ma_sb_free(&lit);
-                        ma_sb_free(&body);
-                        return rx_unsupported(r, "a non-ASCII escape inside []");
-                    }
-                    if (l == ']') rbr = 1;
-                    else if (l == '[') lbr = 1;
-                    else if (l == '^') caret = 1;
-                    else if (l == '-') dash = 1;
-                    else ma_sb_putc(&body, l);
-                }
-                ma_sb_free(&lit);
-            }
-            first = 0;
-            continue;
-        }
-        if (c == '-' && (first || r->p[1] == ']')) {
-            dash = 1;
-        } else if (c == '^') {
-            caret = 1;
-        } else {
-            ma_sb_putc(&body, c);
-        }
-        r->p++;
-        first = 0;
-    }
-    if (!body.len && !rbr && !lbr && !dash && caret && !neg) {
-        ma_sb_puts(&r->out, "\\^");
-        ma_sb_free(&body);
-        return 0;
-    }
-    ma_sb_putc(&r->out, '[');
-    if (neg) ma_sb_putc(&r->out, '^');
-    if (rbr) ma_sb_putc(&r->out, ']');
-    if (body.len) ma_sb_append(&r->out, body.s, body.len);
-    if (lbr) ma_sb_putc(&r->out, '[');
-    if (caret) {
-        if (!neg && !rbr && !body.len && !lbr) { /* "[^-]" would negate: write "[-^]" */
-            ma_sb_puts(&r->out, "-^");
-            dash = 0;
-        } else {
-            ma_sb_putc(&r->out, '^');
-        }
-    }
-    if (dash) ma_sb_putc(&r->out, '-');
-    ma_sb_putc(&r->out, ']');
-    ma_sb_free(&body);
-    return 0;
-}
-
-static int rx_translate(rx *r, int *cflags)
-{
-    /* leading inline flags */
-    while (r->p[0] == '(' && r->p[1] == '?' && strchr("ismx-", r->p[2])) {
-        const char *q = r->p + 2;
-        int on = 1, icase = 0, dotall = 0, multi = 0;
-        while (*q && *q != ')') {
-            if (*q == '-') on = 0;
-            else if (*q == 'i') icase = on;
-            else if (*q == 's') dotall = on;
-            else if (*q == 'm') multi = on;
-            else return rx_unsupported(r, "this inline flag");
-            q++;
-        }
-        if (*q != ')') return rx_unsupported(r, "a scoped inline flag group");
-        if (icase) *cflags |= REG_ICASE;
-        if (dotall) r->dotall = 1;
-        if (multi) *cflags |= REG_NEWLINE;
-        r->p = q + 1;
-    }
-    int after_atom = 0; /* a quantifier may follow */
-    while (*r->p) {
-        char c = *r->p;
-        if (c == '\\') {
-            r->p++;
-            char e = *r->p;
-            after_atom = 1;
-            switch (e) {
-            case 'd': ma_sb_puts(&r->out, "[0-9]"); r->p++; continue;
-            case 'D': ma_sb_puts(&r->out, "[^0-9]"); r->p++; continue;
-            case 'w': ma_sb_puts(&r->out, "[A-Za-z0-9_]"); r->p++; continue;
-            case 'W': ma_sb_puts(&r->out, "[^A-Za-z0-9_]"); r->p++; continue;
-            case 's': ma_sb_puts(&r->out, "[[:space:]]"); r->p++; continue;
-            case 'S': ma_sb_puts(&r->out, "[^[:space:]]"); r->p++; continue;
-            case 'b': ma_sb_puts(&r->out, "\\b"); r->p++; after_atom = 0; continue;
-            case 'B': ma_sb_puts(&r->out, "\\B"); r->p++; after_atom = 0; continue;
-            case 'A': ma_sb_puts(&r->out, "^"); r->p++; after_atom = 0; continue;
-            case 'z': case 'Z': ma_sb_puts(&r->out, "$"); r->p++; after_atom = 0; continue;
-            case 'Q': {
-                r->p++;
-                const char *end = strstr(r->p, "\\E");
-                size_t n = end ? (size_t)(end - r->p) : strlen(r->p);
-                rx_put_literal(r, r->p, n);
-                r->p += n + (end ? 2 : 0);
-                continue;
-            }
-            case 'E': r->p++; continue;
-            case 'p': case 'P': return rx_unsupported(r, "\\p{...} classes");
-            case 'k': return rx_unsupported(r, "named backreferences");
-            case 'G': return rx_unsupported(r, "\\G");
-            case 'R': case 'X': case 'h': case 'H': case 'v': case 'V': return rx_unsupported(r, "this escape");
-            default: break;
-            }
-            if (e >= '1' && e <= '9') {
-                int g = e - '0';
-                if (g > r->java_groups) return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': backreference \\%d to a group that does not exist", r->start, g);
-                if (r->map[g] > 9) return rx_unsupported(r, "a backreference past group 9");
-                ma_sb_printf(&r->out, "\\%d", r->map[g]);
-                r->p++;
-                continue;
-            }
-            ma_sb lit;
-            ma_sb_init(&lit);
-            int k = rx_char_escape(r, &lit);
-            if (k <= 0) {
-                ma_sb_free(&lit);
-                if (k < 0) return -1;
-                char what[32];
-                snprintf(what, sizeof what, "the escape \\%c", e ? e : ' ');
-                return rx_unsupported(r, what);
-            }
-            rx_put_literal(r, lit.s, lit.len);
-            ma_sb_free(&lit);
-            continue;
-        }
-        if (c == '[') {
-            r->p++;
-            if (rx_class(r) < 0) return -1;
-            after_atom = 1;
-            continue;
-        }
-        if (c == '(') {
-            if (r->ngroups >= MAX_GROUPS) return ma_error_set(r->err, MA_ERR_LIMIT, "regular expression '%s': more than %d groups", r->start, MAX_GROUPS);
-            if (r->p[1] == '?') {
-                if (r->p[2] != ':') {
-                    if (r->p[2] == '=' || r->p[2] == '!') return rx_unsupported(r, "lookahead");
-                    if (r->p[2] == '<' && (r->p[3] == '=' || r->p[3] == '!')) return rx_unsupported(r, "lookbehind");
-                    if (r->p[2] == '<') return rx_unsupported(r, "a named group");
-                    if (r->p[2] == '>') return rx_unsupported(r, "an atomic group");
-                    return rx_unsupported(r, "an inline flag inside the expression");
-                }
-                r->p += 3; /* (?: -> a POSIX group that Java does not number */
-                r->ngroups++;
-            } else {
-                r->p++;
-                r->ngroups++;
-                r->java_groups++;
-                r->map[r->java_groups] = r->ngroups;
-            }
-            ma_sb_putc(&r->out, '(');
-            after_atom = 0;
-            continue;
-        }
-        if (c == '*' || c == '+' || c == '?' || c == '{') {
-            if (c == '{' && !(r->p[1] >= '0' && r->p[1] <= '9')) { /* a literal brace */
-                ma_sb_puts(&r->out, "\\{");
-                r->p++;
-                after_atom = 1;
-                continue;
-            }
-            const char *q = r->p + 1;
-            if (c == '{') {
-                while (*q && *q != '}') q++;
-                if (!*q) return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': unclosed {", r->start);
-                q++;
-            }
-            if (!after_atom) return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': a quantifier follows nothing", r->start);
-            if (*q == '?') return rx_unsupported(r, "a lazy quantifier (*?, +?, ??, {n}?)");
-            if (*q == '+') return rx_unsupported(r, "a possessive quantifier (*+, ++, ?+, {n}+)");
-            ma_sb_append(&r->out, r->p, (size_t)(q - r->p));
-            r->p = q;
-            after_atom = 0;
-            continue;
-        }
-        if (c == ')') { ma_sb_putc(&r->out, ')'); r->p++; after_atom = 1; continue; }
-        if (c == '|' || c == '^' || c == '$') { ma_sb_putc(&r->out, c); r->p++; after_atom = 0; continue; }
-        if (c == '.') {
-            ma_sb_puts(&r->out, r->dotall ? "." : "[^\n\r]");
-            r->p++;
-            after_atom = 1;
-            continue;
-        }
-        if (c == ']' || c == '}') {
-            rx_put_literal(r, &c, 1);
-            r->p++;
-            after_atom = 1;
-            continue;
-        }
-        ma_sb_putc(&r->out, c);
-        r->p++;
-        after_atom = 1;
-    }
-    if (r->out.oom) return ma_error_set(r->err, MA_ERR_NOMEM, "out of memory");
-    return 0;
-}
-
 /* Java replacement: $n groups, \x literal x. */
-static int parse_replacement(dp_step *s, const char *repl, const rx *r, ma_error *err)
+static int parse_replacement(dp_step *s, const char *repl, const ma_regex_posix *r, ma_error *err)
 {
     size_t cap = 8;
     s->repl = calloc(cap, sizeof *s->repl);
@@ -513,13 +153,13 @@ static int parse_replacement(dp_step *s, const char *repl, const rx *r, ma_error
             int g = p[1] - '0';
             p++;
             /* Java takes more digits while the group exists */
-            while (p[1] >= '0' && p[1] <= '9' && g * 10 + (p[1] - '0') <= r->java_groups) {
+            while (p[1] >= '0' && p[1] <= '9' && g * 10 + (p[1] - '0') <= r->groups) {
                 g = g * 10 + (p[1] - '0');
                 p++;
             }
-            if (g > r->java_groups) {
+            if (g > r->groups) {
                 ma_sb_free(&lit);
-                return ma_error_set(err, MA_ERR_CONFIG, "%s: the replacement refers to group %d, the expression has %d", s->label, g, r->java_groups);
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: the replacement refers to group %d, the expression has %d", s->label, g, r->groups);
             }
             group = g == 0 ? 0 : r->map[g];
             flush = 1;
@@ -564,34 +204,23 @@ static int compile_replace(dp_step *s, const xmlNode *cfg, ma_error *err)
     char *repl = ma_xml_attr(cfg, "replacewith");
     char *type = ma_xml_attr(cfg, "searchType");
     int rc = -1;
-    rx r = {0};
-    ma_sb_init(&r.out);
+    ma_regex_posix r = {0};
     if (!find || !*find) {
         ma_error_set(err, MA_ERR_CONFIG, "%s: no text to find", s->label);
         goto out;
     }
     s->by_line = ma_streq(type, "line");
-    r.p = r.start = find;
-    r.err = err;
-    int cflags = REG_EXTENDED;
-    if (rx_translate(&r, &cflags) < 0) {
+    if (ma_regex_from_java(find, MA_RX_CAPTURE, &r, err) < 0) {
         ma_error_prefix(err, "%s", s->label);
         goto out;
     }
-    char *pat = ma_sb_take(&r.out, NULL);
-    if (!pat) {
-        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    int e = regcomp(&s->re, pat, cflags);
+    int e = regcomp(&s->re, r.posix, r.cflags);
     if (e) {
         char msg[256];
         regerror(e, &s->re, msg, sizeof msg);
         ma_error_set(err, MA_ERR_CONFIG, "%s: regular expression '%s' does not compile: %s", s->label, find, msg);
-        free(pat);
         goto out;
     }
-    free(pat);
     s->re_ok = 1;
     if (s->re.re_nsub > MAX_GROUPS) {
         ma_error_set(err, MA_ERR_LIMIT, "%s: more than %d groups", s->label, MAX_GROUPS);
@@ -599,7 +228,7 @@ static int compile_replace(dp_step *s, const xmlNode *cfg, ma_error *err)
     }
     rc = parse_replacement(s, repl ? repl : "", &r, err);
 out:
-    ma_sb_free(&r.out);
+    free(r.posix);
     free(find);
     free(repl);
     free(type);
@@ -782,59 +411,6 @@ static ma_doc *run_b64_decode(const dp_step *s, ma_doc *doc, char *why, size_t w
     ma_doc *d = ma_doc_derive_owned(doc, o, j);
     if (!d) snprintf(why, whylen, "%s: out of memory", s->label);
     return d;
-}
-
-/* ---- JSON text (same form as profile.c writes) ------------------------------------------------ */
-
-static void json_put(ma_sb *b, const json_t *v, int depth)
-{
-    if (depth > 4096) return;
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        ma_sb_putc(b, '{');
-        const char *k;
-        json_t *x;
-        int first = 1;
-        json_object_foreach((json_t *)v, k, x) {
-            if (!first) ma_sb_putc(b, ',');
-            first = 0;
-            ma_sb_putc(b, '"');
-            ma_sb_json_escape(b, k, strlen(k));
-            ma_sb_puts(b, "\":");
-            json_put(b, x, depth + 1);
-        }
-        ma_sb_putc(b, '}');
-        break;
-    }
-    case JSON_ARRAY:
-        ma_sb_putc(b, '[');
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i) ma_sb_putc(b, ',');
-            json_put(b, json_array_get(v, i), depth + 1);
-        }
-        ma_sb_putc(b, ']');
-        break;
-    case JSON_STRING:
-        ma_sb_putc(b, '"');
-        ma_sb_json_escape(b, json_string_value(v), json_string_length(v));
-        ma_sb_putc(b, '"');
-        break;
-    case JSON_INTEGER: ma_sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
-    case JSON_REAL: {
-        double dv = json_real_value(v);
-        char tmp[40];
-        for (int prec = 15; prec <= 17; prec++) {
-            snprintf(tmp, sizeof tmp, "%.*g", prec, dv);
-            if (strtod(tmp, NULL) == dv) break;
-        }
-        ma_sb_puts(b, tmp);
-        if (!strpbrk(tmp, ".eEn")) ma_sb_puts(b, ".0");
-        break;
-    }
-    case JSON_TRUE: ma_sb_puts(b, "true"); break;
-    case JSON_FALSE: ma_sb_puts(b, "false"); break;
-    case JSON_NULL: ma_sb_puts(b, "null"); break;
-    }
 }
 
 /* ---- combining ------------------------------------------------------------------------------- */
@@ -1084,7 +660,7 @@ static int combine_json(const dp_step *s, ma_doc **docs, size_t n, ma_batch *nex
     if (rc == 0 && result) {
         ma_sb b;
         ma_sb_init(&b);
-        json_put(&b, result, 0);
+        ma_sb_json_value(&b, result);
         if (emit_text(next, first, &b) < 0) rc = -1;
     }
     json_decref(result);

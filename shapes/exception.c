@@ -5,16 +5,13 @@
  * default) the step fails with a process-level error whose message is rendered for the first
  * document. A non-empty title is logged at ERROR first, as Boomi writes it as the first log line. */
 #include "builtin.h"
-#include "template.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 typedef struct exception_data {
-    ma_template *tpl;
-    ma_param **ps;
-    size_t n;
+    ma_msg msg;
     int single_doc;
     char *title; /* owned, "" when none */
 } exception_data;
@@ -22,8 +19,7 @@ typedef struct exception_data {
 static void exception_data_free(exception_data *d)
 {
     if (!d) return;
-    ma_template_free(d->tpl);
-    if (d->ps) ma_params_free(d->ps, d->n);
+    ma_msg_free(&d->msg);
     free(d->title);
     free(d);
 }
@@ -37,45 +33,17 @@ static int exception_compile(ma_shape *shape, const ma_xml_node *config, ma_erro
     d->single_doc = ma_xml_attr_is(config, "stopsingledoc", "true");
     d->title = ma_xml_attr(config, "title");
     if (!d->title) d->title = calloc(1, 1);
-    char *text = d->title ? ma_xml_text(ma_xml_child(config, "exMessage")) : NULL;
-    if (!text) {
+    if (!d->title) {
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    d->tpl = ma_template_compile(text, err);
-    free(text);
-    if (!d->tpl) {
-        ma_error_prefix(err, "exMessage");
-        goto fail;
-    }
-    const ma_xml_node *params = ma_xml_child(config, "exParameters");
-    if (params && ma_params_compile_children(shape, params, &d->ps, &d->n, err) < 0) {
-        d->ps = NULL;
-        d->n = 0;
-        ma_error_prefix(err, "exParameters");
-        goto fail;
-    }
+    if (ma_msg_compile(shape, config, "exMessage", "exParameters", &d->msg, err) < 0) goto fail;
     /* terminal: no output */
     ma_shape_set_data(shape, d);
     return 0;
 fail:
     exception_data_free(d);
     return -1;
-}
-
-/* Renders the message for doc (may be NULL) into out. 0 on success; 1 when the parameters cannot
- * be evaluated (their error in err); -1 for a process-level error (out of memory). */
-static int render_for(ma_exec *ex, const exception_data *d, const ma_doc *doc, ma_sb *out, ma_error *err)
-{
-    char **vals = NULL;
-    if (d->n) {
-        vals = ma_params_eval_all(ex, d->ps, d->n, doc, err);
-        if (!vals) return err && err->code == MA_ERR_NOMEM ? -1 : 1;
-    }
-    int rc = ma_template_render(d->tpl, (const char *const *)vals, d->n, out);
-    if (vals) ma_strings_free(vals, d->n);
-    if (rc < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    return 0;
 }
 
 /* The message to raise: the rendering, else the title, else a generic one naming the shape. */
@@ -99,7 +67,7 @@ static int exception_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outp
         ma_sb_init(&text);
         ma_error derr;
         ma_error_clear(&derr);
-        int rc = render_for(ex, d, in->len ? in->docs[0] : NULL, &text, &derr);
+        int rc = ma_msg_render(ex, &d->msg, in->len ? in->docs[0] : NULL, &text, &derr);
         if (rc != 0) {
             ma_sb_free(&text);
             if (err) *err = derr;
@@ -117,7 +85,7 @@ static int exception_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outp
         ma_error derr;
         ma_error_clear(&derr);
         ma_sb_reset(&text);
-        int rc = render_for(ex, d, doc, &text, &derr);
+        int rc = ma_msg_render(ex, &d->msg, doc, &text, &derr);
         if (rc < 0) {
             ma_sb_free(&text);
             if (err) *err = derr;

@@ -8,23 +8,19 @@
  * real process relies on this: template '['{1}']' over the current document, combined, then a
  * Search/Replace of "][" by "," turns N documents into one JSON array. */
 #include "builtin.h"
-#include "template.h"
 #include "util.h"
 
 #include <stdlib.h>
 
 typedef struct message_data {
-    ma_template *tpl;
-    ma_param **ps;
-    size_t n;
+    ma_msg msg;
     int combined;
 } message_data;
 
 static void message_data_free(message_data *d)
 {
     if (!d) return;
-    ma_template_free(d->tpl);
-    if (d->ps) ma_params_free(d->ps, d->n);
+    ma_msg_free(&d->msg);
     free(d);
 }
 
@@ -35,46 +31,13 @@ static int message_compile(ma_shape *shape, const ma_xml_node *config, ma_error 
     message_data *d = calloc(1, sizeof *d);
     if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     d->combined = ma_xml_attr_is(config, "combined", "true");
-
-    char *text = ma_xml_text(ma_xml_child(config, "msgTxt"));
-    if (!text) {
-        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    d->tpl = ma_template_compile(text, err);
-    free(text);
-    if (!d->tpl) {
-        ma_error_prefix(err, "msgTxt");
-        goto fail;
-    }
-    const ma_xml_node *params = ma_xml_child(config, "msgParameters");
-    if (params && ma_params_compile_children(shape, params, &d->ps, &d->n, err) < 0) {
-        d->ps = NULL;
-        d->n = 0;
-        ma_error_prefix(err, "msgParameters");
-        goto fail;
-    }
+    if (ma_msg_compile(shape, config, "msgTxt", "msgParameters", &d->msg, err) < 0) goto fail;
     if (ma_shape_declare_output(shape, NULL, err) < 0) goto fail;
     ma_shape_set_data(shape, d);
     return 0;
 fail:
     message_data_free(d);
     return -1;
-}
-
-/* Appends the rendering for doc to out. 0 on success; 1 when the parameters cannot be evaluated
- * for this document (a document error, message in err); -1 for a process-level error. */
-static int render_for(ma_exec *ex, const message_data *d, const ma_doc *doc, ma_sb *out, ma_error *err)
-{
-    char **vals = NULL;
-    if (d->n) {
-        vals = ma_params_eval_all(ex, d->ps, d->n, doc, err);
-        if (!vals) return err && err->code == MA_ERR_NOMEM ? -1 : 1;
-    }
-    int rc = ma_template_render(d->tpl, (const char *const *)vals, d->n, out);
-    if (vals) ma_strings_free(vals, d->n);
-    if (rc < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    return 0;
 }
 
 /* Emits text (taken over) as a document derived from src. */
@@ -105,7 +68,7 @@ static int message_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_output
         ma_error derr;
         ma_error_clear(&derr);
         if (!d->combined) ma_sb_reset(&text);
-        int rc = render_for(ex, d, doc, &text, &derr);
+        int rc = ma_msg_render(ex, &d->msg, doc, &text, &derr);
         if (rc < 0) {
             ma_sb_free(&text);
             if (err) *err = derr;

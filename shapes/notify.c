@@ -4,7 +4,6 @@
  * document, or one per batch (rendered for its first document) with perExecution="true". There is
  * no email or event platform here: disableEvent and enableUserLog do not change what is logged. */
 #include "builtin.h"
-#include "template.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -12,9 +11,7 @@
 #include <strings.h>
 
 typedef struct notify_data {
-    ma_template *tpl;
-    ma_param **ps;
-    size_t n;
+    ma_msg msg;
     ma_log_level level;
     int per_execution;
 } notify_data;
@@ -22,8 +19,7 @@ typedef struct notify_data {
 static void notify_data_free(notify_data *d)
 {
     if (!d) return;
-    ma_template_free(d->tpl);
-    if (d->ps) ma_params_free(d->ps, d->n);
+    ma_msg_free(&d->msg);
     free(d);
 }
 
@@ -63,24 +59,7 @@ static int notify_compile(ma_shape *shape, const ma_xml_node *config, ma_error *
     free(level);
     if (rc < 0) goto fail;
 
-    char *text = ma_xml_text(ma_xml_child(config, "notifyMessage"));
-    if (!text) {
-        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    d->tpl = ma_template_compile(text, err);
-    free(text);
-    if (!d->tpl) {
-        ma_error_prefix(err, "notifyMessage");
-        goto fail;
-    }
-    const ma_xml_node *params = ma_xml_child(config, "notifyParameters");
-    if (params && ma_params_compile_children(shape, params, &d->ps, &d->n, err) < 0) {
-        d->ps = NULL;
-        d->n = 0;
-        ma_error_prefix(err, "notifyParameters");
-        goto fail;
-    }
+    if (ma_msg_compile(shape, config, "notifyMessage", "notifyParameters", &d->msg, err) < 0) goto fail;
     if (ma_shape_declare_output(shape, NULL, err) < 0) goto fail;
     ma_shape_set_data(shape, d);
     return 0;
@@ -94,18 +73,12 @@ fail:
 static int log_for(ma_exec *ex, const ma_shape *shape, const notify_data *d, const ma_doc *doc,
                    ma_error *err)
 {
-    char **vals = NULL;
-    if (d->n) {
-        vals = ma_params_eval_all(ex, d->ps, d->n, doc, err);
-        if (!vals) return err && err->code == MA_ERR_NOMEM ? -1 : 1;
-    }
     ma_sb text;
     ma_sb_init(&text);
-    int rc = ma_template_render(d->tpl, (const char *const *)vals, d->n, &text);
-    if (vals) ma_strings_free(vals, d->n);
-    if (rc < 0) {
+    int rc = ma_msg_render(ex, &d->msg, doc, &text, err);
+    if (rc != 0) {
         ma_sb_free(&text);
-        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return rc;
     }
     ma_exec_log(ex, shape, d->level, "%s", text.s ? text.s : "");
     ma_sb_free(&text);

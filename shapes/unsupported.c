@@ -1,18 +1,10 @@
 /* unsupported.c - shape types this runtime knows but cannot run yet. They are registered so that
  * `miniatom check` names them precisely and `run`/`serve` refuse the process with the reason:
- * map (Map components run as XSLT in a later release), businessrules and cleanse. */
+ * businessrules and cleanse. */
 #include <stdlib.h>
 
 #include "builtin.h"
 #include "util.h"
-
-static int map_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
-{
-    char *id = ma_xml_attr((const xmlNode *)config, "mapId");
-    ma_error_set(err, MA_ERR_UNSUPPORTED, "map shapes are not supported yet (map %s)", id ? id : "(none)");
-    free(id);
-    return -1;
-}
 
 static int br_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
 {
@@ -29,7 +21,6 @@ static int never(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, ma_err
     return ma_error_set(err, MA_ERR_UNSUPPORTED, "shapetype %s cannot run", ma_shape_type_name(s));
 }
 
-const ma_shape_type ma_shape_map = {.name = "map", .abi_version = MA_ABI_VERSION, .compile = map_compile, .execute = never};
 const ma_shape_type ma_shape_businessrules = {
     .name = "businessrules", .abi_version = MA_ABI_VERSION, .compile = br_compile, .execute = never};
 const ma_shape_type ma_shape_cleanse = {

@@ -16,6 +16,7 @@ extern "C" {
 
 typedef struct ma_connector_step {
     const char *action;            /* actionType: Get, Send, Listen, QUERY, ... (borrowed) */
+    const char *connection_name;   /* name of the connection component, or NULL (borrowed) */
     const char *connector_type;    /* connectorType attribute (borrowed) */
     const ma_xml_node *shape_config;/* the <connectoraction> element (borrowed) */
     const ma_xml_node *connection; /* payload root of the connection component, or NULL */
@@ -35,7 +36,32 @@ typedef struct ma_connector_type {
     int (*execute)(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_outputs *out,
                    ma_error *err);
     void (*destroy)(ma_connector_step *step);
+    /* For `miniatom plugins`: NULL-terminated lists of the actions and object types it runs
+     * (either may be NULL). */
+    const char *const *actions;
+    const char *const *objects;
 } ma_connector_type;
+
+/* ---- connection settings (Boomi's environment extensions) ----
+ * The value of a connection field, looked up in this order:
+ *   1. the deployment's settings (the configuration file, `--set`):
+ *        connection.<connectionId>.<field> or connection.<connection name>.<field>
+ *      and the same keys ending in ".file", whose value names a file holding the value;
+ *   2. the environment: MINIATOM_CONNECTION_<ID or NAME>_<FIELD> and ..._<FIELD>_FILE, where the
+ *      id or name and the field are upper-cased and every character that is not a letter or a
+ *      digit becomes '_';
+ *   3. the connection component itself: the value of <field id="FIELD" value="..."/> anywhere in it,
+ *      else the attribute FIELD of its root element.
+ * Returns a malloc'ed value (caller frees), or NULL when the field is set nowhere (err untouched)
+ * or cannot be read (err set). Values from files lose one trailing line break. */
+char *ma_connector_setting(const ma_connector_step *step, const char *field, ma_error *err);
+/* The same lookup for a secret (token, password): the value must never be logged, put in an error
+ * message or an execution record; release it with ma_secret_free, which wipes it. */
+char *ma_connector_secret(const ma_connector_step *step, const char *field, ma_error *err);
+void ma_secret_free(char *secret);
+/* A deployment setting by key ("http.timeout"), from the configuration file or `--set`; borrowed,
+ * NULL when unset. */
+const char *ma_deploy_setting(const ma_deploy *dep, const char *key);
 
 #ifdef __cplusplus
 }

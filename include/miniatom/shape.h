@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct or function of this ABI changes incompatibly. */
-#define MA_ABI_VERSION 1
+#define MA_ABI_VERSION 2
 
 typedef struct _xmlNode ma_xml_node; /* a libxml2 xmlNode */
 

@@ -4,7 +4,10 @@
 #   1. executor throughput: the 20-shape process deploy/throughput-20.xml (Set Properties,
 #      Decision, Message, Branch) over 10,000 small documents on one core (taskset -c 0), in
 #      shape-document steps per second (target: at least 1,000,000);
-#   2. a cold `miniatom run` of the Hello World example: wall time with hyperfine and peak RSS with
+#   2. the map shape against a bare libxslt loop (parse, apply the precompiled stylesheet,
+#      serialize) on the same 1 KB and 100 KB XML documents (target: at most 10% overhead), and a
+#      JSON->JSON map of a 1 KB document (target: at least 20,000 documents per second);
+#   3. a cold `miniatom run` of the Hello World example: wall time with hyperfine and peak RSS with
 #      /usr/bin/time (targets: under 10 ms and under 10 MB).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,12 +18,18 @@ MINIATOM=${MINIATOM:-$build/miniatom}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -I"$src/include" -I"$src/runtime" -I"$src/shapes" -I"$build" \
-  $(pkg-config --cflags libxml-2.0 jansson) "$here/bench_executor.c" "$build/libmacore.a" \
-  $(pkg-config --libs libxml-2.0 jansson) -lpthread -ldl -lm -o "$tmp/bench_executor"
+  $(pkg-config --cflags libxml-2.0 libxslt jansson) "$here/bench_executor.c" "$build/libmacore.a" \
+  $(pkg-config --libs libexslt libxslt libxml-2.0 jansson) -lpthread -ldl -lm -o "$tmp/bench_executor"
+${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -I"$src/include" -I"$src/runtime" -I"$src/shapes" -I"$build" \
+  $(pkg-config --cflags libxml-2.0 libxslt libexslt jansson) "$here/bench_map.c" "$build/libmacore.a" \
+  $(pkg-config --libs libexslt libxslt libxml-2.0 jansson) -lpthread -ldl -lm -o "$tmp/bench_map"
 pin=""
 command -v taskset >/dev/null && pin="taskset -c 0"
 echo "== executor throughput (one core)"
 $pin "$tmp/bench_executor" "$here/deploy" "${BENCH_DOCS:-10000}" "${BENCH_ROUNDS:-7}"
+echo
+echo "== map shape against a bare libxslt loop, and a JSON->JSON map (one core)"
+$pin "$tmp/bench_map" "$here/deploy-map" "${BENCH_SECONDS:-2}"
 echo
 echo "== cold miniatom run (Hello World, low latency: no execution record written)"
 cmd="$MINIATOM run --deploy $src/processes --mode low_latency 'Hello World'"

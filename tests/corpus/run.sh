@@ -39,7 +39,7 @@ if [ $? -eq 0 ]; then ok "every problem check reports names file, line, shape an
 
 printf '<root><id>1</id></root>' > "$tmp/in.xml"
 for id in $(python3 -c 'import json,sys; [print(p["id"]) for p in json.load(open(sys.argv[1]))["processes"]]' "$tmp/check.json"); do
-  "${RUN[@]}" run --deploy "$corpus" --stub-connectors --retry-scale 0 --timeout 60000 --data "$tmp/data" --out "$tmp/out-$id" \
+  "${RUN[@]}" run --deploy "$corpus" --stub-connectors=all --retry-scale 0 --timeout 60000 --data "$tmp/data" --out "$tmp/out-$id" \
      --input "$tmp/in.xml" "$id" >/dev/null 2>"$tmp/err-$id"
   code=$?
   name=$(grep -o "'[^']*' ($id)" "$tmp/err-$id" | head -1)

@@ -9,10 +9,13 @@ secs=${MA_FUZZ_SECONDS:-20}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src=$top_srcdir
-flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$src/include -I$src/runtime -I$src/shapes -I${top_builddir:-$src} $(pkg-config --cflags libxml-2.0 jansson)"
-libs="$(pkg-config --libs libxml-2.0 jansson) -ldl -lpthread -lm"
-core=$(ls "$src"/runtime/*.c "$src"/shapes/*.c | grep -v -e runtime/main.c -e runtime/cli.c)
-for target in fuzz_loader fuzz_template; do
+pkgs="libxml-2.0 libxslt libexslt jansson"
+pkg-config --exists libcurl && pkgs="$pkgs libcurl"
+flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$src/include -I$src/runtime -I$src/shapes -I$src/connectors -I$src/connectors/common -I${top_builddir:-$src} $(pkg-config --cflags $pkgs)"
+libs="$(pkg-config --libs $pkgs) -ldl -lpthread -lm"
+# the runtime as the binary has it: runtime, shapes and the built-in connectors (not their plugin.c)
+core=$(ls "$src"/runtime/*.c "$src"/shapes/*.c "$src"/connectors/*.c "$src"/connectors/*/*.c 2>/dev/null | grep -v -e runtime/main.c -e runtime/cli.c -e /plugin.c)
+for target in fuzz_loader fuzz_template fuzz_jsonxml; do
   [ -f "$src/tests/fuzz/$target.c" ] || { not_ok "$target: source missing"; continue; }
   # shellcheck disable=SC2086
   if ! $CLANG $flags "$src/tests/fuzz/$target.c" $core $libs -o "$tmp/$target" 2>"$tmp/$target.cc"; then

@@ -1,0 +1,707 @@
+/* xslt.c - map stylesheets (xslt.h): compiled once per deployment with libxslt, shared by all
+ * executions; each transform gets its own context with security preferences that forbid reading
+ * and writing files, creating directories and network access, and a loader that serves only other
+ * XSLT components of the deployment (xsl:include/xsl:import href = componentId) and nothing at
+ * run time. JSON documents are presented in the XPath 3.1 json-to-xml vocabulary and results in
+ * that vocabulary are serialized back to JSON (jsonxml.h). Extension functions in urn:miniatom
+ * read the document's properties as it entered the map and set properties on the result (Boomi:
+ * "inside one Map execution a document property cannot be changed step by step",
+ * boomi-atom-semantics.md 1.2). */
+#include "xslt.h"
+
+#include <ctype.h>
+#include <libexslt/exslt.h>
+#include <libxml/xpathInternals.h>
+#include <libxslt/documents.h>
+#include <libxslt/extensions.h>
+#include <libxslt/security.h>
+#include <libxslt/transform.h>
+#include <libxslt/variables.h>
+#include <libxslt/xsltInternals.h>
+#include <libxslt/xsltutils.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "datefmt.h"
+#include "executor.h"
+#include "jsonxml.h"
+#include "mapcompile.h"
+#include "util.h"
+
+#define BASE_URI "miniatom:/xslt/"
+#define MAX_INCLUDE_DEPTH 32
+
+struct ma_xslt {
+    xsltStylesheetPtr style; /* owned */
+    char **params;           /* owned: names of top-level xsl:param */
+    size_t n_params;
+    char *name;              /* owned: "map 'Name' (id)" for messages */
+};
+
+/* per transform: what the extension functions work on */
+typedef struct xf_state {
+    ma_exec *ex;
+    const ma_doc *in;
+    ma_doc **out_props; /* a document holding the properties set by ma:set-property */
+    ma_sb errors;       /* messages libxslt reported */
+    int failed;         /* an extension function failed (message in errors) */
+} xf_state;
+
+/* ---- compile ---- */
+
+static __thread ma_deploy *tl_dep;   /* the deployment whose stylesheet is being compiled */
+static __thread int tl_depth;
+static __thread ma_sb *tl_errors;    /* where compile errors go */
+
+static void collect_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void collect_error(void *ctx, const char *fmt, ...)
+{
+    ma_sb *b = ctx ? ctx : tl_errors;
+    if (!b || b->len > 4000) return;
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ma_sb_puts(b, msg);
+}
+
+/* A stylesheet's document: a copy of the xsl:stylesheet element of component c. */
+static xmlDoc *stylesheet_doc(const ma_component *c, ma_error *err)
+{
+    if (!c->object || !ma_xml_is(c->object, NULL) ||
+        (strcmp((const char *)c->object->name, "stylesheet") != 0 && strcmp((const char *)c->object->name, "transform") != 0) ||
+        !c->object->ns || strcmp((const char *)c->object->ns->href, "http://www.w3.org/1999/XSL/Transform") != 0) {
+        ma_error_set(err, MA_ERR_CONFIG, "%s:%d: XSLT component '%s' (%s) must hold an xsl:stylesheet element under <bns:object>",
+                     c->file, c->line, c->name, c->id);
+        return NULL;
+    }
+    xmlDoc *d = xmlNewDoc((const xmlChar *)"1.0");
+    if (!d) goto oom;
+    xmlNode *root = xmlDocCopyNode(c->object, d, 1);
+    if (!root) {
+        xmlFreeDoc(d);
+        goto oom;
+    }
+    xmlDocSetRootElement(d, root);
+    xmlReconciliateNs(d, root);
+    char *url = ma_asprintf(BASE_URI "%s", c->id);
+    if (!url) {
+        xmlFreeDoc(d);
+        goto oom;
+    }
+    d->URL = xmlStrdup((const xmlChar *)url);
+    free(url);
+    return d;
+oom:
+    ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    return NULL;
+}
+
+/* xsl:include / xsl:import resolve only to XSLT components; run-time document() to nothing. */
+static xmlDocPtr restricted_loader(const xmlChar *uri, xmlDictPtr dict, int options, void *ctxt, xsltLoadType type)
+{
+    (void)dict; (void)options; (void)ctxt;
+    if (type != XSLT_LOAD_STYLESHEET || !tl_dep || !uri) return NULL;
+    if (strncmp((const char *)uri, BASE_URI, strlen(BASE_URI)) != 0) {
+        collect_error(NULL, "xsl:include/xsl:import of '%s' refused: only other XSLT components of the deployment "
+                            "(href=\"COMPONENT_ID\") can be included\n", (const char *)uri);
+        return NULL;
+    }
+    const char *id = (const char *)uri + strlen(BASE_URI);
+    ma_component *c = ma_deploy_find(tl_dep, id);
+    if (!c || strcmp(c->type, "xslt") != 0) {
+        collect_error(NULL, "xsl:include/xsl:import: '%s' is not an XSLT component of the deployment\n", id);
+        return NULL;
+    }
+    if (++tl_depth > MAX_INCLUDE_DEPTH) {
+        collect_error(NULL, "xsl:include/xsl:import nested more than %d deep\n", MAX_INCLUDE_DEPTH);
+        return NULL;
+    }
+    ma_error e;
+    return stylesheet_doc(c, &e);
+}
+
+static xsltSecurityPrefsPtr g_prefs;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void register_functions(void);
+
+static void global_init(void)
+{
+    xmlInitParser();
+    exsltRegisterAll();
+    xsltSetLoaderFunc(restricted_loader);
+    g_prefs = xsltNewSecurityPrefs();
+    xsltSetSecurityPrefs(g_prefs, XSLT_SECPREF_READ_FILE, xsltSecurityForbid);
+    xsltSetSecurityPrefs(g_prefs, XSLT_SECPREF_WRITE_FILE, xsltSecurityForbid);
+    xsltSetSecurityPrefs(g_prefs, XSLT_SECPREF_CREATE_DIRECTORY, xsltSecurityForbid);
+    xsltSetSecurityPrefs(g_prefs, XSLT_SECPREF_READ_NETWORK, xsltSecurityForbid);
+    xsltSetSecurityPrefs(g_prefs, XSLT_SECPREF_WRITE_NETWORK, xsltSecurityForbid);
+    /* the preferences go on every transformation context; at compile time restricted_loader is
+     * the only way in, and it serves nothing but XSLT components */
+    register_functions();
+}
+
+void ma_xslt_global_init(void) { pthread_once(&g_once, global_init); }
+
+static void xslt_free(void *p)
+{
+    ma_xslt *x = p;
+    if (!x) return;
+    if (x->style) xsltFreeStylesheet(x->style);
+    for (size_t i = 0; i < x->n_params; i++) free(x->params[i]);
+    free(x->params);
+    free(x->name);
+    free(x);
+}
+
+/* Names of the top-level xsl:param elements. */
+static int collect_params(ma_xslt *x, xmlNode *root)
+{
+    for (xmlNode *n = root->children; n; n = n->next) {
+        if (!ma_xml_is(n, "param") || !n->ns || strcmp((const char *)n->ns->href, "http://www.w3.org/1999/XSL/Transform") != 0)
+            continue;
+        char *name = ma_xml_attr(n, "name");
+        if (!name) continue;
+        char **np = realloc(x->params, (x->n_params + 1) * sizeof *np);
+        if (!np) { free(name); return -1; }
+        x->params = np;
+        x->params[x->n_params++] = name;
+    }
+    return 0;
+}
+
+static xmlDoc *doc_for(ma_deploy *dep, const ma_component *c, ma_error *err)
+{
+    if (strcmp(c->type, "xslt") == 0) return stylesheet_doc(c, err);
+    char *text = ma_map_to_xslt(dep, c, err);
+    if (!text) return NULL;
+    xmlDoc *d = ma_xml_parse(text, strlen(text), c->name, err);
+    free(text);
+    if (!d) {
+        ma_error_prefix(err, "the stylesheet generated for map '%s' (%s)", c->name, c->id);
+        return NULL;
+    }
+    char *url = ma_asprintf(BASE_URI "%s", c->id);
+    if (url) {
+        xmlFree((xmlChar *)d->URL);
+        d->URL = xmlStrdup((const xmlChar *)url);
+    }
+    free(url);
+    return d;
+}
+
+const ma_xslt *ma_xslt_for(ma_deploy *dep, const char *id, ma_error *err)
+{
+    ma_xslt_global_init();
+    ma_component *c = ma_deploy_find(dep, id);
+    if (!c) {
+        ma_error_set(err, MA_ERR_REF, "map %s is not in the deployment", id ? id : "(none)");
+        return NULL;
+    }
+    if (strcmp(c->type, "xslt") != 0 && strcmp(c->type, "transform.map") != 0) {
+        ma_error_set(err, MA_ERR_REF, "map %s is a component of type '%s' ('%s' in %s), not transform.map or xslt", id, c->type,
+                     c->name, c->file);
+        return NULL;
+    }
+    if (c->compiled) return c->compiled;
+    ma_xslt *x = calloc(1, sizeof *x);
+    if (!x || !(x->name = ma_asprintf("map '%s' (%s)", c->name, c->id))) {
+        free(x);
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    xmlDoc *d = doc_for(dep, c, err);
+    if (!d) {
+        xslt_free(x);
+        return NULL;
+    }
+    if (collect_params(x, xmlDocGetRootElement(d)) < 0) {
+        xmlFreeDoc(d);
+        xslt_free(x);
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    ma_sb errors;
+    ma_sb_init(&errors);
+    tl_dep = dep;
+    tl_depth = 0;
+    tl_errors = &errors;
+    xsltSetGenericErrorFunc(&errors, collect_error);
+    xmlSetGenericErrorFunc(&errors, collect_error); /* XPath compile errors come from libxml2 */
+    x->style = xsltParseStylesheetDoc(d); /* takes d when it succeeds */
+    int bad = !x->style || x->style->errors > 0;
+    xsltSetGenericErrorFunc(NULL, NULL);
+    xmlSetGenericErrorFunc(NULL, NULL);
+    tl_dep = NULL;
+    tl_errors = NULL;
+    if (bad) {
+        if (!x->style) xmlFreeDoc(d);
+        /* libxslt reports "file X line N element E" followed by the message */
+        char *msg = ma_sb_take(&errors, NULL);
+        for (char *p = msg; p && *p; p++)
+            if (*p == '\n') *p = ' ';
+        ma_error_set(err, MA_ERR_CONFIG, "%s:%d: %s does not compile: %s", c->file, c->line, x->name,
+                     msg && *msg ? msg : "libxslt refused it");
+        free(msg);
+        xslt_free(x);
+        return NULL;
+    }
+    ma_sb_free(&errors);
+    c->compiled = x;
+    c->compiled_free = xslt_free;
+    return x;
+}
+
+char *ma_xslt_text(ma_deploy *dep, const char *id, ma_error *err)
+{
+    ma_component *c = ma_deploy_find(dep, id);
+    if (!c) {
+        ma_error_set(err, MA_ERR_REF, "map %s is not in the deployment", id);
+        return NULL;
+    }
+    if (strcmp(c->type, "transform.map") == 0) return ma_map_to_xslt(dep, c, err);
+    xmlDoc *d = doc_for(dep, c, err);
+    if (!d) return NULL;
+    xmlChar *buf = NULL;
+    int len = 0;
+    xmlDocDumpFormatMemory(d, &buf, &len, 1);
+    xmlFreeDoc(d);
+    char *s = buf ? ma_strndup((const char *)buf, (size_t)len) : NULL;
+    xmlFree(buf);
+    if (!s) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    return s;
+}
+
+/* ---- extension functions ---- */
+
+static xf_state *state_of(xmlXPathParserContextPtr ctxt)
+{
+    xsltTransformContextPtr tctxt = xsltXPathGetTransformContext(ctxt);
+    return tctxt ? tctxt->_private : NULL;
+}
+
+static void fn_fail(xmlXPathParserContextPtr ctxt, xf_state *st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fn_fail(xmlXPathParserContextPtr ctxt, xf_state *st, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (st) {
+        if (!st->failed) ma_sb_puts(&st->errors, msg);
+        st->failed = 1;
+    }
+    xsltTransformContextPtr t = xsltXPathGetTransformContext(ctxt);
+    if (t) t->state = XSLT_STATE_STOPPED;
+    xmlXPathSetError(ctxt, XPATH_EXPR_ERROR);
+}
+
+/* Pops n string arguments (last first) into args[]; 0 or -1 after an error. */
+static int pop_strings(xmlXPathParserContextPtr ctxt, int nargs, int want, xmlChar **args)
+{
+    if (nargs != want) {
+        xmlXPathSetArityError(ctxt);
+        return -1;
+    }
+    for (int i = want - 1; i >= 0; i--) {
+        args[i] = xmlXPathPopString(ctxt);
+        if (xmlXPathCheckError(ctxt) || !args[i]) {
+            for (int j = i; j < want; j++) xmlFree(args[j]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void free_strings(xmlChar **args, int n)
+{
+    for (int i = 0; i < n; i++) xmlFree(args[i]);
+}
+
+static void push_owned(xmlXPathParserContextPtr ctxt, char *s)
+{
+    valuePush(ctxt, xmlXPathWrapString(xmlStrdup((const xmlChar *)(s ? s : ""))));
+    free(s);
+}
+
+/* ma:property(id): dynamicdocument.*, connector.*, mime.*, meta.* of the document as it entered
+ * the map; process.NAME of the execution. */
+static void fn_property(xmlXPathParserContextPtr ctxt, int nargs)
+{
+    xmlChar *a[1];
+    if (pop_strings(ctxt, nargs, 1, a) < 0) return;
+    xf_state *st = state_of(ctxt);
+    const char *id = (const char *)a[0];
+    char *v = NULL;
+    if (st && ma_str_has_prefix(id, "process.")) {
+        v = ma_exec_get_process_prop(st->ex, id + 8);
+    } else if (st) {
+        const char *p = ma_doc_prop(st->in, id);
+        v = ma_strdup(p ? p : "");
+    }
+    free_strings(a, 1);
+    push_owned(ctxt, v);
+}
+
+static void fn_set_property(xmlXPathParserContextPtr ctxt, int nargs)
+{
+    xmlChar *a[2];
+    if (pop_strings(ctxt, nargs, 2, a) < 0) return;
+    xf_state *st = state_of(ctxt);
+    const char *id = (const char *)a[0], *val = (const char *)a[1];
+    if (st && ma_str_has_prefix(id, "process.") && id[8]) {
+        ma_error e;
+        if (ma_exec_set_process_prop(st->ex, id + 8, val, 0, &e) < 0) fn_fail(ctxt, st, "ma:set-property: %s", e.msg);
+    } else if (st && (ma_str_has_prefix(id, "dynamicdocument.") || ma_str_has_prefix(id, "connector.") ||
+                      ma_str_has_prefix(id, "mime."))) {
+        if (ma_doc_set_prop(st->out_props, id, val) < 0) fn_fail(ctxt, st, "out of memory");
+    } else if (st) {
+        fn_fail(ctxt, st, "ma:set-property('%s', ...): only process.*, dynamicdocument.*, connector.* and mime.* can be set", id);
+    }
+    free_strings(a, 2);
+    if (!xmlXPathCheckError(ctxt)) valuePush(ctxt, xmlXPathNewCString(""));
+}
+
+static void fn_execution(xmlXPathParserContextPtr ctxt, int nargs)
+{
+    xmlChar *a[1];
+    if (pop_strings(ctxt, nargs, 1, a) < 0) return;
+    xf_state *st = state_of(ctxt);
+    const char *n = (const char *)a[0];
+    char *v = NULL;
+    if (st) {
+        if (!strcasecmp(n, "Execution Id") || !strcmp(n, "EXECUTION_ID")) v = ma_strdup(ma_exec_id(st->ex));
+        else if (!strcasecmp(n, "Process Name") || !strcmp(n, "PROCESS_NAME")) v = ma_strdup(ma_exec_process_name(st->ex));
+        else if (!strcasecmp(n, "Process Id") || !strcmp(n, "PROCESS_ID")) v = ma_strdup(ma_exec_process_id(st->ex));
+        else if (!strcasecmp(n, "Atom Name") || !strcmp(n, "ATOM_NAME")) v = ma_strdup(ma_exec_atom_name(st->ex));
+        else if (!strcasecmp(n, "Document Count") || !strcmp(n, "DOCUMENT_COUNT")) v = ma_asprintf("%zu", ma_exec_document_count(st->ex));
+        else if (!strcasecmp(n, "Account Id") || !strcmp(n, "ACCOUNT_ID"))
+            v = ma_strdup(ma_exec_opts(st->ex)->account_id ? ma_exec_opts(st->ex)->account_id : "miniatom");
+        else fn_fail(ctxt, st, "ma:execution('%s'): unknown execution property", n);
+    }
+    free_strings(a, 1);
+    if (!xmlXPathCheckError(ctxt)) push_owned(ctxt, v);
+    else free(v);
+}
+
+static char *format_now(const ma_datefmt *f)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm lt;
+    localtime_r(&now.tv_sec, &lt);
+    ma_sb b;
+    ma_sb_init(&b);
+    ma_datefmt_format(f, now.tv_sec, (int)(now.tv_nsec / 1000000), (int)(lt.tm_gmtoff / 60), &b);
+    return ma_sb_take(&b, NULL);
+}
+
+static void fn_date(xmlXPathParserContextPtr ctxt, int nargs)
+{
+    xmlChar *a[1];
+    if (pop_strings(ctxt, nargs, 1, a) < 0) return;
+    xf_state *st = state_of(ctxt);
+    ma_error e;
+    ma_datefmt *f = ma_datefmt_compile((const char *)a[0], &e);
+    free_strings(a, 1);
+    if (!f) {
+        fn_fail(ctxt, st, "ma:date: %s", e.msg);
+        return;
+    }
+    push_owned(ctxt, format_now(f));
+    ma_datefmt_free(f);
+}
+
+/* ma:date-convert(value, fromMask, toMask): "" stays "". */
+static void fn_date_convert(xmlXPathParserContextPtr ctxt, int nargs)
+{
+    xmlChar *a[3];
+    if (pop_strings(ctxt, nargs, 3, a) < 0) return;
+    xf_state *st = state_of(ctxt);
+    char *out = NULL;
+    if (!*a[0]) {
+        out = ma_strdup("");
+    } else {
+        ma_error e;
+        ma_datefmt *from = ma_datefmt_compile((const char *)a[1], &e), *to = from ? ma_datefmt_compile((const char *)a[2], &e) : NULL;
+        time_t secs;
+        int ms;
+        if (!from || !to) {
+            fn_fail(ctxt, st, "ma:date-convert: %s", e.msg);
+        } else if (ma_datefmt_parse(from, (const char *)a[0], &secs, &ms, &e) < 0) {
+            fn_fail(ctxt, st, "ma:date-convert: '%s' does not match the mask '%s': %s", (const char *)a[0], (const char *)a[1], e.msg);
+        } else {
+            ma_sb b;
+            ma_sb_init(&b);
+            ma_datefmt_format(to, secs, ms, 0, &b);
+            out = ma_sb_take(&b, NULL);
+        }
+        ma_datefmt_free(from);
+        ma_datefmt_free(to);
+    }
+    free_strings(a, 3);
+    if (!xmlXPathCheckError(ctxt)) push_owned(ctxt, out);
+    else free(out);
+}
+
+/* ma:sequence(name): 1, 2, 3 ... per name within the execution (Boomi's sequential value). */
+typedef struct seqs {
+    char **names;
+    long *next;
+    size_t n;
+} seqs;
+
+static void *seq_create(void) { return calloc(1, sizeof(seqs)); }
+
+static void seq_destroy(void *p)
+{
+    seqs *q = p;
+    for (size_t i = 0; i < q->n; i++) free(q->names[i]);
+    free(q->names);
+    free(q->next);
+    free(q);
+}
+
+static void fn_sequence(xmlXPathParserContextPtr ctxt, int nargs)
+{
+    xmlChar *a[1];
+    if (pop_strings(ctxt, nargs, 1, a) < 0) return;
+    xf_state *st = state_of(ctxt);
+    long v = -1;
+    seqs *q = st ? ma_exec_slot(st->ex, "ma:sequence", seq_create, seq_destroy) : NULL;
+    if (q) {
+        ma_exec_lock(st->ex);
+        size_t i = 0;
+        while (i < q->n && strcmp(q->names[i], (const char *)a[0]) != 0) i++;
+        if (i == q->n) {
+            char **nn = realloc(q->names, (q->n + 1) * sizeof *nn);
+            if (nn) q->names = nn;
+            long *nx = nn ? realloc(q->next, (q->n + 1) * sizeof *nx) : NULL;
+            if (nx) q->next = nx;
+            char *name = nx ? ma_strdup((const char *)a[0]) : NULL;
+            if (name) {
+                q->names[q->n] = name;
+                q->next[q->n] = 1;
+                q->n++;
+            }
+        }
+        if (i < q->n) v = q->next[i]++;
+        ma_exec_unlock(st->ex);
+    }
+    free_strings(a, 1);
+    if (v < 0) {
+        fn_fail(ctxt, st, "ma:sequence: out of memory");
+        return;
+    }
+    valuePush(ctxt, xmlXPathNewFloat((double)v));
+}
+
+/* Case mapping of ASCII and Latin-1 letters (U+00C0-U+00DE <-> U+00E0-U+00FE, but for x and
+ * division sign); other characters are kept as they are. */
+static char *map_case(const char *s, int upper)
+{
+    size_t n = strlen(s);
+    char *o = malloc(n + 1);
+    if (!o) return NULL;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            o[i] = (char)(upper ? toupper(c) : tolower(c));
+        } else if (c == 0xC3 && i + 1 < n) {
+            unsigned char d = (unsigned char)s[i + 1];
+            unsigned cp = 0xC0 + (d & 0x3F);
+            if (upper && cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) d = (unsigned char)(d - 0x20);
+            else if (!upper && cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) d = (unsigned char)(d + 0x20);
+            o[i] = (char)c;
+            o[++i] = (char)d;
+        } else {
+            o[i] = (char)c;
+        }
+    }
+    return o;
+}
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static void string_fn(xmlXPathParserContextPtr ctxt, int nargs, int op)
+{
+    xmlChar *a[1];
+    if (pop_strings(ctxt, nargs, 1, a) < 0) return;
+    const char *s = (const char *)a[0];
+    char *out;
+    if (op <= 1) {
+        out = map_case(s, op == 1);
+    } else {
+        const char *b = s, *e = s + strlen(s);
+        if (op == 2 || op == 4) while (b < e && is_ws(*b)) b++;
+        if (op == 3 || op == 4) while (e > b && is_ws(e[-1])) e--;
+        out = ma_strndup(b, (size_t)(e - b));
+    }
+    free_strings(a, 1);
+    if (!out) {
+        fn_fail(ctxt, state_of(ctxt), "out of memory");
+        return;
+    }
+    push_owned(ctxt, out);
+}
+
+static void fn_lower(xmlXPathParserContextPtr c, int n) { string_fn(c, n, 0); }
+static void fn_upper(xmlXPathParserContextPtr c, int n) { string_fn(c, n, 1); }
+static void fn_ltrim(xmlXPathParserContextPtr c, int n) { string_fn(c, n, 2); }
+static void fn_rtrim(xmlXPathParserContextPtr c, int n) { string_fn(c, n, 3); }
+static void fn_trim(xmlXPathParserContextPtr c, int n) { string_fn(c, n, 4); }
+
+static void register_functions(void)
+{
+    static const struct { const char *name; xmlXPathFunction fn; } fns[] = {
+        {"property", fn_property}, {"set-property", fn_set_property}, {"execution", fn_execution},
+        {"date", fn_date},         {"date-convert", fn_date_convert}, {"sequence", fn_sequence},
+        {"upper", fn_upper},       {"lower", fn_lower},               {"trim", fn_trim},
+        {"ltrim", fn_ltrim},       {"rtrim", fn_rtrim},
+    };
+    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+        xsltRegisterExtModuleFunction((const xmlChar *)fns[i].name, (const xmlChar *)MA_XSLT_NS, fns[i].fn);
+}
+
+/* ---- apply ---- */
+
+static void transform_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void transform_error(void *ctx, const char *fmt, ...)
+{
+    xf_state *st = ctx;
+    if (!st || st->errors.len > 2000) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ma_sb_puts(&st->errors, msg);
+}
+
+static const char *errors_text(xf_state *st)
+{
+    /* one line, without libxslt's trailing new lines */
+    if (!st->errors.s) return "the stylesheet failed";
+    for (char *p = st->errors.s; *p; p++)
+        if (*p == '\n') *p = ' ';
+    while (st->errors.len && st->errors.s[st->errors.len - 1] == ' ') st->errors.s[--st->errors.len] = '\0';
+    return st->errors.len ? st->errors.s : "the stylesheet failed";
+}
+
+int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out, ma_error *err)
+{
+    *out = NULL;
+    size_t len;
+    const char *data = ma_doc_data(in, &len);
+    const char *ctype = ma_doc_prop(in, "mime.Content-Type");
+    int json_in = ma_doc_looks_json(data, len, ctype);
+    ma_error perr;
+    xmlDoc *src = json_in ? ma_json_to_xml(data, len, &perr) : ma_xml_parse(data, len, "the document", &perr);
+    if (!src) {
+        size_t k = 0;
+        while (k < len && (data[k] == ' ' || data[k] == '\t' || data[k] == '\n' || data[k] == '\r')) k++;
+        if (!json_in && k < len && (data[k] == '{' || data[k] == '[')) {
+            /* it looks like JSON but does not parse: say why as JSON, not as XML */
+            xmlDoc *j = ma_json_to_xml(data, len, &perr);
+            if (j) xmlFreeDoc(j);
+            json_in = 1;
+        }
+        ma_error_set(err, MA_ERR_PARSE, "%s: the document is not %s: %s", x->name, json_in ? "valid JSON" : "well-formed XML",
+                     perr.msg);
+        return 1;
+    }
+    xf_state st;
+    memset(&st, 0, sizeof st);
+    st.ex = ex;
+    st.in = in;
+    ma_doc *props = ma_doc_new("", 0); /* carries the properties set by the stylesheet */
+    st.out_props = &props;
+    xsltTransformContextPtr tc = props ? xsltNewTransformContext(x->style, src) : NULL;
+    if (!tc) {
+        ma_doc_unref(props);
+        xmlFreeDoc(src);
+        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    }
+    tc->_private = &st;
+    xsltSetCtxtSecurityPrefs(g_prefs, tc);
+    xsltSetTransformErrorFunc(tc, &st, transform_error);
+    for (size_t i = 0; i < x->n_params; i++) {
+        char *pid = ma_asprintf("dynamicdocument.%s", x->params[i]);
+        const char *v = pid ? ma_doc_prop(in, pid) : NULL;
+        if (v) xsltQuoteOneUserParam(tc, (const xmlChar *)x->params[i], (const xmlChar *)v);
+        free(pid);
+    }
+    xmlSetGenericErrorFunc(&st, transform_error); /* libxml2's XPath errors (per thread) */
+    xmlDoc *res = xsltApplyStylesheetUser(x->style, src, NULL, NULL, NULL, tc);
+    xmlSetGenericErrorFunc(NULL, NULL);
+    int rc = 0;
+    char *text = NULL;
+    size_t tlen = 0;
+    const char *out_type = NULL;
+    if (!res || tc->state != XSLT_STATE_OK || st.failed) {
+        ma_error_set(err, MA_ERR_RUNTIME, "%s: %s", x->name, errors_text(&st));
+        rc = 1;
+    } else {
+        xmlNode *root = xmlDocGetRootElement(res);
+        if (root && ma_xml_is_json_vocab(root)) {
+            text = ma_xml_to_json(root, &tlen, &perr);
+            if (!text) {
+                ma_error_set(err, MA_ERR_RUNTIME, "%s: the result is not valid JSON: %s", x->name, perr.msg);
+                rc = 1;
+            }
+            out_type = "application/json";
+        } else {
+            xmlChar *buf = NULL;
+            int blen = 0;
+            if (xsltSaveResultToString(&buf, &blen, res, x->style) < 0) {
+                rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            } else {
+                text = buf ? ma_strndup((const char *)buf, (size_t)blen) : ma_strdup("");
+                tlen = (size_t)blen;
+                xmlFree(buf);
+                if (!text) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            }
+            const xmlChar *method = x->style->method;
+            out_type = x->style->mediaType ? (const char *)x->style->mediaType
+                       : method && xmlStrEqual(method, (const xmlChar *)"text") ? "text/plain"
+                       : method && xmlStrEqual(method, (const xmlChar *)"html") ? "text/html" : "application/xml";
+        }
+        if (rc == 0 && tlen == 0) {
+            /* Boomi: a map that produces no output is a document error (HB:TryCatch) */
+            ma_error_set(err, MA_ERR_RUNTIME, "%s: the map produced no output", x->name);
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
+        ma_doc *o = ma_doc_derive_owned(in, text, tlen);
+        text = NULL;
+        for (size_t i = 0; o && i < ma_doc_prop_count(props); i++) {
+            const char *k, *v;
+            ma_doc_prop_at(props, i, &k, &v);
+            if (ma_doc_set_prop(&o, k, v) < 0) {
+                ma_doc_unref(o);
+                o = NULL;
+            }
+        }
+        /* the content type follows the result, when the document had one or the result is JSON */
+        if (o && (ctype || ma_streq(out_type, "application/json")) && !ma_doc_prop(props, "mime.Content-Type") &&
+            ma_doc_set_prop(&o, "mime.Content-Type", out_type) < 0) {
+            ma_doc_unref(o);
+            o = NULL;
+        }
+        if (!o) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        *out = o;
+    }
+    free(text);
+    if (res) xmlFreeDoc(res);
+    xsltFreeTransformContext(tc);
+    xmlFreeDoc(src);
+    ma_doc_unref(props);
+    ma_sb_free(&st.errors);
+    return rc;
+}

@@ -1,0 +1,79 @@
+/* fuzz_jsonxml.c - libFuzzer target for JSON <-> XML (runtime/jsonxml.c): the input goes through
+ * ma_doc_looks_json and ma_json_to_xml; when it converts, the tree goes back to JSON, and that JSON
+ * through both conversions again, which must give byte-identical JSON (round-trip stability).
+ * Also checked: every error carries a message, and the validate-only pass agrees with the parser. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonxml.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Where the first value starts, as ma_doc_looks_json sees it (after a BOM and white space). */
+static int starts_container(const uint8_t *d, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && d[0] == 0xEF && d[1] == 0xBB && d[2] == 0xBF) i = 3;
+    while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r')) i++;
+    return i < n && (d[i] == '{' || d[i] == '[');
+}
+
+static char *to_json(const char *text, size_t n, size_t *outlen, int *dup)
+{
+    ma_error err;
+    ma_error_clear(&err);
+    xmlDoc *doc = ma_json_to_xml(text, n, &err);
+    if (!doc) {
+        if (err.code == MA_OK || err.msg[0] == '\0') abort();
+        return NULL;
+    }
+    xmlNode *root = xmlDocGetRootElement(doc);
+    if (!root || !ma_xml_is_json_vocab(root)) abort();
+    ma_error_clear(&err);
+    char *out = ma_xml_to_json(root, outlen, &err);
+    xmlFreeDoc(doc);
+    if (!out) {
+        /* the only thing json-to-xml keeps that xml-to-json refuses: duplicate keys */
+        if (!strstr(err.msg, "duplicate key")) abort();
+        *dup = 1;
+        return NULL;
+    }
+    if (strlen(out) != *outlen) abort(); /* no NUL inside JSON text */
+    return out;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *text = (const char *)data;
+    int looks = ma_doc_looks_json(text, size, NULL);
+    if (looks != ma_doc_looks_json(text, size, "")) abort();
+    if (ma_doc_looks_json(text, size, "application/json") != 1) abort();
+    if (ma_doc_looks_json(text, size, "text/xml") != 0) abort();
+
+    ma_error err;
+    ma_error_clear(&err);
+    xmlDoc *doc = ma_json_to_xml(text, size, &err);
+    if (!doc) {
+        if (err.code == MA_OK || err.msg[0] == '\0' || strncmp(err.msg, "line ", 5) != 0) abort();
+        return 0;
+    }
+    xmlFreeDoc(doc);
+    /* what converts is JSON; the validate-only pass must say so for '{' and '[' documents */
+    if (looks != starts_container(data, size)) abort();
+
+    size_t n1 = 0, n2 = 0;
+    int dup = 0;
+    char *j1 = to_json(text, size, &n1, &dup);
+    if (!j1) {
+        if (!dup) abort();
+        return 0;
+    }
+    /* our own output converts again, to the same bytes */
+    char *j2 = to_json(j1, n1, &n2, &dup);
+    if (!j2 || n1 != n2 || memcmp(j1, j2, n1) != 0) abort();
+    if ((j1[0] == '{' || j1[0] == '[') && ma_doc_looks_json(j1, n1, NULL) != 1) abort();
+    free(j1);
+    free(j2);
+    return 0;
+}

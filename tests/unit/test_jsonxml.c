@@ -1,0 +1,509 @@
+/* test_jsonxml.c - JSON <-> XML (runtime/jsonxml.c): round trips of every value kind, the exact XML
+ * produced, string escapes and number text, JSON errors with line and column, xml-to-json errors
+ * on hand-written XML, and the map shape's "is this JSON?" rule. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "jsonxml.h"
+#include "util.h"
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+static xmlDoc *j2x(const char *json)
+{
+    ma_error err;
+    ma_error_clear(&err);
+    xmlDoc *d = ma_json_to_xml(json, strlen(json), &err);
+    if (!d) fail_msg("json-to-xml failed on %s: %s", json, err.msg);
+    return d;
+}
+
+/* JSON -> XML -> JSON; returns the malloc'ed output. */
+static char *roundtrip(const char *json)
+{
+    xmlDoc *d = j2x(json);
+    ma_error err;
+    ma_error_clear(&err);
+    size_t len = 0;
+    char *out = ma_xml_to_json(xmlDocGetRootElement(d), &len, &err);
+    if (!out) fail_msg("xml-to-json failed on %s: %s", json, err.msg);
+    assert_int_equal(len, strlen(out));
+    xmlFreeDoc(d);
+    return out;
+}
+
+static void assert_roundtrip(const char *json, const char *expect)
+{
+    char *out = roundtrip(json);
+    assert_string_equal(out, expect ? expect : json);
+    free(out);
+}
+
+/* The error message of a failing json-to-xml. */
+static void assert_json_error(const char *json, size_t len, int code, const char *msg_part)
+{
+    ma_error err;
+    ma_error_clear(&err);
+    xmlDoc *d = ma_json_to_xml(json, len, &err);
+    if (d) {
+        xmlFreeDoc(d);
+        fail_msg("expected an error for %s", json);
+    }
+    if (!strstr(err.msg, msg_part)) fail_msg("error \"%s\" does not contain \"%s\"", err.msg, msg_part);
+    assert_int_equal(err.code, code);
+}
+
+static char *node_xml(xmlDoc *d)
+{
+    xmlBuffer *b = xmlBufferCreate();
+    xmlNodeDump(b, d, xmlDocGetRootElement(d), 0, 0);
+    char *s = strdup((const char *)xmlBufferContent(b));
+    xmlBufferFree(b);
+    return s;
+}
+
+static xmlDoc *parse_xml(const char *xml)
+{
+    ma_error err;
+    xmlDoc *d = ma_xml_parse(xml, strlen(xml), "test.xml", &err);
+    if (!d) fail_msg("XML does not parse: %s", err.msg);
+    return d;
+}
+
+/* xml-to-json of an XML text: the JSON (malloc'ed) or NULL with err. */
+static char *x2j(const char *xml, ma_error *err)
+{
+    xmlDoc *d = parse_xml(xml);
+    ma_error_clear(err);
+    size_t len;
+    char *out = ma_xml_to_json(xmlDocGetRootElement(d), &len, err);
+    xmlFreeDoc(d);
+    return out;
+}
+
+#define FN "xmlns:fn='http://www.w3.org/2005/xpath-functions'"
+
+static void assert_x2j(const char *xml, const char *expect)
+{
+    ma_error err;
+    char *out = x2j(xml, &err);
+    if (!out) fail_msg("xml-to-json failed on %s: %s", xml, err.msg);
+    assert_string_equal(out, expect);
+    free(out);
+}
+
+static void assert_x2j_error(const char *xml, const char *msg_part)
+{
+    ma_error err;
+    char *out = x2j(xml, &err);
+    if (out) fail_msg("expected an error for %s, got %s", xml, out);
+    if (!strstr(err.msg, msg_part)) fail_msg("error \"%s\" does not contain \"%s\"", err.msg, msg_part);
+    assert_int_not_equal(err.code, MA_OK);
+}
+
+/* ---- JSON -> XML -> JSON ---------------------------------------------------------------- */
+
+static void test_roundtrip_scalars(void **state)
+{
+    (void)state;
+    assert_roundtrip("true", NULL);
+    assert_roundtrip("false", NULL);
+    assert_roundtrip("null", NULL);
+    assert_roundtrip("0", NULL);
+    assert_roundtrip("-12", NULL);
+    assert_roundtrip("\"\"", NULL);
+    assert_roundtrip("\"text\"", NULL);
+    assert_roundtrip("{}", NULL);
+    assert_roundtrip("[]", NULL);
+}
+
+static void test_roundtrip_nested(void **state)
+{
+    (void)state;
+    assert_roundtrip("{\"a\":{\"b\":[1,[2,[3,{}]],{\"c\":null}],\"d\":\"x\"},\"e\":[true,false,null,\"\",0.5,[]]}", NULL);
+    assert_roundtrip("[[[[[[[[[[\"deep\"]]]]]]]]]]", NULL);
+    /* white space goes, order and duplicates... order stays */
+    assert_roundtrip(" \t\r\n{ \"z\" : 1 ,\n \"a\" : [ 1 , 2 ] , \"m\" : { } }\n ", "{\"z\":1,\"a\":[1,2],\"m\":{}}");
+    /* a UTF-8 byte order mark is skipped */
+    assert_roundtrip("\xEF\xBB\xBF{\"a\":1}", "{\"a\":1}");
+    /* keys: empty, escaped, non-ASCII */
+    assert_roundtrip("{\"\":1,\"a\\\"b\":2,\"caf\xC3\xA9\":3,\"t\\tab\":4}", NULL);
+}
+
+static void test_number_text_kept(void **state)
+{
+    (void)state;
+    assert_roundtrip("[1.50e+3,-0,0.0,1E-7,12345678901234567890123,-0.000e0,9.99E99]", NULL);
+    xmlDoc *d = j2x("1.50e+3");
+    xmlChar *t = xmlNodeGetContent(xmlDocGetRootElement(d));
+    assert_string_equal((const char *)t, "1.50e+3");
+    xmlFree(t);
+    xmlFreeDoc(d);
+}
+
+static void test_exact_xml(void **state)
+{
+    (void)state;
+    xmlDoc *d = j2x("{\"a\":[1,\"x<&>\",true,null],\"b\":{},\"c\":false,\"d\":\"\"}");
+    char *s = node_xml(d);
+    assert_string_equal(s,
+                        "<fn:map xmlns:fn=\"http://www.w3.org/2005/xpath-functions\">"
+                        "<fn:array key=\"a\"><fn:number>1</fn:number><fn:string>x&lt;&amp;&gt;</fn:string>"
+                        "<fn:boolean>true</fn:boolean><fn:null/></fn:array>"
+                        "<fn:map key=\"b\"/><fn:boolean key=\"c\">false</fn:boolean><fn:string key=\"d\"/></fn:map>");
+    free(s);
+    /* the tree, walked */
+    xmlNode *root = xmlDocGetRootElement(d);
+    assert_non_null(root->ns);
+    assert_string_equal((const char *)root->ns->href, MA_FN_NS);
+    assert_string_equal((const char *)root->ns->prefix, "fn");
+    assert_true(ma_xml_is_json_vocab(root));
+    xmlNode *arr = ma_xml_child(root, NULL);
+    assert_string_equal((const char *)arr->name, "array");
+    assert_ptr_equal(arr->ns, root->ns);
+    assert_true(ma_xml_attr_is(arr, "key", "a"));
+    xmlNode *num = ma_xml_child(arr, NULL);
+    assert_string_equal((const char *)num->name, "number");
+    assert_null(xmlHasProp(num, BAD_CAST "key")); /* array members carry no key */
+    xmlFreeDoc(d);
+
+    d = j2x("\"top\"");
+    s = node_xml(d);
+    assert_string_equal(s, "<fn:string xmlns:fn=\"http://www.w3.org/2005/xpath-functions\">top</fn:string>");
+    free(s);
+    xmlFreeDoc(d);
+
+    /* duplicate keys are kept, in order */
+    d = j2x("{\"k\":1,\"k\":2}");
+    s = node_xml(d);
+    assert_string_equal(s, "<fn:map xmlns:fn=\"http://www.w3.org/2005/xpath-functions\">"
+                           "<fn:number key=\"k\">1</fn:number><fn:number key=\"k\">2</fn:number></fn:map>");
+    free(s);
+    xmlFreeDoc(d);
+}
+
+static void test_string_escapes(void **state)
+{
+    (void)state;
+    xmlDoc *d = j2x("[\"caf\\u00e9\",\"\\ud83d\\ude00\",\"a\\nb\",\"\\\"\\\\\\/\\t\\r\",\"\\u00E9\\u20AC\"]");
+    xmlNode *root = xmlDocGetRootElement(d);
+    const char *expect[] = {"caf\xC3\xA9", "\xF0\x9F\x98\x80", "a\nb", "\"\\/\t\r", "\xC3\xA9\xE2\x82\xAC"};
+    int i = 0;
+    for (xmlNode *c = ma_xml_child(root, NULL); c; c = ma_xml_next(c, NULL), i++) {
+        xmlChar *t = xmlNodeGetContent(c);
+        assert_string_equal((const char *)t, expect[i]);
+        xmlFree(t);
+    }
+    assert_int_equal(i, 5);
+    xmlFreeDoc(d);
+    /* back to JSON: UTF-8 kept as is, controls escaped, '/' unescaped */
+    assert_roundtrip("[\"caf\\u00e9\",\"\\ud83d\\ude00\",\"a\\nb\",\"\\\"\\\\\\/\\t\\r\"]",
+                     "[\"caf\xC3\xA9\",\"\xF0\x9F\x98\x80\",\"a\\nb\",\"\\\"\\\\/\\t\\r\"]");
+    /* raw UTF-8 in the input is kept; U+2028, U+2029, DEL and C1 controls are escaped on output */
+    assert_roundtrip("\"\xE2\x80\xA8|\xE2\x80\xA9|\x7F|\xC2\x85|\xC2\xA0|\xE2\x82\xAC\"",
+                     "\"\\u2028|\\u2029|\\u007f|\\u0085|\xC2\xA0|\xE2\x82\xAC\"");
+    /* raw 2-, 3- and 4-byte UTF-8 in the input */
+    assert_roundtrip("[\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF\"]", NULL);
+    /* a key with an escape */
+    d = j2x("{\"a\\u00e9\\n\":1}");
+    assert_true(ma_xml_attr_is(ma_xml_child(xmlDocGetRootElement(d), NULL), "key", "a\xC3\xA9\n"));
+    xmlFreeDoc(d);
+}
+
+static void test_max_depth(void **state)
+{
+    (void)state;
+    char buf[2 * MA_JSONXML_MAX_DEPTH + 8];
+    /* exactly the limit: fine both ways */
+    memset(buf, '[', MA_JSONXML_MAX_DEPTH);
+    memset(buf + MA_JSONXML_MAX_DEPTH, ']', MA_JSONXML_MAX_DEPTH);
+    buf[2 * MA_JSONXML_MAX_DEPTH] = '\0';
+    assert_roundtrip(buf, NULL);
+    assert_int_equal(ma_doc_looks_json(buf, strlen(buf), NULL), 1);
+    /* one more: refused at the opening bracket of the level too many */
+    memset(buf, '[', MA_JSONXML_MAX_DEPTH + 1);
+    memset(buf + MA_JSONXML_MAX_DEPTH + 1, ']', MA_JSONXML_MAX_DEPTH + 1);
+    buf[2 * MA_JSONXML_MAX_DEPTH + 2] = '\0';
+    assert_json_error(buf, strlen(buf), MA_ERR_LIMIT, "line 1, column 513: nesting deeper than 512 levels");
+    /* too deep still counts as JSON (the conversion then says why it fails) */
+    assert_int_equal(ma_doc_looks_json(buf, strlen(buf), NULL), 1);
+}
+
+/* ---- JSON errors ------------------------------------------------------------------------ */
+
+static void test_json_errors(void **state)
+{
+    (void)state;
+    assert_json_error("{\"a\": \"abc", 10, MA_ERR_PARSE,
+                      "line 1, column 11: unterminated string (it starts at line 1, column 7)");
+    assert_json_error("[1,\n tru]", 9, MA_ERR_PARSE, "line 2, column 2: invalid literal 'tru'");
+    assert_json_error("[nul]", 5, MA_ERR_PARSE, "line 1, column 2: invalid literal 'nul'");
+    assert_json_error("[truex]", 7, MA_ERR_PARSE, "line 1, column 2: invalid literal 'truex'");
+    assert_json_error("[True]", 6, MA_ERR_PARSE, "line 1, column 2: invalid literal 'True'");
+    assert_json_error("[1,2,]", 6, MA_ERR_PARSE, "line 1, column 5: trailing comma before ']'");
+    assert_json_error("{\"a\":1,\n}", 9, MA_ERR_PARSE, "line 1, column 7: trailing comma before '}'");
+    assert_json_error("[\"\\u0000\"]", 10, MA_ERR_UNSUPPORTED, "line 1, column 3: \\u0000 (U+0000) is a character that XML 1.0 cannot hold");
+    assert_json_error("\"\\f\"", 4, MA_ERR_UNSUPPORTED, "line 1, column 2: \\f (U+000C)");
+    assert_json_error("{\"\\b\":1}", 8, MA_ERR_UNSUPPORTED, "line 1, column 3: \\b (U+0008)"); /* in a key */
+    assert_json_error("[\"abc\\", 6, MA_ERR_PARSE, "line 1, column 7: unterminated string (it starts at line 1, column 2)");
+    assert_json_error("\"\\u001F\"", 8, MA_ERR_UNSUPPORTED, "U+001F");
+    assert_json_error("\"\\uFFFF\"", 8, MA_ERR_UNSUPPORTED, "U+FFFF");
+    assert_json_error("\"\xEF\xBF\xBE\"", 5, MA_ERR_UNSUPPORTED, "line 1, column 2: U+FFFE");
+    assert_json_error("\"\\ud800x\"", 9, MA_ERR_UNSUPPORTED, "line 1, column 2: \\uD800 is a lone surrogate");
+    assert_json_error("\"\\udc00\"", 8, MA_ERR_UNSUPPORTED, "lone surrogate");
+    assert_json_error("\"a\\x\"", 5, MA_ERR_PARSE, "line 1, column 3: invalid escape");
+    assert_json_error("\"\\u12G4\"", 8, MA_ERR_PARSE, "line 1, column 2: invalid \\u escape");
+    /* raw control characters and invalid UTF-8, with columns in characters */
+    assert_json_error("\"a\tb\"", 5, MA_ERR_PARSE, "line 1, column 3: control character U+0009");
+    assert_json_error("[\"a\nb\"]", 7, MA_ERR_PARSE, "line 1, column 4: control character U+000A");
+    assert_json_error("\"\xC3\xA9\xC3(\"", 6, MA_ERR_PARSE, "line 1, column 3: invalid UTF-8 (byte 0xC3)");
+    assert_json_error("\"\xC0\xAF\"", 4, MA_ERR_PARSE, "invalid UTF-8"); /* overlong */
+    assert_json_error("\"\xED\xA0\x80\"", 5, MA_ERR_PARSE, "invalid UTF-8"); /* encoded surrogate */
+    assert_json_error("\"\xF4\x90\x80\x80\"", 6, MA_ERR_PARSE, "invalid UTF-8"); /* above U+10FFFF */
+    assert_json_error("\"abc\xE2\x82\"", 7, MA_ERR_PARSE, "line 1, column 5: invalid UTF-8");
+    assert_json_error("\"a\0b\"", 5, MA_ERR_PARSE, "control character U+0000");
+    /* structure */
+    assert_json_error("", 0, MA_ERR_PARSE, "line 1, column 1: empty document");
+    assert_json_error(NULL, 0, MA_ERR_PARSE, "empty document");
+    assert_json_error("\xEF\xBB\xBF", 3, MA_ERR_PARSE, "empty document");
+    assert_json_error(" \n\t", 3, MA_ERR_PARSE, "line 2, column 2: no JSON value");
+    assert_json_error("{\"a\":1} x", 9, MA_ERR_PARSE, "line 1, column 9: unexpected 'x' after the JSON value");
+    assert_json_error("1 2", 3, MA_ERR_PARSE, "line 1, column 3: unexpected '2'");
+    assert_json_error("{\"a\":1}\0", 8, MA_ERR_PARSE, "unexpected byte 0x00 after the JSON value");
+    assert_json_error("{\n  \"a\": 1\n  \"b\": 2}", 20, MA_ERR_PARSE, "line 3, column 3: expected ',' or '}', found '\"'");
+    assert_json_error("{\"a\" 1}", 7, MA_ERR_PARSE, "line 1, column 6: expected ':' after the key");
+    assert_json_error("{a:1}", 5, MA_ERR_PARSE, "line 1, column 2: expected a string key, found 'a'");
+    assert_json_error("[1,", 3, MA_ERR_PARSE, "line 1, column 4: unterminated array");
+    assert_json_error("{\"a\":", 5, MA_ERR_PARSE, "line 1, column 6: expected a value, found the end of the input");
+    assert_json_error("[1", 2, MA_ERR_PARSE, "line 1, column 3: unterminated array (it starts at line 1, column 1)");
+    assert_json_error("\n\n  {\"a\":[]", 11, MA_ERR_PARSE, "line 3, column 10: unterminated object (it starts at line 3, column 3)");
+    assert_json_error("[01]", 4, MA_ERR_PARSE, "line 1, column 2: invalid number: leading zeros");
+    assert_json_error("[-]", 3, MA_ERR_PARSE, "invalid number");
+    assert_json_error("[1.]", 4, MA_ERR_PARSE, "invalid number: '.' must be followed by a digit");
+    assert_json_error("[1e+]", 5, MA_ERR_PARSE, "invalid number: the exponent needs digits");
+    assert_json_error("[.5]", 4, MA_ERR_PARSE, "expected a value, found '.'");
+    assert_json_error("['a']", 5, MA_ERR_PARSE, "expected a value, found '''");
+    assert_json_error("\xFF\xFE[\0]\0", 6, MA_ERR_PARSE, "looks like UTF-16");
+    assert_json_error("\xC3\xA9", 2, MA_ERR_PARSE, "expected a value, found byte 0xC3");
+    /* a BOM only at the very start; columns do not count it */
+    assert_json_error("\xEF\xBB\xBF[x]", 6, MA_ERR_PARSE, "line 1, column 2:");
+    assert_json_error(" \xEF\xBB\xBF[1]", 7, MA_ERR_PARSE, "line 1, column 2: expected a value, found byte 0xEF");
+    /* lines: CRLF counts once, lone CR counts */
+    assert_json_error("[1,\r\n2,\r3 x]", 12, MA_ERR_PARSE, "line 3, column 3:");
+}
+
+/* ---- XML -> JSON ------------------------------------------------------------------------ */
+
+static void test_xml_to_json_ok(void **state)
+{
+    (void)state;
+    /* white space between elements, comments and PIs ignored; numbers and booleans trimmed */
+    assert_x2j("<fn:map " FN ">\n  <fn:number key='a'> 1.5 </fn:number>\n  <!-- c -->\n"
+               "  <fn:array key='b'>\n    <fn:boolean>\ttrue\n</fn:boolean> <fn:boolean>0</fn:boolean> <?pi x?>\n"
+               "    <fn:null>  </fn:null><fn:string> s p </fn:string>\n  </fn:array>\n</fn:map>",
+               "{\"a\":1.5,\"b\":[true,false,null,\" s p \"]}");
+    /* any prefix, or the default namespace */
+    assert_x2j("<map xmlns='http://www.w3.org/2005/xpath-functions'><string key='k'>v</string></map>", "{\"k\":\"v\"}");
+    /* escaping on output */
+    assert_x2j("<fn:string " FN ">q\" b\\ &#9;&#10;&#13; &#x85; &#x7f; &#x2028;&#x2029; \xC3\xA9 \xF0\x9F\x98\x80</fn:string>",
+               "\"q\\\" b\\\\ \\t\\n\\r \\u0085 \\u007f \\u2028\\u2029 \xC3\xA9 \xF0\x9F\x98\x80\"");
+    /* C0 controls cannot come from parsed XML, but a tree built by code may hold them */
+    xmlDoc *cd = parse_xml("<fn:string " FN "/>");
+    xmlNodeAddContentLen(xmlDocGetRootElement(cd), BAD_CAST "\x01\x08\x0c\x1f", 4);
+    ma_error cerr;
+    size_t clen;
+    char *cout = ma_xml_to_json(xmlDocGetRootElement(cd), &clen, &cerr);
+    assert_string_equal(cout, "\"\\u0001\\b\\f\\u001f\"");
+    free(cout);
+    xmlFreeDoc(cd);
+    /* an attribute value made of several text nodes (built by code) */
+    cd = parse_xml("<fn:map " FN "><fn:null key='a'/></fn:map>");
+    xmlAttr *ka = ma_xml_child(xmlDocGetRootElement(cd), NULL)->properties;
+    xmlNode *kt = xmlNewDocText(cd, BAD_CAST "b");
+    kt->parent = (xmlNode *)ka;
+    kt->prev = ka->last;
+    ka->last->next = kt;
+    ka->last = kt;
+    cout = ma_xml_to_json(xmlDocGetRootElement(cd), &clen, &cerr);
+    assert_string_equal(cout, "{\"ab\":null}");
+    free(cout);
+    xmlFreeDoc(cd);
+    /* text pieces: CDATA, comments inside a string */
+    assert_x2j("<fn:string " FN ">a<![CDATA[<b>]]><!-- x -->c</fn:string>", "\"a<b>c\"");
+    assert_x2j("<fn:number " FN ">1<!-- x -->2</fn:number>", "12");
+    /* @escaped and @escaped-key */
+    assert_x2j("<fn:map " FN "><fn:string key='a\\u0041' escaped-key='true' escaped='1'>x\\n\\u00e9\\ud83d\\ude00\\/\"</fn:string>"
+               "<fn:string key='a\\u0041'>\\n</fn:string></fn:map>",
+               "{\"aA\":\"x\\n\xC3\xA9\xF0\x9F\x98\x80/\\\"\",\"a\\\\u0041\":\"\\\\n\"}");
+    /* other attributes ignored; a key on the top element or on array members is ignored */
+    assert_x2j("<fn:array " FN " key='top' other='x'><fn:number key='k'>1</fn:number></fn:array>", "[1]");
+    /* empty containers and strings */
+    assert_x2j("<fn:map " FN "><fn:map key='m'/><fn:array key='a'></fn:array><fn:string key='s'/></fn:map>",
+               "{\"m\":{},\"a\":[],\"s\":\"\"}");
+    /* many keys, none duplicate (the sorted check) */
+    char xml[4096] = "<fn:map " FN ">";
+    for (int i = 0; i < 40; i++) snprintf(xml + strlen(xml), sizeof xml - strlen(xml), "<fn:null key='k%d'/>", i);
+    strcat(xml, "</fn:map>");
+    ma_error err;
+    char *out = x2j(xml, &err);
+    assert_non_null(out);
+    assert_true(ma_str_has_prefix(out, "{\"k0\":null,\"k1\":null,"));
+    free(out);
+    /* the same key in different maps is fine */
+    assert_x2j("<fn:map " FN "><fn:map key='a'><fn:null key='a'/></fn:map><fn:map key='b'><fn:null key='a'/></fn:map></fn:map>",
+               "{\"a\":{\"a\":null},\"b\":{\"a\":null}}");
+}
+
+static void test_xml_to_json_errors(void **state)
+{
+    (void)state;
+    assert_x2j_error("<fn:map " FN ">\n<fn:object key='a'/></fn:map>", "<fn:object> at line 2: unknown element");
+    assert_x2j_error("<map><string key='a'>x</string></map>", "<map> at line 1: unknown element (namespace \"\")");
+    assert_x2j_error("<fn:array " FN "><x:y xmlns:x='urn:x'/></fn:array>", "<x:y> at line 1: unknown element (namespace \"urn:x\")");
+    assert_x2j_error("<fn:map " FN ">\n\n<fn:string>v</fn:string></fn:map>",
+                     "<fn:string> at line 3: a member of a map without a key attribute");
+    assert_x2j_error("<fn:number " FN ">abc</fn:number>", "<fn:number> at line 1: \"abc\" is not a JSON number");
+    assert_x2j_error("<fn:array " FN "><fn:number>01</fn:number></fn:array>", "\"01\" is not a JSON number");
+    assert_x2j_error("<fn:array " FN "><fn:number>+1</fn:number></fn:array>", "not a JSON number");
+    assert_x2j_error("<fn:array " FN "><fn:number>1e</fn:number></fn:array>", "not a JSON number");
+    assert_x2j_error("<fn:array " FN "><fn:number>NaN</fn:number></fn:array>", "not a JSON number");
+    assert_x2j_error("<fn:array " FN "><fn:number/></fn:array>", "\"\" is not a JSON number");
+    assert_x2j_error("<fn:array " FN "><fn:number>1 2</fn:number></fn:array>", "not a JSON number");
+    /* long values are cut in messages, never inside a character */
+    assert_x2j_error("<fn:number " FN ">123456789012345678901234567890123456789\xC3\xA9 and more</fn:number>",
+                     "\"123456789012345678901234567890123456789...\" is not a JSON number");
+    assert_x2j_error("<fn:map " FN "><fn:null key='a'/>text</fn:map>", "<fn:map> at line 1: text inside a map: \"text\"");
+    assert_x2j_error("<fn:array " FN "> x <fn:null/></fn:array>", "text inside an array: \" x \"");
+    assert_x2j_error("<fn:map " FN "><fn:null key='a'/><fn:null key='b'/><fn:null key='a'/></fn:map>",
+                     "<fn:map> at line 1: duplicate key \"a\"");
+    assert_x2j_error("<fn:boolean " FN ">yes</fn:boolean>", "\"yes\" is not a boolean");
+    assert_x2j_error("<fn:null " FN ">x</fn:null>", "a null must be empty");
+    assert_x2j_error("<fn:string " FN ">a<b/></fn:string>", "element <b> inside a string");
+    assert_x2j_error("<fn:string " FN " escaped='maybe'>a</fn:string>", "@escaped must be true or false");
+    assert_x2j_error("<fn:string " FN " escaped='true'>a\\qb</fn:string>", "invalid escape");
+    assert_x2j_error("<fn:string " FN " escaped='true'>\\ud800</fn:string>", "a lone surrogate");
+    /* many keys with one duplicate (the sorted check) */
+    char xml[4096] = "<fn:map " FN ">";
+    for (int i = 0; i < 40; i++) snprintf(xml + strlen(xml), sizeof xml - strlen(xml), "<fn:null key='k%d'/>", i % 39);
+    strcat(xml, "</fn:map>");
+    assert_x2j_error(xml, "duplicate key \"k0\"");
+    /* a map with duplicates from JSON converts to XML but not back */
+    xmlDoc *d = j2x("{\"k\":1,\"k\":2}");
+    ma_error err;
+    size_t len;
+    assert_null(ma_xml_to_json(xmlDocGetRootElement(d), &len, &err));
+    assert_non_null(strstr(err.msg, "duplicate key \"k\""));
+    /* not an element */
+    assert_null(ma_xml_to_json((xmlNode *)d, &len, &err));
+    assert_null(ma_xml_to_json(NULL, &len, &err));
+    xmlFreeDoc(d);
+}
+
+static void test_xml_to_json_depth(void **state)
+{
+    (void)state;
+    /* build fn:array nested MAX+1 deep */
+    xmlDoc *d = xmlNewDoc(BAD_CAST "1.0");
+    xmlNode *root = xmlNewDocNode(d, NULL, BAD_CAST "array", NULL);
+    xmlDocSetRootElement(d, root);
+    xmlNs *ns = xmlNewNs(root, BAD_CAST MA_FN_NS, BAD_CAST "fn");
+    xmlSetNs(root, ns);
+    xmlNode *cur = root;
+    for (int i = 1; i < MA_JSONXML_MAX_DEPTH; i++) cur = xmlNewChild(cur, ns, BAD_CAST "array", NULL);
+    ma_error err;
+    size_t len;
+    char *out = ma_xml_to_json(root, &len, &err); /* exactly the limit */
+    assert_non_null(out);
+    assert_int_equal(len, 2 * MA_JSONXML_MAX_DEPTH);
+    free(out);
+    xmlNewChild(cur, ns, BAD_CAST "array", NULL);
+    assert_null(ma_xml_to_json(root, &len, &err));
+    assert_int_equal(err.code, MA_ERR_LIMIT);
+    assert_non_null(strstr(err.msg, "nesting deeper than 512 levels"));
+    xmlFreeDoc(d);
+}
+
+static void test_is_vocab(void **state)
+{
+    (void)state;
+    xmlDoc *d = parse_xml("<r xmlns:fn='http://www.w3.org/2005/xpath-functions'><fn:map/><fn:array/><fn:string/>"
+                          "<fn:number/><fn:boolean/><fn:null/><fn:other/><map/><x:map xmlns:x='urn:x'/></r>");
+    xmlNode *r = xmlDocGetRootElement(d);
+    assert_false(ma_xml_is_json_vocab(r));
+    int i = 0;
+    for (xmlNode *c = ma_xml_child(r, NULL); c; c = ma_xml_next(c, NULL), i++)
+        assert_int_equal(ma_xml_is_json_vocab(c), i < 6);
+    assert_int_equal(i, 9);
+    assert_false(ma_xml_is_json_vocab(NULL));
+    assert_false(ma_xml_is_json_vocab((xmlNode *)d));
+    xmlFreeDoc(d);
+}
+
+/* ---- is it JSON? ------------------------------------------------------------------------ */
+
+static int looks(const char *data, const char *ct) { return ma_doc_looks_json(data, data ? strlen(data) : 0, ct); }
+
+static void test_looks_json(void **state)
+{
+    (void)state;
+    /* the content type decides when there is one */
+    assert_int_equal(looks("{\"a\":1}", "application/json"), 1);
+    assert_int_equal(looks("not json at all", "application/json"), 1);
+    assert_int_equal(looks("{\"a\":1}", "text/plain"), 0);
+    assert_int_equal(looks("[1]", "application/xml"), 0);
+    assert_int_equal(looks("{}", "application/vnd.api+json"), 1);
+    assert_int_equal(looks("{}", "Application/JSON; charset=UTF-8"), 1);
+    assert_int_equal(looks("{}", "  application/json  ;charset=utf-8"), 1);
+    assert_int_equal(looks("{}", "APPLICATION/LD+JSON;profile=x"), 1);
+    assert_int_equal(looks("{}", "application/jsonx"), 0);
+    assert_int_equal(looks("{}", "application/json-seq"), 0);
+    assert_int_equal(looks("{}", "application/+json"), 0);
+    assert_int_equal(looks("{}", "+json"), 0);
+    assert_int_equal(looks("{}", "text/json+xml"), 0);
+    /* no content type (or an empty one): the data decides */
+    assert_int_equal(looks("  [1]", NULL), 1);
+    assert_int_equal(looks("\n\t{\"a\": [true, null]}\n", NULL), 1);
+    assert_int_equal(looks("\xEF\xBB\xBF{}", NULL), 1);
+    assert_int_equal(looks("{bad", NULL), 0);
+    assert_int_equal(looks("[1,]", NULL), 0);
+    assert_int_equal(looks("{} x", NULL), 0);
+    assert_int_equal(looks("\"just a string\"", NULL), 0);
+    assert_int_equal(looks("42", NULL), 0);
+    assert_int_equal(looks("<a>{}</a>", NULL), 0);
+    assert_int_equal(looks("<?xml version='1.0'?><fn:map/>", NULL), 0);
+    assert_int_equal(looks("", NULL), 0);
+    assert_int_equal(looks(NULL, NULL), 0);
+    assert_int_equal(looks("[1]", ""), 1);
+    assert_int_equal(looks("[1]", " ; charset=utf-8"), 1);
+    /* valid JSON that XML cannot hold is still JSON (the conversion then reports it) */
+    assert_int_equal(looks("[\"\\u0000\"]", NULL), 1);
+    assert_int_equal(looks("[\"\\b\\f\\ud800\"]", NULL), 1);
+    assert_int_equal(looks("[\"\xC3(\"]", NULL), 0); /* invalid UTF-8 is not */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip_scalars),
+        cmocka_unit_test(test_roundtrip_nested),
+        cmocka_unit_test(test_number_text_kept),
+        cmocka_unit_test(test_exact_xml),
+        cmocka_unit_test(test_string_escapes),
+        cmocka_unit_test(test_max_depth),
+        cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_xml_to_json_ok),
+        cmocka_unit_test(test_xml_to_json_errors),
+        cmocka_unit_test(test_xml_to_json_depth),
+        cmocka_unit_test(test_is_vocab),
+        cmocka_unit_test(test_looks_json),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    xmlCleanupParser();
+    return rc;
+}
