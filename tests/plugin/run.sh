@@ -33,4 +33,16 @@ printf 'not an elf' > "$tmp/bad/junk.so"; rm -f "$tmp/bad/upper.so"
 "${RUN[@]}" plugins --plugins "$tmp/bad" >/dev/null 2>"$tmp/err4"
 code=$?
 if [ $code -eq 3 ] && grep -q "junk.so cannot be loaded" "$tmp/err4"; then ok "a file that is not a plugin is refused by name"; else not_ok "junk plugin: exit $code"; cat "$tmp/err4"; fi
+# the built-in connectors built as plugins by `make plugins` (make check builds them)
+plugdir=${top_builddir:-$top_srcdir}/connectors
+if [ -f "$plugdir/cloudblue.so" ]; then
+  "${RUN[@]}" plugins --plugins "$plugdir" >"$tmp/plugs" 2>&1
+  if [ "$(grep -c '^  .*/connectors/[a-z]*\.so$' "$tmp/plugs")" = 4 ] && grep -q '^  cloudblue$' "$tmp/plugs"; then
+    ok "the four built-in connectors load as plugins"
+  else
+    not_ok "connector plugins"; cat "$tmp/plugs"
+  fi
+else
+  not_ok "connector plugins: $plugdir/cloudblue.so was not built (make plugins)"
+fi
 finish
