@@ -487,7 +487,7 @@ static int run_shape(ma_exec *ex, ma_shape *s, ma_batch *in, int force, ma_error
         return 0;
     }
     ma_shared *sh = ex->sh;
-    if (sh->deadline_ns && ma_now_ns() > sh->deadline_ns) {
+    if ((sh->deadline_ns && ma_now_ns() > sh->deadline_ns) || (sh->opts.cancel && *sh->opts.cancel)) {
         atomic_store(&sh->aborted, 1);
         ma_batch_clear(in);
         return 0;
@@ -816,8 +816,9 @@ int ma_exec_run_output_parallel(ma_exec *ex, ma_shape *shape, int index, ma_batc
 
 /* ---- top level ---- */
 
-static void exec_id_new(char out[80], time_t now)
+void ma_execution_id_new(char out[80])
 {
+    time_t now = time(NULL);
     char uuid[37];
     ma_uuid4(uuid);
     struct tm tm;
@@ -913,7 +914,10 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     clock_gettime(CLOCK_REALTIME, &now);
     sh.start_s = now.tv_sec;
     sh.start_ms = (int)(now.tv_nsec / 1000000);
-    exec_id_new(sh.exec_id, now.tv_sec);
+    if (sh.opts.execution_id && *sh.opts.execution_id)
+        snprintf(sh.exec_id, sizeof sh.exec_id, "%s", sh.opts.execution_id);
+    else
+        ma_execution_id_new(sh.exec_id);
     if (sh.opts.atom_name) snprintf(sh.atom_name, sizeof sh.atom_name, "%s", sh.opts.atom_name);
     else if (gethostname(sh.atom_name, sizeof sh.atom_name - 1) < 0) snprintf(sh.atom_name, sizeof sh.atom_name, "miniatom");
     sh.counts = calloc(proc->n_shapes ? proc->n_shapes : 1, sizeof *sh.counts);
@@ -936,8 +940,10 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     snprintf(res->execution_id, sizeof res->execution_id, "%s", sh.exec_id);
     if (atomic_load(&sh.aborted)) {
         res->status = MA_STATUS_ABORTED;
-        res->message = ma_asprintf("the execution took longer than its limit of %llu ms",
-                                   (unsigned long long)sh.opts.timeout_ms);
+        res->message = sh.opts.cancel && *sh.opts.cancel
+                           ? ma_strdup("the execution was cancelled")
+                           : ma_asprintf("the execution took longer than its limit of %llu ms",
+                                         (unsigned long long)sh.opts.timeout_ms);
     } else if (rc < 0) {
         res->status = MA_STATUS_ERROR;
         res->message = ma_strdup(rerr.msg);

@@ -30,6 +30,9 @@ typedef struct ma_run_opts {
     const char *account_id;    /* "Account Id" (default: "miniatom") */
     int max_depth;             /* process call nesting limit (default 32) */
     uint64_t timeout_ms;       /* 0 = none; exceeded -> ABORTED */
+    const volatile int *cancel; /* when it becomes non-zero the execution stops: ABORTED (borrowed;
+                                   NULL = never) */
+    const char *execution_id;  /* use this id instead of a new one (a listener records it first) */
 } ma_run_opts;
 
 typedef struct ma_log_entry {
@@ -58,6 +61,8 @@ typedef struct ma_result {
 int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma_run_opts *opts,
                ma_result *res, ma_error *err);
 void ma_result_free(ma_result *res);
+/* A new execution id, execution-<uuid>-<yyyy.MM.dd> (Boomi's form, boomi-atom-semantics.md 3.4). */
+void ma_execution_id_new(char out[80]);
 
 /* ---- services for built-in control shapes ---- */
 
