@@ -3,8 +3,6 @@
  * with `miniatom run --plugins DIR`; it replaces the built-in connector type of the same name. */
 #include "../connectors.h"
 
-int ma_plugin_register(ma_registry *reg, ma_error *err);
-
 int ma_plugin_register(ma_registry *reg, ma_error *err)
 {
     return ma_registry_add_connector(reg, &ma_connector_cloudblue, err);

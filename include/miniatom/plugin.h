@@ -26,7 +26,10 @@ typedef struct ma_registry ma_registry;
 int ma_registry_add_shape(ma_registry *reg, const ma_shape_type *type, ma_error *err);
 int ma_registry_add_connector(ma_registry *reg, const ma_connector_type *type, ma_error *err);
 
-/* The symbol a plugin exports. */
+/* The symbol a plugin exports. A plugin may build with -fvisibility=hidden (so that its own
+ * symbols never clash with the runtime's); this declaration keeps ma_plugin_register visible. */
+#define MA_PLUGIN_EXPORT __attribute__((visibility("default")))
+MA_PLUGIN_EXPORT int ma_plugin_register(ma_registry *reg, ma_error *err);
 typedef int (*ma_plugin_register_fn)(ma_registry *reg, ma_error *err);
 #define MA_PLUGIN_SYMBOL "ma_plugin_register"
 

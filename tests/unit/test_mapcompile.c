@@ -87,7 +87,10 @@ static char *read_all(const char *path)
     ma_error err;
     size_t len;
     char *s = ma_read_file(path, 1u << 24, &len, &err);
-    if (!s) fail_msg("%s", err.msg);
+    if (!s) {
+        fail_msg("%s", err.msg);
+        abort(); /* not reached: fail_msg does not return */
+    }
     return s;
 }
 
