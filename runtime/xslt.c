@@ -359,7 +359,8 @@ static void fn_set_property(xmlXPathParserContextPtr ctxt, int nargs)
         if (ma_exec_set_process_prop(st->ex, id + 8, val, 0, &e) < 0) fn_fail(ctxt, st, "ma:set-property: %s", e.msg);
     } else if (st && (ma_str_has_prefix(id, "dynamicdocument.") || ma_str_has_prefix(id, "connector.") ||
                       ma_str_has_prefix(id, "mime."))) {
-        if (ma_doc_set_prop(st->out_props, id, val) < 0) fn_fail(ctxt, st, "out of memory");
+        if (!*st->out_props) *st->out_props = ma_doc_new("", 0);
+        if (!*st->out_props || ma_doc_set_prop(st->out_props, id, val) < 0) fn_fail(ctxt, st, "out of memory");
     } else if (st) {
         fn_fail(ctxt, st, "ma:set-property('%s', ...): only process.*, dynamicdocument.*, connector.* and mime.* can be set", id);
     }
@@ -599,18 +600,21 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
     size_t len;
     const char *data = ma_doc_data(in, &len);
     const char *ctype = ma_doc_prop(in, "mime.Content-Type");
-    int json_in = ma_doc_looks_json(data, len, ctype);
     ma_error perr;
-    xmlDoc *src = json_in ? ma_json_to_xml(data, len, &perr) : ma_xml_parse(data, len, "the document", &perr);
-    if (!src) {
+    int json_in;
+    xmlDoc *src;
+    if (ctype) {
+        json_in = ma_doc_looks_json(data, len, ctype);
+        src = json_in ? ma_json_to_xml(data, len, &perr) : ma_xml_parse(data, len, "the document", &perr);
+    } else {
+        /* no content type: JSON when it starts with { or [ (and then it must parse as JSON: XML
+         * cannot start that way), XML otherwise - one parse either way */
         size_t k = 0;
         while (k < len && (data[k] == ' ' || data[k] == '\t' || data[k] == '\n' || data[k] == '\r')) k++;
-        if (!json_in && k < len && (data[k] == '{' || data[k] == '[')) {
-            /* it looks like JSON but does not parse: say why as JSON, not as XML */
-            xmlDoc *j = ma_json_to_xml(data, len, &perr);
-            if (j) xmlFreeDoc(j);
-            json_in = 1;
-        }
+        json_in = k < len && (data[k] == '{' || data[k] == '[');
+        src = json_in ? ma_json_to_xml(data, len, &perr) : ma_xml_parse(data, len, "the document", &perr);
+    }
+    if (!src) {
         ma_error_set(err, MA_ERR_PARSE, "%s: the document is not %s: %s", x->name, json_in ? "valid JSON" : "well-formed XML",
                      perr.msg);
         return 1;
@@ -619,9 +623,9 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
     memset(&st, 0, sizeof st);
     st.ex = ex;
     st.in = in;
-    ma_doc *props = ma_doc_new("", 0); /* carries the properties set by the stylesheet */
+    ma_doc *props = NULL; /* carries the properties set by the stylesheet, made on first use */
     st.out_props = &props;
-    xsltTransformContextPtr tc = props ? xsltNewTransformContext(x->style, src) : NULL;
+    xsltTransformContextPtr tc = xsltNewTransformContext(x->style, src);
     if (!tc) {
         ma_doc_unref(props);
         xmlFreeDoc(src);
@@ -680,7 +684,7 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
     if (rc == 0) {
         ma_doc *o = ma_doc_derive_owned(in, text, tlen);
         text = NULL;
-        for (size_t i = 0; o && i < ma_doc_prop_count(props); i++) {
+        for (size_t i = 0; o && props && i < ma_doc_prop_count(props); i++) {
             const char *k, *v;
             ma_doc_prop_at(props, i, &k, &v);
             if (ma_doc_set_prop(&o, k, v) < 0) {
@@ -689,7 +693,7 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
             }
         }
         /* the content type follows the result, when the document had one or the result is JSON */
-        if (o && (ctype || ma_streq(out_type, "application/json")) && !ma_doc_prop(props, "mime.Content-Type") &&
+        if (o && (ctype || ma_streq(out_type, "application/json")) && !(props && ma_doc_prop(props, "mime.Content-Type")) &&
             ma_doc_set_prop(&o, "mime.Content-Type", out_type) < 0) {
             ma_doc_unref(o);
             o = NULL;
