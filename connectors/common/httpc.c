@@ -16,7 +16,83 @@
 #include <strings.h>
 #include <time.h>
 
+#define CURL_DISABLE_TYPECHECK /* the calls below go through pointers */
 #include <curl/curl.h>
+#include <dlfcn.h>
+
+/* libcurl is loaded when the first pool is made, not when miniatom starts: its dependencies (TLS,
+ * HTTP/2, IDN ...) would otherwise cost every `miniatom run` several megabytes of memory and
+ * milliseconds of start-up, whether a process talks HTTP or not. */
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_cleanup)(CURL *);
+    void (*easy_reset)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+    CURLSH *(*share_init)(void);
+    CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
+    CURLSHcode (*share_cleanup)(CURLSH *);
+    time_t (*getdate)(const char *, const time_t *);
+} lc;
+static char lc_error[256];
+
+static int load_libcurl(void)
+{
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) h = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(lc_error, sizeof lc_error, "libcurl cannot be loaded (apt-get install -y libcurl4): %s", e ? e : "");
+        return -1;
+    }
+#define LC(field, name)                                                                                      \
+    do {                                                                                                     \
+        *(void **)&lc.field = dlsym(h, name);                                                                \
+        if (!lc.field) {                                                                                     \
+            snprintf(lc_error, sizeof lc_error, "libcurl has no %s", name);                                  \
+            return -1;                                                                                       \
+        }                                                                                                    \
+    } while (0)
+    LC(global_init, "curl_global_init");
+    LC(easy_init, "curl_easy_init");
+    LC(easy_setopt, "curl_easy_setopt");
+    LC(easy_perform, "curl_easy_perform");
+    LC(easy_getinfo, "curl_easy_getinfo");
+    LC(easy_cleanup, "curl_easy_cleanup");
+    LC(easy_reset, "curl_easy_reset");
+    LC(easy_strerror, "curl_easy_strerror");
+    LC(slist_append, "curl_slist_append");
+    LC(slist_free_all, "curl_slist_free_all");
+    LC(share_init, "curl_share_init");
+    LC(share_setopt, "curl_share_setopt");
+    LC(share_cleanup, "curl_share_cleanup");
+    LC(getdate, "curl_getdate");
+#undef LC
+    return 0; /* the handle stays open for the life of the process */
+}
+
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#undef curl_share_setopt
+#define curl_global_init lc.global_init
+#define curl_easy_init lc.easy_init
+#define curl_easy_setopt lc.easy_setopt
+#define curl_easy_perform lc.easy_perform
+#define curl_easy_getinfo lc.easy_getinfo
+#define curl_easy_cleanup lc.easy_cleanup
+#define curl_easy_reset lc.easy_reset
+#define curl_easy_strerror lc.easy_strerror
+#define curl_slist_append lc.slist_append
+#define curl_slist_free_all lc.slist_free_all
+#define curl_share_init lc.share_init
+#define curl_share_setopt lc.share_setopt
+#define curl_share_cleanup lc.share_cleanup
+#define curl_getdate lc.getdate
 
 /* Option values: 0 (or NULL) means the default the header states. Two fields also take a negative
  * value: retries < 0 means no retry at all, backoff_ms < 0 means retry without waiting. */
@@ -45,7 +121,13 @@ struct ma_httpc {
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
-static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static int global_loaded = 0;
+static void global_init(void)
+{
+    if (load_libcurl() < 0) return;
+    global_loaded = 1;
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static void share_lock_cb(CURL *h, curl_lock_data data, curl_lock_access access, void *user)
 {
@@ -78,6 +160,10 @@ static uint64_t seed(void)
 ma_httpc *ma_httpc_new(const ma_httpc_opts *opts, ma_error *err)
 {
     pthread_once(&global_once, global_init);
+    if (!global_loaded) {
+        ma_error_set(err, MA_ERR_IO, "%s", lc_error);
+        return NULL;
+    }
     if (global_rc != CURLE_OK) {
         ma_error_set(err, MA_ERR_IO, "libcurl cannot be initialised: %s", curl_easy_strerror(global_rc));
         return NULL;
