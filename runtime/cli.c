@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "executor.h"
+#include "history.h"
 #include "loader.h"
 #include "process.h"
 #include "registry.h"
@@ -287,23 +288,19 @@ static json_t *summary_json(const ma_component *comp, const ma_result *res, int 
     return o;
 }
 
-/* General mode records every execution in full: DATA/history/<yyyy.MM.dd>/<execution id>.json
- * (boomi-atom-semantics.md 3.4). A record that cannot be written is reported, not fatal. */
+/* General mode records every execution in full in the execution history, DATA/history.db
+ * (history.h): status, times, per-shape counts, the user log and every result document with its
+ * properties. A record that cannot be written is reported, not fatal. */
 static void write_record(const char *data_dir, const ma_component *comp, const ma_result *res)
 {
-    const char *date = res->execution_id + strlen(res->execution_id) - 10; /* yyyy.MM.dd */
-    char *dir = ma_asprintf("%s/history/%s", data_dir, date);
-    char *path = dir ? ma_asprintf("%s/%s.json", dir, res->execution_id) : NULL;
-    json_t *rec = summary_json(comp, res, 1);
-    char *text = json_dumps(rec, JSON_INDENT(2));
     ma_error err;
     ma_error_clear(&err);
-    if (!dir || !path || !text || ma_mkdirs(dir, &err) < 0 || ma_write_file(path, text, strlen(text), &err) < 0)
+    ma_history *h = ma_history_open(data_dir, NULL, &err);
+    if (!h ||
+        ma_history_begin(h, res->execution_id, comp->id, comp->name, "general", "cli", NULL, 1, &err) < 0 ||
+        ma_history_end(h, res->execution_id, comp->process, res, 1, &err) < 0)
         fprintf(stderr, "miniatom: warning: the execution record was not written: %s\n", err.msg[0] ? err.msg : "out of memory");
-    json_decref(rec);
-    free(text);
-    free(path);
-    free(dir);
+    ma_history_close(h);
 }
 
 static int write_results(const char *dir, const ma_result *res)
@@ -350,7 +347,7 @@ static void run_usage(FILE *f)
             "  -p, --property NAME=VALUE\n"
             "                         set a dynamic process property; COMPONENT/PROPERTY=VALUE sets a\n"
             "                         property of a process property component (id or name / key or label)\n"
-            "  --mode general|low_latency   general records the execution in full (DATA/history/...) with no\n"
+            "  --mode general|low_latency   general records the execution in full (DATA/history.db) with no\n"
             "                         time limit; low_latency records nothing but errors and stops after\n"
             "                         30 s unless --timeout says otherwise (default: the process's workload)\n"
             "  --data DIR             folder for persisted process properties (default: ./data)\n"

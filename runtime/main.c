@@ -7,6 +7,7 @@
 #include <libxslt/extensions.h>
 
 #include "cli.h"
+#include "history.h"
 #include "miniatom/miniatom.h"
 
 static void usage(FILE *f)
@@ -22,6 +23,8 @@ static void usage(FILE *f)
             "  graph PROCESS    print a process as Graphviz DOT\n"
             "  plugins          list the shape and connector types this miniatom can run\n"
             "  map compile MAP  print the XSLT stylesheet a map runs as\n"
+            "  executions       list the executions recorded in the execution history\n"
+            "  execution show ID  print everything recorded about one execution\n"
             "  version          print the version\n"
             "  help             print this help\n"
             "\n"
@@ -43,6 +46,8 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "graph") == 0) rc = ma_cli_graph(argc - 1, argv + 1);
     else if (strcmp(cmd, "plugins") == 0) rc = ma_cli_plugins(argc - 1, argv + 1);
     else if (strcmp(cmd, "map") == 0) rc = ma_cli_map(argc - 1, argv + 1);
+    else if (strcmp(cmd, "executions") == 0) rc = ma_cli_executions(argc - 1, argv + 1);
+    else if (strcmp(cmd, "execution") == 0) rc = ma_cli_execution(argc - 1, argv + 1);
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("miniatom %s (plugin ABI %d)\n", MA_VERSION_STRING, MA_ABI_VERSION);
         rc = 0;

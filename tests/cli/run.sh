@@ -15,7 +15,7 @@ expect_grep() { # file pattern label
   if grep -qF -- "$2" "$1"; then ok "$3"; else not_ok "$3: '$2' not in output"; head -10 "$1" | sed 's/^/    /'; fi
 }
 
-for c in run check graph plugins; do
+for c in run check graph plugins executions; do
   expect_exit 0 "$c --help" "${RUN[@]}" "$c" --help
   expect_grep "$tmp/out" "Usage: miniatom $c" "$c --help prints its usage"
 done
@@ -60,18 +60,22 @@ else
 fi
 
 # modes: general records the execution in full, low latency records nothing but errors
-expect_exit 0 "general mode" "${RUN[@]}" run --deploy "$ex" --data "$tmp/d1" --mode general "Hello World"
-rec=$(ls "$tmp"/d1/history/*/execution-*.json 2>/dev/null | head -1)
-if [ -n "$rec" ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="COMPLETE" and len(d["results"])==2 and d["shapes"]' "$rec"; then
-  ok "general mode writes DATA/history/<date>/<execution id>.json with the results"
+expect_exit 0 "general mode" "${RUN[@]}" run --deploy "$ex" --data "$tmp/d1" --mode general "Hello World" --json
+id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["executionId"])' "$tmp/out" 2>/dev/null)
+if [ -n "$id" ] && "${RUN[@]}" execution show --data "$tmp/d1" "$id" --json >"$tmp/rec" 2>"$tmp/err" &&
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"]; assert d["executionId"]==sys.argv[2] and d["status"]=="COMPLETE" and d["mode"]=="general" and d["shapes"] and len(r)==2 and r[0]["data"]=="Hello, world! It'"'"'s Hello World." and r[0]["properties"]["dynamicdocument.DDP_TARGET"]=="world"' "$tmp/rec" "$id" &&
+   "${RUN[@]}" executions --data "$tmp/d1" 2>"$tmp/err" | grep -qF "$id"; then
+  ok "general mode records the execution with its results (execution show ID --json, executions)"
 else
-  not_ok "general mode record"; ls -R "$tmp/d1" | head
+  not_ok "general mode record"; head -20 "$tmp/rec" "$tmp/err" 2>/dev/null | sed 's/^/    /'
 fi
 expect_exit 0 "low latency mode" "${RUN[@]}" run --deploy "$ex" --data "$tmp/d2" --mode low_latency "Hello World" --json
-if [ ! -e "$tmp/d2/history" ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["log"]==[] and len(d["results"])==2' "$tmp/out"; then
-  ok "low latency mode records nothing but errors"
+id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["executionId"])' "$tmp/out" 2>/dev/null)
+"${RUN[@]}" execution show --data "$tmp/d2" "$id" >/dev/null 2>&1; shown=$?
+if [ -n "$id" ] && [ "$shown" = 1 ] && [ ! -e "$tmp/d2/history.db" ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["log"]==[] and len(d["results"])==2' "$tmp/out"; then
+  ok "low latency mode records nothing but errors (execution show ID finds no record)"
 else
-  not_ok "low latency mode"; head -20 "$tmp/out"
+  not_ok "low latency mode (execution show exit $shown)"; head -20 "$tmp/out"
 fi
 
 # graph

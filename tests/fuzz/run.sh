@@ -9,7 +9,7 @@ secs=${MA_FUZZ_SECONDS:-20}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src=$top_srcdir
-pkgs="libxml-2.0 libxslt libexslt jansson"
+pkgs="libxml-2.0 libxslt libexslt jansson sqlite3"
 pkg-config --exists libcurl && pkgs="$pkgs libcurl"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$src/include -I$src/runtime -I$src/shapes -I$src/connectors -I$src/connectors/common -I${top_builddir:-$src} $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -ldl -lpthread -lm"
