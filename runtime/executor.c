@@ -816,6 +816,14 @@ int ma_exec_run_output_parallel(ma_exec *ex, ma_shape *shape, int index, ma_batc
 
 /* ---- top level ---- */
 
+/* The host name stands in for "Atom Name"; it is read once per process, not per execution. */
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+static char host_name[256];
+static void read_host_name(void)
+{
+    if (gethostname(host_name, sizeof host_name - 1) < 0 || !host_name[0]) snprintf(host_name, sizeof host_name, "miniatom");
+}
+
 void ma_execution_id_new(char out[80])
 {
     time_t now = time(NULL);
@@ -919,7 +927,10 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     else
         ma_execution_id_new(sh.exec_id);
     if (sh.opts.atom_name) snprintf(sh.atom_name, sizeof sh.atom_name, "%s", sh.opts.atom_name);
-    else if (gethostname(sh.atom_name, sizeof sh.atom_name - 1) < 0) snprintf(sh.atom_name, sizeof sh.atom_name, "miniatom");
+    else {
+        pthread_once(&host_once, read_host_name);
+        snprintf(sh.atom_name, sizeof sh.atom_name, "%s", host_name);
+    }
     sh.counts = calloc(proc->n_shapes ? proc->n_shapes : 1, sizeof *sh.counts);
     if (!sh.counts) {
         shared_free(&sh);
