@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "history.h"
+#include "server.h"
 #include "miniatom/miniatom.h"
 
 static void usage(FILE *f)
@@ -23,6 +24,7 @@ static void usage(FILE *f)
             "  graph PROCESS    print a process as Graphviz DOT\n"
             "  plugins          list the shape and connector types this miniatom can run\n"
             "  map compile MAP  print the XSLT stylesheet a map runs as\n"
+            "  serve            serve the deployment's listeners over HTTP (Web Services, Flow Services)\n"
             "  executions       list the executions recorded in the execution history\n"
             "  execution show ID  print everything recorded about one execution\n"
             "  version          print the version\n"
@@ -46,6 +48,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "graph") == 0) rc = ma_cli_graph(argc - 1, argv + 1);
     else if (strcmp(cmd, "plugins") == 0) rc = ma_cli_plugins(argc - 1, argv + 1);
     else if (strcmp(cmd, "map") == 0) rc = ma_cli_map(argc - 1, argv + 1);
+    else if (strcmp(cmd, "serve") == 0) rc = ma_cli_serve(argc - 1, argv + 1);
     else if (strcmp(cmd, "executions") == 0) rc = ma_cli_executions(argc - 1, argv + 1);
     else if (strcmp(cmd, "execution") == 0) rc = ma_cli_execution(argc - 1, argv + 1);
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

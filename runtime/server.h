@@ -99,6 +99,10 @@ void *ma_snapshot_listener_state(ma_snapshot *snap, const char *listener_name);
 ma_snapshot *ma_snapshot_ref(ma_snapshot *snap);
 void ma_snapshot_unref(ma_snapshot *snap);
 
+/* The execution history the server records in (borrowed). */
+typedef struct ma_history ma_history;
+ma_history *ma_server_history(ma_server *srv);
+
 /* A server setting (the configuration file and --set), borrowed or NULL. */
 const char *ma_server_setting(const ma_server *srv, const char *key);
 /* The data folder (borrowed). */

@@ -9,7 +9,7 @@ secs=${MA_FUZZ_SECONDS:-20}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src=$top_srcdir
-pkgs="libxml-2.0 libxslt libexslt jansson sqlite3"
+pkgs="libxml-2.0 libxslt libexslt jansson sqlite3 libmicrohttpd gnutls"
 pkg-config --exists libcurl && pkgs="$pkgs libcurl"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$src/include -I$src/runtime -I$src/shapes -I$src/connectors -I$src/connectors/common -I${top_builddir:-$src} $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -ldl -lpthread -lm"
@@ -19,7 +19,7 @@ if [ -n "${MA_CORE_SOURCES:-}" ]; then # exactly what the build puts in libmacor
 else
   core=$(ls "$src"/runtime/*.c "$src"/shapes/*.c "$src"/connectors/*.c "$src"/connectors/*/*.c 2>/dev/null | grep -v -e runtime/main.c -e runtime/cli.c -e /plugin.c)
 fi
-for target in fuzz_loader fuzz_template fuzz_jsonxml; do
+for target in fuzz_loader fuzz_template fuzz_jsonxml fuzz_flowreq; do
   [ -f "$src/tests/fuzz/$target.c" ] || { not_ok "$target: source missing"; continue; }
   # shellcheck disable=SC2086
   if ! $CLANG $flags "$src/tests/fuzz/$target.c" $core $libs -o "$tmp/$target" 2>"$tmp/$target.cc"; then

@@ -1,0 +1,1625 @@
+/* fss.c - the Flow Services Server listener (issue 4; reference/flow-services-protocol.md,
+ * listener-components.md 1 and 3): serves every Flow Service component (type="flowservice") at
+ * /fs/<basePath>: the describe (v1 and v2), message actions, data actions and file resources, each run
+ * by an FSS listener process; a message action past its sync timeout answers WAIT and later POSTs the
+ * final ServiceResponse to the callbackUri. The component format, URLs and properties: docs/flow.md. */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libxml/tree.h>
+
+#include "fss_decode.h"
+#include "history.h"
+#include "httpc.h"
+#include "loader.h"
+#include "miniatom/document.h"
+#include "process.h"
+#include "server.h"
+#include "util.h"
+
+/* ---- the component format (docs/flow.md 2): every XML name in one place ----------------------------
+ * Confirmed (listener-components.md 1, 3): FlowService@basePath/@name, flowActions@name/@path/@processId
+ * with <description>, FSSListenAction@operationType/@requestProfile/@responseProfile/@syncTimeout.
+ * Ours (no real export is known): configurationValues, dataActions, fileResources and the
+ * operationType values other than "action". */
+#define X_SERVICE "FlowService"
+#define X_ACTION "flowActions"             /* name, path, processId; <description> */
+#define X_CONFIG "configurationValues"     /* name, type, required; <description> */
+#define X_DATA "dataActions"               /* name, profileId, getProcessId, queryProcessId, saveProcessId, deleteProcessId */
+#define X_FILE "fileResources"             /* path, listProcessId, uploadProcessId, deleteProcessId */
+#define X_OPERATION "FSSListenAction"
+
+#define MAX_PATH_SEGS 32
+#define DEFAULT_CB_TIMEOUT_MS 30000
+#define DEFAULT_CB_RETRIES 5
+#define DEFAULT_CB_BACKOFF_MS 500
+#define DEFAULT_CB_BUSY 10
+#define MAX_BUSY_WAIT_MS 10000
+
+/* ---- deployment state ----------------------------------------------------------------------------- */
+
+typedef enum role { R_ACTION = 0, R_LOAD, R_SAVE, R_DELETE, R_LIST_FILES, R_UPLOAD_FILE, R_DELETE_FILE } role;
+static const char *const role_names[] = {"action", "load", "save", "delete", "listFiles", "uploadFile", "deleteFile"};
+
+typedef struct fss_proc {
+    ma_component *comp;    /* NULL when not configured */
+    ma_mode mode;
+    uint64_t timeout_ms;   /* syncTimeout; 0: the server's */
+    char *req_profile, *resp_profile; /* owned ids, NULL when none */
+} fss_proc;
+
+typedef struct fss_action {
+    char *name, *path, *summary, *uri_part; /* owned */
+    fss_proc p;
+    fss_type *req, *resp;  /* roots (borrowed from the service's types), NULL without a profile */
+    char *resp_prefix;     /* "<name> RESPONSE" */
+} fss_action;
+
+typedef struct fss_data {
+    char *name;            /* the object type name = the Flow type */
+    fss_type *type;
+    fss_proc get, query, save, del;
+} fss_data;
+
+typedef struct fss_file {
+    char *path;            /* without a leading '/' */
+    fss_proc list, upload, del;
+    fss_type *list_t, *upload_t; /* roots of the response profiles, or NULL */
+    char *list_name, *upload_name; /* "$File RESPONSE - <Object>" or "$File" */
+} fss_file;
+
+typedef struct fss_cfgval {
+    char *name;
+    fss_kind kind;
+    int required;
+} fss_cfgval;
+
+typedef struct fss_service {
+    ma_component *comp;
+    char *base, *name;
+    fss_action *actions;
+    size_t n_actions;
+    fss_data *data;
+    size_t n_data;
+    fss_file *files;
+    size_t n_files;
+    fss_cfgval *cfg;
+    size_t n_cfg;
+    fss_types types;      /* described: message-action and data-action types */
+    fss_types file_types; /* the $File RESPONSE types, never described (Flow users create them) */
+    char *describe, *install; /* cached response bodies */
+    size_t describe_len, install_len;
+} fss_service;
+
+typedef struct fss_state {
+    ma_server *srv;
+    fss_service *svcs;
+    size_t n;
+} fss_state;
+
+static void proc_free(fss_proc *p)
+{
+    free(p->req_profile);
+    free(p->resp_profile);
+}
+
+static void fss_undeploy(void *state)
+{
+    fss_state *st = state;
+    if (!st) return;
+    for (size_t i = 0; i < st->n; i++) {
+        fss_service *s = &st->svcs[i];
+        for (size_t k = 0; k < s->n_actions; k++) {
+            fss_action *a = &s->actions[k];
+            free(a->name), free(a->path), free(a->summary), free(a->uri_part), free(a->resp_prefix);
+            proc_free(&a->p);
+        }
+        free(s->actions);
+        for (size_t k = 0; k < s->n_data; k++) {
+            fss_data *d = &s->data[k];
+            free(d->name);
+            proc_free(&d->get), proc_free(&d->query), proc_free(&d->save), proc_free(&d->del);
+        }
+        free(s->data);
+        for (size_t k = 0; k < s->n_files; k++) {
+            fss_file *f = &s->files[k];
+            free(f->path), free(f->list_name), free(f->upload_name);
+            proc_free(&f->list), proc_free(&f->upload), proc_free(&f->del);
+        }
+        free(s->files);
+        for (size_t k = 0; k < s->n_cfg; k++) free(s->cfg[k].name);
+        free(s->cfg);
+        fss_types_free(&s->types);
+        fss_types_free(&s->file_types);
+        free(s->base), free(s->name), free(s->describe), free(s->install);
+    }
+    free(st->svcs);
+    free(st);
+}
+
+/* ---- reading the deployment ---------------------------------------------------------------------- */
+
+static char *attr(const xmlNode *n, const char *name)
+{
+    char *v = ma_xml_attr(n, name);
+    if (v && !*v) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap) return 0;
+    size_t c = *cap ? *cap * 2 : 4;
+    void *nv = realloc(*v, c * size);
+    if (!nv) return -1;
+    memset((char *)nv + *cap * size, 0, (c - *cap) * size);
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
+/* A type name not yet used in the set: name, name_1, name_2 ... (Boomi's naming of repeats). */
+static char *unique_name(const fss_types *set, const char *name)
+{
+    if (!fss_types_has(set, name)) return ma_strdup(name);
+    for (int i = 1; i < 10000; i++) {
+        char *n = ma_asprintf("%s_%d", name, i);
+        if (!n || !fss_types_has(set, n)) return n;
+        free(n);
+    }
+    return NULL;
+}
+
+static int profile_object(const char *where, xmlNode *obj, fss_type *t, const char *prefix, fss_types *set, int depth,
+                          ma_error *err);
+
+/* The Flow type of a nested JSONObject: "<prefix> - <object name>". */
+static fss_type *nested_type(const char *where, xmlNode *obj, const char *entry, const char *prefix, fss_types *set,
+                             int depth, ma_error *err)
+{
+    char *oname = attr(obj, "name");
+    char *base = ma_asprintf("%s - %s", prefix, oname ? oname : entry);
+    char *name = base ? unique_name(set, base) : NULL;
+    free(oname);
+    free(base);
+    fss_type *t = name ? fss_types_add(set, name) : NULL;
+    free(name);
+    if (!t) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (profile_object(where, obj, t, prefix, set, depth + 1, err) < 0) return NULL;
+    return t;
+}
+
+static fss_kind simple_kind(const xmlNode *e)
+{
+    char *dt = ma_xml_attr(e, "dataType");
+    fss_kind k = FSS_STRING;
+    if (dt && strcasecmp(dt, "number") == 0) k = FSS_NUMBER;
+    else if (dt && strcasecmp(dt, "boolean") == 0) k = FSS_BOOLEAN;
+    else if (dt && strcasecmp(dt, "datetime") == 0) k = FSS_DATETIME;
+    free(dt);
+    return k;
+}
+
+/* The entries of a JSONObject become the fields of t (BDOCS "Integration Profiles and Flow Types"). */
+static int profile_object(const char *where, xmlNode *obj, fss_type *t, const char *prefix, fss_types *set, int depth,
+                          ma_error *err)
+{
+    if (depth > 16) return ma_error_set(err, MA_ERR_LIMIT, "%s: objects nested deeper than 16 levels", where);
+    for (xmlNode *e = ma_xml_child(obj, "JSONObjectEntry"); e; e = ma_xml_next(e, "JSONObjectEntry")) {
+        char *name = attr(e, "name");
+        if (!name) return ma_error_set(err, MA_ERR_CONFIG, "%s: an entry has no name", where);
+        if (fss_type_field(t, name)) {
+            ma_error_set(err, MA_ERR_CONFIG, "%s: entry '%s' appears twice in one object", where, name);
+            free(name);
+            return -1;
+        }
+        xmlNode *o = ma_xml_child(e, "JSONObject"), *a = ma_xml_child(e, "JSONArray");
+        int rc = 0;
+        if (o) {
+            fss_type *nt = nested_type(where, o, name, prefix, set, depth, err);
+            rc = !nt ? -1 : fss_type_add_field(t, name, FSS_OBJECT, nt) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+        } else if (a) {
+            xmlNode *el = ma_xml_child(a, "JSONArrayElement");
+            xmlNode *eo = el ? ma_xml_child(el, "JSONObject") : NULL;
+            if (ma_xml_attr_is(a, "elementType", "absolute"))
+                rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: entry '%s' is an absolute array; Flow Services take repeating arrays of objects only", where, name);
+            else if (!eo)
+                rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: entry '%s' is a list of simple values; Flow lists must contain objects", where, name);
+            else {
+                fss_type *nt = nested_type(where, eo, name, prefix, set, depth, err);
+                rc = !nt ? -1 : fss_type_add_field(t, name, FSS_LIST, nt) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+            }
+        } else {
+            rc = fss_type_add_field(t, name, simple_kind(e), NULL) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+        }
+        free(name);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+/* Reads profile.json profile_id into a root type of set (named root_name, NULL for a message root);
+ * *obj_name gets the root JSONObject's name (malloc'ed, may be NULL). */
+static fss_type *profile_types(ma_deploy *dep, const char *profile_id, const char *root_name, const char *prefix,
+                               fss_types *set, char **obj_name, ma_error *err)
+{
+    ma_component *pc = ma_deploy_find(dep, profile_id);
+    if (!pc) {
+        ma_error_set(err, MA_ERR_REF, "profile %s is not deployed", profile_id);
+        return NULL;
+    }
+    if (strcmp(pc->type, "profile.json") != 0) {
+        ma_error_set(err, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile; Flow Services take JSON profiles", pc->name,
+                     pc->id, pc->type);
+        return NULL;
+    }
+    char where[400];
+    snprintf(where, sizeof where, "profile '%s' (%s)", pc->name, pc->id);
+    xmlNode *rv = ma_xml_child(ma_xml_child(pc->object, "DataElements"), "JSONRootValue");
+    xmlNode *ro = rv ? ma_xml_child(rv, "JSONObject") : NULL;
+    if (!ro) {
+        ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: its root is not an Object (Flow Service profiles start with an Object)", where);
+        return NULL;
+    }
+    if (obj_name) *obj_name = attr(ro, "name");
+    fss_type *t = fss_types_add(set, root_name);
+    if (!t) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (profile_object(where, ro, t, prefix, set, 0, err) < 0) return NULL;
+    return t;
+}
+
+/* The <connectoraction> of a process's start shape when it is an fss Listen, else NULL. */
+static xmlNode *fss_start(const ma_component *comp)
+{
+    if (!comp->object) return NULL;
+    for (xmlNode *s = ma_xml_child(ma_xml_child(comp->object, "shapes"), "shape"); s; s = ma_xml_next(s, "shape")) {
+        if (!ma_xml_attr_is(s, "shapetype", "start")) continue;
+        xmlNode *c = ma_xml_child(ma_xml_child(s, "configuration"), "connectoraction");
+        if (c && ma_xml_attr_is(c, "actionType", "Listen") && ma_xml_attr_is(c, "connectorType", "fss")) return c;
+        return NULL;
+    }
+    return NULL;
+}
+
+/* Seconds ("30", "1.5") into ms; -1 when not valid. */
+static long long parse_seconds(const char *s)
+{
+    char *e;
+    double d = strtod(s, &e);
+    while (*e == ' ') e++;
+    if (e == s || *e || !(d >= 0) || d > 86400) return -1;
+    return (long long)(d * 1000.0 + 0.5);
+}
+
+/* Reads the listener process pid for a role into p. where names the component part that links it. */
+static int read_proc(fss_state *st, ma_deploy *dep, const char *where, const char *pid, role r, fss_proc *p, ma_error *err)
+{
+    ma_component *pc = ma_deploy_find(dep, pid);
+    if (!pc) return ma_error_set(err, MA_ERR_REF, "%s: process %s is not deployed", where, pid);
+    if (strcmp(pc->type, "process") != 0)
+        return ma_error_set(err, MA_ERR_CONFIG, "%s: component %s is a '%s' component, not a process", where, pid, pc->type);
+    xmlNode *start = fss_start(pc);
+    if (!start)
+        return ma_error_set(err, MA_ERR_CONFIG, "%s: process '%s' (%s) does not start with a Flow Services Server Listen", where,
+                            pc->name, pc->id);
+    if (!pc->process) ma_deploy_compile_process(dep, pc);
+    p->comp = pc;
+    xmlNode *px = pc->object;
+    p->mode = ma_xml_attr_is(px, "workload", "low_latency") ? MA_MODE_LOW_LATENCY
+              : ma_xml_attr_is(px, "workload", "bridge")    ? MA_MODE_BRIDGE
+                                                              : MA_MODE_GENERAL;
+    char *opid = attr(start, "operationId");
+    ma_component *oc = opid ? ma_deploy_find(dep, opid) : NULL;
+    int rc = 0;
+    if (!opid) rc = ma_error_set(err, MA_ERR_CONFIG, "process '%s' (%s): its Flow Services Server Listen has no operationId", pc->name, pc->id);
+    else if (!oc) rc = ma_error_set(err, MA_ERR_REF, "process '%s' (%s): its Flow Services Server operation %s is not deployed", pc->name, pc->id, opid);
+    free(opid);
+    if (rc) return rc;
+    xmlNode *a = ma_xml_child(ma_xml_child(oc->object, "Configuration"), X_OPERATION);
+    if (strcmp(oc->type, "connector-action") != 0 || !a)
+        return ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s) is not a Flow Services Server operation (no <%s> under <Configuration>)",
+                            oc->name, oc->id, X_OPERATION);
+    char *ot = attr(a, "operationType"), *sync = attr(a, "syncTimeout");
+    if (ot) {
+        int known = -1;
+        for (size_t i = 0; i < sizeof role_names / sizeof *role_names; i++)
+            if (strcasecmp(ot, role_names[i]) == 0) known = (int)i;
+        if (known < 0)
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "operation '%s' (%s): operationType '%s' is not known (action, load, save, delete, listFiles, uploadFile, deleteFile)",
+                              oc->name, oc->id, ot);
+        else if (known != (int)r) {
+            char x[600];
+            snprintf(x, sizeof x, "{\"operation\":\"%s\",\"operationType\":\"%s\",\"usedAs\":\"%s\"}", oc->id, role_names[known], role_names[r]);
+            ma_server_log(st->srv, "warning", "fss: an operation is used for another service type than its operationType", x);
+        }
+    }
+    if (!rc && sync) {
+        long long ms = parse_seconds(sync);
+        if (ms < 0) rc = ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s): syncTimeout '%s' is not a number of seconds", oc->name, oc->id, sync);
+        else p->timeout_ms = (uint64_t)ms;
+    }
+    free(ot);
+    free(sync);
+    if (rc) return rc;
+    p->req_profile = attr(a, "requestProfile");
+    p->resp_profile = attr(a, "responseProfile");
+    return 0;
+}
+
+/* Characters a URL path segment may hold as they are (the rest is percent-encoded in uriPart). */
+static int unreserved(int c) { return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
+
+static int path_ok(const char *p)
+{
+    if (!*p || *p == '/' || p[strlen(p) - 1] == '/' || strstr(p, "//")) return 0;
+    for (; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == '?' || *p == '#' || *p == '\\' || *p == 0x7f) return 0;
+    return 1;
+}
+
+static char *uri_part(const char *path)
+{
+    ma_sb b;
+    ma_sb_init(&b);
+    ma_sb_puts(&b, "actions/");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        if (unreserved(*p) || *p == '/') ma_sb_putc(&b, (char)*p);
+        else ma_sb_printf(&b, "%%%02X", *p);
+    return ma_sb_take(&b, NULL);
+}
+
+static json_t *action_json(const fss_action *a)
+{
+    json_t *o = json_object(), *in = json_array(), *out = json_array();
+    if (!o || !in || !out) goto oom;
+    for (size_t i = 0; a->req && i < a->req->n; i++) {
+        const fss_field *f = &a->req->fields[i];
+        if (json_array_append_new(in, fss_describe_value(f->name, f->kind, f->type ? f->type->name : NULL, 0, (int)i))) goto oom;
+    }
+    for (size_t i = 0; a->resp && i < a->resp->n; i++) {
+        const fss_field *f = &a->resp->fields[i];
+        if (json_array_append_new(out, fss_describe_value(f->name, f->kind, f->type ? f->type->name : NULL, 0, (int)i))) goto oom;
+    }
+    if (json_object_set_new(o, "uriPart", json_string(a->uri_part)) || json_object_set_new(o, "developerName", json_string(a->name)) ||
+        json_object_set_new(o, "developerSummary", a->summary ? json_string(a->summary) : json_null()))
+        goto oom;
+    int e = json_object_set_new(o, "serviceInputs", in);
+    in = NULL;
+    e = e || json_object_set_new(o, "serviceOutputs", out);
+    out = NULL;
+    if (e || json_object_set_new(o, "serviceActionOutcomes", json_array()) ||
+        json_object_set_new(o, "isViewMessageAction", json_false()))
+        goto oom;
+    return o;
+oom:
+    json_decref(o);
+    json_decref(in);
+    json_decref(out);
+    return NULL;
+}
+
+/* The cached bodies of POST metadata (v1, the full describe) and POST metadata/install (v2). */
+static int build_describe(fss_service *s)
+{
+    json_t *cfg = json_array(), *acts = json_array(), *types = json_array();
+    json_t *d = json_object(), *inst = json_object();
+    int rc = -1;
+    if (!cfg || !acts || !types || !d || !inst) goto out;
+    for (size_t i = 0; i < s->n_cfg; i++)
+        if (json_array_append_new(cfg, fss_describe_value(s->cfg[i].name, s->cfg[i].kind, NULL, s->cfg[i].required, (int)i))) goto out;
+    for (size_t i = 0; i < s->n_actions; i++)
+        if (json_array_append_new(acts, action_json(&s->actions[i]))) goto out;
+    for (size_t i = 0; i < s->types.n; i++)
+        if (s->types.v[i]->name && json_array_append_new(types, fss_type_element(s->types.v[i]))) goto out;
+    static const char *const flags[] = {"providesAutoBinding", "providesDatabase", "providesFiles", "providesIdentity",
+                                        "providesListening", "providesLogic", "providesNotifications", "providesSmartSave",
+                                        "providesSocial", "providesSharing", "providesViews", "providesVoting"};
+    if (json_object_set_new(d, "culture", json_null()) || json_object_set_new(d, "uri", json_null()) ||
+        json_object_set(d, "configurationValues", cfg))
+        goto out;
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+        int v = (strcmp(flags[i], "providesDatabase") == 0 && s->n_data) || (strcmp(flags[i], "providesFiles") == 0 && s->n_files) ||
+                (strcmp(flags[i], "providesLogic") == 0 && s->n_actions);
+        if (json_object_set_new(d, flags[i], json_boolean(v))) goto out;
+    }
+    json_t *install = json_object();
+    if (!install || json_object_set(d, "actions", acts) || json_object_set_new(d, "install", install) ||
+        json_object_set(install, "typeElements", types))
+        goto out;
+    if (json_object_set(inst, "actions", acts) || json_object_set(inst, "types", types)) goto out;
+    s->describe = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    s->install = json_dumps(inst, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!s->describe || !s->install) goto out;
+    s->describe_len = strlen(s->describe);
+    s->install_len = strlen(s->install);
+    rc = 0;
+out:
+    json_decref(cfg), json_decref(acts), json_decref(types), json_decref(d), json_decref(inst);
+    return rc;
+}
+
+static int cfg_kind(const char *t, fss_kind *k)
+{
+    if (!t || strcasecmp(t, "String") == 0) *k = FSS_STRING;
+    else if (strcasecmp(t, "Number") == 0) *k = FSS_NUMBER;
+    else if (strcasecmp(t, "Boolean") == 0) *k = FSS_BOOLEAN;
+    else if (strcasecmp(t, "Datetime") == 0 || strcasecmp(t, "DateTime") == 0) *k = FSS_DATETIME;
+    else if (strcasecmp(t, "Password") == 0) *k = FSS_PASSWORD;
+    else return -1;
+    return 0;
+}
+
+/* A process id attribute of a data action or file resource into p (nothing when absent). */
+static int opt_proc(fss_state *st, ma_deploy *dep, const char *where, xmlNode *n, const char *name, role r, fss_proc *p,
+                    ma_error *err)
+{
+    char *pid = attr(n, name);
+    if (!pid) return 0;
+    char w[600];
+    snprintf(w, sizeof w, "%s, %s", where, name);
+    int rc = read_proc(st, dep, w, pid, r, p, err);
+    free(pid);
+    return rc;
+}
+
+static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_service *s, ma_error *err)
+{
+    xmlNode *fs = c->object;
+    s->comp = c;
+    if (!fs || !ma_xml_is(fs, X_SERVICE))
+        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): no <%s> element under <bns:object>", c->name, c->id, X_SERVICE);
+    char *base = attr(fs, "basePath");
+    if (!base) return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): basePath is empty", c->name, c->id);
+    const char *b = base;
+    while (*b == '/') b++;
+    if (strncmp(b, "fs/", 3) == 0) b += 3;
+    size_t bl = strlen(b);
+    while (bl && b[bl - 1] == '/') bl--;
+    s->base = ma_strndup(b, bl);
+    free(base);
+    s->name = attr(fs, "name");
+    if (!s->name) s->name = ma_strdup(c->name);
+    if (!s->base || !s->name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    if (!path_ok(s->base))
+        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): basePath '%s' cannot be a URL path", c->name, c->id, s->base);
+    char where[600];
+    size_t cap = 0;
+    /* configuration values */
+    for (xmlNode *n = ma_xml_child(fs, X_CONFIG); n; n = ma_xml_next(n, X_CONFIG)) {
+        if (grow((void **)&s->cfg, &cap, s->n_cfg, sizeof *s->cfg) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        fss_cfgval *v = &s->cfg[s->n_cfg];
+        char *type = attr(n, "type");
+        v->name = attr(n, "name");
+        int bad_type = cfg_kind(type, &v->kind) < 0;
+        v->required = ma_xml_attr_is(n, "required", "true");
+        s->n_cfg++;
+        if (!v->name || bad_type) {
+            ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s), configuration value %zu: %s", c->name, c->id, s->n_cfg,
+                         !v->name ? "no name" : "type must be String, Number, Boolean, Datetime or Password");
+            free(type);
+            return -1;
+        }
+        free(type);
+        for (size_t k = 0; k + 1 < s->n_cfg; k++)
+            if (strcmp(s->cfg[k].name, v->name) == 0)
+                return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): configuration value '%s' is defined twice", c->name, c->id, v->name);
+    }
+    /* message actions */
+    cap = 0;
+    for (xmlNode *n = ma_xml_child(fs, X_ACTION); n; n = ma_xml_next(n, X_ACTION)) {
+        if (grow((void **)&s->actions, &cap, s->n_actions, sizeof *s->actions) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        fss_action *a = &s->actions[s->n_actions++];
+        a->name = attr(n, "name");
+        a->path = attr(n, "path");
+        snprintf(where, sizeof where, "Flow Service '%s' (%s), message action '%s'", c->name, c->id, a->name ? a->name : "");
+        if (!a->name) return ma_error_set(err, MA_ERR_CONFIG, "%s: no name", where);
+        if (!a->path && !(a->path = ma_strdup(a->name))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (!path_ok(a->path)) return ma_error_set(err, MA_ERR_CONFIG, "%s: path '%s' cannot be a URL path", where, a->path);
+        char *d = ma_xml_text(ma_xml_child(n, "description"));
+        if (d && *d) a->summary = d;
+        else free(d);
+        for (size_t k = 0; k + 1 < s->n_actions; k++) {
+            if (strcmp(s->actions[k].path, a->path) == 0)
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: path '%s' is already the path of action '%s'", where, a->path, s->actions[k].name);
+            if (strcmp(s->actions[k].name, a->name) == 0)
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: the name is used twice", where);
+        }
+        char *pid = attr(n, "processId");
+        if (!pid) return ma_error_set(err, MA_ERR_CONFIG, "%s: no processId", where);
+        int rc = read_proc(st, dep, where, pid, R_ACTION, &a->p, err);
+        free(pid);
+        if (rc) return -1;
+        char *req_prefix = ma_asprintf("%s REQUEST", a->name);
+        a->resp_prefix = ma_asprintf("%s RESPONSE", a->name);
+        a->uri_part = uri_part(a->path);
+        if (!req_prefix || !a->resp_prefix || !a->uri_part) {
+            free(req_prefix);
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        }
+        if (a->p.req_profile && !(a->req = profile_types(dep, a->p.req_profile, NULL, req_prefix, &s->types, NULL, err))) rc = -1;
+        if (!rc && a->p.resp_profile && !(a->resp = profile_types(dep, a->p.resp_profile, NULL, a->resp_prefix, &s->types, NULL, err)))
+            rc = -1;
+        free(req_prefix);
+        if (rc) {
+            ma_error_prefix(err, "%s", where);
+            return -1;
+        }
+    }
+    /* data actions */
+    cap = 0;
+    for (xmlNode *n = ma_xml_child(fs, X_DATA); n; n = ma_xml_next(n, X_DATA)) {
+        if (grow((void **)&s->data, &cap, s->n_data, sizeof *s->data) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        fss_data *d = &s->data[s->n_data++];
+        d->name = attr(n, "name");
+        snprintf(where, sizeof where, "Flow Service '%s' (%s), data action '%s'", c->name, c->id, d->name ? d->name : "");
+        if (!d->name) return ma_error_set(err, MA_ERR_CONFIG, "%s: no name (the object type name)", where);
+        for (size_t k = 0; k + 1 < s->n_data; k++)
+            if (strcmp(s->data[k].name, d->name) == 0) return ma_error_set(err, MA_ERR_CONFIG, "%s: the name is used twice", where);
+        if (fss_types_has(&s->types, d->name))
+            return ma_error_set(err, MA_ERR_CONFIG, "%s: a Flow type of this name is already derived from a message action's profile", where);
+        if (opt_proc(st, dep, where, n, "getProcessId", R_LOAD, &d->get, err) || opt_proc(st, dep, where, n, "queryProcessId", R_LOAD, &d->query, err) ||
+            opt_proc(st, dep, where, n, "saveProcessId", R_SAVE, &d->save, err) ||
+            opt_proc(st, dep, where, n, "deleteProcessId", R_DELETE, &d->del, err))
+            return -1;
+        if (!d->get.comp && !d->query.comp && !d->save.comp && !d->del.comp)
+            return ma_error_set(err, MA_ERR_CONFIG, "%s: no process (getProcessId, queryProcessId, saveProcessId, deleteProcessId)", where);
+        char *pid = attr(n, "profileId");
+        const char *prof = pid ? pid : d->query.resp_profile ? d->query.resp_profile : d->get.resp_profile ? d->get.resp_profile
+                                       : d->save.req_profile ? d->save.req_profile : d->save.resp_profile;
+        if (!prof) {
+            free(pid);
+            return ma_error_set(err, MA_ERR_CONFIG, "%s: no object type profile (profileId, or a response profile on the Load operation)", where);
+        }
+        d->type = profile_types(dep, prof, d->name, d->name, &s->types, NULL, err);
+        free(pid);
+        if (!d->type) {
+            ma_error_prefix(err, "%s", where);
+            return -1;
+        }
+        d->type->bound = 1;
+        char *desc = ma_xml_text(ma_xml_child(n, "description"));
+        if (desc && *desc) d->type->summary = desc;
+        else free(desc);
+    }
+    /* file resources */
+    cap = 0;
+    for (xmlNode *n = ma_xml_child(fs, X_FILE); n; n = ma_xml_next(n, X_FILE)) {
+        if (grow((void **)&s->files, &cap, s->n_files, sizeof *s->files) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        fss_file *f = &s->files[s->n_files++];
+        char *p = attr(n, "path");
+        const char *pp = p ? p : "";
+        while (*pp == '/') pp++;
+        f->path = ma_strdup(pp);
+        free(p);
+        if (!f->path) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        snprintf(where, sizeof where, "Flow Service '%s' (%s), file resource '/%s'", c->name, c->id, f->path);
+        for (size_t k = 0; k + 1 < s->n_files; k++)
+            if (strcmp(s->files[k].path, f->path) == 0) return ma_error_set(err, MA_ERR_CONFIG, "%s: the path is used twice", where);
+        if (opt_proc(st, dep, where, n, "listProcessId", R_LIST_FILES, &f->list, err) ||
+            opt_proc(st, dep, where, n, "uploadProcessId", R_UPLOAD_FILE, &f->upload, err) ||
+            opt_proc(st, dep, where, n, "deleteProcessId", R_DELETE_FILE, &f->del, err))
+            return -1;
+        if (!f->list.comp && !f->upload.comp && !f->del.comp)
+            return ma_error_set(err, MA_ERR_CONFIG, "%s: no process (listProcessId, uploadProcessId, deleteProcessId)", where);
+        /* the $File types are not described (Flow users create them, BDOCS "File Resource Operations and types") */
+        fss_proc *lp[2] = {&f->list, &f->upload};
+        fss_type **lt[2] = {&f->list_t, &f->upload_t};
+        char **ln[2] = {&f->list_name, &f->upload_name};
+        for (int i = 0; i < 2; i++) {
+            char *obj = NULL;
+            if (lp[i]->resp_profile &&
+                !(*lt[i] = profile_types(dep, lp[i]->resp_profile, NULL, "$File RESPONSE", &s->file_types, &obj, err))) {
+                free(obj);
+                ma_error_prefix(err, "%s", where);
+                return -1;
+            }
+            *ln[i] = obj ? ma_asprintf("$File RESPONSE - %s", obj) : ma_strdup("$File");
+            free(obj);
+            if (!*ln[i]) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        }
+    }
+    if (build_describe(s) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+/* A duration setting: "500ms", "2s", "1m" or plain milliseconds; def when unset, -1 when invalid. */
+static long long setting_ms(ma_server *srv, const char *key, long long def)
+{
+    const char *v = ma_server_setting(srv, key);
+    if (!v) return def;
+    char *e;
+    double d = strtod(v, &e);
+    if (e == v || !(d >= 0)) return -1;
+    while (*e == ' ') e++;
+    if (!*e || strcmp(e, "ms") == 0) return (long long)d;
+    if (strcmp(e, "s") == 0) return (long long)(d * 1000);
+    if (strcmp(e, "m") == 0) return (long long)(d * 60000);
+    return -1;
+}
+
+static long long setting_int(ma_server *srv, const char *key, long long def)
+{
+    const char *v = ma_server_setting(srv, key);
+    if (!v) return def;
+    char *e;
+    long long x = strtoll(v, &e, 10);
+    return e == v || *e || x < 0 || x > 1000 ? -1 : x;
+}
+
+static int fss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *err)
+{
+    fss_state *st = calloc(1, sizeof *st);
+    if (!st) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    st->srv = srv;
+    if (setting_ms(srv, "fss.callback.timeout", 0) < 0 || setting_ms(srv, "fss.callback.backoff", 0) < 0 ||
+        setting_int(srv, "fss.callback.retries", 0) < 0 || setting_int(srv, "fss.callback.busy_retries", 0) < 0) {
+        ma_error_set(err, MA_ERR_CONFIG, "fss.callback.timeout and .backoff take durations (500ms, 30s), .retries and .busy_retries whole numbers up to 1000 (docs/flow.md)");
+        goto fail;
+    }
+    size_t cap = 0;
+    for (size_t i = 0; i < dep->n; i++) {
+        ma_component *c = dep->comps[i];
+        if (strcmp(c->type, "flowservice") != 0) continue;
+        if (grow((void **)&st->svcs, &cap, st->n, sizeof *st->svcs) < 0) {
+            ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        fss_service *s = &st->svcs[st->n++];
+        if (deploy_service(st, dep, c, s, err) < 0) goto fail;
+        for (size_t k = 0; k + 1 < st->n; k++)
+            if (strcmp(st->svcs[k].base, s->base) == 0) {
+                ma_error_set(err, MA_ERR_CONFIG, "Flow Services '%s' (%s) and '%s' (%s) both have the basePath '%s'", st->svcs[k].comp->name,
+                             st->svcs[k].comp->id, c->name, c->id, s->base);
+                goto fail;
+            }
+    }
+    for (size_t i = 0; i < st->n; i++) {
+        fss_service *s = &st->svcs[i];
+        ma_sb b;
+        ma_sb_init(&b);
+        ma_sb_puts(&b, "{\"path\":\"/fs/");
+        ma_sb_json_escape(&b, s->base, strlen(s->base));
+        ma_sb_puts(&b, "\",\"service\":\"");
+        ma_sb_json_escape(&b, s->name, strlen(s->name));
+        size_t named = 0;
+        for (size_t k = 0; k < s->types.n; k++) named += s->types.v[k]->name != NULL;
+        ma_sb_printf(&b, "\",\"messageActions\":%zu,\"dataActions\":%zu,\"fileResources\":%zu,\"types\":%zu}", s->n_actions,
+                     s->n_data, s->n_files, named);
+        if (!b.oom) ma_server_log(srv, "info", "fss service", b.s);
+        ma_sb_free(&b);
+    }
+    *state = st;
+    return 0;
+fail:
+    fss_undeploy(st);
+    return -1;
+}
+
+/* ---- responses ---------------------------------------------------------------------------------- */
+
+static int problem(ma_http_resp *resp, const char *uri, int status, const char *msg, const char *exec_id)
+{
+    size_t len;
+    char *body = fss_service_problem(uri, status, msg, &len);
+    if (!body) return -1;
+    if (exec_id && *exec_id) snprintf(resp->execution_id, sizeof resp->execution_id, "%s", exec_id);
+    if (ma_http_resp_set_owned(resp, status, "application/json", body, len) < 0) return -1;
+    return ma_http_resp_header(resp, "X-ManyWho-Service-Problem-Kind", "service") < 0 ? -1 : 0;
+}
+
+static int json_reply(ma_http_resp *resp, char *body, size_t len)
+{
+    if (!body) return -1;
+    return ma_http_resp_set_owned(resp, 200, "application/json", body, len) < 0 ? -1 : 0;
+}
+
+/* ---- process properties --------------------------------------------------------------------------- */
+
+typedef struct props {
+    char **v;
+    size_t n, cap;
+    int oom;
+} props;
+
+static void prop(props *p, const char *name, const char *value)
+{
+    if (!value || p->oom || strchr(name, '=')) return;
+    if (grow((void **)&p->v, &p->cap, p->n, sizeof *p->v) < 0 || !(p->v[p->n] = ma_asprintf("%s=%s", name, value))) {
+        p->oom = 1;
+        return;
+    }
+    p->n++;
+}
+
+static void props_free(props *p)
+{
+    for (size_t i = 0; i < p->n; i++) free(p->v[i]);
+    free(p->v);
+}
+
+/* The properties every FSS execution gets (docs/flow.md 6). */
+static void common_props(props *p, const fss_req *r, const char *operation)
+{
+    prop(p, "fssOperation", operation);
+    prop(p, "token", r->token);
+    prop(p, "tenantId", r->tenant_id);
+    prop(p, "stateId", r->state_id);
+    prop(p, "callbackUri", r->callback_uri);
+    if (r->culture[0]) prop(p, "culture", r->culture);
+    if (r->authorization) {
+        char *a = json_dumps(r->authorization, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!a) p->oom = 1;
+        prop(p, "authorization", a);
+        free(a);
+    }
+    for (size_t i = 0; i < json_array_size(r->config); i++) {
+        json_t *v = json_array_get(r->config, i);
+        const char *name = json_string_value(json_object_get(v, "developerName"));
+        char buf[64];
+        const char *val = fss_content_value(v, buf, sizeof buf);
+        if (!name || !*name || !val) continue;
+        char *k = ma_asprintf("inflowconfigurationvalues_%s", name);
+        if (!k) p->oom = 1;
+        else prop(p, k, val);
+        free(k);
+    }
+}
+
+/* ---- running a process -------------------------------------------------------------------------- */
+
+static void log_failure(ma_server *srv, const char *msg, const char *path, const ma_component *pc, const char *exec_id,
+                        const char *detail)
+{
+    ma_sb b;
+    ma_sb_init(&b);
+    ma_sb_puts(&b, "{\"path\":\"");
+    ma_sb_json_escape(&b, path, strlen(path));
+    ma_sb_puts(&b, "\",\"process\":\"");
+    if (pc) ma_sb_json_escape(&b, pc->name, strlen(pc->name));
+    ma_sb_puts(&b, "\",\"executionId\":\"");
+    ma_sb_json_escape(&b, exec_id ? exec_id : "", exec_id ? strlen(exec_id) : 0);
+    ma_sb_puts(&b, "\",\"detail\":\"");
+    ma_sb_json_escape(&b, detail ? detail : "", detail ? strlen(detail) : 0);
+    ma_sb_puts(&b, "\"}");
+    if (!b.oom) ma_server_log(srv, "warning", msg, b.s);
+    ma_sb_free(&b);
+}
+
+static ma_doc *new_doc(char *data, size_t len, const char *ctype)
+{
+    if (!data) return NULL;
+    ma_doc *d = ma_doc_new_owned(data, len);
+    if (d && ctype && ma_doc_set_prop(&d, "mime.Content-Type", ctype) < 0) {
+        ma_doc_unref(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* fss_doc views of the documents a process returned (borrowed; caller frees the array). */
+static fss_doc *doc_views(const ma_process *proc, const ma_result *res, size_t *n)
+{
+    *n = proc->has_return ? res->docs.len : 0;
+    fss_doc *v = calloc(*n ? *n : 1, sizeof *v);
+    if (!v) return NULL;
+    for (size_t i = 0; i < *n; i++) {
+        ma_doc *d = res->docs.docs[i];
+        v[i].data = ma_doc_data(d, &v[i].len);
+        v[i].external_id = ma_doc_prop(d, "dynamicdocument.externalId");
+        v[i].internal_id = ma_doc_prop(d, "dynamicdocument.internalId");
+        if (v[i].external_id && !*v[i].external_id) v[i].external_id = NULL;
+        if (v[i].internal_id && !*v[i].internal_id) v[i].internal_id = NULL;
+    }
+    return v;
+}
+
+/* Runs p synchronously (no WAIT) and leaves the result in res. Returns 0 when res holds a finished
+ * execution that did not fail; 1 when resp was filled with a ServiceProblem; -1 out of memory. */
+static int run_sync(ma_server *srv, ma_snapshot *snap, const fss_proc *p, const char *uri, const ma_http_req *req, ma_batch *in,
+                    props *pr, ma_result *res, ma_http_resp *resp)
+{
+    ma_process *proc = p->comp->process;
+    if (!proc || !proc->runnable) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "the process '%.200s' is not runnable (see the deployment's problems)", p->comp->name);
+        return problem(resp, uri, 503, msg, NULL) < 0 ? -1 : 1;
+    }
+    ma_server_exec o;
+    memset(&o, 0, sizeof o);
+    o.mode = req->debug ? MA_MODE_GENERAL : p->mode;
+    o.timeout_ms = p->timeout_ms;
+    o.keep_running = 0;
+    o.props = (const char *const *)pr->v;
+    o.n_props = pr->n;
+    o.trigger = "fss";
+    char exec_id[80] = "";
+    ma_error err;
+    ma_error_clear(&err);
+    memset(res, 0, sizeof *res);
+    int rc = ma_server_execute(srv, snap, proc, in, &o, res, exec_id, NULL, NULL, &err);
+    snprintf(resp->execution_id, sizeof resp->execution_id, "%s", exec_id);
+    if (rc < 0) {
+        if (err.code == MA_ERR_NOMEM) return -1;
+        if (err.code == MA_ERR_LIMIT)
+            return problem(resp, uri, 503, err.msg, NULL) < 0 || ma_http_resp_header(resp, "Retry-After", "1") < 0 ? -1 : 1;
+        log_failure(srv, "fss execution could not start", req->path, p->comp, exec_id, err.msg);
+        return problem(resp, uri, 500, "the execution could not start", exec_id) < 0 ? -1 : 1;
+    }
+    if (rc == 1) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "the process did not finish within the sync timeout; its execution %s was cancelled", exec_id);
+        log_failure(srv, "fss execution past the sync timeout", req->path, p->comp, exec_id, "cancelled");
+        return problem(resp, uri, 504, msg, exec_id) < 0 ? -1 : 1;
+    }
+    if (res->status == MA_STATUS_ERROR || res->status == MA_STATUS_ABORTED) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "%.500s (execution %s)", res->message ? res->message : "the process ended with an error", exec_id);
+        log_failure(srv, "fss execution failed", req->path, p->comp, exec_id, res->message);
+        ma_result_free(res);
+        return problem(resp, uri, 500, msg, exec_id) < 0 ? -1 : 1;
+    }
+    return 0;
+}
+
+/* ---- callbacks (WAIT) ----------------------------------------------------------------------------- */
+
+/* Executions whose callbacks this process recorded and still owes: recover() leaves them alone. */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static char **live;
+static size_t n_live, cap_live;
+
+static void live_add(const char *id)
+{
+    pthread_mutex_lock(&live_mu);
+    char *c = ma_strdup(id);
+    if (c && grow((void **)&live, &cap_live, n_live, sizeof *live) == 0) live[n_live++] = c;
+    else free(c);
+    pthread_mutex_unlock(&live_mu);
+}
+
+static void live_remove(const char *id)
+{
+    pthread_mutex_lock(&live_mu);
+    for (size_t i = 0; i < n_live; i++)
+        if (strcmp(live[i], id) == 0) {
+            free(live[i]);
+            live[i] = live[--n_live];
+            break;
+        }
+    if (!n_live) {
+        free(live);
+        live = NULL;
+        cap_live = 0;
+    }
+    pthread_mutex_unlock(&live_mu);
+}
+
+static int live_has(const char *id)
+{
+    pthread_mutex_lock(&live_mu);
+    int has = 0;
+    for (size_t i = 0; i < n_live && !has; i++) has = strcmp(live[i], id) == 0;
+    pthread_mutex_unlock(&live_mu);
+    return has;
+}
+
+static void sleep_ms(long long ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+static int body_is_busy(const char *b, size_t n)
+{
+    while (n && isspace((unsigned char)*b)) b++, n--;
+    while (n && isspace((unsigned char)b[n - 1])) n--;
+    if (n >= 2 && b[0] == '"' && b[n - 1] == '"') b++, n -= 2;
+    return n == 4 && strncasecmp(b, "BUSY", 4) == 0;
+}
+
+static void log_callback(ma_server *srv, const char *level, const char *msg, const char *exec_id, const char *uri, long status,
+                         int attempts, const char *detail)
+{
+    ma_sb b;
+    ma_sb_init(&b);
+    ma_sb_puts(&b, "{\"executionId\":\"");
+    ma_sb_json_escape(&b, exec_id, strlen(exec_id));
+    ma_sb_puts(&b, "\",\"callbackUri\":\"");
+    size_t ul = strcspn(uri, "?#"); /* never the query string */
+    ma_sb_json_escape(&b, uri, ul);
+    ma_sb_printf(&b, "\",\"status\":%ld,\"attempts\":%d", status, attempts);
+    if (detail) {
+        ma_sb_puts(&b, ",\"detail\":\"");
+        ma_sb_json_escape(&b, detail, strlen(detail));
+        ma_sb_putc(&b, '"');
+    }
+    ma_sb_putc(&b, '}');
+    if (!b.oom) ma_server_log(srv, level, msg, b.s);
+    ma_sb_free(&b);
+}
+
+/* POSTs a ServiceResponse to a callbackUri (reference 2.5): 0 delivered, 1 refused for good (a 4xx
+ * other than 429), -1 not delivered (no answer, 5xx, or BUSY after every retry). */
+static int deliver(ma_server *srv, const char *exec_id, const char *uri, const char *tenant, const char *body, size_t len)
+{
+    ma_httpc_opts o;
+    memset(&o, 0, sizeof o);
+    long long timeout = setting_ms(srv, "fss.callback.timeout", DEFAULT_CB_TIMEOUT_MS);
+    long long retries = setting_int(srv, "fss.callback.retries", DEFAULT_CB_RETRIES);
+    long long backoff = setting_ms(srv, "fss.callback.backoff", DEFAULT_CB_BACKOFF_MS);
+    long long busy = setting_int(srv, "fss.callback.busy_retries", DEFAULT_CB_BUSY);
+    o.timeout_ms = timeout > 0 ? (long)timeout : DEFAULT_CB_TIMEOUT_MS;
+    o.retries = retries < 0 ? DEFAULT_CB_RETRIES : retries == 0 ? -1 : (int)retries;
+    o.backoff_ms = backoff < 0 ? DEFAULT_CB_BACKOFF_MS : backoff == 0 ? -1 : (long)backoff;
+    o.ca_file = ma_server_setting(srv, "fss.callback.ca_file");
+    if (busy < 0) busy = DEFAULT_CB_BUSY;
+    ma_error err;
+    ma_error_clear(&err);
+    ma_httpc *c = ma_httpc_new(&o, &err);
+    if (!c) {
+        log_callback(srv, "error", "fss callback not delivered", exec_id, uri, 0, 0, err.msg);
+        return -1;
+    }
+    ma_httpc_header hs[3] = {{"Content-Type", "application/json"}, {"Accept", "application/json"}, {"ManyWhoTenant", tenant}};
+    size_t nh = tenant ? 3 : 2;
+    long long wait = backoff >= 0 ? backoff : DEFAULT_CB_BACKOFF_MS;
+    int rc = -1, attempts = 0;
+    long status = 0;
+    for (long long round = 0; round <= busy; round++) {
+        ma_httpc_response r;
+        memset(&r, 0, sizeof r);
+        ma_error_clear(&err);
+        if (ma_httpc_request(c, "POST", uri, hs, nh, body, len, &r, &err) < 0) {
+            attempts += r.attempts;
+            log_callback(srv, "error", "fss callback not delivered", exec_id, uri, 0, attempts, err.msg);
+            ma_httpc_response_free(&r);
+            break;
+        }
+        attempts += r.attempts;
+        status = r.status;
+        int is_busy = status >= 200 && status < 300 && body_is_busy(r.body ? r.body : "", r.body_len);
+        ma_httpc_response_free(&r);
+        if (status >= 200 && status < 300 && !is_busy) {
+            rc = 0;
+            log_callback(srv, "info", "fss callback delivered", exec_id, uri, status, attempts, NULL);
+            break;
+        }
+        if (status >= 400 && status < 500 && status != 429) {
+            rc = 1;
+            log_callback(srv, "error", "fss callback refused by Flow", exec_id, uri, status, attempts, NULL);
+            break;
+        }
+        if (!is_busy) { /* 5xx after the client's own retries */
+            log_callback(srv, "error", "fss callback not delivered", exec_id, uri, status, attempts, "Flow answered with an error");
+            break;
+        }
+        if (round == busy) {
+            log_callback(srv, "error", "fss callback not delivered", exec_id, uri, status, attempts, "Flow stayed BUSY");
+            break;
+        }
+        sleep_ms(wait);
+        wait = wait * 2 > MAX_BUSY_WAIT_MS ? MAX_BUSY_WAIT_MS : wait * 2;
+    }
+    ma_httpc_free(c);
+    return rc;
+}
+
+/* What a WAITed execution needs to answer Flow later. */
+typedef struct late_ctx {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int state;             /* 0: the request thread has not decided; 1: the callback is recorded; 2: drop */
+    ma_server *srv;
+    ma_snapshot *snap;     /* held while the action (borrowed from its state) is used */
+    const fss_action *act;
+    const ma_process *proc;
+    char *token, *tenant, *callback_uri;
+    char exec_id[80];
+} late_ctx;
+
+static void late_free(late_ctx *c)
+{
+    if (c->snap) ma_snapshot_unref(c->snap);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c->token), free(c->tenant), free(c->callback_uri);
+    free(c);
+}
+
+static void done(ma_server *srv, const char *exec_id)
+{
+    ma_history *h = ma_server_history(srv);
+    ma_error err;
+    ma_error_clear(&err);
+    if (h && ma_history_callback_done(h, exec_id, &err) < 0)
+        log_callback(srv, "error", "fss callback delivered but not marked done", exec_id, "", 0, 0, err.msg);
+}
+
+static void late_result(void *user, ma_result *res)
+{
+    late_ctx *c = user;
+    pthread_mutex_lock(&c->mu);
+    while (c->state == 0) pthread_cond_wait(&c->cv, &c->mu);
+    int st = c->state;
+    pthread_mutex_unlock(&c->mu);
+    if (st != 1) {
+        ma_result_free(res);
+        late_free(c);
+        return;
+    }
+    char why[600] = "";
+    char *body = NULL;
+    size_t len = 0;
+    if (res->status == MA_STATUS_ERROR || res->status == MA_STATUS_ABORTED) {
+        snprintf(why, sizeof why, "%.500s (execution %s)", res->message ? res->message : "the process ended with an error", c->exec_id);
+    } else {
+        size_t n;
+        fss_doc *docs = doc_views(c->proc, res, &n);
+        int oom = 0;
+        size_t ol;
+        char *outs = docs ? fss_outputs(c->act->resp, c->act->resp_prefix, docs, n, why, sizeof why, &oom, &ol) : NULL;
+        free(docs);
+        if (outs) body = fss_service_response(c->token, c->tenant, "FORWARD", NULL, outs, NULL, &len);
+        else if (oom || !docs) snprintf(why, sizeof why, "out of memory while building the response (execution %s)", c->exec_id);
+        free(outs);
+    }
+    if (!body) body = fss_service_response(c->token, c->tenant, "FORWARD", NULL, NULL, why, &len);
+    ma_result_free(res);
+    ma_snapshot_unref(c->snap);
+    c->snap = NULL;
+    if (body) {
+        int rc = deliver(c->srv, c->exec_id, c->callback_uri, c->tenant, body, len);
+        if (rc >= 0) done(c->srv, c->exec_id); /* else it stays recorded: the next start answers it */
+    }
+    free(body);
+    live_remove(c->exec_id);
+    late_free(c);
+}
+
+static void fss_recover(ma_server *srv)
+{
+    ma_history *h = ma_server_history(srv);
+    if (!h) return;
+    ma_pending_callback *cbs = NULL;
+    size_t n = 0;
+    ma_error err;
+    ma_error_clear(&err);
+    if (ma_history_callbacks(h, &cbs, &n, &err) < 0) {
+        log_callback(srv, "error", "fss: the pending callbacks cannot be read", "", "", 0, 0, err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ma_pending_callback *cb = &cbs[i];
+        if (!cb->exec_id || live_has(cb->exec_id)) continue;
+        if (!cb->callback_uri || !*cb->callback_uri) {
+            done(srv, cb->exec_id);
+            continue;
+        }
+        char msg[300];
+        snprintf(msg, sizeof msg, "the runtime stopped while the process ran; its result is lost (execution %s)", cb->exec_id);
+        size_t len;
+        char *body = fss_service_response(cb->token, cb->tenant, "FORWARD", NULL, NULL, msg, &len);
+        if (!body) continue;
+        int rc = deliver(srv, cb->exec_id, cb->callback_uri, cb->tenant && *cb->tenant ? cb->tenant : NULL, body, len);
+        free(body);
+        if (rc >= 0) done(srv, cb->exec_id);
+    }
+    ma_pending_callbacks_free(cbs, n);
+}
+
+/* ---- message actions ------------------------------------------------------------------------------ */
+
+static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a, const char *uri, const ma_http_req *req,
+                         ma_http_resp *resp)
+{
+    fss_req r;
+    char why[600];
+    int rc = fss_req_decode(&r, FSS_REQ_SERVICE, req->body, req->body_len, why, sizeof why);
+    if (rc) {
+        fss_req_free(&r);
+        return rc < 0 ? -1 : problem(resp, uri, 400, why, NULL);
+    }
+    ma_process *proc = a->p.comp->process;
+    if (!proc || !proc->runnable) {
+        fss_req_free(&r);
+        char msg[400];
+        snprintf(msg, sizeof msg, "the process '%.200s' is not runnable (see the deployment's problems)", a->p.comp->name);
+        return problem(resp, uri, 503, msg, NULL);
+    }
+    props pr = {0};
+    common_props(&pr, &r, "action");
+    size_t dl = 0;
+    char *data = fss_inputs_document(&r, a->req, &dl);
+    ma_doc *doc = new_doc(data, dl, "application/json");
+    ma_batch in;
+    ma_batch_init(&in);
+    ma_history *hist = ma_server_history(srv);
+    int keep = r.callback_uri && r.token && hist;
+    late_ctx *lc = NULL;
+    int ret = 0;
+    if (pr.oom || !doc || ma_batch_push(&in, doc) < 0) goto nomem;
+    if (keep) {
+        lc = calloc(1, sizeof *lc);
+        if (!lc) goto nomem;
+        pthread_mutex_init(&lc->mu, NULL);
+        pthread_cond_init(&lc->cv, NULL);
+        lc->srv = srv;
+        lc->act = a;
+        lc->proc = proc;
+        lc->token = ma_strdup(r.token);
+        lc->tenant = r.tenant_id ? ma_strdup(r.tenant_id) : NULL;
+        lc->callback_uri = ma_strdup(r.callback_uri);
+        if (!lc->token || !lc->callback_uri || (r.tenant_id && !lc->tenant)) goto nomem;
+        lc->snap = ma_snapshot_ref(snap);
+    }
+    ma_server_exec o;
+    memset(&o, 0, sizeof o);
+    o.mode = req->debug ? MA_MODE_GENERAL : a->p.mode;
+    o.timeout_ms = a->p.timeout_ms;
+    o.keep_running = keep;
+    o.props = (const char *const *)pr.v;
+    o.n_props = pr.n;
+    o.trigger = "fss";
+    ma_result res;
+    memset(&res, 0, sizeof res);
+    char exec_id[80] = "";
+    ma_error err;
+    ma_error_clear(&err);
+    rc = ma_server_execute(srv, snap, proc, &in, &o, &res, exec_id, keep ? late_result : NULL, lc, &err);
+    ma_batch_clear(&in);
+    snprintf(resp->execution_id, sizeof resp->execution_id, "%s", exec_id);
+    if (rc == 1 && keep) {
+        /* WAIT, once the callback is recorded (issue 4 "Nothing accepted is lost") */
+        snprintf(lc->exec_id, sizeof lc->exec_id, "%s", exec_id);
+        ma_pending_callback cb = {exec_id, (char *)r.callback_uri, (char *)(r.tenant_id ? r.tenant_id : ""), (char *)r.token,
+                                  (char *)(r.state_id ? r.state_id : "")};
+        ma_error herr;
+        ma_error_clear(&herr);
+        live_add(exec_id); /* before it is recorded: recover() must never answer it */
+        int recorded = ma_history_callback_add(hist, &cb, &herr) == 0;
+        if (!recorded) live_remove(exec_id);
+        char wait_msg[160];
+        snprintf(wait_msg, sizeof wait_msg, "The integration process is still running (execution %s).", exec_id);
+        size_t bl = 0;
+        char *body = recorded ? fss_service_response(r.token, r.tenant_id, "WAIT", wait_msg, NULL, NULL, &bl) : NULL;
+        pthread_mutex_lock(&lc->mu);
+        lc->state = recorded ? 1 : 2;
+        pthread_cond_signal(&lc->cv);
+        pthread_mutex_unlock(&lc->mu);
+        lc = NULL; /* late_result owns it now */
+        if (!recorded) {
+            log_failure(srv, "fss callback could not be recorded; no WAIT", req->path, a->p.comp, exec_id, herr.msg);
+            ret = problem(resp, uri, 503, "the process did not finish within the sync timeout and its callback could not be recorded",
+                          exec_id);
+        } else {
+            ret = json_reply(resp, body, bl);
+        }
+        goto out;
+    }
+    if (lc) { /* late_result will not be called */
+        late_free(lc);
+        lc = NULL;
+    }
+    if (rc < 0) {
+        if (err.code == MA_ERR_NOMEM) goto nomem;
+        if (err.code == MA_ERR_LIMIT)
+            ret = problem(resp, uri, 503, err.msg, NULL) < 0 || ma_http_resp_header(resp, "Retry-After", "1") < 0 ? -1 : 0;
+        else {
+            log_failure(srv, "fss execution could not start", req->path, a->p.comp, exec_id, err.msg);
+            ret = problem(resp, uri, 500, "the execution could not start", exec_id);
+        }
+        goto out;
+    }
+    if (rc == 1) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "the process did not finish within the sync timeout and the request has no %s to answer later; execution %s was cancelled",
+                 r.callback_uri ? "token" : "callbackUri", exec_id);
+        ret = problem(resp, uri, 504, msg, exec_id);
+        goto out;
+    }
+    if (res.status == MA_STATUS_ERROR || res.status == MA_STATUS_ABORTED) {
+        snprintf(why, sizeof why, "%.500s (execution %s)", res.message ? res.message : "the process ended with an error", exec_id);
+        log_failure(srv, "fss execution failed", req->path, a->p.comp, exec_id, res.message);
+        ma_result_free(&res);
+        ret = problem(resp, uri, 500, why, exec_id);
+        goto out;
+    }
+    size_t n;
+    fss_doc *docs = doc_views(proc, &res, &n);
+    int oom = 0;
+    size_t ol;
+    char *outs = docs ? fss_outputs(a->resp, a->resp_prefix, docs, n, why, sizeof why, &oom, &ol) : NULL;
+    free(docs);
+    ma_result_free(&res);
+    if (!outs) {
+        if (oom || !docs) goto nomem;
+        log_failure(srv, "fss response could not be built", req->path, a->p.comp, exec_id, why);
+        ret = problem(resp, uri, 500, why, exec_id);
+        goto out;
+    }
+    size_t bl = 0;
+    char *reply = fss_service_response(r.token, r.tenant_id, "FORWARD", NULL, outs, NULL, &bl);
+    free(outs);
+    ret = json_reply(resp, reply, bl);
+out:
+    if (lc) late_free(lc);
+    ma_batch_clear(&in);
+    props_free(&pr);
+    fss_req_free(&r);
+    return ret;
+nomem:
+    ret = -1;
+    goto out;
+}
+
+/* ---- data actions --------------------------------------------------------------------------------- */
+
+typedef enum data_op { D_LOAD, D_SAVE, D_DELETE } data_op;
+
+static const fss_data *find_data(const fss_service *s, const fss_req *r)
+{
+    const char *name = r->type_name;
+    if (!name && json_array_size(r->objects)) name = json_string_value(json_object_get(json_array_get(r->objects, 0), "developerName"));
+    if (name)
+        for (size_t i = 0; i < s->n_data; i++)
+            if (strcmp(s->data[i].name, name) == 0) return &s->data[i];
+    return s->n_data == 1 && !r->type_name ? &s->data[0] : NULL;
+}
+
+static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_service *s, data_op op, const char *uri,
+                       const ma_http_req *req, ma_http_resp *resp)
+{
+    fss_req r;
+    char why[600];
+    int rc = fss_req_decode(&r, FSS_REQ_DATA, req->body, req->body_len, why, sizeof why);
+    if (rc) {
+        fss_req_free(&r);
+        return rc < 0 ? -1 : problem(resp, uri, 400, why, NULL);
+    }
+    int ret = 0;
+    props pr = {0};
+    ma_batch in;
+    ma_batch_init(&in);
+    const fss_data *d = find_data(s, &r);
+    if (!d) {
+        snprintf(why, sizeof why, "no data action of this service handles the type '%.200s'",
+                 r.type_name ? r.type_name : "(objectDataType.developerName is missing)");
+        ret = problem(resp, uri, 404, why, NULL);
+        goto out;
+    }
+    const fss_proc *p = NULL;
+    if (op == D_LOAD) p = r.filter_id ? (d->get.comp ? &d->get : &d->query) : (d->query.comp ? &d->query : &d->get);
+    else p = op == D_SAVE ? &d->save : &d->del;
+    if (!p->comp) {
+        snprintf(why, sizeof why, "the data action '%.200s' has no %s process", d->name,
+                 op == D_LOAD ? "Get or Query" : op == D_SAVE ? "Save" : "Delete");
+        ret = problem(resp, uri, 501, why, NULL);
+        goto out;
+    }
+    common_props(&pr, &r, op == D_LOAD ? "load" : op == D_SAVE ? "save" : "delete");
+    if (op == D_LOAD) {
+        char num[32];
+        prop(&pr, "param_id", r.filter_id);
+        if (r.limit) snprintf(num, sizeof num, "%lld", r.limit), prop(&pr, "param_limit", num);
+        if (r.offset) snprintf(num, sizeof num, "%lld", r.offset), prop(&pr, "param_offset", num);
+        prop(&pr, "param_search", r.search);
+        size_t l = 0;
+        char *text = fss_query_filter_xml(&r, &l);
+        ma_doc *doc = new_doc(text, l, "application/xml");
+        if (!doc || ma_batch_push(&in, doc) < 0) goto nomem;
+    } else {
+        if (!json_array_size(r.objects)) { /* nothing to save or delete */
+            size_t bl = 0;
+            char *reply = fss_object_data_response(NULL, 0, &bl);
+            ret = json_reply(resp, reply, bl);
+            goto out;
+        }
+        for (size_t i = 0; i < json_array_size(r.objects); i++) {
+            json_t *o = json_array_get(r.objects, i);
+            size_t l = 0;
+            char *text = fss_object_document(o, d->type, &l);
+            ma_doc *doc = new_doc(text, l, "application/json");
+            if (!doc) goto nomem;
+            const char *ext = fss_object_id(o, "externalId"); /* used before the next call reuses its buffer */
+            int fail = ext && ma_doc_set_prop(&doc, "dynamicdocument.externalId", ext) < 0;
+            const char *internal = fss_object_id(o, "internalId");
+            fail = fail || (internal && ma_doc_set_prop(&doc, "dynamicdocument.internalId", internal) < 0);
+            if (fail) {
+                ma_doc_unref(doc);
+                goto nomem;
+            }
+            if (ma_batch_push(&in, doc) < 0) goto nomem;
+        }
+    }
+    if (pr.oom) goto nomem;
+    ma_result res;
+    rc = run_sync(srv, snap, p, uri, req, &in, &pr, &res, resp);
+    if (rc) {
+        ret = rc < 0 ? -1 : 0;
+        goto out;
+    }
+    size_t n;
+    fss_doc *docs = doc_views(p->comp->process, &res, &n);
+    int oom = 0, more = 0;
+    size_t ol;
+    char *objs = docs ? fss_objects(d->type, d->name, docs, n, op == D_LOAD ? r.offset : 0, op == D_LOAD ? r.limit : 0, &more,
+                                    why, sizeof why, &oom, &ol)
+                      : NULL;
+    free(docs);
+    char exec_id[80];
+    snprintf(exec_id, sizeof exec_id, "%s", res.execution_id);
+    ma_result_free(&res);
+    if (!objs) {
+        if (oom || !docs) goto nomem;
+        log_failure(srv, "fss response could not be built", req->path, p->comp, exec_id, why);
+        ret = problem(resp, uri, 500, why, exec_id);
+        goto out;
+    }
+    size_t bl = 0;
+    char *reply = fss_object_data_response(objs, more, &bl);
+    free(objs);
+    ret = json_reply(resp, reply, bl);
+out:
+    ma_batch_clear(&in);
+    props_free(&pr);
+    fss_req_free(&r);
+    return ret;
+nomem:
+    ret = -1;
+    goto out;
+}
+
+/* ---- file resources -------------------------------------------------------------------------------- */
+
+typedef enum file_op { F_LIST, F_UPLOAD, F_DELETE } file_op;
+
+static const fss_file *find_file(const fss_service *s, const char *resource_path)
+{
+    const char *rp = resource_path ? resource_path : "";
+    while (*rp == '/') rp++;
+    size_t rl = strlen(rp);
+    while (rl && rp[rl - 1] == '/') rl--;
+    for (size_t i = 0; i < s->n_files; i++)
+        if (strlen(s->files[i].path) == rl && strncmp(s->files[i].path, rp, rl) == 0) return &s->files[i];
+    return !rl && s->n_files == 1 ? &s->files[0] : NULL;
+}
+
+/* The document a list or delete process gets: the FileDataRequest's own fields. */
+static char *file_request_doc(const fss_req *r, size_t *len)
+{
+    json_t *o = json_object();
+    if (!o) return NULL;
+    json_object_set_new(o, "resourcePath", r->resource_path ? json_string(r->resource_path) : json_null());
+    json_object_set_new(o, "resourceFile", r->resource_file ? json_string(r->resource_file) : json_null());
+    json_object_set_new(o, "path", r->path ? json_string(r->path) : json_null());
+    json_object_set(o, "listFilter", r->list_filter ? r->list_filter : json_null());
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (s) *len = strlen(s);
+    return s;
+}
+
+static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_service *s, file_op op, const char *uri,
+                       const ma_http_req *req, ma_http_resp *resp)
+{
+    fss_req r;
+    memset(&r, 0, sizeof r);
+    char why[600];
+    fss_upload up;
+    memset(&up, 0, sizeof up);
+    int rc = 0;
+    const char *ctype = ma_http_header(req, "Content-Type");
+    if (op == F_UPLOAD) {
+        if (ctype && strncasecmp(ctype, "multipart/", 10) == 0) {
+            rc = fss_multipart(ctype, req->body, req->body_len, &up, why, sizeof why);
+            if (!rc && up.json) rc = fss_req_decode(&r, FSS_REQ_FILE, up.json, up.json_len, why, sizeof why);
+        } else { /* application/octet-stream: the body is the file */
+            up.file = req->body;
+            up.file_len = req->body_len;
+            const char *cd = ma_http_header(req, "Content-Disposition");
+            const char *fn = cd ? strstr(cd, "filename=") : NULL;
+            if (fn) {
+                fn += 9;
+                size_t l = strcspn(fn, ";");
+                if (l && *fn == '"') fn++, l = strcspn(fn, "\"");
+                snprintf(up.filename, sizeof up.filename, "%.*s", (int)(l < 255 ? l : 255), fn);
+            }
+            snprintf(up.content_type, sizeof up.content_type, "%s", ctype ? ctype : "application/octet-stream");
+        }
+    } else {
+        rc = fss_req_decode(&r, FSS_REQ_FILE, req->body, req->body_len, why, sizeof why);
+    }
+    if (rc) {
+        fss_req_free(&r);
+        return rc < 0 ? -1 : problem(resp, uri, 400, why, NULL);
+    }
+    int ret = 0;
+    props pr = {0};
+    ma_batch in;
+    ma_batch_init(&in);
+    const char *rpath = r.resource_path ? r.resource_path : ma_http_query(req, "resourcePath");
+    const fss_file *f = find_file(s, rpath);
+    if (!f) {
+        snprintf(why, sizeof why, "no file resource of this service has the resource path '%.200s'", rpath ? rpath : "");
+        ret = problem(resp, uri, 404, why, NULL);
+        goto out;
+    }
+    const fss_proc *p = op == F_LIST ? &f->list : op == F_UPLOAD ? &f->upload : &f->del;
+    if (!p->comp) {
+        snprintf(why, sizeof why, "the file resource '/%.200s' has no %s process", f->path,
+                 op == F_LIST ? "List Files" : op == F_UPLOAD ? "Upload File" : "Delete File");
+        ret = problem(resp, uri, 501, why, NULL);
+        goto out;
+    }
+    common_props(&pr, &r, op == F_LIST ? "listFiles" : op == F_UPLOAD ? "uploadFile" : "deleteFile");
+    prop(&pr, "param_resourcePath", r.resource_path ? r.resource_path : rpath);
+    prop(&pr, "param_resourceFile", r.resource_file);
+    prop(&pr, "param_path", r.path);
+    if (op == F_DELETE) prop(&pr, "param_id", r.resource_file);
+    ma_doc *doc;
+    if (op == F_UPLOAD) {
+        char *data = malloc(up.file_len + 1);
+        if (data) memcpy(data, up.file, up.file_len), data[up.file_len] = '\0';
+        doc = new_doc(data, up.file_len, up.content_type[0] ? up.content_type : "application/octet-stream");
+        if (doc && ((up.filename[0] && ma_doc_set_prop(&doc, "dynamicdocument.fileName", up.filename) < 0) ||
+                    ma_doc_set_prop(&doc, "dynamicdocument.fileContentType", up.content_type[0] ? up.content_type : "application/octet-stream") < 0)) {
+            ma_doc_unref(doc);
+            doc = NULL;
+        }
+    } else {
+        size_t l = 0;
+        char *text = file_request_doc(&r, &l);
+        doc = new_doc(text, l, "application/json");
+    }
+    if (!doc || ma_batch_push(&in, doc) < 0 || pr.oom) goto nomem;
+    ma_result res;
+    rc = run_sync(srv, snap, p, uri, req, &in, &pr, &res, resp);
+    if (rc) {
+        ret = rc < 0 ? -1 : 0;
+        goto out;
+    }
+    size_t n;
+    fss_doc *docs = doc_views(p->comp->process, &res, &n);
+    int oom = 0, more = 0;
+    const fss_type *t = op == F_UPLOAD ? f->upload_t : f->list_t;
+    const char *tn = op == F_UPLOAD ? f->upload_name : f->list_name;
+    size_t ol;
+    char *objs = docs ? fss_objects(t, tn, docs, n, op == F_LIST ? r.offset : 0, op == F_LIST ? r.limit : 0, &more, why,
+                                    sizeof why, &oom, &ol)
+                      : NULL;
+    free(docs);
+    char exec_id[80];
+    snprintf(exec_id, sizeof exec_id, "%s", res.execution_id);
+    ma_result_free(&res);
+    if (!objs) {
+        if (oom || !docs) goto nomem;
+        ret = problem(resp, uri, 500, why, exec_id);
+        goto out;
+    }
+    size_t bl = 0;
+    char *reply = fss_object_data_response(objs, more, &bl);
+    free(objs);
+    ret = json_reply(resp, reply, bl);
+out:
+    ma_batch_clear(&in);
+    props_free(&pr);
+    fss_req_free(&r);
+    return ret;
+nomem:
+    ret = -1;
+    goto out;
+}
+
+/* ---- routing ------------------------------------------------------------------------------------- */
+
+static int method_not_allowed(ma_http_resp *resp, const char *uri, const char *method, const char *allow)
+{
+    char msg[200];
+    snprintf(msg, sizeof msg, "method %.20s is not allowed here; use %s", method, allow);
+    if (problem(resp, uri, 405, msg, NULL) < 0) return -1;
+    return ma_http_resp_header(resp, "Allow", allow) < 0 ? -1 : 0;
+}
+
+static int fss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_http_req *req, ma_http_resp *resp)
+{
+    const fss_state *st = state;
+    /* the path after /fs/, with empty segments left out */
+    char path[2048];
+    size_t pl = 0;
+    const char *p = req->path ? req->path : "";
+    if (strncmp(p, "/fs", 3) == 0) p += 3;
+    for (; *p && pl + 1 < sizeof path; p++) {
+        if (*p == '/' && (pl == 0 || path[pl - 1] == '/')) continue;
+        path[pl++] = *p;
+    }
+    if (*p) return problem(resp, "/", 404, "the path is too long", NULL);
+    while (pl && path[pl - 1] == '/') pl--;
+    path[pl] = '\0';
+    const fss_service *s = NULL;
+    size_t best = 0;
+    for (size_t i = 0; st && i < st->n; i++) {
+        size_t bl = strlen(st->svcs[i].base);
+        if (bl > best && strncmp(path, st->svcs[i].base, bl) == 0 && (path[bl] == '/' || path[bl] == '\0')) {
+            s = &st->svcs[i];
+            best = bl;
+        }
+    }
+    if (!s) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "no Flow Service is deployed at /fs/%.200s", path);
+        return problem(resp, req->path, 404, msg, NULL);
+    }
+    const char *sub = path + best;
+    if (*sub == '/') sub++;
+    char uri[2100];
+    snprintf(uri, sizeof uri, "/%s", sub);
+    const char *m = req->method;
+    int post = strcmp(m, "POST") == 0, put = strcmp(m, "PUT") == 0;
+    if (strcmp(sub, "metadata") == 0 || strcmp(sub, "metadata/install") == 0) {
+        if (!post) return method_not_allowed(resp, uri, m, "POST");
+        fss_req r;
+        char why[600];
+        int rc = fss_req_decode(&r, FSS_REQ_DESCRIBE, req->body, req->body_len, why, sizeof why);
+        fss_req_free(&r);
+        if (rc) return rc < 0 ? -1 : problem(resp, uri, 400, why, NULL);
+        int inst = sub[8] == '/';
+        return ma_http_resp_set(resp, 200, "application/json", inst ? s->install : s->describe,
+                                inst ? s->install_len : s->describe_len) < 0 ? -1 : 0;
+    }
+    if (strncmp(sub, "actions/", 8) == 0) {
+        for (size_t i = 0; i < s->n_actions; i++)
+            if (strcmp(s->actions[i].path, sub + 8) == 0) {
+                if (!post) return method_not_allowed(resp, uri, m, "POST");
+                return handle_action(srv, snap, &s->actions[i], uri, req, resp);
+            }
+        char msg[300];
+        snprintf(msg, sizeof msg, "the Flow Service '%.100s' has no message action at %.150s", s->name, uri);
+        return problem(resp, uri, 404, msg, NULL);
+    }
+    /* data actions: the SDK's /data, and /listener (reference 1.2, ADAM) */
+    if (strcmp(sub, "data") == 0 || strcmp(sub, "listener") == 0) {
+        if (post) return handle_data(srv, snap, s, D_LOAD, uri, req, resp);
+        if (put) return handle_data(srv, snap, s, D_SAVE, uri, req, resp);
+        return method_not_allowed(resp, uri, m, "POST, PUT");
+    }
+    if (strcmp(sub, "data/delete") == 0 || strcmp(sub, "listener/delete") == 0) {
+        if (!post) return method_not_allowed(resp, uri, m, "POST");
+        return handle_data(srv, snap, s, D_DELETE, uri, req, resp);
+    }
+    /* file resources: the SDK's /file..., and /files... (reference 1.2, ADAM) */
+    if (strcmp(sub, "file") == 0 || strcmp(sub, "files") == 0 || strcmp(sub, "file/content") == 0 ||
+        strcmp(sub, "files/content") == 0 || strcmp(sub, "file/delete") == 0 || strcmp(sub, "files/delete") == 0) {
+        if (!post) return method_not_allowed(resp, uri, m, "POST");
+        const char *slash = strchr(sub, '/');
+        file_op op = !slash ? F_LIST : strcmp(slash, "/content") == 0 ? F_UPLOAD : F_DELETE;
+        return handle_file(srv, snap, s, op, uri, req, resp);
+    }
+    char msg[300];
+    snprintf(msg, sizeof msg, "the Flow Service '%.100s' serves nothing at %.150s", s->name, uri);
+    return problem(resp, uri, 404, msg, NULL);
+}
+
+const ma_listener ma_listener_fss = {
+    .name = "fss",
+    .prefix = "/fs/",
+    .deploy = fss_deploy,
+    .undeploy = fss_undeploy,
+    .handle = fss_handle,
+    .recover = fss_recover,
+};
