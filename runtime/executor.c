@@ -487,7 +487,7 @@ static int run_shape(ma_exec *ex, ma_shape *s, ma_batch *in, int force, ma_error
         return 0;
     }
     ma_shared *sh = ex->sh;
-    if ((sh->deadline_ns && ma_now_ns() > sh->deadline_ns) || (sh->opts.cancel && *sh->opts.cancel)) {
+    if ((sh->deadline_ns && ma_now_ns() > sh->deadline_ns) || (sh->opts.cancel && __atomic_load_n(sh->opts.cancel, __ATOMIC_RELAXED))) {
         atomic_store(&sh->aborted, 1);
         ma_batch_clear(in);
         return 0;
@@ -951,7 +951,7 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     snprintf(res->execution_id, sizeof res->execution_id, "%s", sh.exec_id);
     if (atomic_load(&sh.aborted)) {
         res->status = MA_STATUS_ABORTED;
-        res->message = sh.opts.cancel && *sh.opts.cancel
+        res->message = sh.opts.cancel && __atomic_load_n(sh.opts.cancel, __ATOMIC_RELAXED)
                            ? ma_strdup("the execution was cancelled")
                            : ma_asprintf("the execution took longer than its limit of %llu ms",
                                          (unsigned long long)sh.opts.timeout_ms);
