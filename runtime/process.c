@@ -303,3 +303,15 @@ char *ma_process_to_dot(const ma_process *p)
     ma_sb_puts(&b, "}\n");
     return ma_sb_take(&b, NULL);
 }
+
+xmlNode *ma_process_listen_start(const ma_component *comp, const char *connector_type)
+{
+    if (!comp->object) return NULL;
+    for (xmlNode *s = ma_xml_child(ma_xml_child(comp->object, "shapes"), "shape"); s; s = ma_xml_next(s, "shape")) {
+        if (!ma_xml_attr_is(s, "shapetype", "start")) continue;
+        xmlNode *c = ma_xml_child(ma_xml_child(s, "configuration"), "connectoraction");
+        if (c && ma_xml_attr_is(c, "actionType", "Listen") && ma_xml_attr_is(c, "connectorType", connector_type)) return c;
+        return NULL;
+    }
+    return NULL;
+}

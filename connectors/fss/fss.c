@@ -283,18 +283,8 @@ static fss_type *profile_types(ma_deploy *dep, const char *profile_id, const cha
     return t;
 }
 
-/* The <connectoraction> of a process's start shape when it is an fss Listen, else NULL. */
-static xmlNode *fss_start(const ma_component *comp)
-{
-    if (!comp->object) return NULL;
-    for (xmlNode *s = ma_xml_child(ma_xml_child(comp->object, "shapes"), "shape"); s; s = ma_xml_next(s, "shape")) {
-        if (!ma_xml_attr_is(s, "shapetype", "start")) continue;
-        xmlNode *c = ma_xml_child(ma_xml_child(s, "configuration"), "connectoraction");
-        if (c && ma_xml_attr_is(c, "actionType", "Listen") && ma_xml_attr_is(c, "connectorType", "fss")) return c;
-        return NULL;
-    }
-    return NULL;
-}
+/* The <connectoraction> of a process's start shape when it is a fss Listen, else NULL. */
+static xmlNode *fss_start(const ma_component *comp) { return ma_process_listen_start(comp, "fss"); }
 
 /* Seconds ("30", "1.5") into ms; -1 when not valid. */
 static long long parse_seconds(const char *s)

@@ -121,17 +121,7 @@ static void wss_undeploy(void *state)
 }
 
 /* The <connectoraction> of a process's start shape when it is a wss Listen, else NULL. */
-static xmlNode *wss_start(const ma_component *comp)
-{
-    if (!comp->object) return NULL;
-    for (xmlNode *s = ma_xml_child(ma_xml_child(comp->object, "shapes"), "shape"); s; s = ma_xml_next(s, "shape")) {
-        if (!ma_xml_attr_is(s, "shapetype", "start")) continue;
-        xmlNode *c = ma_xml_child(ma_xml_child(s, "configuration"), "connectoraction");
-        if (c && ma_xml_attr_is(c, "actionType", "Listen") && ma_xml_attr_is(c, "connectorType", "wss")) return c;
-        return NULL;
-    }
-    return NULL;
-}
+static xmlNode *wss_start(const ma_component *comp) { return ma_process_listen_start(comp, "wss"); }
 
 static char *attr_or_empty(const xmlNode *n, const char *name)
 {
