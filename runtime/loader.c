@@ -201,7 +201,7 @@ static int add_dir(ma_deploy *dep, const char *dir, int depth, on_error_fn on_er
         n++;
     }
     closedir(d);
-    if (rc == 0) qsort(names, n, sizeof *names, cmp_str);
+    if (rc == 0 && n) qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct stat st;
         if (stat(names[i], &st) < 0) continue;

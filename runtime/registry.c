@@ -152,7 +152,7 @@ int ma_registry_load_plugins(ma_registry *reg, const char *dir, ma_error *err)
         n++;
     }
     closedir(d);
-    if (rc == 0) qsort(names, n, sizeof *names, cmp_str);
+    if (rc == 0 && n) qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n && rc == 0; i++) rc = load_one(reg, names[i], err);
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);

@@ -511,7 +511,7 @@ static int wss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *er
             goto nomem;
         }
     }
-    qsort(st->simple, st->n_simple, sizeof *st->simple, simple_cmp);
+    if (st->n_simple) qsort(st->simple, st->n_simple, sizeof *st->simple, simple_cmp);
     for (size_t i = 1; i < st->n_simple; i++)
         if (strcmp(st->simple[i - 1].key, st->simple[i].key) == 0) {
             ma_error_set(err, MA_ERR_CONFIG, "processes '%s' (%s) and '%s' (%s) both listen at %s",
@@ -525,7 +525,7 @@ static int wss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *er
         if (strcmp(c->type, "webservice") != 0) continue;
         if (deploy_service(st, dep, c, &cap_r, &order, err) < 0) goto fail;
     }
-    qsort(st->rest, st->n_rest, sizeof *st->rest, rest_cmp);
+    if (st->n_rest) qsort(st->rest, st->n_rest, sizeof *st->rest, rest_cmp);
     for (size_t i = 0; i < st->n_simple; i++) log_route(srv, &st->simple[i]);
     for (size_t i = 0; i < st->n_rest; i++) log_route(srv, &st->rest[i]);
     *state = st;
