@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -13,6 +14,60 @@
 #include "util.h"
 
 #define MAX_STORE_FILE (8u << 20)
+
+/* Most processes never persist a property: their file is missing, and looking for it at every
+ * execution costs a path lookup in the kernel. A missing file is remembered for ABSENT_RECHECK_NS
+ * (this process's own writes forget it at once; a file another program puts there is seen within
+ * that time). At most ABSENT_MAX paths are remembered; past that the list starts again. */
+#define ABSENT_RECHECK_NS 1000000000ull
+#define ABSENT_MAX 256
+static struct {
+    pthread_mutex_t mu;
+    size_t n;
+    struct {
+        char *path; /* owned */
+        uint64_t checked_ns;
+    } e[ABSENT_MAX];
+} g_absent = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* 1 when path was found missing less than ABSENT_RECHECK_NS ago. */
+static int known_absent(const char *path)
+{
+    uint64_t now = ma_now_ns();
+    int hit = 0;
+    pthread_mutex_lock(&g_absent.mu);
+    for (size_t i = 0; i < g_absent.n; i++)
+        if (strcmp(g_absent.e[i].path, path) == 0) {
+            hit = now - g_absent.e[i].checked_ns < ABSENT_RECHECK_NS;
+            break;
+        }
+    pthread_mutex_unlock(&g_absent.mu);
+    return hit;
+}
+
+/* Records whether path is missing now (absent=1) or forgets it (absent=0). */
+static void note_absent(const char *path, int absent)
+{
+    pthread_mutex_lock(&g_absent.mu);
+    size_t i = 0;
+    while (i < g_absent.n && strcmp(g_absent.e[i].path, path) != 0) i++;
+    if (!absent) {
+        if (i < g_absent.n) {
+            free(g_absent.e[i].path);
+            g_absent.e[i] = g_absent.e[--g_absent.n];
+        }
+    } else {
+        if (i == g_absent.n) {
+            if (g_absent.n == ABSENT_MAX) {
+                for (size_t k = 0; k < g_absent.n; k++) free(g_absent.e[k].path);
+                g_absent.n = i = 0;
+            }
+            if ((g_absent.e[i].path = ma_strdup(path))) g_absent.n++;
+        }
+        if (i < g_absent.n) g_absent.e[i].checked_ns = ma_now_ns();
+    }
+    pthread_mutex_unlock(&g_absent.mu);
+}
 
 static char *store_path(const char *dir, const char *process_id)
 {
@@ -33,7 +88,11 @@ void ma_kv_free(ma_kv *kv, size_t n)
 
 static json_t *load_obj(const char *path, ma_error *err)
 {
-    if (access(path, F_OK) != 0) return json_object();
+    if (known_absent(path)) return json_object();
+    if (access(path, F_OK) != 0) {
+        note_absent(path, 1);
+        return json_object();
+    }
     size_t len;
     char *buf = ma_read_file(path, MAX_STORE_FILE, &len, err);
     if (!buf) return NULL;
@@ -107,6 +166,7 @@ int ma_store_put(const char *data_dir, const char *process_id, const char *name,
         goto out;
     }
     rc = ma_write_file(path, text, strlen(text), err);
+    note_absent(path, 0);
 out:
     if (fd >= 0) close(fd);
     free(text);

@@ -380,20 +380,44 @@ uint64_t ma_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Random bytes for ids come from getrandom(2) RANDOM_BATCH at a time, kept per thread: one system
+ * call serves 16 ids. */
+#define RANDOM_BATCH 256
+static void random_bytes(unsigned char *b, size_t n)
+{
+    static _Thread_local unsigned char pool[RANDOM_BATCH];
+    static _Thread_local size_t left;
+    while (n) {
+        if (!left) {
+            size_t got = 0;
+            while (got < sizeof pool) {
+                ssize_t r = getrandom(pool + got, sizeof pool - got, 0);
+                if (r <= 0) {
+                    /* fall back to time-seeded bytes; uniqueness, not secrecy, is what ids need */
+                    uint64_t t = ma_now_ns() ^ (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&left;
+                    for (; got < sizeof pool; got++) {
+                        t = t * 6364136223846793005ULL + 1442695040888963407ULL;
+                        pool[got] = (unsigned char)(t >> 56);
+                    }
+                    break;
+                }
+                got += (size_t)r;
+            }
+            left = sizeof pool;
+        }
+        size_t k = n < left ? n : left;
+        memcpy(b, pool + sizeof pool - left, k);
+        memset(pool + sizeof pool - left, 0, k); /* a byte is handed out once */
+        left -= k;
+        b += k;
+        n -= k;
+    }
+}
+
 void ma_uuid4(char out[37])
 {
     unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t r = getrandom(b + got, sizeof b - got, 0);
-        if (r <= 0) {
-            /* fall back to time-seeded bytes; uniqueness, not secrecy, is what ids need */
-            uint64_t t = ma_now_ns() ^ (uint64_t)getpid() << 32;
-            for (; got < sizeof b; got++) { t = t * 6364136223846793005ULL + 1442695040888963407ULL; b[got] = (unsigned char)(t >> 56); }
-            break;
-        }
-        got += (size_t)r;
-    }
+    random_bytes(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],

@@ -33,11 +33,30 @@
 #define BASE_URI "miniatom:/xslt/"
 #define MAX_INCLUDE_DEPTH 32
 
+/* Transform contexts are reused: making one costs more than a small transform (libxslt registers
+ * its elements and functions, makes a dictionary, an XPath context and caches each time). After a
+ * transform that ended well, a context is released - everything bound to the source document,
+ * the global variables, tree fragments and extension data is freed - and kept in its
+ * stylesheet's pool; the next transform binds it to its document. A context that saw an error is
+ * freed, and so is one that served CTX_MAX_USES transforms or whose dictionary holds more than
+ * CTX_MAX_DICT names (so that memory stays bounded). */
+#define CTX_POOL 8
+#define CTX_MAX_USES 1000u
+#define CTX_MAX_DICT 4096u
+
+typedef struct pooled_ctx {
+    xsltTransformContextPtr tc; /* owned */
+    unsigned uses;
+} pooled_ctx;
+
 struct ma_xslt {
     xsltStylesheetPtr style; /* owned */
     char **params;           /* owned: names of top-level xsl:param */
     size_t n_params;
     char *name;              /* owned: "map 'Name' (id)" for messages */
+    pthread_mutex_t pool_mu;
+    pooled_ctx pool[CTX_POOL]; /* idle released contexts, owned */
+    size_t n_pool;
 };
 
 /* per transform: what the extension functions work on */
@@ -151,6 +170,8 @@ static void xslt_free(void *p)
 {
     ma_xslt *x = p;
     if (!x) return;
+    for (size_t i = 0; i < x->n_pool; i++) xsltFreeTransformContext(x->pool[i].tc);
+    pthread_mutex_destroy(&x->pool_mu);
     if (x->style) xsltFreeStylesheet(x->style);
     for (size_t i = 0; i < x->n_params; i++) free(x->params[i]);
     free(x->params);
@@ -209,8 +230,9 @@ const ma_xslt *ma_xslt_for(ma_deploy *dep, const char *id, ma_error *err)
     }
     if (c->compiled) return c->compiled;
     ma_xslt *x = calloc(1, sizeof *x);
+    if (x) pthread_mutex_init(&x->pool_mu, NULL);
     if (!x || !(x->name = ma_asprintf("map '%s' (%s)", c->name, c->id))) {
-        free(x);
+        xslt_free(x);
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return NULL;
     }
@@ -594,6 +616,86 @@ static const char *errors_text(xf_state *st)
     return st->errors.len ? st->errors.s : "the stylesheet failed";
 }
 
+/* ---- transform contexts ---- */
+
+/* Binds a released context to src, as xsltNewTransformContext does for a new one. */
+static int ctx_bind(xsltTransformContextPtr tc, xmlDoc *src)
+{
+    xsltDocumentPtr d = xsltNewDocument(tc, src);
+    if (!d) return -1;
+    d->main = 1;
+    tc->document = d;
+    tc->xpathCtxt->doc = src;
+    tc->state = XSLT_STATE_OK;
+    return xsltInitCtxtExts(tc) < 0 ? -1 : 0;
+}
+
+/* A context for src: a pooled one bound to it, or a new one. NULL when out of memory. */
+static xsltTransformContextPtr ctx_take(ma_xslt *x, xmlDoc *src, unsigned *uses)
+{
+    pooled_ctx pc = {NULL, 0};
+    pthread_mutex_lock(&x->pool_mu);
+    if (x->n_pool) pc = x->pool[--x->n_pool];
+    pthread_mutex_unlock(&x->pool_mu);
+    if (pc.tc) {
+        if (ctx_bind(pc.tc, src) == 0) {
+            *uses = pc.uses;
+            return pc.tc;
+        }
+        xsltFreeTransformContext(pc.tc);
+    }
+    *uses = 0;
+    return xsltNewTransformContext(x->style, src);
+}
+
+/* Frees what tc holds of its last transform (before the source document is freed) and keeps it
+ * for the next one, or frees it when it cannot be reused (see CTX_MAX_USES). */
+static void ctx_give_back(ma_xslt *x, xsltTransformContextPtr tc, unsigned uses, int ok)
+{
+    if (!ok || tc->state != XSLT_STATE_OK || tc->templNr || tc->varsNr || tc->depth || ++uses >= CTX_MAX_USES ||
+        (size_t)xmlDictSize(tc->dict) > CTX_MAX_DICT) {
+        xsltFreeTransformContext(tc);
+        return;
+    }
+    xsltFreeGlobalVariables(tc); /* values may point into the source document and tree fragments */
+    tc->globalVars = NULL;
+    xsltFreeRVTs(tc);
+    for (int i = 0; i < tc->extrasNr; i++) {
+        if (tc->extras[i].deallocate && tc->extras[i].info) tc->extras[i].deallocate(tc->extras[i].info);
+        tc->extras[i].info = NULL;
+        tc->extras[i].deallocate = NULL;
+        tc->extras[i].val.ptr = NULL;
+    }
+    xsltFreeDocuments(tc); /* the source document's entry, its keys and ids; other documents */
+    tc->docList = tc->styleList = tc->document = NULL;
+    xsltShutdownCtxtExts(tc);
+    tc->xpathCtxt->doc = NULL;
+    tc->xpathCtxt->node = NULL;
+    tc->node = tc->inst = tc->insert = tc->initialContextNode = NULL;
+    tc->output = tc->initialContextDoc = NULL;
+    tc->nodeList = NULL;
+    tc->templ = tc->currentTemplateRule = NULL;
+    tc->vars = NULL;
+    tc->mode = tc->modeURI = NULL;
+    tc->contextVariable = NULL;
+    tc->lasttext = NULL; /* points into the last result: must not match a text node of the next */
+    tc->lasttsize = tc->lasttuse = 0;
+    tc->keyInitLevel = 0;
+    tc->opCount = 0;
+    tc->currentId = 0;
+    tc->sourceDocDirty = 0;
+    tc->_private = NULL;
+    tc->error = NULL;
+    tc->errctx = NULL;
+    pthread_mutex_lock(&x->pool_mu);
+    if (x->n_pool < CTX_POOL) {
+        x->pool[x->n_pool++] = (pooled_ctx){tc, uses};
+        tc = NULL;
+    }
+    pthread_mutex_unlock(&x->pool_mu);
+    if (tc) xsltFreeTransformContext(tc);
+}
+
 int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out, ma_error *err)
 {
     *out = NULL;
@@ -625,7 +727,8 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
     st.in = in;
     ma_doc *props = NULL; /* carries the properties set by the stylesheet, made on first use */
     st.out_props = &props;
-    xsltTransformContextPtr tc = xsltNewTransformContext(x->style, src);
+    unsigned uses;
+    xsltTransformContextPtr tc = ctx_take((ma_xslt *)x, src, &uses);
     if (!tc) {
         ma_doc_unref(props);
         xmlFreeDoc(src);
@@ -703,7 +806,7 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
     }
     free(text);
     if (res) xmlFreeDoc(res);
-    xsltFreeTransformContext(tc);
+    ctx_give_back((ma_xslt *)x, tc, uses, rc == 0);
     xmlFreeDoc(src);
     ma_doc_unref(props);
     ma_sb_free(&st.errors);
