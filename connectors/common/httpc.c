@@ -157,17 +157,35 @@ static uint64_t seed(void)
     return s ? s : 0x9e3779b97f4a7c15ull;
 }
 
+/* Makes what the first request needs: libcurl (loaded here, not at deploy: a deployment whose
+ * connectors never run does not pay for libcurl and its TLS library in memory or start-up) and the
+ * share of DNS and TLS sessions. Under c->lock; 0 or -1 with err. */
+static int ready(ma_httpc *c, ma_error *err)
+{
+    pthread_mutex_lock(&c->lock);
+    int rc = 0;
+    if (!c->share) {
+        pthread_once(&global_once, global_init);
+        if (!global_loaded)
+            rc = ma_error_set(err, MA_ERR_IO, "%s", lc_error);
+        else if (global_rc != CURLE_OK)
+            rc = ma_error_set(err, MA_ERR_IO, "libcurl cannot be initialised: %s", curl_easy_strerror(global_rc));
+        else if (!(c->share = curl_share_init()))
+            rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory (curl share)");
+        else {
+            curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock_cb);
+            curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock_cb);
+            curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+            curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+            curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
 ma_httpc *ma_httpc_new(const ma_httpc_opts *opts, ma_error *err)
 {
-    pthread_once(&global_once, global_init);
-    if (!global_loaded) {
-        ma_error_set(err, MA_ERR_IO, "%s", lc_error);
-        return NULL;
-    }
-    if (global_rc != CURLE_OK) {
-        ma_error_set(err, MA_ERR_IO, "libcurl cannot be initialised: %s", curl_easy_strerror(global_rc));
-        return NULL;
-    }
     ma_httpc_opts o;
     memset(&o, 0, sizeof o);
     if (opts) o = *opts;
@@ -195,17 +213,6 @@ ma_httpc *ma_httpc_new(const ma_httpc_opts *opts, ma_error *err)
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    c->share = curl_share_init();
-    if (!c->share) {
-        ma_httpc_free(c);
-        ma_error_set(err, MA_ERR_NOMEM, "out of memory (curl share)");
-        return NULL;
-    }
-    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock_cb);
-    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock_cb);
-    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     return c;
 }
 
@@ -556,6 +563,7 @@ int ma_httpc_request(ma_httpc *c, const char *method, const char *url, const ma_
     if (!c || !res || !url) return ma_error_set(err, MA_ERR_USAGE, "ma_httpc_request: no pool, URL or response");
     if (!valid_method(method))
         return ma_error_set(err, MA_ERR_USAGE, "HTTP %s %s: not a method name", method ? method : "(null)", shown);
+    if (ready(c, err) < 0) return -1;
     int oom = 0;
     struct curl_slist *hdrs = build_headers(headers, n_headers, &oom);
     if (oom) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");

@@ -41,7 +41,8 @@ typedef struct ma_httpc_response {
     int attempts;       /* how many requests were sent */
 } ma_httpc_response;
 
-/* New pool (caller frees with ma_httpc_free). NULL with err. */
+/* New pool (caller frees with ma_httpc_free). NULL with err. libcurl is loaded, and the pool made
+ * ready, by its first request: a request to a pool on a machine without libcurl fails then. */
 ma_httpc *ma_httpc_new(const ma_httpc_opts *opts, ma_error *err);
 void ma_httpc_free(ma_httpc *c);
 
