@@ -611,13 +611,14 @@ static int auth_index(const char *name, size_t len)
     return -1;
 }
 
-static int is_listener_key(const char *key)
+/* The listener whose settings ("<name>.*") key is one of, or NULL. */
+static const ma_listener *listener_of_key(const char *key)
 {
     for (size_t i = 0; i < N_LISTENERS; i++) {
         size_t l = strlen(listeners[i]->name);
-        if (strncmp(key, listeners[i]->name, l) == 0 && key[l] == '.' && key[l + 1]) return 1;
+        if (strncmp(key, listeners[i]->name, l) == 0 && key[l] == '.' && key[l + 1]) return listeners[i];
     }
-    return 0;
+    return NULL;
 }
 
 static int file_readable(const char *p)
@@ -723,7 +724,8 @@ static int check_entry(const char *kv, char *why, size_t wl)
     }
     if ((strncmp(key, "connection.", 11) == 0 && key[11]) || (strncmp(key, "connector.map.", 14) == 0 && key[14]))
         return 0; /* deployment settings (docs/configuration.md) */
-    if (is_listener_key(key)) return 0; /* a listener's own settings (its documentation) */
+    const ma_listener *li = listener_of_key(key);
+    if (li && li->check_setting) return li->check_setting(key, v, why, wl); /* its own (its documentation) */
     snprintf(why, wl, "%s: unknown key (docs/server.md lists them)", key);
     return -1;
 }
@@ -1146,7 +1148,7 @@ static void run_job(ma_server *srv, job *j)
 {
     ma_run_opts ro;
     memset(&ro, 0, sizeof ro);
-    ro.general_mode = 1;
+    ro.general_mode = j->mode != MA_MODE_LOW_LATENCY;
     ro.data_dir = srv->c.data;
     ro.props = (const char *const *)j->props;
     ro.n_props = j->n_props;
@@ -1161,6 +1163,7 @@ static void run_job(ma_server *srv, job *j)
         j->res.message = ma_strdup(j->err.msg);
         snprintf(j->res.execution_id, sizeof j->res.execution_id, "%s", j->exec_id);
     }
+    if (j->mode == MA_MODE_LOW_LATENCY) return; /* never recorded */
     ma_error herr;
     ma_error_clear(&herr);
     if (ma_history_end(srv->hist, j->exec_id, j->proc, &j->res, j->mode == MA_MODE_GENERAL, &herr) < 0) {
@@ -1266,8 +1269,13 @@ int ma_server_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, const
 {
     ma_execution_id_new(exec_id);
     uint64_t timeout_ms = o->timeout_ms ? o->timeout_ms : srv->c.sync_ms;
-    if (o->mode == MA_MODE_LOW_LATENCY) return execute_inline(srv, snap, proc, input, o, timeout_ms, res, exec_id, err);
-    if (tl_inline) tl_waited = 1;
+    /* Low latency runs on the caller's thread, unless it may outlive the caller's wait (an FSS
+     * message action answers WAIT past the sync timeout): then a worker runs it, in memory, and the
+     * caller waits for it as for a general-mode one. Only general and bridge waits mark the path
+     * slow; a low-latency one that takes long is marked by server.slow_after. */
+    int low = o->mode == MA_MODE_LOW_LATENCY;
+    if (low && !(o->keep_running && late)) return execute_inline(srv, snap, proc, input, o, timeout_ms, res, exec_id, err);
+    if (tl_inline && !low) tl_waited = 1;
 
     job *j = calloc(1, sizeof *j);
     if (!j) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
@@ -1305,7 +1313,7 @@ int ma_server_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, const
     pthread_mutex_unlock(&srv->mu);
 
     /* recorded before it runs, and so before the caller is answered */
-    if (ma_history_begin(srv->hist, exec_id, proc->comp->id, proc->comp->name, mode_name(o->mode), j->trigger,
+    if (!low && ma_history_begin(srv->hist, exec_id, proc->comp->id, proc->comp->name, mode_name(o->mode), j->trigger,
                          &j->input, o->mode == MA_MODE_GENERAL, err) < 0) {
         pthread_mutex_lock(&srv->mu);
         srv->q_reserved--;

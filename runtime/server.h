@@ -126,6 +126,10 @@ typedef struct ma_listener {
     /* After start-up (and after a crash restart): resume what was left pending, e.g. answer
      * recorded FSS callbacks with an error. May be NULL. */
     void (*recover)(ma_server *srv);
+    /* Checks one of its own settings (a key "<name>.*" of the configuration): 0 when it knows the
+     * key and the value is valid, else -1 with why (which names the key). NULL: it has none, and
+     * every "<name>.*" key is unknown. */
+    int (*check_setting)(const char *key, const char *value, char *why, size_t wl);
 } ma_listener;
 
 extern const ma_listener ma_listener_wss;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libxml/tree.h>
@@ -627,14 +628,12 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
     return 0;
 }
 
-/* A duration setting: "500ms", "2s", "1m" or plain milliseconds; def when unset, -1 when invalid. */
-static long long setting_ms(ma_server *srv, const char *key, long long def)
+/* A duration: "500ms", "2s", "1m" or plain milliseconds; -1 when invalid. */
+static long long parse_ms(const char *v)
 {
-    const char *v = ma_server_setting(srv, key);
-    if (!v) return def;
     char *e;
     double d = strtod(v, &e);
-    if (e == v || !(d >= 0)) return -1;
+    if (e == v || !(d >= 0) || d > 86400000.0) return -1;
     while (*e == ' ') e++;
     if (!*e || strcmp(e, "ms") == 0) return (long long)d;
     if (strcmp(e, "s") == 0) return (long long)(d * 1000);
@@ -642,13 +641,54 @@ static long long setting_ms(ma_server *srv, const char *key, long long def)
     return -1;
 }
 
-static long long setting_int(ma_server *srv, const char *key, long long def)
+/* A whole number from 0 to 1000; -1 when invalid. */
+static long long parse_count(const char *v)
 {
-    const char *v = ma_server_setting(srv, key);
-    if (!v) return def;
     char *e;
     long long x = strtoll(v, &e, 10);
     return e == v || *e || x < 0 || x > 1000 ? -1 : x;
+}
+
+/* The settings of the FSS listener (docs/flow.md): how it parses each. */
+static const struct {
+    const char *key;
+    long long (*parse)(const char *v); /* NULL: a readable file */
+} fss_settings[] = {
+    {"fss.callback.timeout", parse_ms},
+    {"fss.callback.backoff", parse_ms},
+    {"fss.callback.retries", parse_count},
+    {"fss.callback.busy_retries", parse_count},
+    {"fss.callback.ca_file", NULL},
+};
+
+static int fss_check_setting(const char *key, const char *v, char *why, size_t wl)
+{
+    for (size_t i = 0; i < sizeof fss_settings / sizeof fss_settings[0]; i++) {
+        if (strcmp(key, fss_settings[i].key) != 0) continue;
+        if (fss_settings[i].parse) {
+            if (fss_settings[i].parse(v) >= 0) return 0;
+            snprintf(why, wl, "%s: expected %s, not '%s'", key,
+                     fss_settings[i].parse == parse_ms ? "a duration such as 500ms, 30s or 1m" : "a whole number from 0 to 1000", v);
+            return -1;
+        }
+        if (access(v, R_OK) == 0) return 0;
+        snprintf(why, wl, "%s: '%s' is not a readable file", key, v);
+        return -1;
+    }
+    snprintf(why, wl, "%s: unknown key (the fss.* keys are fss.callback.timeout, .backoff, .retries, .busy_retries and .ca_file)", key);
+    return -1;
+}
+
+static long long setting_ms(ma_server *srv, const char *key, long long def)
+{
+    const char *v = ma_server_setting(srv, key);
+    return v ? parse_ms(v) : def;
+}
+
+static long long setting_int(ma_server *srv, const char *key, long long def)
+{
+    const char *v = ma_server_setting(srv, key);
+    return v ? parse_count(v) : def;
 }
 
 static int fss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *err)
@@ -1612,4 +1652,5 @@ const ma_listener ma_listener_fss = {
     .undeploy = fss_undeploy,
     .handle = fss_handle,
     .recover = fss_recover,
+    .check_setting = fss_check_setting,
 };

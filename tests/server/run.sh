@@ -87,6 +87,8 @@ workers.threads = 2
 log.requests = false
 connection.Some Connection.url = https://example.com/
 connector.map.some-connector-X1 = http
+fss.callback.timeout = 20s
+fss.callback.retries = 3
 EOF
 expect_exit 0 "--check-config accepts a valid file" "${RUN[@]}" serve --config "$tmp/good.conf" --check-config
 expect_grep "$tmp/out" "configuration OK" "--check-config says OK"
@@ -106,6 +108,14 @@ expect_exit 2 "a duration without its unit is refused" "${RUN[@]}" serve --set l
 expect_grep "$tmp/err" "with its unit" "and the unit is asked for"
 expect_exit 2 "--set overrides are checked too" "${RUN[@]}" serve --set limits.rps=-1 --check-config
 expect_grep "$tmp/err" "--set: limits.rps" "a bad --set is named as such"
+printf 'fss.callback.backoff = soon\nfss.callback.retries = 5000\nfss.callback.colour = red\nwss.anything = 1\nfss.callback.ca_file = %s/none.pem\n' "$tmp" >"$tmp/listeners.conf"
+expect_exit 2 "--check-config checks the listeners' own keys" "${RUN[@]}" serve --config "$tmp/listeners.conf" --check-config
+expect_grep "$tmp/err" "listeners.conf:1: fss.callback.backoff: expected a duration" "a bad fss duration is named with its line"
+expect_grep "$tmp/err" "listeners.conf:2: fss.callback.retries: expected a whole number from 0 to 1000" "an fss count out of range is named"
+expect_grep "$tmp/err" "listeners.conf:3: fss.callback.colour: unknown key" "an unknown fss key is named"
+expect_grep "$tmp/err" "listeners.conf:4: wss.anything: unknown key" "the wss listener has no keys of its own"
+expect_grep "$tmp/err" "listeners.conf:5: fss.callback.ca_file: '$tmp/none.pem' is not a readable file" "a missing CA file is named"
+expect_grep "$tmp/err" "5 problems in the configuration" "and all five are counted"
 printf 'not a setting\n' >"$tmp/syntax.conf"
 expect_exit 2 "a line that is not key = value" "${RUN[@]}" serve --config "$tmp/syntax.conf" --check-config
 expect_grep "$tmp/err" "syntax.conf:1: expected 'key = value'" "the line is named"

@@ -137,7 +137,7 @@ cv = {c["developerName"]: c for c in B["configurationValues"]}
 assert cv["Host"]["required"] and cv["Host"]["isRequired"] and cv["Port"]["contentType"] == "ContentNumber" and not cv["Port"]["required"]
 assert B["providesFiles"] and B["providesDatabase"] and B["providesLogic"]
 ua = {a["developerName"]: a["uriPart"] for a in B["actions"]}
-assert ua == {"Echo": "actions/echo", "Typed": "actions/typed/v1", "Slow": "actions/slow", "Fail": "actions/fail", "Bad Output": "actions/bad%20output"}, ua
+assert ua == {"Echo": "actions/echo", "Typed": "actions/typed/v1", "Slow": "actions/slow", "Slow LL": "actions/slow-ll", "Fail": "actions/fail", "Bad Output": "actions/bad%20output"}, ua
 t = [a for a in B["actions"] if a["developerName"] == "Typed"][0]
 ins = {i["developerName"]: (i["contentType"], i["typeElementDeveloperName"]) for i in t["serviceInputs"]}
 assert ins == {"name": ("ContentString", None), "count": ("ContentNumber", None), "ok": ("ContentBoolean", None), "when": ("ContentDateTime", None),
@@ -391,6 +391,21 @@ req "Slow, Flow answers 503 once" 200 -X POST "$ts/actions/slow" "${J[@]}" -d "$
 assert [c["body"]["invokeType"] for c in C] == ["FORWARD", "FORWARD"] and C[1]["body"]["outputs"][0]["contentValue"] == "slow done"
 EOF
   else not_ok "callback after 503: $(wc -l <"$tmp/cbs") callback(s)"; fi
+req "Slow LL (low latency, sync timeout 1 s)" 200 -X POST "$ts/actions/slow-ll" "${J[@]}" -d "$(slow_req tok-ll ok)" && check "low latency past the sync timeout: WAIT too" <<'EOF'
+assert B["invokeType"] == "WAIT" and B["token"] == "tok-ll" and B["tenantId"] == "ten-ok" and B["outputs"] == [], B
+EOF
+ll_exec=$(sed -n 's/.*(execution \(execution-[^)]*\)).*/\1/p' "$tmp/b")
+if callbacks tok-ll 1; then cbcheck "low latency: the callback brings the final outputs" <<'EOF'
+assert len(C) == 1, len(C)
+b = C[0]["body"]
+assert C[0]["path"] == "/cb/ok" and b["invokeType"] == "FORWARD" and b["token"] == "tok-ll" and b["rootFaults"] == {}, b
+assert {x["developerName"]: x["contentValue"] for x in b["outputs"]} == {"result": "slow done", "token": "tok-ll"}, b
+EOF
+else not_ok "low latency: the receiver got $(wc -l <"$tmp/cbs") callback(s) for tok-ll"; tail -5 "$tmp/server.log"; fi
+if [ -z "$ll_exec" ]; then not_ok "the WAIT message names no execution id"
+elif "${RUN[@]}" execution show "$ll_exec" --data "$tmp/data" >"$tmp/show" 2>&1; then not_ok "low latency: $ll_exec was recorded"; head -5 "$tmp/show"
+elif grep -q "$ll_exec" "$tmp/show"; then ok "low latency: $ll_exec is not in the execution history ($(head -c 120 "$tmp/show"))"
+else not_ok "execution show $ll_exec: $(head -c 200 "$tmp/show")"; fi
 bad "Slow without callbackUri" 504 "has no callbackUri" -X POST "$ts/actions/slow" "${J[@]}" -d '{"token":"tok-none"}'
 grep -q '"msg":"fss callback delivered"' "$tmp/server.log" && ok "the server logs delivered callbacks" || not_ok "no 'fss callback delivered' log line"
 

@@ -3,12 +3,16 @@
 # processes` pinned to CPU 0 on a free loopback port with a temporary data folder, then runs
 # ../shared/bench/compare.sh miniatom=http://127.0.0.1:PORT/ws/rest/order (nginx and Node-RED on
 # CPU 0 too, wrk on CPU 1) and prints its table, plus start-up time and the server's RSS idle and
-# after the load. Env: DUR, CONC (passed to compare.sh), PIN=0 to run unpinned, MA_SHARED.
+# after the load; then the same for the Flow Service example's message action Greet
+# (POST /fs/ExampleService/actions/greet with tests/bench/data/greet-request.json, the shared
+# message-action request sample with Greet's inputs; nginx and Node-RED get that body too).
+# Env: DUR, CONC (passed to compare.sh), PIN=0 to run unpinned, FSS=0 to skip the second run, MA_SHARED.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}
 MINIATOM=${MINIATOM:-$top_srcdir/miniatom}
 MA_SHARED=${MA_SHARED:-$top_srcdir/../shared}
 PIN=${PIN:-1}
+FSS=${FSS:-1}
 [ -x "$MINIATOM" ] || { echo "FAIL: $MINIATOM is not built" >&2; exit 1; }
 [ -x "$MA_SHARED/bench/compare.sh" ] || [ -f "$MA_SHARED/bench/compare.sh" ] || { echo "FAIL: $MA_SHARED/bench/compare.sh is missing" >&2; exit 1; }
 for t in curl python3 taskset; do command -v $t >/dev/null || { echo "FAIL: $t is needed" >&2; exit 1; }; done
@@ -36,5 +40,15 @@ rss() { awk -v k="$1:" '$1 == k {print $2 / 1024 " MB"}' "/proc/$srv/status"; }
 echo "# idle RSS: $(rss VmRSS)"
 PIN=$PIN bash "$MA_SHARED/bench/compare.sh" "miniatom=$url"
 rc=$?
+if [ "$FSS" = 1 ] && [ $rc = 0 ]; then
+  fss="http://127.0.0.1:$port/fs/ExampleService/actions/greet"
+  greet=$top_srcdir/tests/bench/data/greet-request.json
+  out=$(curl -s -H 'Content-Type: application/json' --data-binary @"$greet" "$fss")
+  case $out in *'"invokeType":"FORWARD"'*'Bonjour, Ada!'*) ;; *) echo "FAIL: Greet answered: $out" >&2; exit 1 ;; esac
+  echo
+  echo "# POST $fss ($(basename "$greet")) -> FORWARD, message 'Bonjour, Ada!'"
+  BODY=$greet PIN=$PIN bash "$MA_SHARED/bench/compare.sh" "miniatom-fss=$fss"
+  rc=$?
+fi
 echo "# miniatom RSS after the load: $(rss VmRSS), peak $(rss VmHWM)"
 exit $rc
