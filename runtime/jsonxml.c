@@ -23,7 +23,11 @@
 #endif
 #include "jsonxml.h"
 
+#include <jansson.h>
+
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -155,9 +159,11 @@ typedef struct jp {
     const unsigned char *p, *end;
     int depth;
     int too_deep;
-    xmlDoc *doc;                 /* NULL: validate only */
+    xmlDoc *doc;                 /* building XML; NULL and !tree: validate only */
     xmlNs *ns;
+    int tree;                    /* building a jansson tree (ma_json_load) */
     ma_sb buf;                   /* decoded keys and escaped strings */
+    ma_sb kbuf;                  /* tree: the current key when it had escapes */
     ma_error *err;
 } jp;
 
@@ -193,7 +199,7 @@ static int jp_fail(jp *j, const unsigned char *at, int code, const char *fmt, ..
     return -1;
 }
 
-static int jp_nomem(jp *j) { return ma_error_set(j->err, MA_ERR_NOMEM, "out of memory converting JSON to XML"); }
+static int jp_nomem(jp *j) { return ma_error_set(j->err, MA_ERR_NOMEM, "out of memory parsing JSON"); }
 
 static const char *jp_what(const jp *j, const unsigned char *p, char buf[24])
 {
@@ -245,11 +251,12 @@ static int jp_text(jp *j, xmlNode *n, const unsigned char *s, size_t len, const 
 
 /* A string; j->p is after the opening quote. Building a key (key != 0): the decoded text goes
  * to j->buf (NUL-terminated). Building a value: *out and *outlen give the text, in the input when it
- * has no escapes, else in j->buf. Validating: only checks. */
+ * has no escapes, else in j->buf. Validating: only checks. Building XML refuses what XML cannot
+ * hold; building a tree refuses \u0000 and lone surrogates (C strings and valid UTF-8 only). */
 static int jp_string(jp *j, int key, const unsigned char **out, size_t *outlen)
 {
     const unsigned char *p = j->p, *end = j->end, *open = p - 1, *run = p;
-    const int build = j->doc != NULL;
+    const int build = j->doc != NULL || j->tree;
     int inbuf = 0;
     if (build && key) { ma_sb_reset(&j->buf); inbuf = 1; }
     for (;;) {
@@ -275,13 +282,18 @@ static int jp_string(jp *j, int key, const unsigned char **out, size_t *outlen)
                 }
                 return jp_fail(j, p, MA_ERR_PARSE, "%s", why);
             }
-            if (build) {
+            if (j->tree) {
+                if (cp >= 0xD800 && cp <= 0xDFFF) return jp_fail(j, p, MA_ERR_PARSE, "\\u%04X is a lone surrogate", cp);
+                if (cp == 0) return jp_fail(j, p, MA_ERR_PARSE, "\\u0000 is not allowed in a string");
+            } else if (build) {
                 if (cp >= 0xD800 && cp <= 0xDFFF)
                     return jp_fail(j, p, MA_ERR_UNSUPPORTED, "\\u%04X is a lone surrogate, which XML cannot hold", cp);
                 if (!xml_char_ok(cp))
                     return jp_fail(j, p, MA_ERR_UNSUPPORTED,
                                    "%.*s (U+%04X) is a character that XML 1.0 cannot hold; it is refused",
                                    (int)(n > 6 ? 6 : n), (const char *)p, cp);
+            }
+            if (build) {
                 if (!inbuf) { ma_sb_reset(&j->buf); inbuf = 1; }
                 char u[4];
                 ma_sb_append(&j->buf, (const char *)run, (size_t)(p - run));
@@ -293,7 +305,7 @@ static int jp_string(jp *j, int key, const unsigned char **out, size_t *outlen)
         }
         size_t n = utf8_decode(p, end, &cp);
         if (!n) return jp_fail(j, p, MA_ERR_PARSE, "invalid UTF-8 (byte 0x%02X) in a string", c);
-        if (build && (cp == 0xFFFE || cp == 0xFFFF))
+        if (j->doc && (cp == 0xFFFE || cp == 0xFFFF))
             return jp_fail(j, p, MA_ERR_UNSUPPORTED, "U+%04X is a character that XML 1.0 cannot hold; it is refused", cp);
         p += n;
     }
@@ -497,6 +509,183 @@ xmlDoc *ma_json_to_xml(const char *json, size_t len, ma_error *err)
         return NULL;
     }
     return j.doc;
+}
+
+/* ---- JSON -> jansson ---------------------------------------------------------------------- */
+
+/* A number's value: an integer when it has no fraction and no exponent (refused when it does not
+ * fit json_int_t), else a real (refused when it overflows a double), as jansson reads them. */
+static json_t *jp_tnumber(jp *j, const unsigned char *s, const unsigned char *e)
+{
+    int real = 0;
+    for (const unsigned char *q = s; q < e; q++)
+        if (*q == '.' || *q == 'e' || *q == 'E') real = 1;
+    if (!real) {
+        int neg = *s == '-';
+        unsigned long long v = 0, lim = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
+        for (const unsigned char *q = s + neg; q < e; q++) {
+            unsigned d = (unsigned)(*q - '0');
+            if (v > (lim - d) / 10) {
+                jp_fail(j, s, MA_ERR_PARSE, "the integer %.*s is too big", (int)(e - s > 40 ? 40 : e - s), (const char *)s);
+                return NULL;
+            }
+            v = v * 10 + d;
+        }
+        json_t *n = json_integer(neg ? (json_int_t)(0 - v) : (json_int_t)v);
+        if (!n) jp_nomem(j);
+        return n;
+    }
+    ma_sb_reset(&j->buf);
+    if (ma_sb_append(&j->buf, (const char *)s, (size_t)(e - s)) < 0) {
+        jp_nomem(j);
+        return NULL;
+    }
+    errno = 0;
+    double d = strtod(j->buf.s, NULL);
+    if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL)) {
+        jp_fail(j, s, MA_ERR_PARSE, "the number %.*s is too big", (int)(e - s > 40 ? 40 : e - s), (const char *)s);
+        return NULL;
+    }
+    json_t *n = json_real(d);
+    if (!n) jp_nomem(j);
+    return n;
+}
+
+/* Parses one value and adds it to parent (an object, under key; an array) or, without a parent,
+ * makes it j's result. Containers are added before they are filled, so that on an error the
+ * whole tree is freed from its root. */
+static int jp_tvalue(jp *j, json_t *parent, const char *key, size_t klen, json_t **root)
+{
+    json_t *v = NULL;
+    const unsigned char *at = j->p;
+    int map = 0;
+    if (at >= j->end) return jp_value(j, NULL, 0); /* reports the end of the input */
+    switch (*at) {
+    case '{': map = 1; /* fall through */
+    case '[':
+        if (++j->depth > MA_JSONXML_MAX_DEPTH) {
+            j->too_deep = 1;
+            return jp_fail(j, at, MA_ERR_LIMIT, "nesting deeper than %d levels", MA_JSONXML_MAX_DEPTH);
+        }
+        v = map ? json_object() : json_array();
+        break;
+    case '"': {
+        const unsigned char *s = NULL;
+        size_t len = 0;
+        j->p++;
+        if (jp_string(j, 0, &s, &len) < 0) return -1;
+        v = json_stringn_nocheck((const char *)s, len);
+        break;
+    }
+    case 't': case 'f': case 'n': {
+        int k = *at == 'n' ? K_NULL : K_BOOLEAN;
+        const char *word = *at == 't' ? "true" : *at == 'f' ? "false" : "null";
+        if (jp_literal(j, NULL, 0, word, strlen(word), k) < 0) return -1;
+        v = *at == 't' ? json_true() : *at == 'f' ? json_false() : json_null();
+        break;
+    }
+    case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
+        const unsigned char *e = at;
+        if (jp_number(j, &e) < 0) return -1;
+        j->p = e;
+        if (!(v = jp_tnumber(j, at, e))) return -1;
+        break;
+    }
+    default: return jp_value(j, NULL, 0); /* the error */
+    }
+    if (!v) return jp_nomem(j);
+    int rc = !parent ? (*root = v, 0)
+             : json_is_object(parent) ? json_object_setn_new_nocheck(parent, key, klen, v)
+                                      : json_array_append_new(parent, v);
+    if (rc < 0) return jp_nomem(j);
+    if (!json_is_object(v) && !json_is_array(v)) return 0;
+
+    char close = map ? '}' : ']', w[24];
+    j->p++;
+    jp_ws(j);
+    if (j->p < j->end && *j->p == close) {
+        j->p++;
+        j->depth--;
+        return 0;
+    }
+    for (;;) {
+        if (j->p >= j->end) {
+            size_t l, c;
+            jp_where(j, at, &l, &c);
+            return jp_fail(j, j->p, MA_ERR_PARSE, "unterminated %s (it starts at line %zu, column %zu)",
+                           map ? "object" : "array", l, c);
+        }
+        const char *k = NULL;
+        size_t kl = 0;
+        if (map) {
+            if (*j->p != '"')
+                return jp_fail(j, j->p, MA_ERR_PARSE, "expected a string key, found %s", jp_what(j, j->p, w));
+            const unsigned char *ks = NULL;
+            j->p++;
+            if (jp_string(j, 0, &ks, &kl) < 0) return -1;
+            k = (const char *)ks;
+            if (k == j->buf.s) { /* decoded: keep it out of the way of the value's own */
+                ma_sb_reset(&j->kbuf);
+                if (ma_sb_append(&j->kbuf, k, kl) < 0) return jp_nomem(j);
+                k = j->kbuf.s;
+            }
+            jp_ws(j);
+            if (j->p >= j->end || *j->p != ':')
+                return jp_fail(j, j->p, MA_ERR_PARSE, "expected ':' after the key, found %s", jp_what(j, j->p, w));
+            j->p++;
+            jp_ws(j);
+        }
+        if (jp_tvalue(j, v, k, kl, NULL) < 0) return -1;
+        jp_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            const unsigned char *comma = j->p++;
+            jp_ws(j);
+            if (j->p < j->end && *j->p == close)
+                return jp_fail(j, comma, MA_ERR_PARSE, "trailing comma before '%c'", close);
+            continue;
+        }
+        if (j->p < j->end && *j->p == close) {
+            j->p++;
+            break;
+        }
+        if (j->p >= j->end) continue; /* reports the unterminated container */
+        return jp_fail(j, j->p, MA_ERR_PARSE, "expected ',' or '%c', found %s", close, jp_what(j, j->p, w));
+    }
+    j->depth--;
+    return 0;
+}
+
+json_t *ma_json_load(const char *json, size_t len, int any, ma_error *err)
+{
+    jp j;
+    char w[24];
+    ma_error local;
+    jp_init(&j, json, len, err ? err : &local);
+    j.tree = 1;
+    ma_sb_init(&j.kbuf);
+    json_t *root = NULL;
+    const unsigned char *s = j.s;
+    int rc;
+    if (j.end - s >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF)))
+        rc = jp_fail(&j, s, MA_ERR_PARSE, "JSON must be UTF-8; this looks like UTF-16");
+    else {
+        jp_ws(&j);
+        if (j.p >= j.end)
+            rc = jp_fail(&j, j.p, MA_ERR_PARSE, j.p == s ? "empty document" : "no JSON value, only white space");
+        else if (!any && *j.p != '{' && *j.p != '[')
+            rc = jp_fail(&j, j.p, MA_ERR_PARSE, "expected an object or an array, found %s", jp_what(&j, j.p, w));
+        else if ((rc = jp_tvalue(&j, NULL, NULL, 0, &root)) == 0) {
+            jp_ws(&j);
+            if (j.p < j.end) rc = jp_fail(&j, j.p, MA_ERR_PARSE, "unexpected %s after the JSON value", jp_what(&j, j.p, w));
+        }
+    }
+    ma_sb_free(&j.buf);
+    ma_sb_free(&j.kbuf);
+    if (rc < 0) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
 }
 
 /* ---- XML -> JSON ------------------------------------------------------------------------ */

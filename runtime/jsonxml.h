@@ -22,6 +22,15 @@
  * duplicates="retain"). */
 xmlDoc *ma_json_to_xml(const char *json, size_t len, ma_error *err);
 
+/* Parses JSON text (RFC 8259, strict UTF-8; with any == 0 only an object or an array at the top)
+ * into a jansson tree, as json_loadb would, only faster: integers without fraction or exponent
+ * are json_int_t (refused when too big), other numbers doubles (refused when they overflow);
+ * "\u0000" and lone surrogates are refused; of duplicate keys the last one wins; nesting is
+ * bounded by MA_JSONXML_MAX_DEPTH. Returns a new reference (caller json_decref's it) or NULL with
+ * err ("line L, column C: ...", MA_ERR_NOMEM when out of memory); err may be NULL. */
+struct json_t;
+struct json_t *ma_json_load(const char *json, size_t len, int any, ma_error *err);
+
 /* True when the element is one of the json-to-xml vocabulary (in MA_FN_NS). */
 int ma_xml_is_json_vocab(const xmlNode *el);
 

@@ -792,10 +792,12 @@ static void common_props(props *p, const fss_req *r, const char *operation)
     prop(p, "callbackUri", r->callback_uri);
     if (r->culture[0]) prop(p, "culture", r->culture);
     if (r->authorization) {
-        char *a = json_dumps(r->authorization, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!a) p->oom = 1;
-        prop(p, "authorization", a);
-        free(a);
+        ma_sb a;
+        ma_sb_init(&a);
+        ma_sb_json_value(&a, r->authorization);
+        if (a.oom) p->oom = 1;
+        else prop(p, "authorization", a.s);
+        ma_sb_free(&a);
     }
     for (size_t i = 0; i < json_array_size(r->config); i++) {
         json_t *v = json_array_get(r->config, i);

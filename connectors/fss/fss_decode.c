@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonxml.h"
 #include "util.h"
 
 /* ---- UTF-8 ------------------------------------------------------------------------------------ */
@@ -381,11 +382,12 @@ int fss_req_decode(fss_req *r, fss_req_kind kind, const char *body, size_t len, 
         if (kind == FSS_REQ_DESCRIBE) return 0;
         return bad(&c, "the request body is empty");
     }
-    json_error_t je;
-    r->root = json_loadb(body + i, len - i, 0, &je);
+    ma_error je;
+    ma_error_clear(&je);
+    r->root = ma_json_load(body + i, len - i, 0, &je);
     if (!r->root) {
-        if (json_error_code(&je) == json_error_out_of_memory) return -1;
-        return bad(&c, "the request body is not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+        if (je.code == MA_ERR_NOMEM) return -1;
+        return bad(&c, "the request body is not JSON: %s", je.msg);
     }
     if (!json_is_object(r->root)) return bad(&c, "the request body must be a JSON object");
     json_t *o = r->root, *culture;
@@ -933,11 +935,12 @@ static json_t *parse_doc(const fss_doc *d, size_t i, int allow_array, int *empty
         *empty = 1;
         return NULL;
     }
-    json_error_t je;
-    json_t *v = json_loadb(p, len, 0, &je);
+    ma_error je;
+    ma_error_clear(&je);
+    json_t *v = ma_json_load(p, len, 0, &je);
     if (!v) {
-        if (json_error_code(&je) == json_error_out_of_memory) *oom = 1;
-        else snprintf(why, whyn, "returned document %zu is not JSON: %s (line %d, column %d)", i + 1, je.text, je.line, je.column);
+        if (je.code == MA_ERR_NOMEM) *oom = 1;
+        else snprintf(why, whyn, "returned document %zu is not JSON: %s", i + 1, je.msg);
         return NULL;
     }
     if (!json_is_object(v) && !(allow_array && json_is_array(v))) {

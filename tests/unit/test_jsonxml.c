@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "jsonxml.h"
 #include "util.h"
 
@@ -298,6 +300,111 @@ static void test_json_errors(void **state)
     assert_json_error("[1,\r\n2,\r3 x]", 12, MA_ERR_PARSE, "line 3, column 3:");
 }
 
+/* ---- JSON -> jansson tree (ma_json_load) ------------------------------------------------ */
+
+/* ma_json_load and jansson's own parser agree on the value (jansson is the reference here). */
+static void assert_load_same(const char *json)
+{
+    ma_error err;
+    ma_error_clear(&err);
+    json_t *got = ma_json_load(json, strlen(json), 1, &err);
+    if (!got) fail_msg("ma_json_load failed on %s: %s", json, err.msg);
+    json_t *want = json_loadb(json, strlen(json), JSON_DECODE_ANY, NULL);
+    if (!want) fail_msg("jansson does not parse %s", json);
+    if (!json_equal(got, want)) fail_msg("ma_json_load and jansson disagree on %s", json);
+    json_decref(got);
+    json_decref(want);
+}
+
+static void assert_load_error(const char *json, size_t len, int any, int code, const char *msg_part)
+{
+    ma_error err;
+    ma_error_clear(&err);
+    json_t *v = ma_json_load(json, len, any, &err);
+    if (v) fail_msg("expected an error for %.*s", (int)len, json);
+    assert_int_equal(err.code, code);
+    if (!strstr(err.msg, msg_part)) fail_msg("error \"%s\" does not contain \"%s\"", err.msg, msg_part);
+}
+
+static void test_load_values(void **state)
+{
+    (void)state;
+    assert_load_same("{}");
+    assert_load_same("[]");
+    assert_load_same("{\"a\": 1, \"b\": [true, false, null, \"x\"], \"c\": {\"d\": -0.5e3, \"e\": 1E2}}");
+    assert_load_same("[0, -0, 9223372036854775807, -9223372036854775808, 1.5, 2e-400, 123456789.125]");
+    assert_load_same("\"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\\\ \\/ \\b\\f\\n\\r\\t \xc3\xa9\"");
+    assert_load_same("{\"k\\u00e9y\": {\"\\n\": [\"v\\u0001\"]}, \"\": 0}");
+    assert_load_same("3");
+    /* a leading byte order mark is skipped (jansson refuses it) */
+    ma_error err;
+    json_t *v = ma_json_load("\xEF\xBB\xBF {\"bom\": true} \n", 19, 0, &err);
+    assert_non_null(v);
+    assert_true(json_is_true(json_object_get(v, "bom")));
+    json_decref(v);
+    /* of duplicate keys the last one wins, as in jansson; order is kept */
+    v = ma_json_load("{\"a\":1,\"b\":2,\"a\":3}", 19, 0, &err);
+    assert_non_null(v);
+    assert_int_equal(json_object_size(v), 2);
+    assert_int_equal(json_integer_value(json_object_get(v, "a")), 3);
+    const char *first = NULL;
+    json_t *x;
+    json_object_foreach(v, first, x) break;
+    assert_string_equal(first, "a");
+    json_decref(v);
+    /* integers stay integers, reals reals */
+    v = ma_json_load("[10, 10.0, 1e1]", 15, 0, &err);
+    assert_non_null(v);
+    assert_true(json_is_integer(json_array_get(v, 0)));
+    assert_true(json_is_real(json_array_get(v, 1)));
+    assert_true(json_is_real(json_array_get(v, 2)));
+    json_decref(v);
+    /* the Flow samples the Flow Services Server decodes */
+    const char *shared = getenv("MA_SHARED");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/spec/flow-samples/message-action-request.service-email.json", shared ? shared : "../shared");
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("%s is missing (set MA_SHARED to the shared material)", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    assert_load_same(buf);
+}
+
+static void test_load_errors(void **state)
+{
+    (void)state;
+    assert_load_error("\"x\"", 3, 0, MA_ERR_PARSE, "line 1, column 1: expected an object or an array, found '\"'");
+    assert_load_error("[\"a\\u0000b\"]", 12, 0, MA_ERR_PARSE, "line 1, column 4: \\u0000 is not allowed");
+    assert_load_error("{\"\\u0000\":1}", 12, 0, MA_ERR_PARSE, "\\u0000 is not allowed");
+    assert_load_error("[\"\\ud800x\"]", 11, 0, MA_ERR_PARSE, "line 1, column 3: \\uD800 is a lone surrogate");
+    assert_load_error("[\"\\udc00\"]", 10, 0, MA_ERR_PARSE, "lone surrogate");
+    assert_load_error("[9223372036854775808]", 21, 0, MA_ERR_PARSE, "line 1, column 2: the integer 9223372036854775808 is too big");
+    assert_load_error("[-9223372036854775809]", 22, 0, MA_ERR_PARSE, "too big");
+    assert_load_error("[1e400]", 7, 0, MA_ERR_PARSE, "the number 1e400 is too big");
+    assert_load_error("{\"a\":1} x", 9, 0, MA_ERR_PARSE, "line 1, column 9: unexpected 'x' after the JSON value");
+    assert_load_error("{\"a\":[1,]}", 10, 0, MA_ERR_PARSE, "trailing comma before ']'");
+    assert_load_error("{\"a\":", 5, 0, MA_ERR_PARSE, "expected a value, found the end of the input");
+    assert_load_error("{\"a\" 1}", 7, 0, MA_ERR_PARSE, "expected ':' after the key");
+    assert_load_error("[\"\xC0\xAF\"]", 6, 0, MA_ERR_PARSE, "invalid UTF-8");
+    assert_load_error("[tru]", 5, 0, MA_ERR_PARSE, "invalid literal 'tru'");
+    assert_load_error("", 0, 1, MA_ERR_PARSE, "empty document");
+    assert_load_error(" ", 1, 1, MA_ERR_PARSE, "no JSON value");
+    assert_load_error("\xFF\xFE[\0]\0", 6, 1, MA_ERR_PARSE, "looks like UTF-16");
+    char deep[1200];
+    memset(deep, '[', 600);
+    memset(deep + 600, ']', 600);
+    assert_load_error(deep, sizeof deep, 0, MA_ERR_LIMIT, "line 1, column 513: nesting deeper than 512 levels");
+    memset(deep, '[', 512);
+    memset(deep + 512, ']', 512);
+    ma_error err;
+    json_t *v = ma_json_load(deep, 1024, 0, &err);
+    assert_non_null(v); /* 512 levels are allowed */
+    json_decref(v);
+    assert_null(ma_json_load("[", 1, 0, NULL)); /* without an error to fill */
+}
+
 /* ---- XML -> JSON ------------------------------------------------------------------------ */
 
 static void test_xml_to_json_ok(void **state)
@@ -497,6 +604,8 @@ int main(void)
         cmocka_unit_test(test_string_escapes),
         cmocka_unit_test(test_max_depth),
         cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_load_values),
+        cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_xml_to_json_ok),
         cmocka_unit_test(test_xml_to_json_errors),
         cmocka_unit_test(test_xml_to_json_depth),
