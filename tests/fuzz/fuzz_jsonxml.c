@@ -1,10 +1,15 @@
 /* fuzz_jsonxml.c - libFuzzer target for JSON <-> XML (runtime/jsonxml.c): the input goes through
  * ma_doc_looks_json and ma_json_to_xml; when it converts, the tree goes back to JSON, and that JSON
  * through both conversions again, which must give byte-identical JSON (round-trip stability).
- * Also checked: every error carries a message, and the validate-only pass agrees with the parser. */
+ * Also checked: every error carries a message, and the validate-only pass agrees with the parser;
+ * ma_json_load agrees with jansson's parser (same value, or both refuse) except where it is
+ * documented to differ (a byte order mark, nesting deeper than MA_JSONXML_MAX_DEPTH; jansson ends
+ * the text at a NUL byte, ma_json_load refuses it). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "jsonxml.h"
 
@@ -43,9 +48,26 @@ static char *to_json(const char *text, size_t n, size_t *outlen, int *dup)
     return out;
 }
 
+/* ma_json_load against json_loadb (JSON_DECODE_ANY, no BOM: jansson has no BOM). */
+static void differential(const char *text, size_t size)
+{
+    if (size >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB && (unsigned char)text[2] == 0xBF) return;
+    ma_error err;
+    ma_error_clear(&err);
+    json_t *a = ma_json_load(text, size, 1, &err);
+    json_t *b = json_loadb(text, size, JSON_DECODE_ANY, NULL);
+    if (!a && (err.code == MA_OK || strncmp(err.msg, "line ", 5) != 0)) abort();
+    if (a && !b) abort();
+    if (!a && b && err.code != MA_ERR_LIMIT && !memchr(text, 0, size)) abort(); /* jansson stops at a NUL byte */
+    if (a && b && !json_equal(a, b)) abort();
+    json_decref(a);
+    json_decref(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
+    differential(text, size);
     int looks = ma_doc_looks_json(text, size, NULL);
     if (looks != ma_doc_looks_json(text, size, "")) abort();
     if (ma_doc_looks_json(text, size, "application/json") != 1) abort();
