@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtin.h"
 #include "loader.h"
 #include "registry.h"
 #include "util.h"
@@ -57,6 +58,38 @@ ma_shape *ma_process_find_shape(const ma_process *p, const char *name)
         if (strcmp(p->shapes[i].name, name) == 0) return &p->shapes[i];
     return NULL;
 }
+
+/* Built-in shapes that only work on the documents in memory: they never wait on anything outside
+ * the process (the start shape is the caller's own listener). Types, not names: a plugin's shape
+ * never counts. */
+static const ma_shape_type *const in_memory_shapes[] = {
+    &ma_shape_start, &ma_shape_map, &ma_shape_message, &ma_shape_documentproperties, &ma_shape_decision,
+    &ma_shape_branch, &ma_shape_route, &ma_shape_catcherrors, &ma_shape_exception, &ma_shape_stop,
+    &ma_shape_returndocuments, &ma_shape_notify, &ma_shape_flowcontrol, &ma_shape_dataprocess,
+    &ma_shape_doccacheload, &ma_shape_doccacheretrieve, &ma_shape_doccacheremove, &ma_shape_businessrules,
+    &ma_shape_cleanse};
+
+static int may_wait(const ma_deploy *dep, const ma_process *p, int depth)
+{
+    if (!p || depth > 16) return 1;
+    for (size_t i = 0; i < p->n_shapes; i++) {
+        const ma_shape *s = &p->shapes[i];
+        if (s->type == &ma_shape_processcall) {
+            char *pid = s->config ? ma_xml_attr(s->config, "processId") : NULL;
+            const ma_component *c = pid ? ma_deploy_find(dep, pid) : NULL;
+            free(pid);
+            if (!c || may_wait(dep, c->process, depth + 1)) return 1;
+            continue;
+        }
+        int known = 0;
+        for (size_t k = 0; k < sizeof in_memory_shapes / sizeof *in_memory_shapes && !known; k++)
+            known = s->type == in_memory_shapes[k];
+        if (!known) return 1; /* a connector call, a plugin's shape, an unknown one */
+    }
+    return 0;
+}
+
+int ma_process_may_wait(const ma_deploy *dep, const ma_process *p) { return may_wait(dep, p, 0); }
 
 static int read_shape(ma_deploy *dep, ma_component *comp, xmlNode *node, ma_shape *s)
 {

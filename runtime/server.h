@@ -74,6 +74,11 @@ typedef struct ma_server_exec {
     const char *const *props;/* "NAME=VALUE" dynamic process properties for the execution */
     size_t n_props;
     const char *trigger;     /* "wss", "fss": recorded with the execution */
+    /* keep_running on a deferred request (ma_listener.deferrable): builds the answer the caller
+     * gets when the sync timeout passes while the execution goes on (FSS: WAIT, once its callback
+     * is recorded). Called at most once, on the server's timer thread, with the user of `late`,
+     * and always before late(). Fills resp; -1 only for out of memory. NULL: no early answer. */
+    int (*early)(void *user, const char *exec_id, ma_http_resp *resp);
 } ma_server_exec;
 
 /* Called once, on a worker thread, with the result of an execution that outlived its timeout
@@ -86,7 +91,11 @@ typedef void (*ma_server_late_fn)(void *user, ma_result *res);
  * recorded before this returns). Returns 0 with *res filled (caller frees) when the execution ended
  * within the timeout; 1 when it did not (res untouched): with keep_running the execution goes on
  * and late(user, result) is called when it ends, otherwise it has been cancelled; -1 with err. The
- * execution id is known before the call returns: *exec_id (80 bytes) is filled in every case. */
+ * execution id is known before the call returns: *exec_id (80 bytes) is filled in every case.
+ * On a deferred request (ma_listener.deferrable) every mode runs on the handler's own thread; with
+ * keep_running, late and o->early, the caller is answered by o->early when the timeout passes, and
+ * once the execution ends late(user, result) is called here and 2 is returned: the request has been
+ * answered, the handler returns at once without touching req (its response is discarded). */
 int ma_server_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_batch *input,
                       const ma_server_exec *o, ma_result *res, char exec_id[80],
                       ma_server_late_fn late, void *user, ma_error *err);
@@ -123,6 +132,12 @@ typedef struct ma_listener {
     /* Handles one request under prefix, on a server thread; may block up to the sync timeout.
      * Fill resp (404 for an unknown path). Return -1 only for out of memory. */
     int (*handle)(ma_server *srv, ma_snapshot *snap, void *state, const ma_http_req *req, ma_http_resp *resp);
+    /* Whether a request may be answered before its handler returns (see ma_server_execute): 1 when
+     * it is to be handled on a worker thread while its connection waits (the server threads go on
+     * serving), 2 only once its path has turned slow (server.slow_after; until then it runs on the
+     * server thread and is answered when its execution ends), 0 never. Sees the request without its
+     * body, and the state deploy() made. NULL: never. */
+    int (*deferrable)(void *state, const ma_http_req *req);
     /* After start-up (and after a crash restart): resume what was left pending, e.g. answer
      * recorded FSS callbacks with an error. May be NULL. */
     void (*recover)(ma_server *srv);

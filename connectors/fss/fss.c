@@ -60,6 +60,7 @@ typedef struct fss_action {
     fss_proc p;
     fss_type *req, *resp;  /* roots (borrowed from the service's types), NULL without a profile */
     char *resp_prefix;     /* "<name> RESPONSE" */
+    int may_wait;          /* its process may wait on the outside world (ma_process_may_wait) */
 } fss_action;
 
 typedef struct fss_data {
@@ -533,6 +534,7 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
         char *pid = attr(n, "processId");
         if (!pid) return ma_error_set(err, MA_ERR_CONFIG, "%s: no processId", where);
         int rc = read_proc(st, dep, where, pid, R_ACTION, &a->p, err);
+        if (!rc) a->may_wait = ma_process_may_wait(dep, a->p.comp->process);
         free(pid);
         if (rc) return -1;
         char *req_prefix = ma_asprintf("%s REQUEST", a->name);
@@ -1061,7 +1063,8 @@ typedef struct late_ctx {
     ma_snapshot *snap;     /* held while the action (borrowed from its state) is used */
     const fss_action *act;
     const ma_process *proc;
-    char *token, *tenant, *callback_uri;
+    char *token, *tenant, *callback_uri, *state_id;
+    char *uri, *path;      /* the action's URI (for a ServiceProblem) and the request path (for the log) */
     char exec_id[80];
 } late_ctx;
 
@@ -1070,7 +1073,8 @@ static void late_free(late_ctx *c)
     if (c->snap) ma_snapshot_unref(c->snap);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
-    free(c->token), free(c->tenant), free(c->callback_uri);
+    free(c->token), free(c->tenant), free(c->callback_uri), free(c->state_id);
+    free(c->uri), free(c->path);
     free(c);
 }
 
@@ -1122,6 +1126,42 @@ static void late_result(void *user, ma_result *res)
     free(body);
     live_remove(c->exec_id);
     late_free(c);
+}
+
+/* The WAIT answer, once the execution has outlived the sync timeout (ma_server_exec.early, or the
+ * request thread's wait returned 1): given only after the callback is recorded (issue 4 "Nothing
+ * accepted is lost"); otherwise a 503 ServiceProblem. Hands lc to late_result (which may run at
+ * once on another thread: lc is not touched after). */
+static int answer_wait(void *user, const char *exec_id, ma_http_resp *resp)
+{
+    late_ctx *lc = user;
+    ma_server *srv = lc->srv;
+    snprintf(lc->exec_id, sizeof lc->exec_id, "%s", exec_id);
+    ma_pending_callback cb = {lc->exec_id, lc->callback_uri, lc->tenant ? lc->tenant : "", lc->token,
+                              lc->state_id ? lc->state_id : ""};
+    ma_error herr;
+    ma_error_clear(&herr);
+    live_add(exec_id); /* before it is recorded: recover() must never answer it */
+    int recorded = ma_history_callback_add(ma_server_history(srv), &cb, &herr) == 0;
+    if (!recorded) live_remove(exec_id);
+    int ret;
+    if (!recorded) {
+        log_failure(srv, "fss callback could not be recorded; no WAIT", lc->path, lc->act->p.comp, exec_id, herr.msg);
+        ret = problem(resp, lc->uri, 503,
+                      "the process did not finish within the sync timeout and its callback could not be recorded", exec_id);
+    } else {
+        char wait_msg[160];
+        snprintf(wait_msg, sizeof wait_msg, "The integration process is still running (execution %s).", exec_id);
+        size_t bl = 0;
+        char *body = fss_service_response(lc->token, lc->tenant, "WAIT", wait_msg, NULL, NULL, &bl);
+        ret = json_reply(resp, body, bl);
+    }
+    snprintf(resp->execution_id, sizeof resp->execution_id, "%s", exec_id);
+    pthread_mutex_lock(&lc->mu);
+    lc->state = recorded ? 1 : 2;
+    pthread_cond_signal(&lc->cv);
+    pthread_mutex_unlock(&lc->mu);
+    return ret;
 }
 
 static void fss_recover(ma_server *srv)
@@ -1197,7 +1237,12 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
         lc->token = ma_strdup(r.token);
         lc->tenant = r.tenant_id ? ma_strdup(r.tenant_id) : NULL;
         lc->callback_uri = ma_strdup(r.callback_uri);
-        if (!lc->token || !lc->callback_uri || (r.tenant_id && !lc->tenant)) goto nomem;
+        lc->state_id = r.state_id ? ma_strdup(r.state_id) : NULL;
+        lc->uri = ma_strdup(uri);
+        lc->path = ma_strdup(req->path);
+        if (!lc->token || !lc->callback_uri || (r.tenant_id && !lc->tenant) || (r.state_id && !lc->state_id) || !lc->uri ||
+            !lc->path)
+            goto nomem;
         lc->snap = ma_snapshot_ref(snap);
     }
     ma_server_exec o;
@@ -1208,6 +1253,7 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
     o.props = (const char *const *)pr.v;
     o.n_props = pr.n;
     o.trigger = "fss";
+    o.early = keep ? answer_wait : NULL;
     ma_result res;
     memset(&res, 0, sizeof res);
     char exec_id[80] = "";
@@ -1215,33 +1261,14 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
     ma_error_clear(&err);
     rc = ma_server_execute(srv, snap, proc, &in, &o, &res, exec_id, keep ? late_result : NULL, lc, &err);
     ma_batch_clear(&in);
+    if (rc == 2) { /* answered WAIT at the timeout; late_result had the result (and lc) */
+        lc = NULL;
+        goto out;
+    }
     snprintf(resp->execution_id, sizeof resp->execution_id, "%s", exec_id);
     if (rc == 1 && keep) {
-        /* WAIT, once the callback is recorded (issue 4 "Nothing accepted is lost") */
-        snprintf(lc->exec_id, sizeof lc->exec_id, "%s", exec_id);
-        ma_pending_callback cb = {exec_id, (char *)r.callback_uri, (char *)(r.tenant_id ? r.tenant_id : ""), (char *)r.token,
-                                  (char *)(r.state_id ? r.state_id : "")};
-        ma_error herr;
-        ma_error_clear(&herr);
-        live_add(exec_id); /* before it is recorded: recover() must never answer it */
-        int recorded = ma_history_callback_add(hist, &cb, &herr) == 0;
-        if (!recorded) live_remove(exec_id);
-        char wait_msg[160];
-        snprintf(wait_msg, sizeof wait_msg, "The integration process is still running (execution %s).", exec_id);
-        size_t bl = 0;
-        char *body = recorded ? fss_service_response(r.token, r.tenant_id, "WAIT", wait_msg, NULL, NULL, &bl) : NULL;
-        pthread_mutex_lock(&lc->mu);
-        lc->state = recorded ? 1 : 2;
-        pthread_cond_signal(&lc->cv);
-        pthread_mutex_unlock(&lc->mu);
+        ret = answer_wait(lc, exec_id, resp);
         lc = NULL; /* late_result owns it now */
-        if (!recorded) {
-            log_failure(srv, "fss callback could not be recorded; no WAIT", req->path, a->p.comp, exec_id, herr.msg);
-            ret = problem(resp, uri, 503, "the process did not finish within the sync timeout and its callback could not be recorded",
-                          exec_id);
-        } else {
-            ret = json_reply(resp, body, bl);
-        }
         goto out;
     }
     if (lc) { /* late_result will not be called */
@@ -1568,19 +1595,23 @@ static int method_not_allowed(ma_http_resp *resp, const char *uri, const char *m
     return ma_http_resp_header(resp, "Allow", allow) < 0 ? -1 : 0;
 }
 
-static int fss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_http_req *req, ma_http_resp *resp)
+/* The service a request path names (the longest base path), with path (2048 bytes) set to the path
+ * after /fs/ without empty segments and *sub to the rest after the base; NULL when none is deployed
+ * there. -1 in *too_long when the path does not fit. */
+static const fss_service *route(const fss_state *st, const char *reqpath, char path[2048], const char **sub, int *too_long)
 {
-    const fss_state *st = state;
-    /* the path after /fs/, with empty segments left out */
-    char path[2048];
     size_t pl = 0;
-    const char *p = req->path ? req->path : "";
+    const char *p = reqpath ? reqpath : "";
+    *too_long = 0;
     if (strncmp(p, "/fs", 3) == 0) p += 3;
-    for (; *p && pl + 1 < sizeof path; p++) {
+    for (; *p && pl + 1 < 2048; p++) {
         if (*p == '/' && (pl == 0 || path[pl - 1] == '/')) continue;
         path[pl++] = *p;
     }
-    if (*p) return problem(resp, "/", 404, "the path is too long", NULL);
+    if (*p) {
+        *too_long = 1;
+        return NULL;
+    }
     while (pl && path[pl - 1] == '/') pl--;
     path[pl] = '\0';
     const fss_service *s = NULL;
@@ -1592,13 +1623,32 @@ static int fss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
             best = bl;
         }
     }
+    *sub = path + best;
+    if (**sub == '/') (*sub)++;
+    return s;
+}
+
+static const fss_action *find_action(const fss_service *s, const char *sub)
+{
+    if (strncmp(sub, "actions/", 8) != 0) return NULL;
+    for (size_t i = 0; i < s->n_actions; i++)
+        if (strcmp(s->actions[i].path, sub + 8) == 0) return &s->actions[i];
+    return NULL;
+}
+
+static int fss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_http_req *req, ma_http_resp *resp)
+{
+    const fss_state *st = state;
+    char path[2048];
+    const char *sub = "";
+    int too_long;
+    const fss_service *s = route(st, req->path, path, &sub, &too_long);
+    if (too_long) return problem(resp, "/", 404, "the path is too long", NULL);
     if (!s) {
         char msg[300];
         snprintf(msg, sizeof msg, "no Flow Service is deployed at /fs/%.200s", path);
         return problem(resp, req->path, 404, msg, NULL);
     }
-    const char *sub = path + best;
-    if (*sub == '/') sub++;
     char uri[2100];
     snprintf(uri, sizeof uri, "/%s", sub);
     const char *m = req->method;
@@ -1615,11 +1665,8 @@ static int fss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
                                 inst ? s->install_len : s->describe_len) < 0 ? -1 : 0;
     }
     if (strncmp(sub, "actions/", 8) == 0) {
-        for (size_t i = 0; i < s->n_actions; i++)
-            if (strcmp(s->actions[i].path, sub + 8) == 0) {
-                if (!post) return method_not_allowed(resp, uri, m, "POST");
-                return handle_action(srv, snap, &s->actions[i], uri, req, resp);
-            }
+        const fss_action *a = find_action(s, sub);
+        if (a) return post ? handle_action(srv, snap, a, uri, req, resp) : method_not_allowed(resp, uri, m, "POST");
         char msg[300];
         snprintf(msg, sizeof msg, "the Flow Service '%.100s' has no message action at %.150s", s->name, uri);
         return problem(resp, uri, 404, msg, NULL);
@@ -1647,12 +1694,28 @@ static int fss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
     return problem(resp, uri, 404, msg, NULL);
 }
 
+/* Message actions may answer WAIT while their execution goes on (ma_listener.deferrable): those
+ * whose process may wait on the outside world, or runs in general or bridge mode, are deferred; a
+ * low-latency one that works in memory runs on the server thread, unless its path has turned slow. */
+static int fss_deferrable(void *state, const ma_http_req *req)
+{
+    if (!req->method || strcmp(req->method, "POST") != 0) return 0;
+    char path[2048];
+    const char *sub = "";
+    int too_long;
+    const fss_service *s = route(state, req->path, path, &sub, &too_long);
+    const fss_action *a = s ? find_action(s, sub) : NULL;
+    if (!a) return 0;
+    return a->may_wait || req->debug || a->p.mode != MA_MODE_LOW_LATENCY ? 1 : 2;
+}
+
 const ma_listener ma_listener_fss = {
     .name = "fss",
     .prefix = "/fs/",
     .deploy = fss_deploy,
     .undeploy = fss_undeploy,
     .handle = fss_handle,
+    .deferrable = fss_deferrable,
     .recover = fss_recover,
     .check_setting = fss_check_setting,
 };

@@ -83,6 +83,41 @@ static void test_minimal_runnable(void **state)
     free(xml);
 }
 
+#define CALL(name, pid) "<shape name=\"" name "\" shapetype=\"processcall\"><configuration><processcall abort=\"true\" processId=\"" pid "\" wait=\"true\"><parameters/><returnpaths/></processcall></configuration><dragpoints><dragpoint name=\"d\" toShape=\"shape9\"/></dragpoints></shape>"
+
+/* ma_process_may_wait: which processes only work in memory (the server answers those on its own
+ * thread) and which may wait on the outside world. */
+static void test_may_wait(void **state)
+{
+    (void)state;
+    const char *const procs[][2] = {
+        {"mem", START("shape2") "<shape name=\"shape2\" shapetype=\"message\"><configuration><message combined=\"false\"><msgTxt>hi</msgTxt><msgParameters/></message></configuration><dragpoints><dragpoint name=\"d\" toShape=\"shape9\"/></dragpoints></shape>" STOP("shape9")},
+        {"net", START("shape2") "<shape name=\"shape2\" shapetype=\"connectoraction\"><configuration><connectoraction actionType=\"Get\" connectorType=\"http\" connectionId=\"c\" operationId=\"o\"/></configuration><dragpoints><dragpoint name=\"d\" toShape=\"shape9\"/></dragpoints></shape>" STOP("shape9")},
+        {"calls-mem", START("shape2") CALL("shape2", "mem") STOP("shape9")},
+        {"calls-net", START("shape2") CALL("shape2", "net") STOP("shape9")},
+        {"calls-calls-net", START("shape2") CALL("shape2", "calls-net") STOP("shape9")},
+        {"calls-nothing", START("shape2") CALL("shape2", "absent") STOP("shape9")},
+    };
+    const int want[] = {0, 1, 0, 1, 1, 1};
+    ma_deploy *dep = ma_deploy_new(reg, NULL);
+    assert_non_null(dep);
+    ma_error err;
+    for (size_t i = 0; i < sizeof procs / sizeof *procs; i++) {
+        char *xml = process_xml(procs[i][0], procs[i][1]);
+        if (ma_deploy_add_buffer(dep, xml, strlen(xml), procs[i][0], &err) < 0) fail_msg("%s: %s", procs[i][0], err.msg);
+        free(xml);
+    }
+    ma_deploy_compile(dep);
+    for (size_t i = 0; i < sizeof procs / sizeof *procs; i++) {
+        ma_component *c = ma_deploy_find(dep, procs[i][0]);
+        assert_non_null(c);
+        if (ma_process_may_wait(dep, c->process) != want[i])
+            fail_msg("%s: may_wait should be %d", procs[i][0], want[i]);
+    }
+    assert_int_equal(ma_process_may_wait(dep, NULL), 1);
+    ma_deploy_free(dep);
+}
+
 static void test_unprefixed_root(void **state)
 {
     (void)state;
@@ -253,6 +288,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minimal_runnable),       cmocka_unit_test(test_unprefixed_root),
+        cmocka_unit_test(test_may_wait),
         cmocka_unit_test(test_not_a_component),        cmocka_unit_test(test_entities_refused),
         cmocka_unit_test(test_duplicate_id_names_both_files), cmocka_unit_test(test_dangling_toshape),
         cmocka_unit_test(test_unknown_shapetype_and_label), cmocka_unit_test(test_missing_subprocess),

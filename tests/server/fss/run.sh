@@ -35,7 +35,8 @@ base="http://127.0.0.1:$port"
 ex="$base/fs/ExampleService"
 ts="$base/fs/TestService"
 start_server() {
-  "${RUN[@]}" serve --deploy "$tmp/deploy" --listen "127.0.0.1:$port" --data "$tmp/data" \
+  # one server thread: a request that held it would hold up every other one
+  "${RUN[@]}" serve --deploy "$tmp/deploy" --listen "127.0.0.1:$port" --data "$tmp/data" --set server.threads=1 \
     --set fss.callback.backoff=100ms --set fss.callback.retries=2 --set fss.callback.busy_retries=4 >>"$tmp/server.log" 2>&1 &
   srv_pid=$!
   for _ in $(seq 200); do
@@ -391,6 +392,19 @@ req "Slow, Flow answers 503 once" 200 -X POST "$ts/actions/slow" "${J[@]}" -d "$
 assert [c["body"]["invokeType"] for c in C] == ["FORWARD", "FORWARD"] and C[1]["body"]["outputs"][0]["contentValue"] == "slow done"
 EOF
   else not_ok "callback after 503: $(wc -l <"$tmp/cbs") callback(s)"; fi
+# a message action whose process waits on the outside world is handled off the (single) server thread
+curl -s -o "$tmp/slow-bg" -X POST "$ts/actions/slow-ll" "${J[@]}" -d "$(slow_req tok-bg ok)" &
+bg=$!
+sleep 0.3
+t0=$(date +%s%N)
+h=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/health")
+g=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST "$ex/actions/greet" "${J[@]}" --data-binary @"$tmp/greet.json")
+ms=$((($(date +%s%N) - t0) / 1000000))
+wait $bg
+[ "$h $g" = "200 200" ] && [ "$ms" -lt 600 ] && grep -q '"invokeType":"WAIT"' "$tmp/slow-bg" &&
+  ok "while Slow LL runs, /health and Greet are answered at once by the one server thread (${ms} ms)" ||
+  not_ok "while Slow LL ran: health $h, Greet $g in ${ms} ms; Slow LL answered $(head -c 200 "$tmp/slow-bg")"
+callbacks tok-bg 1 || not_ok "the background Slow LL got no callback"
 req "Slow LL (low latency, sync timeout 1 s)" 200 -X POST "$ts/actions/slow-ll" "${J[@]}" -d "$(slow_req tok-ll ok)" && check "low latency past the sync timeout: WAIT too" <<'EOF'
 assert B["invokeType"] == "WAIT" and B["token"] == "tok-ll" and B["tenantId"] == "ten-ok" and B["outputs"] == [], B
 EOF
