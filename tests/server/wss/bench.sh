@@ -5,7 +5,8 @@
 # CPU 0 too, wrk on CPU 1) and prints its table, plus start-up time and the server's RSS idle and
 # after the load; then the same for the Flow Service example's message action Greet
 # (POST /fs/ExampleService/actions/greet with tests/bench/data/greet-request.json, the shared
-# message-action request sample with Greet's inputs; nginx and Node-RED get that body too).
+# message-action request sample with Greet's inputs; nginx gets that body too; Node-RED has no Flow
+# endpoint, so its row is left out of that table).
 # Env: DUR, CONC (passed to compare.sh), PIN=0 to run unpinned, FSS=0 to skip the second run, MA_SHARED.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}
@@ -47,8 +48,12 @@ if [ "$FSS" = 1 ] && [ $rc = 0 ]; then
   case $out in *'"invokeType":"FORWARD"'*'Bonjour, Ada!'*) ;; *) echo "FAIL: Greet answered: $out" >&2; exit 1 ;; esac
   echo
   echo "# POST $fss ($(basename "$greet")) -> FORWARD, message 'Bonjour, Ada!'"
-  BODY=$greet PIN=$PIN bash "$MA_SHARED/bench/compare.sh" "miniatom-fss=$fss"
+  # Node-RED's flows.json has no Flow endpoint (its /order template cannot read a Flow request), so
+  # its row is left out; nginx stays as the limit of one HTTP hop with this body.
+  BODY=$greet PIN=$PIN bash "$MA_SHARED/bench/compare.sh" "miniatom-fss=$fss" >"$tmp/fss-table"
   rc=$?
+  grep -v '^| node-red |' "$tmp/fss-table"
+  echo "# (Node-RED has no Flow Service endpoint to compare with: its row is left out)"
 fi
 echo "# miniatom RSS after the load: $(rss VmRSS), peak $(rss VmHWM)"
 exit $rc
