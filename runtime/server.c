@@ -1402,15 +1402,21 @@ static int execute_here(ma_server *srv, ma_snapshot *snap, ma_process *proc, con
     rc = ma_execute(ma_snapshot_deploy(snap), proc, input, &ro, res, err);
     if (rc < 0 && (early || !low)) result_error(res, exec_id, err); /* it could not start: say why */
     if (!low) record_end(srv, exec_id, proc, res, o->mode);
+    if (early && timer_disarm(srv, w)) { /* the caller got the early answer: late() gets the result */
+        pthread_mutex_lock(&srv->mu);
+        rec.excl_id = NULL; /* the process may run again */
+        pthread_mutex_unlock(&srv->mu);
+        late(user, res); /* still in flight meanwhile: a graceful stop waits for the callback */
+        memset(res, 0, sizeof *res);
+        pthread_mutex_lock(&srv->mu);
+        inflight_remove(srv, &rec);
+        pthread_mutex_unlock(&srv->mu);
+        return 2;
+    }
     pthread_mutex_lock(&srv->mu);
     int cancelled = rec.cancel;
     inflight_remove(srv, &rec);
     pthread_mutex_unlock(&srv->mu);
-    if (early && timer_disarm(srv, w)) { /* the caller got the early answer: late() gets the result */
-        late(user, res);
-        memset(res, 0, sizeof *res);
-        return 2;
-    }
     if (rc < 0) {
         if (early || !low) ma_result_free(res);
         return -1;
