@@ -351,18 +351,16 @@ static int jp_number(jp *j, const unsigned char **end_out)
 }
 
 static int jp_value(jp *j, xmlNode *parent, int keyed);
+struct json_t;
+static int jp_tvalue(jp *j, struct json_t *parent, const char *key, size_t klen, struct json_t **root);
 
-static int jp_container(jp *j, xmlNode *parent, int keyed, int map)
+/* The members of the container that opens at j->p (its depth already counted): each goes into
+ * xparent (building XML, or validating) or tparent (building a tree). */
+static int jp_members(jp *j, int map, xmlNode *xparent, struct json_t *tparent)
 {
     const unsigned char *open = j->p;
     const char close = map ? '}' : ']';
     char w[24];
-    if (++j->depth > MA_JSONXML_MAX_DEPTH) {
-        j->too_deep = 1;
-        return jp_fail(j, open, MA_ERR_LIMIT, "nesting deeper than %d levels", MA_JSONXML_MAX_DEPTH);
-    }
-    xmlNode *n = NULL;
-    if (j->doc && !(n = jp_node(j, parent, map ? K_MAP : K_ARRAY, keyed))) return -1;
     j->p++;
     jp_ws(j);
     if (j->p < j->end && *j->p == close) {
@@ -377,18 +375,31 @@ static int jp_container(jp *j, xmlNode *parent, int keyed, int map)
             return jp_fail(j, j->p, MA_ERR_PARSE, "unterminated %s (it starts at line %zu, column %zu)",
                            map ? "object" : "array", l, c);
         }
+        const char *k = NULL;
+        size_t kl = 0;
         if (map) {
             if (*j->p != '"')
                 return jp_fail(j, j->p, MA_ERR_PARSE, "expected a string key, found %s", jp_what(j, j->p, w));
             j->p++;
-            if (jp_string(j, 1, NULL, NULL) < 0) return -1;
+            if (!j->tree) {
+                if (jp_string(j, 1, NULL, NULL) < 0) return -1; /* the key goes to j->buf */
+            } else {
+                const unsigned char *ks = NULL;
+                if (jp_string(j, 0, &ks, &kl) < 0) return -1;
+                k = (const char *)ks;
+                if (k == j->buf.s) { /* decoded: keep it out of the way of the value's own */
+                    ma_sb_reset(&j->kbuf);
+                    if (ma_sb_append(&j->kbuf, k, kl) < 0) return jp_nomem(j);
+                    k = j->kbuf.s;
+                }
+            }
             jp_ws(j);
             if (j->p >= j->end || *j->p != ':')
                 return jp_fail(j, j->p, MA_ERR_PARSE, "expected ':' after the key, found %s", jp_what(j, j->p, w));
             j->p++;
             jp_ws(j);
         }
-        if (jp_value(j, n, map) < 0) return -1;
+        if ((j->tree ? jp_tvalue(j, tparent, k, kl, NULL) : jp_value(j, xparent, map)) < 0) return -1;
         jp_ws(j);
         if (j->p < j->end && *j->p == ',') {
             const unsigned char *comma = j->p++;
@@ -406,6 +417,22 @@ static int jp_container(jp *j, xmlNode *parent, int keyed, int map)
     }
     j->depth--;
     return 0;
+}
+
+/* Counts one more level of nesting for the container at j->p: -1 past MA_JSONXML_MAX_DEPTH. */
+static int jp_deeper(jp *j)
+{
+    if (++j->depth <= MA_JSONXML_MAX_DEPTH) return 0;
+    j->too_deep = 1;
+    return jp_fail(j, j->p, MA_ERR_LIMIT, "nesting deeper than %d levels", MA_JSONXML_MAX_DEPTH);
+}
+
+static int jp_container(jp *j, xmlNode *parent, int keyed, int map)
+{
+    if (jp_deeper(j) < 0) return -1;
+    xmlNode *n = NULL;
+    if (j->doc && !(n = jp_node(j, parent, map ? K_MAP : K_ARRAY, keyed))) return -1;
+    return jp_members(j, map, n, NULL);
 }
 
 static int jp_bad_literal(jp *j)
@@ -554,7 +581,7 @@ static json_t *jp_tnumber(jp *j, const unsigned char *s, const unsigned char *e)
 /* Parses one value and adds it to parent (an object, under key; an array) or, without a parent,
  * makes it j's result. Containers are added before they are filled, so that on an error the
  * whole tree is freed from its root. */
-static int jp_tvalue(jp *j, json_t *parent, const char *key, size_t klen, json_t **root)
+static int jp_tvalue(jp *j, struct json_t *parent, const char *key, size_t klen, struct json_t **root)
 {
     json_t *v = NULL;
     const unsigned char *at = j->p;
@@ -563,10 +590,7 @@ static int jp_tvalue(jp *j, json_t *parent, const char *key, size_t klen, json_t
     switch (*at) {
     case '{': map = 1; /* fall through */
     case '[':
-        if (++j->depth > MA_JSONXML_MAX_DEPTH) {
-            j->too_deep = 1;
-            return jp_fail(j, at, MA_ERR_LIMIT, "nesting deeper than %d levels", MA_JSONXML_MAX_DEPTH);
-        }
+        if (jp_deeper(j) < 0) return -1;
         v = map ? json_object() : json_array();
         break;
     case '"': {
@@ -598,61 +622,7 @@ static int jp_tvalue(jp *j, json_t *parent, const char *key, size_t klen, json_t
              : json_is_object(parent) ? json_object_setn_new_nocheck(parent, key, klen, v)
                                       : json_array_append_new(parent, v);
     if (rc < 0) return jp_nomem(j);
-    if (!json_is_object(v) && !json_is_array(v)) return 0;
-
-    char close = map ? '}' : ']', w[24];
-    j->p++;
-    jp_ws(j);
-    if (j->p < j->end && *j->p == close) {
-        j->p++;
-        j->depth--;
-        return 0;
-    }
-    for (;;) {
-        if (j->p >= j->end) {
-            size_t l, c;
-            jp_where(j, at, &l, &c);
-            return jp_fail(j, j->p, MA_ERR_PARSE, "unterminated %s (it starts at line %zu, column %zu)",
-                           map ? "object" : "array", l, c);
-        }
-        const char *k = NULL;
-        size_t kl = 0;
-        if (map) {
-            if (*j->p != '"')
-                return jp_fail(j, j->p, MA_ERR_PARSE, "expected a string key, found %s", jp_what(j, j->p, w));
-            const unsigned char *ks = NULL;
-            j->p++;
-            if (jp_string(j, 0, &ks, &kl) < 0) return -1;
-            k = (const char *)ks;
-            if (k == j->buf.s) { /* decoded: keep it out of the way of the value's own */
-                ma_sb_reset(&j->kbuf);
-                if (ma_sb_append(&j->kbuf, k, kl) < 0) return jp_nomem(j);
-                k = j->kbuf.s;
-            }
-            jp_ws(j);
-            if (j->p >= j->end || *j->p != ':')
-                return jp_fail(j, j->p, MA_ERR_PARSE, "expected ':' after the key, found %s", jp_what(j, j->p, w));
-            j->p++;
-            jp_ws(j);
-        }
-        if (jp_tvalue(j, v, k, kl, NULL) < 0) return -1;
-        jp_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            const unsigned char *comma = j->p++;
-            jp_ws(j);
-            if (j->p < j->end && *j->p == close)
-                return jp_fail(j, comma, MA_ERR_PARSE, "trailing comma before '%c'", close);
-            continue;
-        }
-        if (j->p < j->end && *j->p == close) {
-            j->p++;
-            break;
-        }
-        if (j->p >= j->end) continue; /* reports the unterminated container */
-        return jp_fail(j, j->p, MA_ERR_PARSE, "expected ',' or '%c', found %s", close, jp_what(j, j->p, w));
-    }
-    j->depth--;
-    return 0;
+    return json_is_object(v) || json_is_array(v) ? jp_members(j, map, NULL, v) : 0;
 }
 
 json_t *ma_json_load(const char *json, size_t len, int any, ma_error *err)
