@@ -1,7 +1,8 @@
 /* jsonxml.c - JSON documents as XML and back (jsonxml.h): a small recursive-descent JSON parser
- * that builds the XPath 3.1 json-to-xml tree (fn:map, fn:array, ...) directly with libxml2, or
- * only validates (ma_doc_looks_json); a serializer from that vocabulary to compact JSON; and the
- * map shape's "is this document JSON?" rule. */
+ * that builds the XPath 3.1 json-to-xml tree (fn:map, fn:array, ...) directly with libxml2, or a
+ * jansson tree (ma_json_load, several times faster than jansson's own parser), or only validates
+ * (ma_doc_looks_json); a serializer from that vocabulary to compact JSON; and the map shape's "is
+ * this document JSON?" rule. */
 
 /* Decisions (see also jsonxml.h):
  * - Characters that XML 1.0 cannot hold (U+0000-U+001F except tab, LF and CR, i.e. also \b and

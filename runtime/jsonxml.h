@@ -1,8 +1,9 @@
 /* jsonxml.h - JSON documents as XML for stylesheets: the W3C XPath 3.1 json-to-xml representation
  * (namespace http://www.w3.org/2005/xpath-functions: map, array, string, number, boolean, null,
  * with @key on the members of a map), and back (xml-to-json). Used by the map shape so that XSLT
- * 1.0 stylesheets can read and write JSON (issue 3, "Documents"). Both directions are bounded
- * (nesting depth MA_JSONXML_MAX_DEPTH) and never touch files or the network. */
+ * 1.0 stylesheets can read and write JSON (issue 3, "Documents"). The same parser also builds
+ * jansson trees (ma_json_load: Flow requests and returned documents). Everything is bounded
+ * (nesting depth MA_JSONXML_MAX_DEPTH) and never touches files or the network. */
 #ifndef MA_JSONXML_H
 #define MA_JSONXML_H
 
