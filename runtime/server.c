@@ -209,8 +209,6 @@ struct ma_server {
     pthread_t *workers;    /* owned */
     size_t n_workers;
     int stop_workers;
-    struct request **dring; /* owned: deferred requests waiting for a worker (bounded like ring) */
-    size_t d_head, d_len, d_reserved;
 
     pthread_mutex_t tmu;   /* the early answers armed (timers) and their states */
     pthread_cond_t tcv, tdone;
@@ -224,7 +222,7 @@ struct ma_server {
     uint64_t rps_last_ns;
 
     _Atomic uint64_t slow_paths[SLOW_PATHS]; /* request paths that run on their own thread */
-    size_t n_slow;          /* such requests now; under mu */
+    size_t n_slow;          /* such requests now, and deferred ones; under mu */
 
     pthread_mutex_t log_mu; /* the log: lines are gathered here and written by log_thread */
     pthread_cond_t log_cv, log_room;
@@ -1116,10 +1114,8 @@ fail:
  * worker pool there sets tl_waited, and that request path is served on a thread of its own from then
  * on, so that waiting requests do not hold the server threads (see dispatch). */
 static _Thread_local int tl_inline, tl_waited;
-/* Set while a worker handles a deferred request: its early answer (see serve_deferred). */
+/* Set while a thread handles a deferred request: its early answer (see deferred_main). */
 static _Thread_local deferral *tl_defer;
-struct request;
-static void serve_deferred(struct request *t);
 struct rq;
 static void set_pending(struct rq *q, ma_http_resp *r);
 
@@ -1147,12 +1143,19 @@ static int inflight_add(ma_server *srv, exec_rec *r, const ma_process *proc, ma_
     return 0;
 }
 
+/* Under srv->mu: wakes a drain waiting for the server to be idle. */
+static void idle_check(ma_server *srv)
+{
+    if (srv->n_inflight == 0 && srv->n_handling == 0 && srv->n_slow == 0) pthread_cond_broadcast(&srv->idle_cv);
+}
+
 static void inflight_remove(ma_server *srv, exec_rec *r)
 {
     r->prev->next = r->next;
     r->next->prev = r->prev;
     r->prev = r->next = r;
-    if (--srv->n_inflight == 0 && srv->n_handling == 0) pthread_cond_broadcast(&srv->idle_cv);
+    srv->n_inflight--;
+    idle_check(srv);
 }
 
 static const char *mode_name(ma_mode m)
@@ -1214,24 +1217,10 @@ static void run_job(ma_server *srv, job *j)
 static void *worker_main(void *arg)
 {
     ma_server *srv = arg;
-    /* Batch scheduling: a worker woken by a server thread does not preempt it, so the server thread
-     * hands over all the requests it has read before the workers run (measured on one core: 17.5k
-     * instead of 14.7k deferred Flow actions per second). Best effort. */
-    struct sched_param sp = {0};
-    pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
     pthread_mutex_lock(&srv->mu);
     for (;;) {
-        while (!srv->q_len && !srv->d_len && !srv->stop_workers) pthread_cond_wait(&srv->pool_cv, &srv->mu);
-        if (!srv->q_len && !srv->d_len) break;
-        if (!srv->q_len) { /* executions callers wait for go first */
-            struct request *t = srv->dring[srv->d_head];
-            srv->d_head = (srv->d_head + 1) % srv->c.queue;
-            srv->d_len--;
-            pthread_mutex_unlock(&srv->mu);
-            serve_deferred(t);
-            pthread_mutex_lock(&srv->mu);
-            continue;
-        }
+        while (!srv->q_len && !srv->stop_workers) pthread_cond_wait(&srv->pool_cv, &srv->mu);
+        if (!srv->q_len) break;
         job *j = srv->ring[srv->q_head];
         srv->q_head = (srv->q_head + 1) % srv->c.queue;
         srv->q_len--;
@@ -1364,9 +1353,9 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
-/* Runs an execution on this thread: low latency on a server thread, and every mode on a worker that
- * handles a deferred request (w: its early answer, armed when the caller can be answered before the
- * execution ends). Returns as ma_server_execute. */
+/* Runs an execution on this thread: low latency on a server thread, and every mode on the thread of a
+ * deferred request (w: its early answer, armed when the caller can be answered before the execution
+ * ends). Returns as ma_server_execute. */
 static int execute_here(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_batch *input,
                         const ma_server_exec *o, uint64_t timeout_ms, ma_result *res, char exec_id[80],
                         ma_server_late_fn late, void *user, deferral *w, ma_error *err)
@@ -1434,10 +1423,11 @@ int ma_server_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, const
 {
     ma_execution_id_new(exec_id);
     uint64_t timeout_ms = o->timeout_ms ? o->timeout_ms : srv->c.sync_ms;
-    /* Low latency runs on the caller's thread, unless it may outlive the caller's wait (an FSS
-     * message action answers WAIT past the sync timeout): then a worker runs it, in memory, and the
-     * caller waits for it as for a general-mode one. Only general and bridge waits mark the path
-     * slow; a low-latency one that takes long is marked by server.slow_after. */
+    /* A deferred request runs every mode on its own thread. Otherwise low latency runs on the
+     * caller's thread, unless it may outlive the caller's wait and the listener gave no early answer:
+     * then a worker runs it, in memory, and the caller waits for it as for a general-mode one. Only
+     * general and bridge waits mark the path slow; a low-latency one that takes long is marked by
+     * server.slow_after. */
     int low = o->mode == MA_MODE_LOW_LATENCY;
     if (tl_defer) return execute_here(srv, snap, proc, input, o, timeout_ms, res, exec_id, late, user, tl_defer, err);
     if (low && (!(o->keep_running && late) || o->early)) /* early: the listener chose not to defer it */
@@ -1918,7 +1908,7 @@ typedef struct request {   /* one listener request being handled */
     uint64_t key;          /* the request path's key in srv->slow_paths */
     ma_snapshot *snap;     /* owned reference */
     int failed;            /* no thread could be started */
-    int deferred;          /* handled by a worker (serve_deferred) */
+    int deferred;          /* handled on a thread of its own that may be answered early (deferred_main) */
     char *body;            /* owned: the body, when deferred (taken from q) */
     deferral w;            /* deferred: its early answer */
 } request;
@@ -2001,10 +1991,13 @@ static void *request_main(void *arg)
     return NULL;
 }
 
-/* A deferred request, on a worker: its handler runs here while the connection waits suspended; the
- * timer may answer it early (then the handler's response is dropped and q is not touched). */
-static void serve_deferred(request *t)
+/* A deferred request, on a thread of its own: its handler runs here while the connection waits
+ * suspended; the timer may answer it early (then the handler's response is dropped and q is not
+ * touched). The thread stays counted in n_slow until it ends, so that a drain waits for it. */
+static void *deferred_main(void *arg)
 {
+    request *t = arg;
+    ma_server *srv = t->srv;
     struct MHD_Connection *c = t->c;
     rq *q = t->q;
     ma_http_resp *r = calloc(1, sizeof *r);
@@ -2019,10 +2012,15 @@ static void serve_deferred(request *t)
     if (answered) {
         if (r) resp_free(r);
         free(r);
-        return;
+    } else {
+        q->pending = r; /* NULL: the connection is closed */
+        MHD_resume_connection(c); /* counted in n_handling until it is sent: srv stays */
     }
-    q->pending = r; /* NULL: the connection is closed */
-    MHD_resume_connection(c);
+    pthread_mutex_lock(&srv->mu);
+    srv->n_slow--;
+    idle_check(srv);
+    pthread_mutex_unlock(&srv->mu); /* srv is not touched after this */
+    return NULL;
 }
 
 static mhd_result dispatch(ma_server *srv, struct MHD_Connection *c, rq *q, const char *method, const char *url)
@@ -2094,53 +2092,41 @@ static mhd_result dispatch(ma_server *srv, struct MHD_Connection *c, rq *q, cons
     t->deferred = defer == 1 || (defer == 2 && slow);
 
     pthread_mutex_lock(&srv->mu);
-    int own_thread = !t->deferred && slow;
-    int busy = t->deferred ? srv->d_len + srv->d_reserved >= srv->c.queue : own_thread && srv->n_slow >= srv->c.slow_threads;
+    int own_thread = t->deferred || slow, busy = own_thread && srv->n_slow >= srv->c.slow_threads;
     if (!busy) {
         srv->n_handling++;
         q->counted = 1;
         if (own_thread) srv->n_slow++;
-        if (t->deferred) srv->d_reserved++;
     }
     pthread_mutex_unlock(&srv->mu);
     if (busy) {
         request_free(t);
         ma_http_resp r;
         memset(&r, 0, sizeof r);
-        if (ma_http_resp_error(&r, 503, own_thread ? "too many slow requests at once (server.slow_threads)"
-                                                   : "the worker queue is full (workers.queue)", NULL) < 0 ||
+        if (ma_http_resp_error(&r, 503, "too many slow requests at once (server.slow_threads)", NULL) < 0 ||
             ma_http_resp_header(&r, "Retry-After", "1") < 0) {
             resp_free(&r);
             return MHD_NO;
         }
         return respond(srv, c, q, method, url, &r, q->user);
     }
-    if (t->deferred) {
-        t->body = q->body; /* t->req.body already points at it */
-        q->body = NULL;
-        t->w.prev = t->w.next = &t->w;
-        t->w.state = D_IDLE;
-        t->w.c = c;
-        t->w.q = q;
-        q->offloaded = 1;
-        MHD_suspend_connection(c); /* resumed by serve_deferred or by the timer's early answer */
-        pthread_mutex_lock(&srv->mu);
-        srv->d_reserved--;
-        srv->dring[(srv->d_head + srv->d_len) % srv->c.queue] = t;
-        srv->d_len++;
-        pthread_cond_signal(&srv->pool_cv);
-        pthread_mutex_unlock(&srv->mu);
-        return MHD_YES;
-    }
     if (own_thread) {
+        if (t->deferred) { /* it may be answered (early) while its handler still runs */
+            t->body = q->body; /* t->req.body already points at it */
+            q->body = NULL;
+            t->w.prev = t->w.next = &t->w;
+            t->w.state = D_IDLE;
+            t->w.c = c;
+            t->w.q = q;
+        }
         pthread_attr_t at;
         pthread_t th;
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&at, 8u << 20);
         q->offloaded = 1;
-        MHD_suspend_connection(c); /* resumed by the thread when its response is ready */
-        if (pthread_create(&th, &at, request_main, t) != 0) {
+        MHD_suspend_connection(c); /* resumed by the thread when its response is ready, or by an early answer */
+        if (pthread_create(&th, &at, t->deferred ? deferred_main : request_main, t) != 0) {
             t->failed = 1;
             request_main(t); /* answers 503 at once */
         }
@@ -2230,7 +2216,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     if (!q) return;
     if (q->counted) { /* its response is out (or the client went away) */
         pthread_mutex_lock(&srv->mu);
-        if (--srv->n_handling == 0 && srv->n_inflight == 0) pthread_cond_broadcast(&srv->idle_cv);
+        srv->n_handling--;
+        idle_check(srv);
         pthread_mutex_unlock(&srv->mu);
     }
     free(q->body);
@@ -2309,9 +2296,8 @@ static int start_http(ma_server *srv, ma_error *err)
 static int start_workers(ma_server *srv, ma_error *err)
 {
     srv->ring = calloc(srv->c.queue, sizeof *srv->ring);
-    srv->dring = calloc(srv->c.queue, sizeof *srv->dring);
     srv->workers = calloc(srv->c.workers, sizeof *srv->workers);
-    if (!srv->ring || !srv->dring || !srv->workers) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    if (!srv->ring || !srv->workers) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     if (pthread_create(&srv->timer, NULL, timer_main, srv) != 0)
         return ma_error_set(err, MA_ERR_GENERIC, "cannot start the timer thread");
     srv->timer_run = 1;
@@ -2386,7 +2372,7 @@ static void wait_idle(ma_server *srv, uint64_t ms)
     dl.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (dl.tv_nsec >= 1000000000L) dl.tv_sec++, dl.tv_nsec -= 1000000000L;
     pthread_mutex_lock(&srv->mu);
-    while (srv->n_inflight || srv->n_handling)
+    while (srv->n_inflight || srv->n_handling || srv->n_slow)
         if (pthread_cond_timedwait(&srv->idle_cv, &srv->mu, &dl) == ETIMEDOUT) break;
     pthread_mutex_unlock(&srv->mu);
 }
@@ -2406,7 +2392,7 @@ static int drain(ma_server *srv)
     log_line(srv, "info", "draining", x);
     wait_idle(srv, srv->c.drain_ms);
     pthread_mutex_lock(&srv->mu);
-    size_t left = srv->n_inflight + srv->n_handling;
+    size_t left = srv->n_inflight + srv->n_handling + srv->n_slow;
     if (left) {
         for (exec_rec *r = srv->inflight.next; r != &srv->inflight; r = r->next)
             __atomic_store_n(&r->cancel, 1, __ATOMIC_RELAXED);
@@ -2415,7 +2401,7 @@ static int drain(ma_server *srv)
         log_line(srv, "warning", "drain timeout: cancelling the executions still running", x);
         wait_idle(srv, DRAIN_GRACE_MS);
         pthread_mutex_lock(&srv->mu);
-        left = srv->n_inflight + srv->n_handling;
+        left = srv->n_inflight + srv->n_handling + srv->n_slow;
     }
     pthread_mutex_unlock(&srv->mu);
     return left ? -1 : 0;
@@ -2429,7 +2415,6 @@ static void server_free(ma_server *srv)
     if (srv->hist) ma_history_close(srv->hist);
     ma_registry_free(srv->reg);
     free(srv->ring);
-    free(srv->dring);
     free(srv->workers);
     free(srv->deploy_dir);
     free(srv->tls_cert_pem);

@@ -81,7 +81,7 @@ typedef struct ma_server_exec {
     int (*early)(void *user, const char *exec_id, ma_http_resp *resp);
 } ma_server_exec;
 
-/* Called once, on a worker thread, with the result of an execution that outlived its timeout
+/* Called once, on the thread that ran it, with the result of an execution that outlived its timeout
  * (keep_running = 1). Takes ownership of res (free with ma_result_free). */
 typedef void (*ma_server_late_fn)(void *user, ma_result *res);
 
@@ -133,8 +133,8 @@ typedef struct ma_listener {
      * Fill resp (404 for an unknown path). Return -1 only for out of memory. */
     int (*handle)(ma_server *srv, ma_snapshot *snap, void *state, const ma_http_req *req, ma_http_resp *resp);
     /* Whether a request may be answered before its handler returns (see ma_server_execute): 1 when
-     * it is to be handled on a worker thread while its connection waits (the server threads go on
-     * serving), 2 only once its path has turned slow (server.slow_after; until then it runs on the
+     * it is to be handled on a thread of its own while its connection waits (the server threads go
+     * on serving; at most server.slow_threads such threads with the slow paths' ones), 2 only once its path has turned slow (server.slow_after; until then it runs on the
      * server thread and is answered when its execution ends), 0 never. Sees the request without its
      * body, and the state deploy() made. NULL: never. */
     int (*deferrable)(void *state, const ma_http_req *req);

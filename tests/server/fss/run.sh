@@ -34,10 +34,10 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 base="http://127.0.0.1:$port"
 ex="$base/fs/ExampleService"
 ts="$base/fs/TestService"
-start_server() {
+start_server() { # [--set KEY=VALUE ...]
   # one server thread: a request that held it would hold up every other one
   "${RUN[@]}" serve --deploy "$tmp/deploy" --listen "127.0.0.1:$port" --data "$tmp/data" --set server.threads=1 \
-    --set fss.callback.backoff=100ms --set fss.callback.retries=2 --set fss.callback.busy_retries=4 >>"$tmp/server.log" 2>&1 &
+    --set fss.callback.backoff=100ms --set fss.callback.retries=2 --set fss.callback.busy_retries=4 "$@" >>"$tmp/server.log" 2>&1 &
   srv_pid=$!
   for _ in $(seq 200); do
     curl -s -o /dev/null "$base/health" && return 0
@@ -440,4 +440,26 @@ kill -TERM "$srv_pid"; wait "$srv_pid"; rc=$?; srv_pid=
 [ $rc = 0 ] && ok "SIGTERM: the server stops (exit 0)" || not_ok "SIGTERM: exit $rc"
 start_server && sleep 1
 callbacks tok-crash 1 && [ "$(wc -l <"$tmp/cbs")" = 1 ] && ok "an answered callback is not sent again at the next start" || not_ok "tok-crash was answered $(wc -l <"$tmp/cbs") times"
+
+# ---- deferred actions never wait for a busy worker; server.slow_threads bounds them ----
+kill -TERM "$srv_pid"; wait "$srv_pid"; srv_pid=
+if start_server --set workers.threads=1 --set server.slow_threads=2; then
+  t0=$(date +%s%N)
+  pids=()
+  for k in 1 2; do
+    curl -s -o "$tmp/def$k" -X POST "$ts/actions/slow-ll" "${J[@]}" -d "$(slow_req tok-def$k ok)" &
+    pids+=($!)
+  done
+  sleep 0.3
+  req "a third deferred action while two run (server.slow_threads=2)" 503 -X POST "$ts/actions/slow-ll" "${J[@]}" -d "$(slow_req tok-def3 ok)" &&
+    grep -q "too many slow requests" "$tmp/b" && ok "a third deferred action while two run: 503 (server.slow_threads=2)"
+  wait "${pids[@]}"
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  grep -q '"invokeType":"WAIT"' "$tmp/def1" && grep -q '"invokeType":"WAIT"' "$tmp/def2" && [ "$ms" -lt 2800 ] &&
+    ok "two deferred actions with one worker thread: both WAIT at their sync timeout (${ms} ms)" ||
+    not_ok "two deferred actions with one worker: $(head -c 120 "$tmp/def1") / $(head -c 120 "$tmp/def2") after ${ms} ms"
+  callbacks tok-def2 1 && callbacks tok-def1 1 && ok "both deferred actions called back" || not_ok "the deferred actions were not both called back"
+else
+  not_ok "restart with workers.threads=1"; tail -5 "$tmp/server.log"
+fi
 finish
