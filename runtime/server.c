@@ -1174,6 +1174,18 @@ static void job_free(job *j)
     free(j);
 }
 
+/* Records the start of a general or bridge execution (before it runs, so before its caller is
+ * answered); -1 with err when it could not be recorded. */
+static int record_begin(ma_server *srv, const char *exec_id, const ma_process *proc, ma_mode mode, const char *trigger,
+                        const ma_batch *input, ma_error *err)
+{
+    if (ma_history_begin(srv->hist, exec_id, proc->comp->id, proc->comp->name, mode_name(mode), trigger, input,
+                         mode == MA_MODE_GENERAL, err) == 0)
+        return 0;
+    ma_error_prefix(err, "the execution could not be recorded");
+    return -1;
+}
+
 /* Records the end of a general or bridge execution; a failure is logged (the caller's answer stands). */
 static void record_end(ma_server *srv, const char *exec_id, const ma_process *proc, const ma_result *res, ma_mode mode)
 {
@@ -1291,15 +1303,21 @@ static void timer_arm(ma_server *srv, deferral *w, const ma_server_exec *o, void
     pthread_mutex_unlock(&srv->tmu);
 }
 
+/* Under srv->tmu: takes w off the list of armed early answers. */
+static void timer_unlink(deferral *w)
+{
+    w->prev->next = w->next;
+    w->next->prev = w->prev;
+    w->prev = w->next = w;
+}
+
 /* Once the execution has ended: 0 when the caller was not answered yet (it will be, by the handler),
  * 1 when the early answer was given (then it waits until that answer is complete). */
 static int timer_disarm(ma_server *srv, deferral *w)
 {
     pthread_mutex_lock(&srv->tmu);
     if (w->state == D_ARMED) {
-        w->prev->next = w->next;
-        w->next->prev = w->prev;
-        w->prev = w->next = w;
+        timer_unlink(w);
         w->state = D_DONE;
         pthread_mutex_unlock(&srv->tmu);
         return 0;
@@ -1327,9 +1345,7 @@ static void *timer_main(void *arg)
             pthread_cond_timedwait(&srv->tcv, &srv->tmu, &dl);
             continue;
         }
-        w->prev->next = w->next;
-        w->next->prev = w->prev;
-        w->prev = w->next = w;
+        timer_unlink(w);
         w->state = D_ANSWERING;
         pthread_mutex_unlock(&srv->tmu);
         ma_http_resp *r = calloc(1, sizeof *r); /* owned by the connection's rq once pending */
@@ -1368,12 +1384,10 @@ static int execute_here(ma_server *srv, ma_snapshot *snap, ma_process *proc, con
     pthread_mutex_unlock(&srv->mu);
     if (rc < 0) return -1;
     /* recorded before it runs, and so before the caller is answered */
-    if (!low && ma_history_begin(srv->hist, exec_id, proc->comp->id, proc->comp->name, mode_name(o->mode),
-                                 o->trigger ? o->trigger : "", input, o->mode == MA_MODE_GENERAL, err) < 0) {
+    if (!low && record_begin(srv, exec_id, proc, o->mode, o->trigger ? o->trigger : "", input, err) < 0) {
         pthread_mutex_lock(&srv->mu);
         inflight_remove(srv, &rec);
         pthread_mutex_unlock(&srv->mu);
-        ma_error_prefix(err, "the execution could not be recorded");
         return -1;
     }
     int early = w && w->state == D_IDLE && o->keep_running && late && o->early;
@@ -1470,14 +1484,12 @@ int ma_server_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, const
     pthread_mutex_unlock(&srv->mu);
 
     /* recorded before it runs, and so before the caller is answered */
-    if (!low && ma_history_begin(srv->hist, exec_id, proc->comp->id, proc->comp->name, mode_name(o->mode), j->trigger,
-                         &j->input, o->mode == MA_MODE_GENERAL, err) < 0) {
+    if (!low && record_begin(srv, exec_id, proc, o->mode, j->trigger, &j->input, err) < 0) {
         pthread_mutex_lock(&srv->mu);
         srv->q_reserved--;
         inflight_remove(srv, &j->rec);
         pthread_mutex_unlock(&srv->mu);
         job_free(j);
-        ma_error_prefix(err, "the execution could not be recorded");
         return -1;
     }
 
