@@ -826,12 +826,20 @@ static void read_host_name(void)
 
 void ma_execution_id_new(char out[80])
 {
+    /* "execution-<uuid>-YYYY.MM.DD"; the date part is formatted once a day */
+    static _Thread_local time_t day_start, day_end;
+    static _Thread_local char day[32];
     time_t now = time(NULL);
-    char uuid[37];
-    ma_uuid4(uuid);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    snprintf(out, 80, "execution-%s-%04d.%02d.%02d", uuid, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (now < day_start || now >= day_end) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        snprintf(day, sizeof day, "-%04d.%02d.%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        day_start = now - (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+        day_end = day_start + 86400;
+    }
+    memcpy(out, "execution-", 10);
+    ma_uuid4(out + 10);
+    memcpy(out + 46, day, strlen(day) + 1);
 }
 
 /* -p NAME=VALUE: a dynamic process property, or COMPONENT/PROPERTY=VALUE for a property of a
@@ -923,13 +931,13 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     sh.start_s = now.tv_sec;
     sh.start_ms = (int)(now.tv_nsec / 1000000);
     if (sh.opts.execution_id && *sh.opts.execution_id)
-        snprintf(sh.exec_id, sizeof sh.exec_id, "%s", sh.opts.execution_id);
+        ma_strlcpy(sh.exec_id, sh.opts.execution_id, sizeof sh.exec_id);
     else
         ma_execution_id_new(sh.exec_id);
-    if (sh.opts.atom_name) snprintf(sh.atom_name, sizeof sh.atom_name, "%s", sh.opts.atom_name);
+    if (sh.opts.atom_name) ma_strlcpy(sh.atom_name, sh.opts.atom_name, sizeof sh.atom_name);
     else {
         pthread_once(&host_once, read_host_name);
-        snprintf(sh.atom_name, sizeof sh.atom_name, "%s", host_name);
+        ma_strlcpy(sh.atom_name, host_name, sizeof sh.atom_name);
     }
     sh.counts = calloc(proc->n_shapes ? proc->n_shapes : 1, sizeof *sh.counts);
     if (!sh.counts) {
@@ -948,7 +956,7 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     ma_error_clear(&rerr);
     int rc = run_process(&ex, input, &rerr);
 
-    snprintf(res->execution_id, sizeof res->execution_id, "%s", sh.exec_id);
+    ma_strlcpy(res->execution_id, sh.exec_id, sizeof res->execution_id);
     if (atomic_load(&sh.aborted)) {
         res->status = MA_STATUS_ABORTED;
         res->message = sh.opts.cancel && __atomic_load_n(sh.opts.cancel, __ATOMIC_RELAXED)

@@ -171,6 +171,24 @@ typedef struct jp {
 /* Plain string bytes: ASCII from space on, except '"' and '\\'. */
 static unsigned char plain[256];
 
+/* The first byte at or after p that is not plain (a quote, a backslash, a control character or
+ * a byte of a multi-byte UTF-8 sequence), or end: eight bytes at a time, then one by one. */
+static const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, p, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        /* a byte >= 0x80, a byte < 0x20, a zero byte in q or in b */
+        if ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) break;
+        p += 8;
+    }
+    while (p < end && plain[*p]) p++;
+    return p;
+}
+
 static void init_tables(void);
 
 static int jp_fail(jp *j, const unsigned char *at, int code, const char *fmt, ...)
@@ -261,7 +279,7 @@ static int jp_string(jp *j, int key, const unsigned char **out, size_t *outlen)
     int inbuf = 0;
     if (build && key) { ma_sb_reset(&j->buf); inbuf = 1; }
     for (;;) {
-        while (p < end && plain[*p]) p++;
+        p = skip_plain(p, end);
         if (p >= end) {
             size_t l, c;
             jp_where(j, open, &l, &c);

@@ -1,6 +1,11 @@
 /* main.c - the miniatom command line: dispatches to the commands in cli.c and prints help. */
+#include "config.h"
+
 #include <stdio.h>
 #include <string.h>
+#ifdef HAVE_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #include <libxml/parser.h>
 #include <libxslt/xsltutils.h>
@@ -52,7 +57,13 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "executions") == 0) rc = ma_cli_executions(argc - 1, argv + 1);
     else if (strcmp(cmd, "execution") == 0) rc = ma_cli_execution(argc - 1, argv + 1);
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("miniatom %s (plugin ABI %d)\n", MA_VERSION_STRING, MA_ABI_VERSION);
+#ifdef HAVE_MIMALLOC
+        int mv = mi_version(); /* e.g. 209 for 2.0.9 */
+        printf("miniatom %s (plugin ABI %d, allocator mimalloc %d.%d.%d)\n", MA_VERSION_STRING, MA_ABI_VERSION, mv / 100,
+               mv / 10 % 10, mv % 10);
+#else
+        printf("miniatom %s (plugin ABI %d, allocator libc)\n", MA_VERSION_STRING, MA_ABI_VERSION);
+#endif
         rc = 0;
     } else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);

@@ -997,7 +997,7 @@ int ma_http_resp_error(ma_http_resp *r, int status, const char *message, const c
         ma_sb_puts(&b, ",\"executionId\":\"");
         ma_sb_json_escape(&b, execution_id, strlen(execution_id));
         ma_sb_putc(&b, '"');
-        snprintf(r->execution_id, sizeof r->execution_id, "%s", execution_id);
+        ma_strlcpy(r->execution_id, execution_id, sizeof r->execution_id);
     }
     ma_sb_puts(&b, "}\n");
     size_t len;
@@ -1206,7 +1206,7 @@ static void result_error(ma_result *res, const char *exec_id, const ma_error *er
     ma_result_free(res);
     res->status = MA_STATUS_ERROR;
     res->message = ma_strdup(err->msg);
-    snprintf(res->execution_id, sizeof res->execution_id, "%s", exec_id);
+    ma_strlcpy(res->execution_id, exec_id, sizeof res->execution_id);
 }
 
 static void run_job(ma_server *srv, job *j)
@@ -1289,7 +1289,7 @@ static void timer_arm(ma_server *srv, deferral *w, const ma_server_exec *o, void
 {
     w->early = o->early;
     w->user = user;
-    snprintf(w->exec_id, sizeof w->exec_id, "%s", exec_id);
+    ma_strlcpy(w->exec_id, exec_id, sizeof w->exec_id);
     w->deadline_ns = ma_now_ns() + timeout_ms * 1000000ull;
     pthread_mutex_lock(&srv->tmu);
     deferral *p = srv->timers.prev; /* deadlines mostly come in order: look from the end */
@@ -1462,8 +1462,8 @@ int ma_server_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, const
     j->snap = ma_snapshot_ref(snap);
     j->proc = proc;
     j->mode = o->mode;
-    snprintf(j->trigger, sizeof j->trigger, "%s", o->trigger ? o->trigger : "");
-    snprintf(j->exec_id, sizeof j->exec_id, "%s", exec_id);
+    ma_strlcpy(j->trigger, o->trigger ? o->trigger : "", sizeof j->trigger);
+    ma_strlcpy(j->exec_id, exec_id, sizeof j->exec_id);
     ma_batch_init(&j->input);
     for (size_t i = 0; input && i < input->len; i++)
         if (ma_batch_push(&j->input, ma_doc_ref(input->docs[i])) < 0) goto nomem;
@@ -1553,6 +1553,7 @@ typedef struct rq {        /* one request (MHD's con_cls); freed when it complet
     ma_http_resp *pending; /* owned: the response that thread made (NULL: out of memory) */
     char *user;            /* owned (MHD_free): the authenticated user */
     int counted;           /* in srv->n_handling until its response has been sent (on_completed) */
+    char remote[80];       /* "addr:port" of the client, "" until rq_remote() */
 } rq;
 
 /* The response a suspended connection sends when it is resumed (owned by q from here on). */
@@ -1631,6 +1632,13 @@ static void remote_of(struct MHD_Connection *c, char *out, size_t ol)
     }
 }
 
+/* The client's address of request q, worked out once. */
+static const char *rq_remote(rq *q, struct MHD_Connection *c)
+{
+    if (!q->remote[0]) remote_of(c, q->remote, sizeof q->remote);
+    return q->remote;
+}
+
 /* Appends ,"name":"value" JSON-escaped to a fixed buffer; a value longer than max is cut and marked
  * with "...". Returns the new length (the buffer has room: see log_request). */
 static size_t put_field(char *buf, size_t len, const char *name, const char *v, size_t max)
@@ -1666,9 +1674,9 @@ static void log_request(ma_server *srv, rq *q, const char *method, const char *p
                         struct MHD_Connection *c, const char *user)
 {
     if (!srv->c.log_requests) return;
-    char buf[256 + 6 * (32 + 1024 + 80 + 80 + 128)], t[32], remote[80];
+    char buf[256 + 6 * (32 + 1024 + 80 + 80 + 128)], t[32];
     iso_now(t);
-    remote_of(c, remote, sizeof remote);
+    const char *remote = rq_remote(q, c);
     size_t len = (size_t)sprintf(buf, "{\"time\":\"%s\",\"level\":\"info\",\"msg\":\"request\"", t);
     len = put_field(buf, len, "method", method, 32);
     len = put_field(buf, len, "path", path, 1024);
@@ -1691,14 +1699,14 @@ static mhd_result respond(ma_server *srv, struct MHD_Connection *c, rq *q, const
         char msg[160];
         snprintf(msg, sizeof msg, "the response body is larger than the limit of %zu bytes", srv->c.resp_body);
         char eid[80];
-        snprintf(eid, sizeof eid, "%s", r->execution_id);
+        ma_strlcpy(eid, r->execution_id, sizeof eid);
         resp_free(r);
         if (ma_http_resp_error(r, 503, msg, eid) < 0) return MHD_NO;
     }
     if (!r->status) r->status = 200;
     if (r->status < 100 || r->status > 599) { /* a listener's mistake: never an invalid status line */
         char eid[80];
-        snprintf(eid, sizeof eid, "%s", r->execution_id);
+        ma_strlcpy(eid, r->execution_id, sizeof eid);
         resp_free(r);
         if (ma_http_resp_error(r, 500, "the response had an invalid HTTP status", eid) < 0) return MHD_NO;
     }
@@ -1975,7 +1983,7 @@ static void run_handler(request *t, ma_http_resp *r)
     }
     if (hrc < 0) {
         char eid[80];
-        snprintf(eid, sizeof eid, "%s", r->execution_id);
+        ma_strlcpy(eid, r->execution_id, sizeof eid);
         resp_free(r);
         ma_http_resp_error(r, 500, "out of memory", eid[0] ? eid : NULL);
     }
@@ -2086,7 +2094,7 @@ static mhd_result dispatch(ma_server *srv, struct MHD_Connection *c, rq *q, cons
     size_t bytes;
     t->hs = get_pairs(c, MHD_HEADER_KIND, &t->req.n_headers, &bytes);
     t->qs = get_pairs(c, MHD_GET_ARGUMENT_KIND, &t->req.n_query, &bytes);
-    remote_of(c, t->remote, sizeof t->remote);
+    ma_strlcpy(t->remote, rq_remote(q, c), sizeof t->remote);
     t->req.method = method; /* method, url, headers and query live in the connection's memory */
     t->req.path = url;
     t->req.body = q->body ? q->body : "";
@@ -2271,8 +2279,7 @@ static int start_http(ma_server *srv, ma_error *err)
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)srv->c.connections, NULL};
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)((srv->c.idle_ms + 999) / 1000), NULL};
-    size_t mem = srv->c.header + 16384;
-    if (mem < 32768) mem = 32768;
+    size_t mem = srv->c.header + 4096;
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL};
     if (srv->c.threads > 1) o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->c.threads, NULL};
     if (srv->c.tls_cert) {

@@ -47,7 +47,13 @@ int ma_sb_append(ma_sb *b, const char *s, size_t n)
 }
 
 int ma_sb_puts(ma_sb *b, const char *s) { return ma_sb_append(b, s ? s : "", s ? strlen(s) : 0); }
-int ma_sb_putc(ma_sb *b, char c) { return ma_sb_append(b, &c, 1); }
+int ma_sb_putc(ma_sb *b, char c)
+{
+    if (b->len + 2 > b->cap || b->oom) return ma_sb_append(b, &c, 1);
+    b->s[b->len++] = c;
+    b->s[b->len] = '\0';
+    return 0;
+}
 
 int ma_sb_printf(ma_sb *b, const char *fmt, ...)
 {
@@ -63,6 +69,14 @@ int ma_sb_printf(ma_sb *b, const char *fmt, ...)
     return 0;
 }
 
+size_t ma_strlcpy(char *dst, const char *src, size_t n)
+{
+    size_t l = strnlen(src, n - 1);
+    memcpy(dst, src, l);
+    dst[l] = '\0';
+    return l;
+}
+
 char *ma_sb_take(ma_sb *b, size_t *len)
 {
     if (b->oom) { ma_sb_free(b); return NULL; }
@@ -76,23 +90,25 @@ char *ma_sb_take(ma_sb *b, size_t *len)
 int ma_sb_json_escape(ma_sb *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    size_t run = 0; /* start of the characters not yet copied: they need no escape */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        ma_sb_append(b, s + run, i - run);
+        run = i + 1;
         switch (c) {
         case '"': ma_sb_append(b, "\\\"", 2); break;
         case '\\': ma_sb_append(b, "\\\\", 2); break;
         case '\n': ma_sb_append(b, "\\n", 2); break;
         case '\r': ma_sb_append(b, "\\r", 2); break;
         case '\t': ma_sb_append(b, "\\t", 2); break;
-        default:
-            if (c < 0x20) {
-                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                ma_sb_append(b, u, 6);
-            } else {
-                ma_sb_putc(b, (char)c);
-            }
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            ma_sb_append(b, u, 6);
+        }
         }
     }
+    ma_sb_append(b, s + run, n - run);
     return b->oom ? -1 : 0;
 }
 
@@ -416,10 +432,16 @@ static void random_bytes(unsigned char *b, size_t n)
 
 void ma_uuid4(char out[37])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
     random_bytes(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    char *o = out;
+    for (int i = 0; i < 16; i++) { /* 8-4-4-4-12 hex digits */
+        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = '\0';
 }

@@ -6,7 +6,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 MA_SHARED=${MA_SHARED:-$top_srcdir/../shared}
 # MA_WRAP=valgrind runs every miniatom under valgrind's memcheck (the tests then also fail on leaks)
 if [ "${MA_WRAP:-}" = valgrind ]; then
-  RUN=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$MINIATOM")
+  RUN=(valgrind -q --soname-synonyms=somalloc=*mimalloc* --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$MINIATOM")
 else
   RUN=("$MINIATOM")
 fi

@@ -749,7 +749,7 @@ static int problem(ma_http_resp *resp, const char *uri, int status, const char *
     size_t len;
     char *body = fss_service_problem(uri, status, msg, &len);
     if (!body) return -1;
-    if (exec_id && *exec_id) snprintf(resp->execution_id, sizeof resp->execution_id, "%s", exec_id);
+    if (exec_id && *exec_id) ma_strlcpy(resp->execution_id, exec_id, sizeof resp->execution_id);
     if (ma_http_resp_set_owned(resp, status, "application/json", body, len) < 0) return -1;
     return ma_http_resp_header(resp, "X-ManyWho-Service-Problem-Kind", "service") < 0 ? -1 : 0;
 }
@@ -768,15 +768,25 @@ typedef struct props {
     int oom;
 } props;
 
-static void prop(props *p, const char *name, const char *value)
+/* Adds "<prefix><name>=<value>" (prefix may be ""); nothing for a NULL value or a name with '='. */
+static void prop_with(props *p, const char *prefix, const char *name, const char *value)
 {
     if (!value || p->oom || strchr(name, '=')) return;
-    if (grow((void **)&p->v, &p->cap, p->n, sizeof *p->v) < 0 || !(p->v[p->n] = ma_asprintf("%s=%s", name, value))) {
+    size_t pl = strlen(prefix), nl = strlen(name), vl = strlen(value);
+    char *s = malloc(pl + nl + vl + 2);
+    if (!s || grow((void **)&p->v, &p->cap, p->n, sizeof *p->v) < 0) {
+        free(s);
         p->oom = 1;
         return;
     }
-    p->n++;
+    memcpy(s, prefix, pl);
+    memcpy(s + pl, name, nl);
+    s[pl + nl] = '=';
+    memcpy(s + pl + nl + 1, value, vl + 1);
+    p->v[p->n++] = s;
 }
+
+static void prop(props *p, const char *name, const char *value) { prop_with(p, "", name, value); }
 
 static void props_free(props *p)
 {
@@ -807,10 +817,7 @@ static void common_props(props *p, const fss_req *r, const char *operation)
         char buf[64];
         const char *val = fss_content_value(v, buf, sizeof buf);
         if (!name || !*name || !val) continue;
-        char *k = ma_asprintf("inflowconfigurationvalues_%s", name);
-        if (!k) p->oom = 1;
-        else prop(p, k, val);
-        free(k);
+        prop_with(p, "inflowconfigurationvalues_", name, val);
     }
 }
 
@@ -886,7 +893,7 @@ static int run_sync(ma_server *srv, ma_snapshot *snap, const fss_proc *p, const 
     ma_error_clear(&err);
     memset(res, 0, sizeof *res);
     int rc = ma_server_execute(srv, snap, proc, in, &o, res, exec_id, NULL, NULL, &err);
-    snprintf(resp->execution_id, sizeof resp->execution_id, "%s", exec_id);
+    ma_strlcpy(resp->execution_id, exec_id, sizeof resp->execution_id);
     if (rc < 0) {
         if (err.code == MA_ERR_NOMEM) return -1;
         if (err.code == MA_ERR_LIMIT)
@@ -1136,7 +1143,7 @@ static int answer_wait(void *user, const char *exec_id, ma_http_resp *resp)
 {
     late_ctx *lc = user;
     ma_server *srv = lc->srv;
-    snprintf(lc->exec_id, sizeof lc->exec_id, "%s", exec_id);
+    ma_strlcpy(lc->exec_id, exec_id, sizeof lc->exec_id);
     ma_pending_callback cb = {lc->exec_id, lc->callback_uri, lc->tenant ? lc->tenant : "", lc->token,
                               lc->state_id ? lc->state_id : ""};
     ma_error herr;
@@ -1156,7 +1163,7 @@ static int answer_wait(void *user, const char *exec_id, ma_http_resp *resp)
         char *body = fss_service_response(lc->token, lc->tenant, "WAIT", wait_msg, NULL, NULL, &bl);
         ret = json_reply(resp, body, bl);
     }
-    snprintf(resp->execution_id, sizeof resp->execution_id, "%s", exec_id);
+    ma_strlcpy(resp->execution_id, exec_id, sizeof resp->execution_id);
     pthread_mutex_lock(&lc->mu);
     lc->state = recorded ? 1 : 2;
     pthread_cond_signal(&lc->cv);
@@ -1265,7 +1272,7 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
         lc = NULL;
         goto out;
     }
-    snprintf(resp->execution_id, sizeof resp->execution_id, "%s", exec_id);
+    ma_strlcpy(resp->execution_id, exec_id, sizeof resp->execution_id);
     if (rc == 1 && keep) {
         ret = answer_wait(lc, exec_id, resp);
         lc = NULL; /* late_result owns it now */
@@ -1422,7 +1429,7 @@ static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_service *s, 
                       : NULL;
     free(docs);
     char exec_id[80];
-    snprintf(exec_id, sizeof exec_id, "%s", res.execution_id);
+    ma_strlcpy(exec_id, res.execution_id, sizeof exec_id);
     ma_result_free(&res);
     if (!objs) {
         if (oom || !docs) goto nomem;
@@ -1499,7 +1506,7 @@ static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_service *s, 
                 if (l && *fn == '"') fn++, l = strcspn(fn, "\"");
                 snprintf(up.filename, sizeof up.filename, "%.*s", (int)(l < 255 ? l : 255), fn);
             }
-            snprintf(up.content_type, sizeof up.content_type, "%s", ctype ? ctype : "application/octet-stream");
+            ma_strlcpy(up.content_type, ctype ? ctype : "application/octet-stream", sizeof up.content_type);
         }
     } else {
         rc = fss_req_decode(&r, FSS_REQ_FILE, req->body, req->body_len, why, sizeof why);
@@ -1564,7 +1571,7 @@ static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_service *s, 
                       : NULL;
     free(docs);
     char exec_id[80];
-    snprintf(exec_id, sizeof exec_id, "%s", res.execution_id);
+    ma_strlcpy(exec_id, res.execution_id, sizeof exec_id);
     ma_result_free(&res);
     if (!objs) {
         if (oom || !docs) goto nomem;

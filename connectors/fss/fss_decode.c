@@ -153,9 +153,21 @@ static int bad(dctx *c, const char *fmt, ...)
 /* Appends ".name" or "[i]" to the path for the duration of a check; returns the old length. */
 static size_t path_push(dctx *c, const char *name, long idx)
 {
-    size_t l = strlen(c->path);
-    if (name) snprintf(c->path + l, sizeof c->path - l, "%s%s", l ? "." : "", name);
-    else snprintf(c->path + l, sizeof c->path - l, "[%ld]", idx);
+    size_t l = strlen(c->path), n = l, room = sizeof c->path - 1;
+    char num[24];
+    if (!name) { /* "[idx]" */
+        size_t k = sizeof num;
+        num[--k] = '\0';
+        num[--k] = ']';
+        unsigned long v = (unsigned long)idx;
+        do num[--k] = (char)('0' + v % 10); while ((v /= 10) && k > 1);
+        num[--k] = '[';
+        name = num + k;
+    } else if (l && n < room) {
+        c->path[n++] = '.';
+    }
+    for (; *name && n < room; name++) c->path[n++] = *name;
+    c->path[n] = '\0';
     return l;
 }
 static void path_pop(dctx *c, size_t l) { c->path[l] = '\0'; }

@@ -498,7 +498,7 @@ static int wss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *er
         r.in = t->in;
         r.out = t->out;
         r.order = order++;
-        snprintf(r.method, sizeof r.method, "%s", default_method(t->in));
+        ma_strlcpy(r.method, default_method(t->in), sizeof r.method);
         ma_sb k;
         ma_sb_init(&k);
         for (const char *p = t->op_type; *p; p++) ma_sb_putc(&k, (char)tolower((unsigned char)*p));
@@ -1186,7 +1186,7 @@ static int wss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
             else lo = mid + 1;
         }
         if (r && !method_is(req, r->method)) {
-            snprintf(allow, sizeof allow, "%s", r->method);
+            ma_strlcpy(allow, r->method, sizeof allow);
             r = NULL;
         }
     } else if (strncmp(path, "/ws/rest/", 9) == 0 || strcmp(path, "/ws/rest") == 0) {
@@ -1292,7 +1292,7 @@ static int wss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
     ma_error_clear(&err);
     rc = ma_server_execute(srv, snap, proc, &in, &o, &res, exec_id, NULL, NULL, &err);
     ma_batch_clear(&in);
-    snprintf(resp->execution_id, sizeof resp->execution_id, "%s", exec_id);
+    ma_strlcpy(resp->execution_id, exec_id, sizeof resp->execution_id);
     if (rc < 0) {
         if (err.code == MA_ERR_NOMEM) goto nomem;
         if (err.code == MA_ERR_LIMIT) {

@@ -110,4 +110,6 @@ else
 fi
 expect_exit 0 "version" "${RUN[@]}" version
 expect_grep "$tmp/out" "plugin ABI" "version names the plugin ABI"
+# the allocator the build chose (configure: mimalloc when installed, never with the sanitizers)
+expect_grep "$tmp/out" "allocator ${MA_ALLOCATOR:?set by make check: mimalloc or libc}" "version names the allocator the build linked"
 finish
