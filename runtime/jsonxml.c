@@ -1,6 +1,6 @@
 /* jsonxml.c - JSON documents as XML and back (jsonxml.h): a small recursive-descent JSON parser
  * that builds the XPath 3.1 json-to-xml tree (fn:map, fn:array, ...) directly with libxml2, or a
- * jansson tree (ma_json_load, several times faster than jansson's own parser), or only validates
+ * read-only tree in one arena (ma_jv_parse, several times faster than jansson's parser), or only validates
  * (ma_doc_looks_json); a serializer from that vocabulary to compact JSON; and the map shape's "is
  * this document JSON?" rule. */
 
@@ -24,13 +24,12 @@
 #endif
 #include "jsonxml.h"
 
-#include <jansson.h>
-
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,8 +162,11 @@ typedef struct jp {
     xmlDoc *doc;                 /* building XML; NULL and !tree: validate only */
     xmlNs *ns;
     int tree;                    /* building a jansson tree (ma_json_load) */
+    int strict;                  /* refuse "\u0000" and lone surrogates (ma_json_load, kept or not) */
     ma_sb buf;                   /* decoded keys and escaped strings */
-    ma_sb kbuf;                  /* tree: the current key when it had escapes */
+    struct jv_block *blocks;     /* tree: the arena the tree is built in (newest block first) */
+    ma_jv *stack;                /* tree: values parsed, not yet placed in their container */
+    size_t sn, scap;
     ma_error *err;
 } jp;
 
@@ -301,7 +303,7 @@ static int jp_string(jp *j, int key, const unsigned char **out, size_t *outlen)
                 }
                 return jp_fail(j, p, MA_ERR_PARSE, "%s", why);
             }
-            if (j->tree) {
+            if (j->strict) {
                 if (cp >= 0xD800 && cp <= 0xDFFF) return jp_fail(j, p, MA_ERR_PARSE, "\\u%04X is a lone surrogate", cp);
                 if (cp == 0) return jp_fail(j, p, MA_ERR_PARSE, "\\u0000 is not allowed in a string");
             } else if (build) {
@@ -370,12 +372,24 @@ static int jp_number(jp *j, const unsigned char **end_out)
 }
 
 static int jp_value(jp *j, xmlNode *parent, int keyed);
-struct json_t;
-static int jp_tvalue(jp *j, struct json_t *parent, const char *key, size_t klen, struct json_t **root);
+static int jp_jvalue(jp *j, const char *key, size_t klen, const ma_json_keep *keep);
+static char *jv_strdup(jp *j, const unsigned char *s, size_t n);
 
 /* The members of the container that opens at j->p (its depth already counted): each goes into
  * xparent (building XML, or validating) or tparent (building a tree). */
-static int jp_members(jp *j, int map, xmlNode *xparent, struct json_t *tparent)
+/* The position of the member named k (kl bytes) in keep, -1 when it is not kept. */
+static int keep_find(const ma_json_keep *keep, const unsigned char *k, size_t kl)
+{
+    for (int i = 0; keep->names[i]; i++)
+        if (keep->names[i][0] == (kl ? (char)k[0] : '\0') && strncmp(keep->names[i], (const char *)k, kl) == 0 &&
+            keep->names[i][kl] == '\0')
+            return i;
+    return -1;
+}
+
+/* The members of an object or the items of an array: onto j->stack (filtered by keep) when
+ * building a tree, under xparent when building XML. */
+static int jp_members(jp *j, int map, xmlNode *xparent, const ma_json_keep *keep)
 {
     const unsigned char *open = j->p;
     const char close = map ? '}' : ']';
@@ -396,6 +410,7 @@ static int jp_members(jp *j, int map, xmlNode *xparent, struct json_t *tparent)
         }
         const char *k = NULL;
         size_t kl = 0;
+        int at = -1;
         if (map) {
             if (*j->p != '"')
                 return jp_fail(j, j->p, MA_ERR_PARSE, "expected a string key, found %s", jp_what(j, j->p, w));
@@ -405,12 +420,8 @@ static int jp_members(jp *j, int map, xmlNode *xparent, struct json_t *tparent)
             } else {
                 const unsigned char *ks = NULL;
                 if (jp_string(j, 0, &ks, &kl) < 0) return -1;
-                k = (const char *)ks;
-                if (k == j->buf.s) { /* decoded: keep it out of the way of the value's own */
-                    ma_sb_reset(&j->kbuf);
-                    if (ma_sb_append(&j->kbuf, k, kl) < 0) return jp_nomem(j);
-                    k = j->kbuf.s;
-                }
+                at = keep ? keep_find(keep, ks, kl) : 0;
+                if (at >= 0 && !(k = jv_strdup(j, ks, kl))) return jp_nomem(j);
             }
             jp_ws(j);
             if (j->p >= j->end || *j->p != ':')
@@ -418,7 +429,16 @@ static int jp_members(jp *j, int map, xmlNode *xparent, struct json_t *tparent)
             j->p++;
             jp_ws(j);
         }
-        if ((j->tree ? jp_tvalue(j, tparent, k, kl, NULL) : jp_value(j, xparent, map)) < 0) return -1;
+        int rc;
+        if (!j->tree) rc = jp_value(j, xparent, map);
+        else if (!map) rc = jp_jvalue(j, NULL, 0, keep); /* the items' objects are filtered as the array is */
+        else if (at >= 0) rc = jp_jvalue(j, k, kl, keep ? keep->subs[at] : NULL);
+        else { /* not kept: checked, not built */
+            j->tree = 0;
+            rc = jp_value(j, NULL, 0);
+            j->tree = 1;
+        }
+        if (rc < 0) return -1;
         jp_ws(j);
         if (j->p < j->end && *j->p == ',') {
             const unsigned char *comma = j->p++;
@@ -557,102 +577,216 @@ xmlDoc *ma_json_to_xml(const char *json, size_t len, ma_error *err)
     return j.doc;
 }
 
-/* ---- JSON -> jansson ---------------------------------------------------------------------- */
+/* ---- JSON -> ma_jv --------------------------------------------------------------------------- */
+
+typedef struct jv_block {
+    struct jv_block *next;
+    size_t used, cap; /* bytes of the data that follows */
+} jv_block;
+
+typedef struct jv_head { /* what ma_jv_parse returns a pointer into */
+    jv_block *blocks;     /* owned: the arena */
+    ma_jv root;
+} jv_head;
+
+#define JV_FIRST_BLOCK 4096
+#define JV_MAX_BLOCK (1u << 20)
+
+static void jv_blocks_free(jv_block *b)
+{
+    while (b) {
+        jv_block *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+/* n bytes, 8-aligned, from j's arena; NULL when out of memory. */
+static void *jv_alloc(jp *j, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    jv_block *b = j->blocks;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = b ? b->cap * 2 : JV_FIRST_BLOCK;
+        if (cap > JV_MAX_BLOCK) cap = JV_MAX_BLOCK;
+        if (cap < n) cap = n;
+        jv_block *nb = malloc(sizeof *nb + cap);
+        if (!nb) return NULL;
+        nb->next = b;
+        nb->used = 0;
+        nb->cap = cap;
+        j->blocks = b = nb;
+    }
+    void *p = (char *)(b + 1) + b->used;
+    b->used += n;
+    return p;
+}
+
+static char *jv_strdup(jp *j, const unsigned char *s, size_t n)
+{
+    char *c = jv_alloc(j, n + 1);
+    if (!c) return NULL;
+    memcpy(c, s, n);
+    c[n] = '\0';
+    return c;
+}
+
+static int jv_push(jp *j, const ma_jv *v)
+{
+    if (j->sn == j->scap) {
+        size_t cap = j->scap ? j->scap * 2 : 64;
+        ma_jv *ns = realloc(j->stack, cap * sizeof *ns);
+        if (!ns) return jp_nomem(j);
+        j->stack = ns;
+        j->scap = cap;
+    }
+    j->stack[j->sn++] = *v;
+    return 0;
+}
 
 /* A number's value: an integer when it has no fraction and no exponent (refused when it does not
- * fit json_int_t), else a real (refused when it overflows a double), as jansson reads them. */
-static json_t *jp_tnumber(jp *j, const unsigned char *s, const unsigned char *e)
+ * fit a long long), else a double (refused when it overflows), as jansson reads them. */
+static int jv_number(jp *j, const unsigned char *s, const unsigned char *e, ma_jv *v)
 {
     int real = 0;
     for (const unsigned char *q = s; q < e; q++)
         if (*q == '.' || *q == 'e' || *q == 'E') real = 1;
     if (!real) {
         int neg = *s == '-';
-        unsigned long long v = 0, lim = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
+        unsigned long long x = 0, lim = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
         for (const unsigned char *q = s + neg; q < e; q++) {
             unsigned d = (unsigned)(*q - '0');
-            if (v > (lim - d) / 10) {
-                jp_fail(j, s, MA_ERR_PARSE, "the integer %.*s is too big", (int)(e - s > 40 ? 40 : e - s), (const char *)s);
-                return NULL;
-            }
-            v = v * 10 + d;
+            if (x > (lim - d) / 10)
+                return jp_fail(j, s, MA_ERR_PARSE, "the integer %.*s is too big", (int)(e - s > 40 ? 40 : e - s), (const char *)s);
+            x = x * 10 + d;
         }
-        json_t *n = json_integer(neg ? (json_int_t)(0 - v) : (json_int_t)v);
-        if (!n) jp_nomem(j);
-        return n;
+        v->type = MA_JV_INTEGER;
+        v->i = neg ? (long long)(0 - x) : (long long)x;
+        return 0;
     }
     ma_sb_reset(&j->buf);
-    if (ma_sb_append(&j->buf, (const char *)s, (size_t)(e - s)) < 0) {
-        jp_nomem(j);
-        return NULL;
-    }
+    if (ma_sb_append(&j->buf, (const char *)s, (size_t)(e - s)) < 0) return jp_nomem(j);
     errno = 0;
     double d = strtod(j->buf.s, NULL);
-    if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL)) {
-        jp_fail(j, s, MA_ERR_PARSE, "the number %.*s is too big", (int)(e - s > 40 ? 40 : e - s), (const char *)s);
-        return NULL;
-    }
-    json_t *n = json_real(d);
-    if (!n) jp_nomem(j);
-    return n;
+    if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+        return jp_fail(j, s, MA_ERR_PARSE, "the number %.*s is too big", (int)(e - s > 40 ? 40 : e - s), (const char *)s);
+    v->type = MA_JV_REAL;
+    v->d = d;
+    return 0;
 }
 
-/* Parses one value and adds it to parent (an object, under key; an array) or, without a parent,
- * makes it j's result. Containers are added before they are filled, so that on an error the
- * whole tree is freed from its root. */
-static int jp_tvalue(jp *j, struct json_t *parent, const char *key, size_t klen, struct json_t **root)
+static int jv_same_key(const ma_jv *a, const ma_jv *b) { return a->klen == b->klen && memcmp(a->key, b->key, a->klen) == 0; }
+
+/* Member b repeats the key of member a (a < b): a takes b's value, b is dropped (key NULL). */
+static void jv_replace(ma_jv *a, ma_jv *b)
 {
-    json_t *v = NULL;
+    const char *k = a->key;
+    size_t kl = a->klen;
+    *a = *b;
+    a->key = k;
+    a->klen = kl;
+    b->key = NULL;
+}
+
+/* The n members m[] of an object with duplicate keys merged as jansson does (the last value, at
+ * the place of the first); returns the new count, (size_t)-1 when out of memory. */
+static size_t jv_dedupe(ma_jv *m, size_t n)
+{
+    int dup = 0;
+    if (n <= 16) {
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = a + 1; m[a].key && b < n; b++)
+                if (m[b].key && jv_same_key(&m[a], &m[b])) { jv_replace(&m[a], &m[b]); dup = 1; }
+    } else { /* open addressing over the first member of each key */
+        size_t cap = 32;
+        while (cap < 2 * n) cap *= 2;
+        size_t *tab = malloc(cap * sizeof *tab);
+        if (!tab) return (size_t)-1;
+        for (size_t i = 0; i < cap; i++) tab[i] = SIZE_MAX;
+        for (size_t b = 0; b < n; b++) {
+            uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+            for (size_t i = 0; i < m[b].klen; i++) h = (h ^ (unsigned char)m[b].key[i]) * 1099511628211ULL;
+            for (size_t at = (size_t)h & (cap - 1);; at = (at + 1) & (cap - 1)) {
+                if (tab[at] == SIZE_MAX) { tab[at] = b; break; }
+                if (jv_same_key(&m[tab[at]], &m[b])) { jv_replace(&m[tab[at]], &m[b]); dup = 1; break; }
+            }
+        }
+        free(tab);
+    }
+    if (!dup) return n;
+    size_t w = 0;
+    for (size_t r = 0; r < n; r++)
+        if (m[r].key) m[w++] = m[r];
+    return w;
+}
+
+/* Parses one value onto j->stack (as member key of its object when key is set). A container's
+ * items are parsed onto the stack, then moved into the arena in one piece. */
+static int jp_jvalue(jp *j, const char *key, size_t klen, const ma_json_keep *keep)
+{
+    ma_jv v;
+    memset(&v, 0, sizeof v);
+    v.key = key;
+    v.klen = klen;
     const unsigned char *at = j->p;
-    int map = 0;
     if (at >= j->end) return jp_value(j, NULL, 0); /* reports the end of the input */
     switch (*at) {
-    case '{': map = 1; /* fall through */
-    case '[':
+    case '{':
+    case '[': {
+        int map = *at == '{';
         if (jp_deeper(j) < 0) return -1;
-        v = map ? json_object() : json_array();
+        size_t base = j->sn;
+        if (jp_members(j, map, NULL, keep) < 0) return -1;
+        size_t n = j->sn - base;
+        if (map && n > 1 && (n = jv_dedupe(j->stack + base, n)) == (size_t)-1) return jp_nomem(j);
+        v.type = map ? MA_JV_OBJECT : MA_JV_ARRAY;
+        v.n = n;
+        if (n) {
+            ma_jv *items = jv_alloc(j, n * sizeof *items);
+            if (!items) return jp_nomem(j);
+            memcpy(items, j->stack + base, n * sizeof *items);
+            v.v = items;
+        }
+        j->sn = base;
         break;
+    }
     case '"': {
         const unsigned char *s = NULL;
         size_t len = 0;
         j->p++;
         if (jp_string(j, 0, &s, &len) < 0) return -1;
-        v = json_stringn_nocheck((const char *)s, len);
+        if (!(v.s = jv_strdup(j, s, len))) return jp_nomem(j);
+        v.type = MA_JV_STRING;
+        v.n = len;
         break;
     }
     case 't': case 'f': case 'n': {
         int k = *at == 'n' ? K_NULL : K_BOOLEAN;
         const char *word = *at == 't' ? "true" : *at == 'f' ? "false" : "null";
         if (jp_literal(j, NULL, 0, word, strlen(word), k) < 0) return -1;
-        v = *at == 't' ? json_true() : *at == 'f' ? json_false() : json_null();
+        v.type = *at == 't' ? MA_JV_TRUE : *at == 'f' ? MA_JV_FALSE : MA_JV_NULL;
         break;
     }
     case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
         const unsigned char *e = at;
         if (jp_number(j, &e) < 0) return -1;
         j->p = e;
-        if (!(v = jp_tnumber(j, at, e))) return -1;
+        if (jv_number(j, at, e, &v) < 0) return -1;
         break;
     }
     default: return jp_value(j, NULL, 0); /* the error */
     }
-    if (!v) return jp_nomem(j);
-    int rc = !parent ? (*root = v, 0)
-             : json_is_object(parent) ? json_object_setn_new_nocheck(parent, key, klen, v)
-                                      : json_array_append_new(parent, v);
-    if (rc < 0) return jp_nomem(j);
-    return json_is_object(v) || json_is_array(v) ? jp_members(j, map, NULL, v) : 0;
+    return jv_push(j, &v);
 }
 
-json_t *ma_json_load(const char *json, size_t len, int any, ma_error *err)
+ma_jv *ma_jv_parse(const char *json, size_t len, int any, const ma_json_keep *keep, ma_error *err)
 {
     jp j;
     char w[24];
     ma_error local;
     jp_init(&j, json, len, err ? err : &local);
     j.tree = 1;
-    ma_sb_init(&j.kbuf);
-    json_t *root = NULL;
+    j.strict = 1;
     const unsigned char *s = j.s;
     int rc;
     if (j.end - s >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF)))
@@ -663,18 +797,95 @@ json_t *ma_json_load(const char *json, size_t len, int any, ma_error *err)
             rc = jp_fail(&j, j.p, MA_ERR_PARSE, j.p == s ? "empty document" : "no JSON value, only white space");
         else if (!any && *j.p != '{' && *j.p != '[')
             rc = jp_fail(&j, j.p, MA_ERR_PARSE, "expected an object or an array, found %s", jp_what(&j, j.p, w));
-        else if ((rc = jp_tvalue(&j, NULL, NULL, 0, &root)) == 0) {
+        else if ((rc = jp_jvalue(&j, NULL, 0, keep)) == 0) {
             jp_ws(&j);
             if (j.p < j.end) rc = jp_fail(&j, j.p, MA_ERR_PARSE, "unexpected %s after the JSON value", jp_what(&j, j.p, w));
         }
     }
     ma_sb_free(&j.buf);
-    ma_sb_free(&j.kbuf);
-    if (rc < 0) {
-        json_decref(root);
+    jv_head *h = rc == 0 ? malloc(sizeof *h) : NULL;
+    if (rc == 0 && !h) jp_nomem(&j);
+    if (!h) {
+        free(j.stack);
+        jv_blocks_free(j.blocks);
         return NULL;
     }
-    return root;
+    h->blocks = j.blocks;
+    h->root = j.stack[0];
+    free(j.stack);
+    return &h->root;
+}
+
+void ma_jv_free(ma_jv *root)
+{
+    if (!root) return;
+    jv_head *h = (jv_head *)(void *)((char *)root - offsetof(jv_head, root));
+    jv_blocks_free(h->blocks);
+    free(h);
+}
+
+const ma_jv *ma_jv_get(const ma_jv *v, const char *key)
+{
+    if (!v || v->type != MA_JV_OBJECT || !key) return NULL;
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < v->n; i++)
+        if (v->v[i].klen == kl && memcmp(v->v[i].key, key, kl) == 0) return &v->v[i];
+    return NULL;
+}
+
+size_t ma_jv_size(const ma_jv *v) { return v && (v->type == MA_JV_ARRAY || v->type == MA_JV_OBJECT) ? v->n : 0; }
+
+const ma_jv *ma_jv_at(const ma_jv *v, size_t i) { return i < ma_jv_size(v) ? &v->v[i] : NULL; }
+
+const char *ma_jv_str(const ma_jv *v) { return v && v->type == MA_JV_STRING ? v->s : NULL; }
+
+static void jv_write(ma_sb *b, const ma_jv *v, int depth)
+{
+    if (depth > MA_JSONXML_MAX_DEPTH) return; /* a parsed tree is never deeper */
+    switch (v->type) {
+    case MA_JV_OBJECT:
+    case MA_JV_ARRAY: {
+        int map = v->type == MA_JV_OBJECT;
+        ma_sb_putc(b, map ? '{' : '[');
+        for (size_t i = 0; i < v->n; i++) {
+            if (i) ma_sb_putc(b, ',');
+            if (map) {
+                ma_sb_putc(b, '"');
+                ma_sb_json_escape(b, v->v[i].key, v->v[i].klen);
+                ma_sb_puts(b, "\":");
+            }
+            jv_write(b, &v->v[i], depth + 1);
+        }
+        ma_sb_putc(b, map ? '}' : ']');
+        break;
+    }
+    case MA_JV_STRING:
+        ma_sb_putc(b, '"');
+        ma_sb_json_escape(b, v->s, v->n);
+        ma_sb_putc(b, '"');
+        break;
+    case MA_JV_INTEGER: {
+        char tmp[24];
+        ma_sb_append(b, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", v->i));
+        break;
+    }
+    case MA_JV_REAL: {
+        char tmp[40];
+        ma_real_text(v->d, tmp, sizeof tmp);
+        ma_sb_puts(b, tmp);
+        if (!strpbrk(tmp, ".eEn")) ma_sb_puts(b, ".0");
+        break;
+    }
+    case MA_JV_TRUE: ma_sb_puts(b, "true"); break;
+    case MA_JV_FALSE: ma_sb_puts(b, "false"); break;
+    case MA_JV_NULL: ma_sb_puts(b, "null"); break;
+    }
+}
+
+int ma_jv_write(ma_sb *b, const ma_jv *v)
+{
+    if (v) jv_write(b, v, 0);
+    return b->oom ? -1 : 0;
 }
 
 /* ---- XML -> JSON ------------------------------------------------------------------------ */

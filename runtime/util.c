@@ -112,6 +112,15 @@ int ma_sb_json_escape(ma_sb *b, const char *s, size_t n)
     return b->oom ? -1 : 0;
 }
 
+const char *ma_real_text(double d, char *buf, size_t n)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d) break;
+    }
+    return buf;
+}
+
 static void json_put(ma_sb *b, const json_t *v, int depth)
 {
     if (depth > 4096) return;
@@ -150,12 +159,8 @@ static void json_put(ma_sb *b, const json_t *v, int depth)
         ma_sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
     case JSON_REAL: {
-        double d = json_real_value(v);
         char tmp[40];
-        for (int prec = 15; prec <= 17; prec++) {
-            snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-            if (strtod(tmp, NULL) == d) break;
-        }
+        ma_real_text(json_real_value(v), tmp, sizeof tmp);
         ma_sb_puts(b, tmp);
         if (!strpbrk(tmp, ".eEn")) ma_sb_puts(b, ".0");
         break;

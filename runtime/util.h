@@ -27,6 +27,9 @@ int ma_sb_printf(ma_sb *b, const char *fmt, ...) __attribute__((format(printf, 2
 /* Returns the malloc'ed string (caller frees) and leaves b empty; "" when nothing was added;
  * NULL when an append ran out of memory. */
 char *ma_sb_take(ma_sb *b, size_t *len);
+/* The shortest of d's texts with 15, 16 or 17 significant digits ("%.Ng") that reads back as d,
+ * into buf (n >= 32 bytes); returns buf. */
+const char *ma_real_text(double d, char *buf, size_t n);
 /* Copies src into dst of n > 0 bytes, cut to n - 1 bytes, NUL-terminated; returns the length copied. */
 size_t ma_strlcpy(char *dst, const char *src, size_t n);
 /* Appends s escaped for a JSON string (without quotes). */

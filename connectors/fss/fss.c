@@ -806,14 +806,14 @@ static void common_props(props *p, const fss_req *r, const char *operation)
     if (r->authorization) {
         ma_sb a;
         ma_sb_init(&a);
-        ma_sb_json_value(&a, r->authorization);
+        ma_jv_write(&a, r->authorization);
         if (a.oom) p->oom = 1;
         else prop(p, "authorization", a.s);
         ma_sb_free(&a);
     }
-    for (size_t i = 0; i < json_array_size(r->config); i++) {
-        json_t *v = json_array_get(r->config, i);
-        const char *name = json_string_value(json_object_get(v, "developerName"));
+    for (size_t i = 0; i < ma_jv_size(r->config); i++) {
+        const ma_jv *v = ma_jv_at(r->config, i);
+        const char *name = ma_jv_str(ma_jv_get(v, "developerName"));
         char buf[64];
         const char *val = fss_content_value(v, buf, sizeof buf);
         if (!name || !*name || !val) continue;
@@ -1341,7 +1341,7 @@ typedef enum data_op { D_LOAD, D_SAVE, D_DELETE } data_op;
 static const fss_data *find_data(const fss_service *s, const fss_req *r)
 {
     const char *name = r->type_name;
-    if (!name && json_array_size(r->objects)) name = json_string_value(json_object_get(json_array_get(r->objects, 0), "developerName"));
+    if (!name && ma_jv_size(r->objects)) name = ma_jv_str(ma_jv_get(ma_jv_at(r->objects, 0), "developerName"));
     if (name)
         for (size_t i = 0; i < s->n_data; i++)
             if (strcmp(s->data[i].name, name) == 0) return &s->data[i];
@@ -1390,14 +1390,14 @@ static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_service *s, 
         ma_doc *doc = new_doc(text, l, "application/xml");
         if (!doc || ma_batch_push(&in, doc) < 0) goto nomem;
     } else {
-        if (!json_array_size(r.objects)) { /* nothing to save or delete */
+        if (!ma_jv_size(r.objects)) { /* nothing to save or delete */
             size_t bl = 0;
             char *reply = fss_object_data_response(NULL, 0, &bl);
             ret = json_reply(resp, reply, bl);
             goto out;
         }
-        for (size_t i = 0; i < json_array_size(r.objects); i++) {
-            json_t *o = json_array_get(r.objects, i);
+        for (size_t i = 0; i < ma_jv_size(r.objects); i++) {
+            const ma_jv *o = ma_jv_at(r.objects, i);
             size_t l = 0;
             char *text = fss_object_document(o, d->type, &l);
             ma_doc *doc = new_doc(text, l, "application/json");
@@ -1469,16 +1469,26 @@ static const fss_file *find_file(const fss_service *s, const char *resource_path
 /* The document a list or delete process gets: the FileDataRequest's own fields. */
 static char *file_request_doc(const fss_req *r, size_t *len)
 {
-    json_t *o = json_object();
-    if (!o) return NULL;
-    json_object_set_new(o, "resourcePath", r->resource_path ? json_string(r->resource_path) : json_null());
-    json_object_set_new(o, "resourceFile", r->resource_file ? json_string(r->resource_file) : json_null());
-    json_object_set_new(o, "path", r->path ? json_string(r->path) : json_null());
-    json_object_set(o, "listFilter", r->list_filter ? r->list_filter : json_null());
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (s) *len = strlen(s);
-    return s;
+    ma_sb b;
+    ma_sb_init(&b);
+    const char *names[] = {"resourcePath", "resourceFile", "path"}, *values[] = {r->resource_path, r->resource_file, r->path};
+    for (size_t i = 0; i < 3; i++) {
+        ma_sb_puts(&b, i ? ",\"" : "{\"");
+        ma_sb_puts(&b, names[i]);
+        ma_sb_puts(&b, "\":");
+        if (!values[i]) {
+            ma_sb_puts(&b, "null");
+            continue;
+        }
+        ma_sb_putc(&b, '"');
+        ma_sb_json_escape(&b, values[i], strlen(values[i]));
+        ma_sb_putc(&b, '"');
+    }
+    ma_sb_puts(&b, ",\"listFilter\":");
+    if (r->list_filter) ma_jv_write(&b, r->list_filter);
+    else ma_sb_puts(&b, "null");
+    ma_sb_putc(&b, '}');
+    return ma_sb_take(&b, len);
 }
 
 static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_service *s, file_op op, const char *uri,

@@ -173,26 +173,26 @@ static size_t path_push(dctx *c, const char *name, long idx)
 static void path_pop(dctx *c, size_t l) { c->path[l] = '\0'; }
 
 /* Member that must be a string or null (or absent). *out: the string, NULL for absent/null/"". */
-static int want_str(dctx *c, const json_t *o, const char *name, const char **out)
+static int want_str(dctx *c, const ma_jv *o, const char *name, const char **out)
 {
-    json_t *v = json_object_get(o, name);
+    const ma_jv *v = ma_jv_get(o, name);
     if (out) *out = NULL;
-    if (!v || json_is_null(v)) return 0;
-    if (!json_is_string(v)) {
+    if (!v || ma_jv_is_null(v)) return 0;
+    if (!ma_jv_is(v, MA_JV_STRING)) {
         size_t l = path_push(c, name, 0);
         int r = bad(c, "must be a string or null");
         path_pop(c, l);
         return r;
     }
-    if (out && json_string_length(v)) *out = json_string_value(v);
+    if (out && v->n) *out = ma_jv_str(v);
     return 0;
 }
 
-static int want_kind(dctx *c, const json_t *o, const char *name, int (*is)(const json_t *), const char *what, json_t **out)
+static int want_kind(dctx *c, const ma_jv *o, const char *name, int (*is)(const ma_jv *), const char *what, const ma_jv **out)
 {
-    json_t *v = json_object_get(o, name);
+    const ma_jv *v = ma_jv_get(o, name);
     if (out) *out = NULL;
-    if (!v || json_is_null(v)) return 0;
+    if (!v || ma_jv_is_null(v)) return 0;
     if (!is(v)) {
         size_t l = path_push(c, name, 0);
         int r = bad(c, "must be %s or null", what);
@@ -202,17 +202,17 @@ static int want_kind(dctx *c, const json_t *o, const char *name, int (*is)(const
     if (out) *out = v;
     return 0;
 }
-static int is_array(const json_t *v) { return json_is_array(v); }
-static int is_object(const json_t *v) { return json_is_object(v); }
-static int is_scalar(const json_t *v) { return json_is_string(v) || json_is_number(v) || json_is_boolean(v); }
+static int is_array(const ma_jv *v) { return ma_jv_is(v, MA_JV_ARRAY); }
+static int is_object(const ma_jv *v) { return ma_jv_is(v, MA_JV_OBJECT); }
+static int is_scalar(const ma_jv *v) { return ma_jv_is(v, MA_JV_STRING) || ma_jv_is_number(v) || ma_jv_is_bool(v); }
 
-static int check_objects(dctx *c, const json_t *arr, int depth);
+static int check_objects(dctx *c, const ma_jv *arr, int depth);
 
 /* contentValue, contentType, developerName, objectData: shared by EngineValue and Property. */
-static int check_valueish(dctx *c, const json_t *v, int depth)
+static int check_valueish(dctx *c, const ma_jv *v, int depth)
 {
-    if (!json_is_object(v)) return bad(c, "must be an object");
-    json_t *od;
+    if (!ma_jv_is(v, MA_JV_OBJECT)) return bad(c, "must be an object");
+    const ma_jv *od;
     if (want_str(c, v, "developerName", NULL) || want_str(c, v, "contentType", NULL) ||
         want_kind(c, v, "contentValue", is_scalar, "a string, a number, a boolean", NULL) ||
         want_kind(c, v, "objectData", is_array, "an array", &od))
@@ -226,27 +226,27 @@ static int check_valueish(dctx *c, const json_t *v, int depth)
     return 0;
 }
 
-static int check_values(dctx *c, const json_t *arr, int depth)
+static int check_values(dctx *c, const ma_jv *arr, int depth)
 {
-    if (json_array_size(arr) > FSS_MAX_ITEMS) return bad(c, "more than %d items", FSS_MAX_ITEMS);
-    for (size_t i = 0; i < json_array_size(arr); i++) {
+    if (ma_jv_size(arr) > FSS_MAX_ITEMS) return bad(c, "more than %d items", FSS_MAX_ITEMS);
+    for (size_t i = 0; i < ma_jv_size(arr); i++) {
         size_t l = path_push(c, NULL, (long)i);
-        int r = check_valueish(c, json_array_get(arr, i), depth);
+        int r = check_valueish(c, ma_jv_at(arr, i), depth);
         path_pop(c, l);
         if (r) return r;
     }
     return 0;
 }
 
-static int check_objects(dctx *c, const json_t *arr, int depth)
+static int check_objects(dctx *c, const ma_jv *arr, int depth)
 {
     if (depth > FSS_MAX_DEPTH) return bad(c, "objects are nested deeper than %d levels", FSS_MAX_DEPTH);
-    if (json_array_size(arr) > FSS_MAX_ITEMS) return bad(c, "more than %d items", FSS_MAX_ITEMS);
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        json_t *o = json_array_get(arr, i);
+    if (ma_jv_size(arr) > FSS_MAX_ITEMS) return bad(c, "more than %d items", FSS_MAX_ITEMS);
+    for (size_t i = 0; i < ma_jv_size(arr); i++) {
+        const ma_jv *o = ma_jv_at(arr, i);
         size_t l = path_push(c, NULL, (long)i);
-        json_t *props;
-        int r = !json_is_object(o) ? bad(c, "must be an object")
+        const ma_jv *props;
+        int r = !ma_jv_is(o, MA_JV_OBJECT) ? bad(c, "must be an object")
                 : (want_str(c, o, "developerName", NULL) || want_kind(c, o, "externalId", is_scalar, "a string", NULL) ||
                    want_kind(c, o, "internalId", is_scalar, "a string", NULL) ||
                    want_kind(c, o, "properties", is_array, "an array", &props))
@@ -263,18 +263,18 @@ static int check_objects(dctx *c, const json_t *arr, int depth)
     return 0;
 }
 
-static int want_int(dctx *c, const json_t *o, const char *name, long long *out)
+static int want_int(dctx *c, const ma_jv *o, const char *name, long long *out)
 {
-    json_t *v = json_object_get(o, name);
+    const ma_jv *v = ma_jv_get(o, name);
     *out = 0;
-    if (!v || json_is_null(v)) return 0;
-    if (json_is_integer(v) && json_integer_value(v) >= 0) {
-        *out = json_integer_value(v);
+    if (!v || ma_jv_is_null(v)) return 0;
+    if (ma_jv_is(v, MA_JV_INTEGER) && v->i >= 0) {
+        *out = v->i;
         return 0;
     }
-    if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 9e15 &&
-        json_real_value(v) == (double)(long long)json_real_value(v)) {
-        *out = (long long)json_real_value(v);
+    if (ma_jv_is(v, MA_JV_REAL) && v->d >= 0 && v->d < 9e15 &&
+        v->d == (double)(long long)v->d) {
+        *out = (long long)v->d;
         return 0;
     }
     size_t l = path_push(c, name, 0);
@@ -283,23 +283,23 @@ static int want_int(dctx *c, const json_t *o, const char *name, long long *out)
     return r;
 }
 
-static int check_filter(dctx *c, const json_t *f, int depth)
+static int check_filter(dctx *c, const ma_jv *f, int depth)
 {
     if (depth > FSS_MAX_DEPTH) return bad(c, "filters are nested deeper than %d levels", FSS_MAX_DEPTH);
-    json_t *where, *nested, *order;
+    const ma_jv *where, *nested, *order;
     if (want_str(c, f, "comparisonType", NULL) || want_kind(c, f, "where", is_array, "an array", &where) ||
         want_kind(c, f, "listFilters", is_array, "an array", &nested) ||
         want_kind(c, f, "orderBy", is_array, "an array", &order) || want_str(c, f, "orderByPropertyDeveloperName", NULL) ||
         want_str(c, f, "orderByDirectionType", NULL) || want_str(c, f, "search", NULL))
         return 1;
-    if (json_array_size(where) > FSS_MAX_ITEMS || json_array_size(nested) > FSS_MAX_ITEMS ||
-        json_array_size(order) > FSS_MAX_ITEMS)
+    if (ma_jv_size(where) > FSS_MAX_ITEMS || ma_jv_size(nested) > FSS_MAX_ITEMS ||
+        ma_jv_size(order) > FSS_MAX_ITEMS)
         return bad(c, "more than %d filter items", FSS_MAX_ITEMS);
-    for (size_t i = 0; i < json_array_size(where); i++) {
-        json_t *w = json_array_get(where, i);
+    for (size_t i = 0; i < ma_jv_size(where); i++) {
+        const ma_jv *w = ma_jv_at(where, i);
         size_t l = path_push(c, "where", 0);
         size_t l2 = path_push(c, NULL, (long)i);
-        int r = !json_is_object(w) ? bad(c, "must be an object")
+        int r = !ma_jv_is(w, MA_JV_OBJECT) ? bad(c, "must be an object")
                 : (want_str(c, w, "columnName", NULL) || want_str(c, w, "criteriaType", NULL) ||
                    want_kind(c, w, "value", is_scalar, "a string", NULL) ||
                    want_kind(c, w, "contentValue", is_scalar, "a string", NULL))
@@ -309,21 +309,21 @@ static int check_filter(dctx *c, const json_t *f, int depth)
         path_pop(c, l);
         if (r) return r;
     }
-    for (size_t i = 0; i < json_array_size(order); i++) {
-        json_t *o = json_array_get(order, i);
+    for (size_t i = 0; i < ma_jv_size(order); i++) {
+        const ma_jv *o = ma_jv_at(order, i);
         size_t l = path_push(c, "orderBy", 0);
         size_t l2 = path_push(c, NULL, (long)i);
-        int r = !json_is_object(o) ? bad(c, "must be an object")
+        int r = !ma_jv_is(o, MA_JV_OBJECT) ? bad(c, "must be an object")
                 : (want_str(c, o, "columnName", NULL) || want_str(c, o, "direction", NULL)) ? 1 : 0;
         path_pop(c, l2);
         path_pop(c, l);
         if (r) return r;
     }
-    for (size_t i = 0; i < json_array_size(nested); i++) {
-        json_t *n = json_array_get(nested, i);
+    for (size_t i = 0; i < ma_jv_size(nested); i++) {
+        const ma_jv *n = ma_jv_at(nested, i);
         size_t l = path_push(c, "listFilters", 0);
         size_t l2 = path_push(c, NULL, (long)i);
-        int r = !json_is_object(n) ? bad(c, "must be an object") : check_filter(c, n, depth + 1);
+        int r = !ma_jv_is(n, MA_JV_OBJECT) ? bad(c, "must be an object") : check_filter(c, n, depth + 1);
         path_pop(c, l2);
         path_pop(c, l);
         if (r) return r;
@@ -342,34 +342,31 @@ static int url_ok(const char *u)
     return 1;
 }
 
-const char *fss_content_value(const json_t *v, char *buf, size_t bufn)
+/* The text of a scalar (strings as they are, numbers as JSON writes them, true/false) into buf
+ * (at least 32 bytes) or borrowed; NULL for null, absent, objects and arrays. */
+static const char *scalar_text(const ma_jv *v, char *buf, size_t bufn)
 {
-    json_t *cv = json_object_get(v, "contentValue");
-    if (!cv || json_is_null(cv)) return NULL;
-    if (json_is_string(cv)) return json_string_value(cv);
-    if (json_is_true(cv)) return "true";
-    if (json_is_false(cv)) return "false";
-    if (json_is_integer(cv)) {
-        snprintf(buf, bufn, "%lld", (long long)json_integer_value(cv));
-        return buf;
+    if (!v) return NULL;
+    switch (v->type) {
+    case MA_JV_STRING: return v->s;
+    case MA_JV_TRUE: return "true";
+    case MA_JV_FALSE: return "false";
+    case MA_JV_INTEGER: snprintf(buf, bufn, "%lld", v->i); return buf;
+    case MA_JV_REAL: return ma_real_text(v->d, buf, bufn); /* the shortest text that reads back as the same number */
+    default: return NULL;
     }
-    if (json_is_real(cv)) { /* the shortest text that reads back as the same number */
-        double d = json_real_value(cv);
-        snprintf(buf, bufn, "%.15g", d);
-        if (strtod(buf, NULL) != d) snprintf(buf, bufn, "%.17g", d);
-        return buf;
-    }
-    return NULL;
 }
 
-const char *fss_object_id(const json_t *object, const char *member)
+const char *fss_content_value(const ma_jv *v, char *buf, size_t bufn) { return scalar_text(ma_jv_get(v, "contentValue"), buf, bufn); }
+
+const char *fss_object_id(const ma_jv *object, const char *member)
 {
     static __thread char buf[64];
-    json_t *v = json_object_get(object, member);
-    if (!v || json_is_null(v)) return NULL;
-    if (json_is_string(v)) return json_string_length(v) ? json_string_value(v) : NULL;
-    if (json_is_integer(v)) {
-        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+    const ma_jv *v = ma_jv_get(object, member);
+    if (!v || ma_jv_is_null(v)) return NULL;
+    if (ma_jv_is(v, MA_JV_STRING)) return v->n ? ma_jv_str(v) : NULL;
+    if (ma_jv_is(v, MA_JV_INTEGER)) {
+        snprintf(buf, sizeof buf, "%lld", v->i);
         return buf;
     }
     return NULL;
@@ -377,9 +374,41 @@ const char *fss_object_id(const json_t *object, const char *member)
 
 void fss_req_free(fss_req *r)
 {
-    if (r->root) json_decref(r->root);
+    ma_jv_free(r->root);
     memset(r, 0, sizeof *r);
 }
+
+/* What the decoder reads of each kind of request (ma_jv_parse): the other members are checked
+ * as JSON and dropped without being built. A Flow value (EngineValue, Property) may hold objects
+ * whose properties are values again. */
+static const ma_json_keep keep_object;
+static const char *const value_names[] = {"developerName", "contentValue", "contentType", "objectData", NULL};
+static const ma_json_keep *const value_subs[] = {NULL, NULL, NULL, &keep_object};
+static const ma_json_keep keep_value = {value_names, value_subs};
+static const char *const object_names[] = {"developerName", "externalId", "internalId", "properties", NULL};
+static const ma_json_keep *const object_subs[] = {NULL, NULL, NULL, &keep_value};
+static const ma_json_keep keep_object = {object_names, object_subs};
+static const char *const culture_names[] = {"language", "country", "variant", NULL};
+static const ma_json_keep *const culture_subs[] = {NULL, NULL, NULL};
+static const ma_json_keep keep_culture = {culture_names, culture_subs};
+/* the members of every request, then those of its kind; authorization, listFilter and
+ * objectDataType are kept whole */
+#define COMMON_NAMES "token", "tenantId", "stateId", "callbackUri", "uri", "culture", "configurationValues", "authorization"
+#define COMMON_SUBS NULL, NULL, NULL, NULL, NULL, &keep_culture, &keep_value, NULL
+static const char *const describe_names[] = {COMMON_NAMES, NULL};
+static const ma_json_keep *const describe_subs[] = {COMMON_SUBS};
+static const char *const service_names[] = {COMMON_NAMES, "inputs", NULL};
+static const ma_json_keep *const service_subs[] = {COMMON_SUBS, &keep_value};
+static const char *const data_names[] = {COMMON_NAMES, "objectData", "objectDataType", "listFilter", NULL};
+static const ma_json_keep *const data_subs[] = {COMMON_SUBS, &keep_object, NULL, NULL};
+static const char *const file_names[] = {COMMON_NAMES, "resourcePath", "resourceFile", "path", "listFilter", NULL};
+static const ma_json_keep *const file_subs[] = {COMMON_SUBS, NULL, NULL, NULL, NULL};
+static const ma_json_keep keep_request[] = {
+    [FSS_REQ_DESCRIBE] = {describe_names, describe_subs},
+    [FSS_REQ_SERVICE] = {service_names, service_subs},
+    [FSS_REQ_DATA] = {data_names, data_subs},
+    [FSS_REQ_FILE] = {file_names, file_subs},
+};
 
 int fss_req_decode(fss_req *r, fss_req_kind kind, const char *body, size_t len, char *why, size_t whyn)
 {
@@ -396,13 +425,13 @@ int fss_req_decode(fss_req *r, fss_req_kind kind, const char *body, size_t len, 
     }
     ma_error je;
     ma_error_clear(&je);
-    r->root = ma_json_load(body + i, len - i, 0, &je);
+    r->root = ma_jv_parse(body + i, len - i, 0, &keep_request[kind], &je);
     if (!r->root) {
         if (je.code == MA_ERR_NOMEM) return -1;
         return bad(&c, "the request body is not JSON: %s", je.msg);
     }
-    if (!json_is_object(r->root)) return bad(&c, "the request body must be a JSON object");
-    json_t *o = r->root, *culture;
+    if (!ma_jv_is(r->root, MA_JV_OBJECT)) return bad(&c, "the request body must be a JSON object");
+    const ma_jv *o = r->root, *culture;
     if (want_str(&c, o, "token", &r->token) || want_str(&c, o, "tenantId", &r->tenant_id) ||
         want_str(&c, o, "stateId", &r->state_id) || want_str(&c, o, "callbackUri", &r->callback_uri) ||
         want_str(&c, o, "uri", &r->uri) || want_kind(&c, o, "culture", is_object, "an object", &culture) ||
@@ -439,7 +468,7 @@ int fss_req_decode(fss_req *r, fss_req_kind kind, const char *body, size_t len, 
         }
         break;
     case FSS_REQ_DATA: {
-        json_t *odt;
+        const ma_jv *odt;
         if (want_kind(&c, o, "objectData", is_array, "an array", &r->objects) ||
             want_kind(&c, o, "objectDataType", is_object, "an object", &odt) ||
             want_kind(&c, o, "listFilter", is_object, "an object", &r->list_filter))
@@ -458,13 +487,13 @@ int fss_req_decode(fss_req *r, fss_req_kind kind, const char *body, size_t len, 
         }
         if (r->list_filter) {
             size_t l = path_push(&c, "listFilter", 0);
-            json_t *id = json_object_get(r->list_filter, "id");
+            const ma_jv *id = ma_jv_get(r->list_filter, "id");
             int rc = 0;
-            if (id && json_is_string(id) && json_string_length(id)) r->filter_id = json_string_value(id);
-            else if (id && json_is_integer(id)) {
-                snprintf(r->filter_id_buf, sizeof r->filter_id_buf, "%lld", (long long)json_integer_value(id));
+            if (id && ma_jv_is(id, MA_JV_STRING) && id->n) r->filter_id = ma_jv_str(id);
+            else if (id && ma_jv_is(id, MA_JV_INTEGER)) {
+                snprintf(r->filter_id_buf, sizeof r->filter_id_buf, "%lld", id->i);
                 r->filter_id = r->filter_id_buf;
-            } else if (id && !json_is_null(id) && !json_is_string(id)) {
+            } else if (id && !ma_jv_is_null(id) && !ma_jv_is(id, MA_JV_STRING)) {
                 size_t l2 = path_push(&c, "id", 0);
                 rc = bad(&c, "must be a string or null");
                 path_pop(&c, l2);
@@ -546,28 +575,28 @@ static void put_str(ma_sb *b, const char *s)
 }
 
 /* The kind a value is read as: its field's, else its contentType's, else by its objectData. */
-static fss_kind value_kind(const json_t *v, const fss_field *f)
+static fss_kind value_kind(const ma_jv *v, const fss_field *f)
 {
     if (f) return f->kind;
-    int k = fss_kind_parse(json_string_value(json_object_get(v, "contentType")));
+    int k = fss_kind_parse(ma_jv_str(ma_jv_get(v, "contentType")));
     if (k >= 0) return (fss_kind)k;
-    json_t *od = json_object_get(v, "objectData");
-    if (json_is_array(od) && json_array_size(od)) return json_array_size(od) > 1 ? FSS_LIST : FSS_OBJECT;
+    const ma_jv *od = ma_jv_get(v, "objectData");
+    if (ma_jv_is(od, MA_JV_ARRAY) && ma_jv_size(od)) return ma_jv_size(od) > 1 ? FSS_LIST : FSS_OBJECT;
     return FSS_STRING;
 }
 
-static void write_object(ma_sb *b, const json_t *obj, const fss_type *t, int depth);
+static void write_object(ma_sb *b, const ma_jv *obj, const fss_type *t, int depth);
 
 /* Writes "name":value for an EngineValue or Property v; nothing when it has no value. */
-static void write_member(ma_sb *b, int *first, const char *name, const json_t *v, const fss_field *f, int depth)
+static void write_member(ma_sb *b, int *first, const char *name, const ma_jv *v, const fss_field *f, int depth)
 {
     fss_kind k = value_kind(v, f);
-    json_t *od = json_object_get(v, "objectData");
+    const ma_jv *od = ma_jv_get(v, "objectData");
     char buf[64];
     const char *cv = fss_content_value(v, buf, sizeof buf);
     if (k == FSS_OBJECT || k == FSS_LIST) {
-        if (!json_is_array(od) || depth >= FSS_MAX_DEPTH) return;
-        if (k == FSS_OBJECT && !json_array_size(od)) return;
+        if (!ma_jv_is(od, MA_JV_ARRAY) || depth >= FSS_MAX_DEPTH) return;
+        if (k == FSS_OBJECT && !ma_jv_size(od)) return;
     } else if (!cv) {
         return;
     }
@@ -577,13 +606,13 @@ static void write_member(ma_sb *b, int *first, const char *name, const json_t *v
     ma_sb_putc(b, ':');
     switch (k) {
     case FSS_OBJECT:
-        write_object(b, json_array_get(od, 0), f ? f->type : NULL, depth + 1);
+        write_object(b, ma_jv_at(od, 0), f ? f->type : NULL, depth + 1);
         break;
     case FSS_LIST:
         ma_sb_putc(b, '[');
-        for (size_t i = 0; i < json_array_size(od); i++) {
+        for (size_t i = 0; i < ma_jv_size(od); i++) {
             if (i) ma_sb_putc(b, ',');
-            write_object(b, json_array_get(od, i), f ? f->type : NULL, depth + 1);
+            write_object(b, ma_jv_at(od, i), f ? f->type : NULL, depth + 1);
         }
         ma_sb_putc(b, ']');
         break;
@@ -603,32 +632,32 @@ static void write_member(ma_sb *b, int *first, const char *name, const json_t *v
 }
 
 /* Writes the members of an array of values, the first of each name only. */
-static void write_members(ma_sb *b, const json_t *values, const fss_type *t, int depth)
+static void write_members(ma_sb *b, const ma_jv *values, const fss_type *t, int depth)
 {
-    size_t n = json_array_size(values);
-    json_t *seen = n > 16 ? json_object() : NULL; /* a few names are compared one by one */
+    size_t n = ma_jv_size(values);
+    json_t *seen = n > 16 ? json_object() : NULL; /* a few names are compared one by one (jansson: a set) */
     if (n > 16 && !seen) b->oom = 1;
     int first = 1;
     for (size_t i = 0; i < n && !b->oom; i++) {
-        json_t *v = json_array_get(values, i);
-        const char *name = json_string_value(json_object_get(v, "developerName"));
+        const ma_jv *v = ma_jv_at(values, i);
+        const char *name = ma_jv_str(ma_jv_get(v, "developerName"));
         if (!name || !*name) continue;
         int dup = 0;
         if (seen) {
-            dup = json_object_get(seen, name) != NULL;
+            dup = json_object_get(seen, name) != NULL; /* jansson */
             if (!dup && json_object_set_new(seen, name, json_true())) b->oom = 1;
         } else {
-            for (size_t k = 0; k < i && !dup; k++) dup = ma_streq(json_string_value(json_object_get(json_array_get(values, k), "developerName")), name);
+            for (size_t k = 0; k < i && !dup; k++) dup = ma_streq(ma_jv_str(ma_jv_get(ma_jv_at(values, k), "developerName")), name);
         }
         if (!dup) write_member(b, &first, name, v, fss_type_field(t, name), depth);
     }
     json_decref(seen);
 }
 
-static void write_object(ma_sb *b, const json_t *obj, const fss_type *t, int depth)
+static void write_object(ma_sb *b, const ma_jv *obj, const fss_type *t, int depth)
 {
     ma_sb_putc(b, '{');
-    write_members(b, json_object_get(obj, "properties"), t, depth);
+    write_members(b, ma_jv_get(obj, "properties"), t, depth);
     ma_sb_putc(b, '}');
 }
 
@@ -642,7 +671,7 @@ char *fss_inputs_document(const fss_req *r, const fss_type *root, size_t *len)
     return ma_sb_take(&b, len);
 }
 
-char *fss_object_document(const json_t *object, const fss_type *t, size_t *len)
+char *fss_object_document(const ma_jv *object, const fss_type *t, size_t *len)
 {
     ma_sb b;
     ma_sb_init(&b);
@@ -671,36 +700,27 @@ static void xml_escape(ma_sb *b, const char *s)
     }
 }
 
-static const char *filter_op(const json_t *f)
+static const char *filter_op(const ma_jv *f)
 {
-    const char *ct = json_string_value(json_object_get(f, "comparisonType"));
+    const char *ct = ma_jv_str(ma_jv_get(f, "comparisonType"));
     return ct && strcasecmp(ct, "OR") == 0 ? "or" : "and";
 }
 
-static int filter_has_terms(const json_t *f)
+static int filter_has_terms(const ma_jv *f)
 {
-    return json_array_size(json_object_get(f, "where")) || json_array_size(json_object_get(f, "listFilters"));
+    return ma_jv_size(ma_jv_get(f, "where")) || ma_jv_size(ma_jv_get(f, "listFilters"));
 }
 
-static void write_terms(ma_sb *b, const json_t *f, int depth)
+static void write_terms(ma_sb *b, const ma_jv *f, int depth)
 {
-    json_t *where = json_object_get(f, "where");
-    for (size_t i = 0; i < json_array_size(where); i++) {
-        json_t *w = json_array_get(where, i);
-        const char *col = json_string_value(json_object_get(w, "columnName"));
-        const char *op = json_string_value(json_object_get(w, "criteriaType"));
+    const ma_jv *where = ma_jv_get(f, "where");
+    for (size_t i = 0; i < ma_jv_size(where); i++) {
+        const ma_jv *w = ma_jv_at(where, i);
+        const char *col = ma_jv_str(ma_jv_get(w, "columnName"));
+        const char *op = ma_jv_str(ma_jv_get(w, "criteriaType"));
         char buf[64];
         const char *v = fss_content_value(w, buf, sizeof buf);
-        if (!v) {
-            json_t *tmp = json_object();
-            if (tmp) {
-                json_t *val = json_object_get(w, "value");
-                if (val) json_object_set(tmp, "contentValue", val);
-                v = fss_content_value(tmp, buf, sizeof buf);
-                /* the value's text stays valid: strings are shared with w, numbers are in buf */
-                json_decref(tmp);
-            }
-        }
+        if (!v) v = scalar_text(ma_jv_get(w, "value"), buf, sizeof buf);
         ma_sb_puts(b, "<nestedExpression operator=\"");
         xml_escape(b, op ? op : "EQUAL");
         ma_sb_puts(b, "\" property=\"");
@@ -714,9 +734,9 @@ static void write_terms(ma_sb *b, const json_t *f, int depth)
         ma_sb_puts(b, "</nestedExpression>");
     }
     if (depth >= FSS_MAX_DEPTH) return;
-    json_t *nested = json_object_get(f, "listFilters");
-    for (size_t i = 0; i < json_array_size(nested); i++) {
-        json_t *n = json_array_get(nested, i);
+    const ma_jv *nested = ma_jv_get(f, "listFilters");
+    for (size_t i = 0; i < ma_jv_size(nested); i++) {
+        const ma_jv *n = ma_jv_at(nested, i);
         if (!filter_has_terms(n)) continue;
         ma_sb_printf(b, "<nestedExpression operator=\"%s\">", filter_op(n));
         write_terms(b, n, depth + 1);
@@ -737,20 +757,20 @@ char *fss_query_filter_xml(const fss_req *r, size_t *len)
     ma_sb b;
     ma_sb_init(&b);
     ma_sb_puts(&b, "<QueryFilter>");
-    const json_t *f = r->list_filter;
+    const ma_jv *f = r->list_filter;
     if (f) {
         if (filter_has_terms(f)) {
             ma_sb_printf(&b, "<expression operator=\"%s\">", filter_op(f));
             write_terms(&b, f, 0);
             ma_sb_puts(&b, "</expression>");
         }
-        write_sort(&b, json_string_value(json_object_get(f, "orderByPropertyDeveloperName")),
-                   json_string_value(json_object_get(f, "orderByDirectionType")));
-        json_t *order = json_object_get(f, "orderBy");
-        for (size_t i = 0; i < json_array_size(order); i++) {
-            json_t *o = json_array_get(order, i);
-            write_sort(&b, json_string_value(json_object_get(o, "columnName")),
-                       json_string_value(json_object_get(o, "direction")));
+        write_sort(&b, ma_jv_str(ma_jv_get(f, "orderByPropertyDeveloperName")),
+                   ma_jv_str(ma_jv_get(f, "orderByDirectionType")));
+        const ma_jv *order = ma_jv_get(f, "orderBy");
+        for (size_t i = 0; i < ma_jv_size(order); i++) {
+            const ma_jv *o = ma_jv_at(order, i);
+            write_sort(&b, ma_jv_str(ma_jv_get(o, "columnName")),
+                       ma_jv_str(ma_jv_get(o, "direction")));
         }
     }
     ma_sb_puts(&b, "</QueryFilter>");
@@ -768,32 +788,11 @@ static void put_str_or_null(ma_sb *b, const char *s)
     else ma_sb_puts(b, "null");
 }
 
-/* The text of a scalar (strings as they are, numbers as JSON writes them, true/false) into buf or
- * borrowed; NULL for null, absent, objects and arrays. */
-static const char *scalar_text(const json_t *v, char *buf, size_t bufn)
-{
-    if (!v) return NULL;
-    if (json_is_string(v)) return json_string_value(v);
-    if (json_is_true(v)) return "true";
-    if (json_is_false(v)) return "false";
-    if (json_is_integer(v)) {
-        snprintf(buf, bufn, "%lld", (long long)json_integer_value(v));
-        return buf;
-    }
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-        snprintf(buf, bufn, "%.15g", d);
-        if (strtod(buf, NULL) != d) snprintf(buf, bufn, "%.17g", d);
-        return buf;
-    }
-    return NULL;
-}
-
 /* contentValue: null, a scalar's text, or the compact JSON of an object or array, as a JSON string. */
-static void put_content(ma_sb *b, const json_t *v)
+static void put_content(ma_sb *b, const ma_jv *v)
 {
     char buf[64];
-    if (!v || json_is_null(v)) {
+    if (!v || ma_jv_is_null(v)) {
         ma_sb_puts(b, "null");
         return;
     }
@@ -804,18 +803,18 @@ static void put_content(ma_sb *b, const json_t *v)
     }
     ma_sb tmp;
     ma_sb_init(&tmp);
-    ma_sb_json_value(&tmp, v);
+    ma_jv_write(&tmp, v);
     if (tmp.oom) b->oom = 1;
     else put_str(b, tmp.s ? tmp.s : "");
     ma_sb_free(&tmp);
 }
 
-static fss_kind kind_of(const json_t *v)
+static fss_kind kind_of(const ma_jv *v)
 {
-    if (json_is_object(v)) return FSS_OBJECT;
-    if (json_is_array(v)) return FSS_LIST;
-    if (json_is_number(v)) return FSS_NUMBER;
-    if (json_is_boolean(v)) return FSS_BOOLEAN;
+    if (ma_jv_is(v, MA_JV_OBJECT)) return FSS_OBJECT;
+    if (ma_jv_is(v, MA_JV_ARRAY)) return FSS_LIST;
+    if (ma_jv_is_number(v)) return FSS_NUMBER;
+    if (ma_jv_is_bool(v)) return FSS_BOOLEAN;
     return FSS_STRING;
 }
 
@@ -827,46 +826,43 @@ static char *sub_name(const char *prefix, const char *name)
     return ma_asprintf("%s - %s", prefix && *prefix ? prefix : "Object", name);
 }
 
-static const json_t *member_ci(const json_t *o, const char *name)
+static const ma_jv *member_ci(const ma_jv *o, const char *name)
 {
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)o, k, v) {
-        if (strcasecmp(k, name) == 0) return v;
-    }
+    for (size_t i = 0; i < ma_jv_size(o); i++)
+        if (strcasecmp(o->v[i].key, name) == 0) return &o->v[i];
     return NULL;
 }
 
 /* externalId of an object: "externalId"/"externalid", else "id" in any case, else fallback. */
-static void put_external_id(ma_sb *b, const json_t *o, const char *fallback)
+static void put_external_id(ma_sb *b, const ma_jv *o, const char *fallback)
 {
-    const json_t *v = json_object_get(o, "externalId");
-    if (!v) v = json_object_get(o, "externalid");
-    if (!v || json_is_null(v)) v = member_ci(o, "id");
+    const ma_jv *v = ma_jv_get(o, "externalId");
+    if (!v) v = ma_jv_get(o, "externalid");
+    if (!v || ma_jv_is_null(v)) v = member_ci(o, "id");
     char buf[64];
-    const char *t = v && (json_is_string(v) || json_is_number(v)) ? scalar_text(v, buf, sizeof buf) : NULL;
+    const char *t = v && (ma_jv_is(v, MA_JV_STRING) || ma_jv_is_number(v)) ? scalar_text(v, buf, sizeof buf) : NULL;
     put_str_or_null(b, t && *t ? t : fallback);
 }
 
-static void put_object(ma_sb *b, const json_t *o, const fss_type *t, const char *type_name, size_t order, const char *ext,
+static void put_object(ma_sb *b, const ma_jv *o, const fss_type *t, const char *type_name, size_t order, const char *ext,
                        const char *internal, int depth);
 
 /* The objects of a value of kind k (an object, or the objects of an array; an OBJECT takes the first),
  * numbered from *order, comma-separated after *first. */
-static void put_objects(ma_sb *b, const json_t *v, fss_kind k, const fss_type *t, const char *type_name, size_t *order,
+static void put_objects(ma_sb *b, const ma_jv *v, fss_kind k, const fss_type *t, const char *type_name, size_t *order,
                         int *first, int depth)
 {
     if (depth >= FSS_MAX_DEPTH) return;
-    if (json_is_object(v)) {
+    if (ma_jv_is(v, MA_JV_OBJECT)) {
         if (!*first) ma_sb_putc(b, ',');
         *first = 0;
         put_object(b, v, t, type_name, (*order)++, NULL, NULL, depth + 1);
         return;
     }
-    size_t n = json_array_size(v);
+    size_t n = ma_jv_size(v);
     for (size_t i = 0; i < n; i++) {
-        json_t *it = json_array_get(v, i);
-        if (!json_is_object(it)) continue;
+        const ma_jv *it = ma_jv_at(v, i);
+        if (!ma_jv_is(it, MA_JV_OBJECT)) continue;
         if (!*first) ma_sb_putc(b, ',');
         *first = 0;
         put_object(b, it, t, type_name, (*order)++, NULL, NULL, depth + 1);
@@ -875,7 +871,7 @@ static void put_objects(ma_sb *b, const json_t *v, fss_kind k, const fss_type *t
 }
 
 /* A Property (PropertyAPI, the samples' member order). v may be NULL (absent). */
-static void put_property(ma_sb *b, const char *name, const json_t *v, fss_kind k, const fss_type *t, const char *type_name,
+static void put_property(ma_sb *b, const char *name, const ma_jv *v, fss_kind k, const fss_type *t, const char *type_name,
                          int depth)
 {
     ma_sb_puts(b, "{\"typeElementPropertyId\":null,\"developerName\":");
@@ -887,7 +883,7 @@ static void put_property(ma_sb *b, const char *name, const json_t *v, fss_kind k
     else put_content(b, v);
     ma_sb_puts(b, ",\"contentFormat\":null,\"objectData\":");
     if (!is_complex(k)) ma_sb_puts(b, "[]");
-    else if (!v || json_is_null(v)) ma_sb_puts(b, "null");
+    else if (!v || ma_jv_is_null(v)) ma_sb_puts(b, "null");
     else {
         size_t order = 0;
         int first = 1;
@@ -898,7 +894,7 @@ static void put_property(ma_sb *b, const char *name, const json_t *v, fss_kind k
     ma_sb_putc(b, '}');
 }
 
-static void put_object(ma_sb *b, const json_t *o, const fss_type *t, const char *type_name, size_t order, const char *ext,
+static void put_object(ma_sb *b, const ma_jv *o, const fss_type *t, const char *type_name, size_t order, const char *ext,
                        const char *internal, int depth)
 {
     ma_sb_puts(b, "{\"internalId\":");
@@ -914,19 +910,17 @@ static void put_object(ma_sb *b, const json_t *o, const fss_type *t, const char 
             char *nested = is_complex(f->kind) && !(f->type && f->type->name) ? sub_name(type_name, f->name) : NULL;
             if (is_complex(f->kind) && !(f->type && f->type->name) && !nested) b->oom = 1;
             if (i) ma_sb_putc(b, ',');
-            put_property(b, f->name, json_object_get(o, f->name), f->kind, f->type, nested ? nested : f->type ? f->type->name : NULL, depth);
+            put_property(b, f->name, ma_jv_get(o, f->name), f->kind, f->type, nested ? nested : f->type ? f->type->name : NULL, depth);
             free(nested);
         }
     } else {
-        const char *k;
-        json_t *v;
-        int first = 1;
-        json_object_foreach((json_t *)o, k, v) {
+        for (size_t i = 0; i < ma_jv_size(o); i++) {
+            const char *k = o->v[i].key;
+            const ma_jv *v = &o->v[i];
             fss_kind kk = kind_of(v);
             char *nested = is_complex(kk) ? sub_name(type_name, k) : NULL;
             if (is_complex(kk) && !nested) b->oom = 1;
-            if (!first) ma_sb_putc(b, ',');
-            first = 0;
+            if (i) ma_sb_putc(b, ',');
             put_property(b, k, v, kk, NULL, nested, depth);
             free(nested);
         }
@@ -936,7 +930,7 @@ static void put_object(ma_sb *b, const json_t *o, const fss_type *t, const char 
 
 /* Parses a returned document: NULL with why when it is not JSON (or not allowed), *empty for an
  * empty document. */
-static json_t *parse_doc(const fss_doc *d, size_t i, int allow_array, int *empty, char *why, size_t whyn, int *oom)
+static ma_jv *parse_doc(const fss_doc *d, size_t i, int allow_array, int *empty, char *why, size_t whyn, int *oom)
 {
     const char *p = d->data;
     size_t len = d->len;
@@ -949,15 +943,15 @@ static json_t *parse_doc(const fss_doc *d, size_t i, int allow_array, int *empty
     }
     ma_error je;
     ma_error_clear(&je);
-    json_t *v = ma_json_load(p, len, 0, &je);
+    ma_jv *v = ma_jv_parse(p, len, 0, NULL, &je);
     if (!v) {
         if (je.code == MA_ERR_NOMEM) *oom = 1;
         else snprintf(why, whyn, "returned document %zu is not JSON: %s", i + 1, je.msg);
         return NULL;
     }
-    if (!json_is_object(v) && !(allow_array && json_is_array(v))) {
+    if (!ma_jv_is(v, MA_JV_OBJECT) && !(allow_array && ma_jv_is(v, MA_JV_ARRAY))) {
         snprintf(why, whyn, "returned document %zu is not a JSON object%s", i + 1, allow_array ? " or an array of objects" : "");
-        json_decref(v);
+        ma_jv_free(v);
         return NULL;
     }
     return v;
@@ -965,17 +959,17 @@ static json_t *parse_doc(const fss_doc *d, size_t i, int allow_array, int *empty
 
 /* One output EngineValue (the samples' member order): the member `name` of the parsed documents read
  * as kind k. */
-static void put_output(ma_sb *b, json_t **docs, size_t n, const char *name, fss_kind k, const fss_type *t, const char *type_name)
+static void put_output(ma_sb *b, ma_jv *const *docs, size_t n, const char *name, fss_kind k, const fss_type *t, const char *type_name)
 {
     ma_sb_puts(b, "{\"valueElementId\":null,\"typeElementId\":null,\"typeElementPropertyId\":null,\"developerName\":");
     put_str(b, name);
     ma_sb_puts(b, ",\"typeElementDeveloperName\":");
     put_str_or_null(b, is_complex(k) ? type_name : NULL);
     ma_sb_puts(b, ",\"typeElementPropertyDeveloperName\":null,\"contentValue\":");
-    const json_t *first_v = NULL;
+    const ma_jv *first_v = NULL;
     for (size_t i = 0; i < n && !first_v; i++) {
-        json_t *v = docs[i] ? json_object_get(docs[i], name) : NULL;
-        if (v && !json_is_null(v)) first_v = v;
+        const ma_jv *v = docs[i] ? ma_jv_get(docs[i], name) : NULL;
+        if (v && !ma_jv_is_null(v)) first_v = v;
     }
     if (is_complex(k)) ma_sb_puts(b, "null");
     else put_content(b, first_v);
@@ -991,8 +985,8 @@ static void put_output(ma_sb *b, json_t **docs, size_t n, const char *name, fss_
     int first = 1;
     ma_sb_putc(b, '[');
     for (size_t i = 0; i < n; i++) {
-        json_t *v = docs[i] ? json_object_get(docs[i], name) : NULL;
-        if (!v || json_is_null(v)) continue;
+        const ma_jv *v = docs[i] ? ma_jv_get(docs[i], name) : NULL;
+        if (!v || ma_jv_is_null(v)) continue;
         put_objects(b, v, k, t, type_name, &order, &first, 0);
         if (k == FSS_OBJECT) break;
     }
@@ -1003,7 +997,7 @@ char *fss_outputs(const fss_type *root, const char *prefix, const fss_doc *docs,
                   int *oom, size_t *len)
 {
     *oom = 0;
-    json_t **parsed = calloc(n ? n : 1, sizeof *parsed);
+    ma_jv **parsed = calloc(n ? n : 1, sizeof *parsed); /* owned, each freed with ma_jv_free */
     ma_sb b;
     ma_sb_init(&b);
     if (!parsed) goto oom;
@@ -1025,18 +1019,16 @@ char *fss_outputs(const fss_type *root, const char *prefix, const fss_doc *docs,
     } else {
         int first = 1;
         for (size_t d = 0; d < n; d++) {
-            const char *k;
-            json_t *v;
-            if (!parsed[d]) continue;
-            json_object_foreach(parsed[d], k, v) {
+            for (size_t m = 0; m < ma_jv_size(parsed[d]); m++) {
+                const char *k = parsed[d]->v[m].key;
                 int seen = 0; /* named by an earlier document */
-                for (size_t e = 0; e < d && !seen; e++) seen = parsed[e] && json_object_get(parsed[e], k);
+                for (size_t e = 0; e < d && !seen; e++) seen = parsed[e] && ma_jv_get(parsed[e], k);
                 if (seen) continue;
                 /* the kind: of the first document where the member is not null */
-                json_t *firstv = NULL;
+                const ma_jv *firstv = NULL;
                 for (size_t e = d; e < n && !firstv; e++) {
-                    json_t *x = parsed[e] ? json_object_get(parsed[e], k) : NULL;
-                    if (x && !json_is_null(x)) firstv = x;
+                    const ma_jv *x = parsed[e] ? ma_jv_get(parsed[e], k) : NULL;
+                    if (x && !ma_jv_is_null(x)) firstv = x;
                 }
                 fss_kind kk = firstv ? kind_of(firstv) : FSS_STRING;
                 char *tn = is_complex(kk) ? sub_name(prefix, k) : NULL;
@@ -1049,7 +1041,7 @@ char *fss_outputs(const fss_type *root, const char *prefix, const fss_doc *docs,
         }
     }
     ma_sb_putc(&b, ']');
-    for (size_t i = 0; i < n; i++) json_decref(parsed[i]);
+    for (size_t i = 0; i < n; i++) ma_jv_free(parsed[i]);
     free(parsed);
     if (b.oom) {
         ma_sb_free(&b);
@@ -1060,7 +1052,7 @@ char *fss_outputs(const fss_type *root, const char *prefix, const fss_doc *docs,
 oom:
     *oom = 1;
 fail:
-    for (size_t i = 0; parsed && i < n; i++) json_decref(parsed[i]);
+    for (size_t i = 0; parsed && i < n; i++) ma_jv_free(parsed[i]);
     free(parsed);
     ma_sb_free(&b);
     return NULL;
@@ -1077,18 +1069,18 @@ char *fss_objects(const fss_type *t, const char *type_name, const fss_doc *docs,
     size_t index = 0, order = 0; /* index: every object; order: those in the page */
     for (size_t i = 0; i < n; i++) {
         int empty;
-        json_t *v = parse_doc(&docs[i], i, 1, &empty, why, whyn, oom);
+        ma_jv *v = parse_doc(&docs[i], i, 1, &empty, why, whyn, oom);
         if (!v) {
             if (empty) continue;
             ma_sb_free(&b);
             return NULL;
         }
-        size_t cnt = json_is_array(v) ? json_array_size(v) : 1;
+        size_t cnt = ma_jv_is(v, MA_JV_ARRAY) ? ma_jv_size(v) : 1;
         for (size_t k = 0; k < cnt; k++, index++) {
-            json_t *o = json_is_array(v) ? json_array_get(v, k) : v;
-            if (!json_is_object(o)) {
+            const ma_jv *o = ma_jv_is(v, MA_JV_ARRAY) ? ma_jv_at(v, k) : v;
+            if (!ma_jv_is(o, MA_JV_OBJECT)) {
                 snprintf(why, whyn, "returned document %zu: item %zu is not a JSON object", i + 1, k + 1);
-                json_decref(v);
+                ma_jv_free(v);
                 ma_sb_free(&b);
                 return NULL;
             }
@@ -1100,7 +1092,7 @@ char *fss_objects(const fss_type *t, const char *type_name, const fss_doc *docs,
             if (order) ma_sb_putc(&b, ',');
             put_object(&b, o, t, type_name, order++, docs[i].external_id, docs[i].internal_id, 0);
         }
-        json_decref(v);
+        ma_jv_free(v);
     }
     ma_sb_putc(&b, ']');
     if (b.oom) {

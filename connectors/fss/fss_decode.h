@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "jsonxml.h"
+
 /* ---- Flow types ---------------------------------------------------------------------------- */
 
 typedef enum fss_kind {
@@ -68,16 +70,16 @@ typedef enum fss_req_kind {
 } fss_req_kind;
 
 typedef struct fss_req {
-    json_t *root;             /* owned; NULL for an empty describe body */
+    ma_jv *root;              /* owned (ma_jv_free); NULL for an empty describe body */
     /* borrowed from root; NULL when absent, null or "" */
     const char *token, *tenant_id, *state_id, *callback_uri, *uri;
     char culture[128];        /* "EN-USA" (language-country-variant, empty parts left out), or "" */
-    json_t *config;           /* configurationValues: array of EngineValue, or NULL */
-    json_t *authorization;    /* object, or NULL */
-    json_t *inputs;           /* ServiceRequest.inputs: array of EngineValue, or NULL */
-    json_t *objects;          /* ObjectDataRequest.objectData: array of Object, or NULL */
+    const ma_jv *config;      /* configurationValues: array of EngineValue, or NULL */
+    const ma_jv *authorization; /* object, or NULL */
+    const ma_jv *inputs;      /* ServiceRequest.inputs: array of EngineValue, or NULL */
+    const ma_jv *objects;     /* ObjectDataRequest.objectData: array of Object, or NULL */
     const char *type_name;    /* objectDataType.developerName, or NULL */
-    json_t *list_filter;      /* object, or NULL */
+    const ma_jv *list_filter; /* object, or NULL */
     const char *filter_id;    /* listFilter.id as text (numbers accepted), or NULL */
     char filter_id_buf[64];
     long long limit, offset;  /* listFilter.limit / offset (0 when absent) */
@@ -97,7 +99,7 @@ void fss_req_free(fss_req *r);
 
 /* The text of an EngineValue's or Property's contentValue (numbers and booleans as JSON writes them;
  * borrowed or in buf), NULL when null or absent. */
-const char *fss_content_value(const json_t *v, char *buf, size_t bufn);
+const char *fss_content_value(const ma_jv *v, char *buf, size_t bufn);
 
 /* ---- requests into documents ----------------------------------------------------------------- */
 
@@ -108,9 +110,9 @@ const char *fss_content_value(const json_t *v, char *buf, size_t bufn);
  * NULL when out of memory. root may be NULL. */
 char *fss_inputs_document(const fss_req *r, const fss_type *root, size_t *len);
 /* One Flow Object (objectData item) as a JSON object of its properties, typed by t (may be NULL). */
-char *fss_object_document(const json_t *object, const fss_type *t, size_t *len);
+char *fss_object_document(const ma_jv *object, const fss_type *t, size_t *len);
 /* The object's externalId / internalId as text, or NULL. */
-const char *fss_object_id(const json_t *object, const char *member);
+const char *fss_object_id(const ma_jv *object, const char *member);
 /* The listFilter as Boomi's query filter XML (docs/flow.md 5.2):
  * <QueryFilter><expression operator="and"><nestedExpression operator="EQUAL" property="name">
  * <argument>v</argument></nestedExpression>...</expression><sort property="id" sortOrder="ASC"/>

@@ -14,6 +14,7 @@
 
 #include "jsonxml.h"
 #include "util.h"
+#include "../jv_equal.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -300,19 +301,27 @@ static void test_json_errors(void **state)
     assert_json_error("[1,\r\n2,\r3 x]", 12, MA_ERR_PARSE, "line 3, column 3:");
 }
 
-/* ---- JSON -> jansson tree (ma_json_load) ------------------------------------------------ */
+/* ---- JSON -> ma_jv tree (ma_jv_parse) ----------------------------------------------------- */
 
-/* ma_json_load and jansson's own parser agree on the value (jansson is the reference here). */
+/* ma_jv_parse and jansson's own parser agree on the value (jansson is the reference here). */
 static void assert_load_same(const char *json)
 {
     ma_error err;
     ma_error_clear(&err);
-    json_t *got = ma_json_load(json, strlen(json), 1, &err);
-    if (!got) fail_msg("ma_json_load failed on %s: %s", json, err.msg);
+    ma_jv *got = ma_jv_parse(json, strlen(json), 1, NULL, &err);
+    if (!got) fail_msg("ma_jv_parse failed on %s: %s", json, err.msg);
     json_t *want = json_loadb(json, strlen(json), JSON_DECODE_ANY, NULL);
     if (!want) fail_msg("jansson does not parse %s", json);
-    if (!json_equal(got, want)) fail_msg("ma_json_load and jansson disagree on %s", json);
-    json_decref(got);
+    if (!jv_equal_json(got, want)) fail_msg("ma_jv_parse and jansson disagree on %s", json);
+    /* written back compactly, it reads as the same value again */
+    ma_sb b;
+    ma_sb_init(&b);
+    assert_int_equal(ma_jv_write(&b, got), 0);
+    json_t *again = json_loadb(b.s, b.len, JSON_DECODE_ANY, NULL);
+    if (!again || !json_equal(again, want)) fail_msg("ma_jv_write of %s gave %s", json, b.s);
+    json_decref(again);
+    ma_sb_free(&b);
+    ma_jv_free(got);
     json_decref(want);
 }
 
@@ -320,10 +329,24 @@ static void assert_load_error(const char *json, size_t len, int any, int code, c
 {
     ma_error err;
     ma_error_clear(&err);
-    json_t *v = ma_json_load(json, len, any, &err);
+    ma_jv *v = ma_jv_parse(json, len, any, NULL, &err);
     if (v) fail_msg("expected an error for %.*s", (int)len, json);
     assert_int_equal(err.code, code);
     if (!strstr(err.msg, msg_part)) fail_msg("error \"%s\" does not contain \"%s\"", err.msg, msg_part);
+}
+
+/* ma_jv_write's text of json (parsed with keep), compared with want. */
+static void assert_written(const char *json, const ma_json_keep *keep, const char *want)
+{
+    ma_error err;
+    ma_jv *v = ma_jv_parse(json, strlen(json), 1, keep, &err);
+    if (!v) fail_msg("ma_jv_parse failed on %s: %s", json, err.msg);
+    ma_sb b;
+    ma_sb_init(&b);
+    assert_int_equal(ma_jv_write(&b, v), 0);
+    assert_string_equal(b.s, want);
+    ma_sb_free(&b);
+    ma_jv_free(v);
 }
 
 static void test_load_values(void **state)
@@ -338,27 +361,42 @@ static void test_load_values(void **state)
     assert_load_same("3");
     /* a leading byte order mark is skipped (jansson refuses it) */
     ma_error err;
-    json_t *v = ma_json_load("\xEF\xBB\xBF {\"bom\": true} \n", 19, 0, &err);
+    ma_jv *v = ma_jv_parse("\xEF\xBB\xBF {\"bom\": true} \n", 19, 0, NULL, &err);
     assert_non_null(v);
-    assert_true(json_is_true(json_object_get(v, "bom")));
-    json_decref(v);
-    /* of duplicate keys the last one wins, as in jansson; order is kept */
-    v = ma_json_load("{\"a\":1,\"b\":2,\"a\":3}", 19, 0, &err);
+    assert_true(ma_jv_is(ma_jv_get(v, "bom"), MA_JV_TRUE));
+    assert_null(ma_jv_get(v, "bo"));
+    assert_null(ma_jv_get(ma_jv_get(v, "bom"), "x")); /* not an object */
+    ma_jv_free(v);
+    /* of duplicate keys the last one wins, at the place of the first, as in jansson */
+    v = ma_jv_parse("{\"a\":1,\"b\":2,\"a\":3}", 19, 0, NULL, &err);
     assert_non_null(v);
-    assert_int_equal(json_object_size(v), 2);
-    assert_int_equal(json_integer_value(json_object_get(v, "a")), 3);
-    const char *first = NULL;
-    json_t *x;
-    json_object_foreach(v, first, x) break;
-    assert_string_equal(first, "a");
-    json_decref(v);
+    assert_int_equal(ma_jv_size(v), 2);
+    assert_int_equal(ma_jv_get(v, "a")->i, 3);
+    assert_string_equal(ma_jv_at(v, 0)->key, "a");
+    assert_string_equal(ma_jv_at(v, 1)->key, "b");
+    assert_null(ma_jv_at(v, 2));
+    ma_jv_free(v);
+    /* the same with more members than are compared one by one (a hash table then) */
+    char big[4096];
+    size_t n = (size_t)snprintf(big, sizeof big, "{");
+    for (int i = 0; i < 40; i++) n += (size_t)snprintf(big + n, sizeof big - n, "\"k%d\":%d,", i % 25, i);
+    snprintf(big + n - 1, sizeof big - n + 1, "}");
+    assert_load_same(big);
+    v = ma_jv_parse(big, strlen(big), 0, NULL, &err);
+    assert_non_null(v);
+    assert_int_equal(ma_jv_size(v), 25);
+    assert_int_equal(ma_jv_get(v, "k3")->i, 28);
+    assert_string_equal(ma_jv_at(v, 3)->key, "k3");
+    ma_jv_free(v);
     /* integers stay integers, reals reals */
-    v = ma_json_load("[10, 10.0, 1e1]", 15, 0, &err);
+    v = ma_jv_parse("[10, 10.0, 1e1]", 15, 0, NULL, &err);
     assert_non_null(v);
-    assert_true(json_is_integer(json_array_get(v, 0)));
-    assert_true(json_is_real(json_array_get(v, 1)));
-    assert_true(json_is_real(json_array_get(v, 2)));
-    json_decref(v);
+    assert_true(ma_jv_is(ma_jv_at(v, 0), MA_JV_INTEGER));
+    assert_true(ma_jv_is(ma_jv_at(v, 1), MA_JV_REAL));
+    assert_true(ma_jv_is(ma_jv_at(v, 2), MA_JV_REAL));
+    assert_null(ma_jv_str(ma_jv_at(v, 0)));
+    ma_jv_free(v);
+    assert_written("[10, 10.0, 0.1, -2.5e-3, \"\\u0001\\\"\"]", NULL, "[10,10.0,0.1,-0.0025,\"\\u0001\\\"\"]");
     /* the Flow samples the Flow Services Server decodes */
     const char *shared = getenv("MA_SHARED");
     char path[4096];
@@ -366,10 +404,37 @@ static void test_load_values(void **state)
     FILE *f = fopen(path, "rb");
     if (!f) fail_msg("%s is missing (set MA_SHARED to the shared material)", path);
     static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
-    buf[n] = '\0';
+    buf[got] = '\0';
     assert_load_same(buf);
+}
+
+/* What keep builds: the members it names (at any depth, through arrays), the rest is dropped. */
+static const ma_json_keep k_item;
+static const char *const k_item_names[] = {"id", "items", NULL};
+static const ma_json_keep *const k_item_subs[] = {NULL, &k_item};
+static const ma_json_keep k_item = {k_item_names, k_item_subs};
+static const char *const k_top_names[] = {"list", "whole", NULL};
+static const ma_json_keep *const k_top_subs[] = {&k_item, NULL};
+static const ma_json_keep k_top = {k_top_names, k_top_subs};
+
+static void test_load_kept(void **state)
+{
+    (void)state;
+    assert_written("{\"drop\": [1, {\"x\": 2}], \"list\": [{\"id\": 1, \"name\": \"a\", \"items\": [{\"id\": 2, \"y\": 0}]}, 7],"
+                   " \"whole\": {\"a\": {\"b\": 1}}, \"i\": \"\"}",
+                   &k_top, "{\"list\":[{\"id\":1,\"items\":[{\"id\":2}]},7],\"whole\":{\"a\":{\"b\":1}}}");
+    /* a dropped member is checked as strictly as a kept one */
+    ma_error err;
+    assert_null(ma_jv_parse("{\"drop\": \"\\u0000\"}", 18, 0, &k_top, &err));
+    assert_non_null(strstr(err.msg, "\\u0000 is not allowed"));
+    assert_null(ma_jv_parse("{\"drop\": [1,]}", 14, 0, &k_top, &err));
+    assert_non_null(strstr(err.msg, "trailing comma"));
+    ma_jv *v = ma_jv_parse("{\"drop\": 1}", 11, 0, &k_top, &err);
+    assert_non_null(v);
+    assert_int_equal(ma_jv_size(v), 0);
+    ma_jv_free(v);
 }
 
 static void test_load_errors(void **state)
@@ -399,10 +464,11 @@ static void test_load_errors(void **state)
     memset(deep, '[', 512);
     memset(deep + 512, ']', 512);
     ma_error err;
-    json_t *v = ma_json_load(deep, 1024, 0, &err);
+    ma_jv *v = ma_jv_parse(deep, 1024, 0, NULL, &err);
     assert_non_null(v); /* 512 levels are allowed */
-    json_decref(v);
-    assert_null(ma_json_load("[", 1, 0, NULL)); /* without an error to fill */
+    ma_jv_free(v);
+    assert_null(ma_jv_parse("[", 1, 0, NULL, NULL)); /* without an error to fill */
+    ma_jv_free(NULL);
 }
 
 /* ---- XML -> JSON ------------------------------------------------------------------------ */
@@ -605,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_max_depth),
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_load_values),
+        cmocka_unit_test(test_load_kept),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_xml_to_json_ok),
         cmocka_unit_test(test_xml_to_json_errors),
