@@ -1,5 +1,5 @@
 /* fss_decode.c - the Flow wire format (fss_decode.h): Flow types, requests decoded and checked with
- * jansson, request documents written as JSON text, the query filter as XML, and returned documents
+ * ma_jv_parse (runtime/jsonxml.h), request documents written as JSON text, the query filter as XML, and returned documents
  * encoded as ServiceResponse outputs and ObjectDataResponse objects with the field names and casing of
  * the samples in shared/spec/flow-samples (reference/flow-services-protocol.md 2). */
 #include "fss_decode.h"
@@ -635,7 +635,7 @@ static void write_member(ma_sb *b, int *first, const char *name, const ma_jv *v,
 static void write_members(ma_sb *b, const ma_jv *values, const fss_type *t, int depth)
 {
     size_t n = ma_jv_size(values);
-    json_t *seen = n > 16 ? json_object() : NULL; /* a few names are compared one by one (jansson: a set) */
+    json_t *seen = n > 16 ? json_object() : NULL; /* a set; a few names are compared one by one */
     if (n > 16 && !seen) b->oom = 1;
     int first = 1;
     for (size_t i = 0; i < n && !b->oom; i++) {
@@ -644,7 +644,7 @@ static void write_members(ma_sb *b, const ma_jv *values, const fss_type *t, int 
         if (!name || !*name) continue;
         int dup = 0;
         if (seen) {
-            dup = json_object_get(seen, name) != NULL; /* jansson */
+            dup = json_object_get(seen, name) != NULL;
             if (!dup && json_object_set_new(seen, name, json_true())) b->oom = 1;
         } else {
             for (size_t k = 0; k < i && !dup; k++) dup = ma_streq(ma_jv_str(ma_jv_get(ma_jv_at(values, k), "developerName")), name);
@@ -780,7 +780,7 @@ char *fss_query_filter_xml(const fss_req *r, size_t *len)
 static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
 /* ---- results into responses ------------------------------------------------------------------- *
- * Written straight into a string buffer (no jansson tree): this is the hot path of every message action. */
+ * Written straight into a string buffer (no JSON tree built for them): this is the hot path of every message action. */
 
 static void put_str_or_null(ma_sb *b, const char *s)
 {
