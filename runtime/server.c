@@ -1615,16 +1615,31 @@ static size_t header_bytes(struct MHD_Connection *c, const char *url, const char
     return b + p.bytes + strlen(url) + strlen(method) + 12;
 }
 
+/* Writes v in decimal at p; returns the end. */
+static char *put_uint(char *p, unsigned long long v)
+{
+    char d[24];
+    int n = 0;
+    do d[n++] = (char)('0' + v % 10); while (v /= 10);
+    while (n) *p++ = d[--n];
+    return p;
+}
+
 static void remote_of(struct MHD_Connection *c, char *out, size_t ol)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(out, ol, "-");
     if (!ci || !ci->client_addr) return;
     char ip[INET6_ADDRSTRLEN];
-    if (ci->client_addr->sa_family == AF_INET) {
+    if (ci->client_addr->sa_family == AF_INET && ol >= sizeof "255.255.255.255:65535") {
         const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)ci->client_addr;
-        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-        snprintf(out, ol, "%s:%u", ip, ntohs(a->sin_port));
+        const unsigned char *b = (const unsigned char *)&a->sin_addr; /* network order */
+        char *p = out;
+        for (int i = 0; i < 4; i++) {
+            p = put_uint(p, b[i]);
+            *p++ = i < 3 ? '.' : ':';
+        }
+        *put_uint(p, ntohs(a->sin_port)) = '\0';
     } else if (ci->client_addr->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)ci->client_addr;
         inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
@@ -1644,7 +1659,13 @@ static const char *rq_remote(rq *q, struct MHD_Connection *c)
 static size_t put_field(char *buf, size_t len, const char *name, const char *v, size_t max)
 {
     static const char hex[] = "0123456789abcdef";
-    len += (size_t)sprintf(buf + len, ",\"%s\":\"", name);
+    size_t nl = strlen(name);
+    buf[len++] = ',';
+    buf[len++] = '"';
+    memcpy(buf + len, name, nl);
+    len += nl;
+    memcpy(buf + len, "\":\"", 3);
+    len += 3;
     size_t i = 0;
     for (; i < max && v[i]; i++) {
         unsigned char ch = (unsigned char)v[i];
@@ -1677,12 +1698,27 @@ static void log_request(ma_server *srv, rq *q, const char *method, const char *p
     char buf[256 + 6 * (32 + 1024 + 80 + 80 + 128)], t[32];
     iso_now(t);
     const char *remote = rq_remote(q, c);
-    size_t len = (size_t)sprintf(buf, "{\"time\":\"%s\",\"level\":\"info\",\"msg\":\"request\"", t);
+    static const char head[] = "{\"time\":\"", tail[] = "\",\"level\":\"info\",\"msg\":\"request\"";
+    size_t len = 0, tl = strlen(t);
+    memcpy(buf, head, sizeof head - 1);
+    len += sizeof head - 1;
+    memcpy(buf + len, t, tl);
+    len += tl;
+    memcpy(buf + len, tail, sizeof tail - 1);
+    len += sizeof tail - 1;
     len = put_field(buf, len, "method", method, 32);
     len = put_field(buf, len, "path", path, 1024);
     uint64_t us = (ma_now_ns() - q->t0) / 1000;
-    len += (size_t)sprintf(buf + len, ",\"status\":%d,\"duration_ms\":%llu.%03llu", r->status,
-                           (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
+    static const char st[] = ",\"status\":", du[] = ",\"duration_ms\":";
+    memcpy(buf + len, st, sizeof st - 1);
+    char *p = put_uint(buf + len + sizeof st - 1, (unsigned)r->status); /* 100-599 */
+    memcpy(p, du, sizeof du - 1);
+    p = put_uint(p + sizeof du - 1, us / 1000);
+    *p++ = '.';
+    *p++ = (char)('0' + us % 1000 / 100);
+    *p++ = (char)('0' + us % 100 / 10);
+    *p++ = (char)('0' + us % 10);
+    len = (size_t)(p - buf);
     if (r->execution_id[0]) len = put_field(buf, len, "execution_id", r->execution_id, 80);
     len = put_field(buf, len, "remote", remote, 80);
     if (user) len = put_field(buf, len, "user", user, 128);

@@ -114,6 +114,10 @@ int ma_store_load(const char *data_dir, const char *process_id, ma_kv **out, siz
     *n = 0;
     char *path = store_path(data_dir, process_id);
     if (!path) return ma_error_set(err, MA_ERR_CONFIG, "invalid process id '%s'", process_id);
+    if (known_absent(path)) { /* the usual case: nothing persisted, nothing to read or allocate */
+        free(path);
+        return 0;
+    }
     json_t *o = load_obj(path, err);
     free(path);
     if (!o) return -1;

@@ -11,7 +11,7 @@ typedef struct ma_kv {
 } ma_kv;
 
 /* Loads the persisted properties of process_id from data_dir. Missing file -> 0 entries.
- * *out is a malloc'ed array the caller frees with ma_kv_free. */
+ * *out is a malloc'ed array the caller frees with ma_kv_free (NULL when there are none). */
 int ma_store_load(const char *data_dir, const char *process_id, ma_kv **out, size_t *n, ma_error *err);
 /* Sets name=value in the persisted properties of process_id (read-modify-write under a lock). */
 int ma_store_put(const char *data_dir, const char *process_id, const char *name, const char *value,
