@@ -1431,6 +1431,8 @@ static int execute_here(ma_server *srv, ma_snapshot *snap, ma_process *proc, con
     return 0;
 }
 
+int ma_server_handler_deferred(void) { return tl_defer != NULL; }
+
 int ma_server_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_batch *input,
                       const ma_server_exec *o, ma_result *res, char exec_id[80], ma_server_late_fn late, void *user,
                       ma_error *err)

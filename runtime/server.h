@@ -100,6 +100,11 @@ int ma_server_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, const
                       const ma_server_exec *o, ma_result *res, char exec_id[80],
                       ma_server_late_fn late, void *user, ma_error *err);
 
+/* 1 when the calling thread runs the handler of a deferred request (ma_listener.deferrable): only
+ * there can ma_server_execute answer early (o->early) and call late; elsewhere a low-latency
+ * execution with keep_running and early runs to its end on the caller's thread. */
+int ma_server_handler_deferred(void);
+
 /* The deployment of a snapshot (borrowed for as long as the snapshot is held). */
 ma_deploy *ma_snapshot_deploy(ma_snapshot *snap);
 /* A listener's state for this snapshot (what its deploy() returned). */

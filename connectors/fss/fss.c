@@ -1233,7 +1233,9 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
     late_ctx *lc = NULL;
     int ret = 0;
     if (pr.oom || !doc || ma_batch_push(&in, doc) < 0) goto nomem;
-    if (keep) {
+    ma_mode mode = req->debug ? MA_MODE_GENERAL : a->p.mode;
+    /* a low-latency action that is not deferred runs to its end on this thread: no WAIT, no late result */
+    if (keep && (mode != MA_MODE_LOW_LATENCY || ma_server_handler_deferred())) {
         lc = calloc(1, sizeof *lc);
         if (!lc) goto nomem;
         pthread_mutex_init(&lc->mu, NULL);
@@ -1254,7 +1256,7 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
     }
     ma_server_exec o;
     memset(&o, 0, sizeof o);
-    o.mode = req->debug ? MA_MODE_GENERAL : a->p.mode;
+    o.mode = mode;
     o.timeout_ms = a->p.timeout_ms;
     o.keep_running = keep;
     o.props = (const char *const *)pr.v;
@@ -1266,14 +1268,14 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
     char exec_id[80] = "";
     ma_error err;
     ma_error_clear(&err);
-    rc = ma_server_execute(srv, snap, proc, &in, &o, &res, exec_id, keep ? late_result : NULL, lc, &err);
+    rc = ma_server_execute(srv, snap, proc, &in, &o, &res, exec_id, lc ? late_result : NULL, lc, &err);
     ma_batch_clear(&in);
     if (rc == 2) { /* answered WAIT at the timeout; late_result had the result (and lc) */
         lc = NULL;
         goto out;
     }
     ma_strlcpy(resp->execution_id, exec_id, sizeof resp->execution_id);
-    if (rc == 1 && keep) {
+    if (rc == 1 && lc) {
         ret = answer_wait(lc, exec_id, resp);
         lc = NULL; /* late_result owns it now */
         goto out;
