@@ -848,9 +848,16 @@ static int apply_cli_prop(ma_shared *sh, const char *spec, ma_error *err)
 {
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec) return ma_error_set(err, MA_ERR_USAGE, "process property '%s' is not NAME=VALUE", spec);
-    char *name = ma_strndup(spec, (size_t)(eq - spec));
-    if (!name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     const char *value = eq + 1;
+    size_t nl = (size_t)(eq - spec);
+    if (nl < 256 && !memchr(spec, '/', nl)) { /* a dynamic process property (the usual case): no copy of the name */
+        char nb[256];
+        memcpy(nb, spec, nl);
+        nb[nl] = '\0';
+        return prop_set(sh, nb, value) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+    }
+    char *name = ma_strndup(spec, nl);
+    if (!name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     char *slash = strchr(name, '/');
     int rc = 0;
     if (slash) {

@@ -233,7 +233,7 @@ static const char *jp_what(const jp *j, const unsigned char *p, char buf[24])
 static inline void jp_ws(jp *j)
 {
     const unsigned char *p = j->p, *end = j->end;
-    while (p < end && is_ws(*p)) p++;
+    while (p < end && *p <= ' ' && is_ws(*p)) p++;
     j->p = p;
 }
 

@@ -28,7 +28,7 @@ static int sb_grow(ma_sb *b, size_t extra)
     if (extra > SIZE_MAX / 2 - b->len) { b->oom = 1; return -1; }
     size_t need = b->len + extra + 1;
     if (need <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 64;
+    size_t cap = b->cap ? b->cap : 256; /* most buffers are a JSON or XML text of a few hundred bytes */
     while (cap < need) cap *= 2;
     char *s = realloc(b->s, cap);
     if (!s) { b->oom = 1; return -1; }
