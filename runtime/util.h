@@ -22,6 +22,8 @@ void ma_sb_free(ma_sb *b);
 void ma_sb_reset(ma_sb *b); /* len = 0, keeps memory */
 int ma_sb_append(ma_sb *b, const char *s, size_t n);
 int ma_sb_puts(ma_sb *b, const char *s);
+/* Appends a string literal (its length known at compile time). */
+#define ma_sb_lit(b, lit) ma_sb_append((b), "" lit, sizeof(lit) - 1)
 int ma_sb_putc(ma_sb *b, char c);
 int ma_sb_printf(ma_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Returns the malloc'ed string (caller frees) and leaves b empty; "" when nothing was added;

@@ -566,7 +566,7 @@ static void put_str(ma_sb *b, const char *s)
             continue;
         }
         ma_sb_json_escape(b, (const char *)run, (size_t)(p - run));
-        ma_sb_puts(b, "\\ufffd");
+        ma_sb_lit(b, "\\ufffd");
         p++, left--;
         run = p;
     }
@@ -621,8 +621,8 @@ static void write_member(ma_sb *b, int *first, const char *name, const ma_jv *v,
         else put_str(b, cv);
         break;
     case FSS_BOOLEAN:
-        if (strcasecmp(cv, "true") == 0) ma_sb_puts(b, "true");
-        else if (strcasecmp(cv, "false") == 0) ma_sb_puts(b, "false");
+        if (strcasecmp(cv, "true") == 0) ma_sb_lit(b, "true");
+        else if (strcasecmp(cv, "false") == 0) ma_sb_lit(b, "false");
         else put_str(b, cv);
         break;
     default:
@@ -684,11 +684,11 @@ static void xml_escape(ma_sb *b, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '&': ma_sb_puts(b, "&amp;"); break;
-        case '<': ma_sb_puts(b, "&lt;"); break;
-        case '>': ma_sb_puts(b, "&gt;"); break;
-        case '"': ma_sb_puts(b, "&quot;"); break;
-        case '\'': ma_sb_puts(b, "&apos;"); break;
+        case '&': ma_sb_lit(b, "&amp;"); break;
+        case '<': ma_sb_lit(b, "&lt;"); break;
+        case '>': ma_sb_lit(b, "&gt;"); break;
+        case '"': ma_sb_lit(b, "&quot;"); break;
+        case '\'': ma_sb_lit(b, "&apos;"); break;
         default:
             if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') break;
             if (*p == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF)) { /* U+FFFE, U+FFFF */
@@ -721,17 +721,17 @@ static void write_terms(ma_sb *b, const ma_jv *f, int depth)
         char buf[64];
         const char *v = fss_content_value(w, buf, sizeof buf);
         if (!v) v = scalar_text(ma_jv_get(w, "value"), buf, sizeof buf);
-        ma_sb_puts(b, "<nestedExpression operator=\"");
+        ma_sb_lit(b, "<nestedExpression operator=\"");
         xml_escape(b, op ? op : "EQUAL");
-        ma_sb_puts(b, "\" property=\"");
+        ma_sb_lit(b, "\" property=\"");
         xml_escape(b, col ? col : "");
-        ma_sb_puts(b, "\">");
+        ma_sb_lit(b, "\">");
         if (v) {
-            ma_sb_puts(b, "<argument>");
+            ma_sb_lit(b, "<argument>");
             xml_escape(b, v);
-            ma_sb_puts(b, "</argument>");
+            ma_sb_lit(b, "</argument>");
         }
-        ma_sb_puts(b, "</nestedExpression>");
+        ma_sb_lit(b, "</nestedExpression>");
     }
     if (depth >= FSS_MAX_DEPTH) return;
     const ma_jv *nested = ma_jv_get(f, "listFilters");
@@ -740,14 +740,14 @@ static void write_terms(ma_sb *b, const ma_jv *f, int depth)
         if (!filter_has_terms(n)) continue;
         ma_sb_printf(b, "<nestedExpression operator=\"%s\">", filter_op(n));
         write_terms(b, n, depth + 1);
-        ma_sb_puts(b, "</nestedExpression>");
+        ma_sb_lit(b, "</nestedExpression>");
     }
 }
 
 static void write_sort(ma_sb *b, const char *prop, const char *dir)
 {
     if (!prop || !*prop) return;
-    ma_sb_puts(b, "<sort property=\"");
+    ma_sb_lit(b, "<sort property=\"");
     xml_escape(b, prop);
     ma_sb_printf(b, "\" sortOrder=\"%s\"></sort>", dir && strcasecmp(dir, "DESC") == 0 ? "DESC" : "ASC");
 }
@@ -756,13 +756,13 @@ char *fss_query_filter_xml(const fss_req *r, size_t *len)
 {
     ma_sb b;
     ma_sb_init(&b);
-    ma_sb_puts(&b, "<QueryFilter>");
+    ma_sb_lit(&b, "<QueryFilter>");
     const ma_jv *f = r->list_filter;
     if (f) {
         if (filter_has_terms(f)) {
             ma_sb_printf(&b, "<expression operator=\"%s\">", filter_op(f));
             write_terms(&b, f, 0);
-            ma_sb_puts(&b, "</expression>");
+            ma_sb_lit(&b, "</expression>");
         }
         write_sort(&b, ma_jv_str(ma_jv_get(f, "orderByPropertyDeveloperName")),
                    ma_jv_str(ma_jv_get(f, "orderByDirectionType")));
@@ -773,7 +773,7 @@ char *fss_query_filter_xml(const fss_req *r, size_t *len)
                        ma_jv_str(ma_jv_get(o, "direction")));
         }
     }
-    ma_sb_puts(&b, "</QueryFilter>");
+    ma_sb_lit(&b, "</QueryFilter>");
     return ma_sb_take(&b, len);
 }
 
@@ -785,7 +785,7 @@ static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_nu
 static void put_str_or_null(ma_sb *b, const char *s)
 {
     if (s) put_str(b, s);
-    else ma_sb_puts(b, "null");
+    else ma_sb_lit(b, "null");
 }
 
 /* contentValue: null, a scalar's text, or the compact JSON of an object or array, as a JSON string. */
@@ -793,7 +793,7 @@ static void put_content(ma_sb *b, const ma_jv *v)
 {
     char buf[64];
     if (!v || ma_jv_is_null(v)) {
-        ma_sb_puts(b, "null");
+        ma_sb_lit(b, "null");
         return;
     }
     const char *t = scalar_text(v, buf, sizeof buf);
@@ -874,16 +874,16 @@ static void put_objects(ma_sb *b, const ma_jv *v, fss_kind k, const fss_type *t,
 static void put_property(ma_sb *b, const char *name, const ma_jv *v, fss_kind k, const fss_type *t, const char *type_name,
                          int depth)
 {
-    ma_sb_puts(b, "{\"typeElementPropertyId\":null,\"developerName\":");
+    ma_sb_lit(b, "{\"typeElementPropertyId\":null,\"developerName\":");
     put_str(b, name);
-    ma_sb_puts(b, ",\"contentType\":\"");
+    ma_sb_lit(b, ",\"contentType\":\"");
     ma_sb_puts(b, fss_kind_name(k));
-    ma_sb_puts(b, "\",\"contentValue\":");
-    if (is_complex(k)) ma_sb_puts(b, "null");
+    ma_sb_lit(b, "\",\"contentValue\":");
+    if (is_complex(k)) ma_sb_lit(b, "null");
     else put_content(b, v);
-    ma_sb_puts(b, ",\"contentFormat\":null,\"objectData\":");
-    if (!is_complex(k)) ma_sb_puts(b, "[]");
-    else if (!v || ma_jv_is_null(v)) ma_sb_puts(b, "null");
+    ma_sb_lit(b, ",\"contentFormat\":null,\"objectData\":");
+    if (!is_complex(k)) ma_sb_lit(b, "[]");
+    else if (!v || ma_jv_is_null(v)) ma_sb_lit(b, "null");
     else {
         size_t order = 0;
         int first = 1;
@@ -897,11 +897,11 @@ static void put_property(ma_sb *b, const char *name, const ma_jv *v, fss_kind k,
 static void put_object(ma_sb *b, const ma_jv *o, const fss_type *t, const char *type_name, size_t order, const char *ext,
                        const char *internal, int depth)
 {
-    ma_sb_puts(b, "{\"internalId\":");
+    ma_sb_lit(b, "{\"internalId\":");
     put_str_or_null(b, internal);
-    ma_sb_puts(b, ",\"externalId\":");
+    ma_sb_lit(b, ",\"externalId\":");
     put_external_id(b, o, ext);
-    ma_sb_puts(b, ",\"developerName\":");
+    ma_sb_lit(b, ",\"developerName\":");
     put_str_or_null(b, type_name);
     ma_sb_printf(b, ",\"typeElementId\":null,\"order\":%zu,\"properties\":[", order);
     if (t) {
@@ -925,7 +925,7 @@ static void put_object(ma_sb *b, const ma_jv *o, const fss_type *t, const char *
             free(nested);
         }
     }
-    ma_sb_puts(b, "],\"isSelected\":false}");
+    ma_sb_lit(b, "],\"isSelected\":false}");
 }
 
 /* Parses a returned document: NULL with why when it is not JSON (or not allowed), *empty for an
@@ -961,23 +961,23 @@ static ma_jv *parse_doc(const fss_doc *d, size_t i, int allow_array, int *empty,
  * as kind k. */
 static void put_output(ma_sb *b, ma_jv *const *docs, size_t n, const char *name, fss_kind k, const fss_type *t, const char *type_name)
 {
-    ma_sb_puts(b, "{\"valueElementId\":null,\"typeElementId\":null,\"typeElementPropertyId\":null,\"developerName\":");
+    ma_sb_lit(b, "{\"valueElementId\":null,\"typeElementId\":null,\"typeElementPropertyId\":null,\"developerName\":");
     put_str(b, name);
-    ma_sb_puts(b, ",\"typeElementDeveloperName\":");
+    ma_sb_lit(b, ",\"typeElementDeveloperName\":");
     put_str_or_null(b, is_complex(k) ? type_name : NULL);
-    ma_sb_puts(b, ",\"typeElementPropertyDeveloperName\":null,\"contentValue\":");
+    ma_sb_lit(b, ",\"typeElementPropertyDeveloperName\":null,\"contentValue\":");
     const ma_jv *first_v = NULL;
     for (size_t i = 0; i < n && !first_v; i++) {
         const ma_jv *v = docs[i] ? ma_jv_get(docs[i], name) : NULL;
         if (v && !ma_jv_is_null(v)) first_v = v;
     }
-    if (is_complex(k)) ma_sb_puts(b, "null");
+    if (is_complex(k)) ma_sb_lit(b, "null");
     else put_content(b, first_v);
-    ma_sb_puts(b, ",\"contentType\":\"");
+    ma_sb_lit(b, ",\"contentType\":\"");
     ma_sb_puts(b, fss_kind_name(k));
-    ma_sb_puts(b, "\",\"objectData\":");
+    ma_sb_lit(b, "\",\"objectData\":");
     if (!is_complex(k) || !first_v) {
-        ma_sb_puts(b, "null}");
+        ma_sb_lit(b, "null}");
         return;
     }
     /* objects: the first document's for an object; every document's, in order, for a list */
@@ -990,7 +990,7 @@ static void put_output(ma_sb *b, ma_jv *const *docs, size_t n, const char *name,
         put_objects(b, v, k, t, type_name, &order, &first, 0);
         if (k == FSS_OBJECT) break;
     }
-    ma_sb_puts(b, "]}");
+    ma_sb_lit(b, "]}");
 }
 
 char *fss_outputs(const fss_type *root, const char *prefix, const fss_doc *docs, size_t n, char *why, size_t whyn,
@@ -1117,24 +1117,24 @@ char *fss_service_response(const char *token, const char *tenant_id, const char 
 {
     ma_sb b;
     ma_sb_init(&b);
-    ma_sb_puts(&b, "{\"token\":");
+    ma_sb_lit(&b, "{\"token\":");
     put_str_or_null(&b, token);
-    ma_sb_puts(&b, ",\"tenantId\":");
+    ma_sb_lit(&b, ",\"tenantId\":");
     put_str_or_null(&b, tenant_id);
-    ma_sb_puts(&b, ",\"culture\":null,\"annotations\":{},\"invokeType\":");
+    ma_sb_lit(&b, ",\"culture\":null,\"annotations\":{},\"invokeType\":");
     put_str(&b, invoke_type);
-    ma_sb_puts(&b, ",\"waitMessage\":");
+    ma_sb_lit(&b, ",\"waitMessage\":");
     put_str_or_null(&b, wait_message);
-    ma_sb_puts(&b, ",\"outputs\":");
+    ma_sb_lit(&b, ",\"outputs\":");
     ma_sb_puts(&b, outputs ? outputs : "[]");
-    ma_sb_puts(&b, ",\"selectedOutcomeId\":null,\"rootFaults\":{");
+    ma_sb_lit(&b, ",\"selectedOutcomeId\":null,\"rootFaults\":{");
     if (fault) {
         char clean[1024];
         utf8_clean(fault, clean, sizeof clean);
-        ma_sb_puts(&b, "\"error\":");
+        ma_sb_lit(&b, "\"error\":");
         put_str(&b, clean);
     }
-    ma_sb_puts(&b, "},\"valueFaults\":[],\"mode\":null}");
+    ma_sb_lit(&b, "},\"valueFaults\":[],\"mode\":null}");
     if (b.oom) {
         ma_sb_free(&b);
         return NULL;
@@ -1146,7 +1146,7 @@ char *fss_object_data_response(const char *objects, int has_more, size_t *len)
 {
     ma_sb b;
     ma_sb_init(&b);
-    ma_sb_puts(&b, "{\"culture\":null,\"objectData\":");
+    ma_sb_lit(&b, "{\"culture\":null,\"objectData\":");
     ma_sb_puts(&b, objects ? objects : "[]");
     ma_sb_puts(&b, has_more ? ",\"hasMoreResults\":true}" : ",\"hasMoreResults\":false}");
     if (b.oom) {
