@@ -373,6 +373,7 @@ static int jp_number(jp *j, const unsigned char **end_out)
 
 static int jp_value(jp *j, xmlNode *parent, int keyed);
 static int jp_jvalue(jp *j, const char *key, size_t klen, const ma_json_keep *keep);
+static int jv_number(jp *j, const unsigned char *s, const unsigned char *e, ma_jv *v);
 static char *jv_strdup(jp *j, const unsigned char *s, size_t n);
 
 /* The members of the container that opens at j->p (its depth already counted): each goes into
@@ -520,6 +521,10 @@ static int jp_value(jp *j, xmlNode *parent, int keyed)
         const unsigned char *start = j->p, *e = start;
         if (jp_number(j, &e) < 0) return -1;
         j->p = e;
+        if (j->strict) { /* a member ma_jv_parse drops: its number must still be one it can read */
+            ma_jv unused;
+            return jv_number(j, start, e, &unused);
+        }
         if (!j->doc) return 0;
         xmlNode *n = jp_node(j, parent, K_NUMBER, keyed);
         return n ? jp_text(j, n, start, (size_t)(e - start), start) : -1;

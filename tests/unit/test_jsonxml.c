@@ -429,6 +429,8 @@ static void test_load_kept(void **state)
     ma_error err;
     assert_null(ma_jv_parse("{\"drop\": \"\\u0000\"}", 18, 0, &k_top, &err));
     assert_non_null(strstr(err.msg, "\\u0000 is not allowed"));
+    assert_null(ma_jv_parse("{\"drop\": [1e400]}", 17, 0, &k_top, &err));
+    assert_non_null(strstr(err.msg, "the number 1e400 is too big"));
     assert_null(ma_jv_parse("{\"drop\": [1,]}", 14, 0, &k_top, &err));
     assert_non_null(strstr(err.msg, "trailing comma"));
     ma_jv *v = ma_jv_parse("{\"drop\": 1}", 11, 0, &k_top, &err);
