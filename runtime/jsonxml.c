@@ -874,13 +874,7 @@ static void jv_write(ma_sb *b, const ma_jv *v, int depth)
         ma_sb_append(b, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", v->i));
         break;
     }
-    case MA_JV_REAL: {
-        char tmp[40];
-        ma_real_text(v->d, tmp, sizeof tmp);
-        ma_sb_puts(b, tmp);
-        if (!strpbrk(tmp, ".eEn")) ma_sb_puts(b, ".0");
-        break;
-    }
+    case MA_JV_REAL: ma_sb_json_real(b, v->d); break;
     case MA_JV_TRUE: ma_sb_puts(b, "true"); break;
     case MA_JV_FALSE: ma_sb_puts(b, "false"); break;
     case MA_JV_NULL: ma_sb_puts(b, "null"); break;

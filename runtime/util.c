@@ -121,6 +121,15 @@ const char *ma_real_text(double d, char *buf, size_t n)
     return buf;
 }
 
+int ma_sb_json_real(ma_sb *b, double d)
+{
+    char tmp[40];
+    ma_real_text(d, tmp, sizeof tmp);
+    ma_sb_puts(b, tmp);
+    if (!strpbrk(tmp, ".eEn")) ma_sb_puts(b, ".0"); /* still a real when read back */
+    return b->oom ? -1 : 0;
+}
+
 static void json_put(ma_sb *b, const json_t *v, int depth)
 {
     if (depth > 4096) return;
@@ -158,13 +167,7 @@ static void json_put(ma_sb *b, const json_t *v, int depth)
     case JSON_INTEGER:
         ma_sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
-    case JSON_REAL: {
-        char tmp[40];
-        ma_real_text(json_real_value(v), tmp, sizeof tmp);
-        ma_sb_puts(b, tmp);
-        if (!strpbrk(tmp, ".eEn")) ma_sb_puts(b, ".0");
-        break;
-    }
+    case JSON_REAL: ma_sb_json_real(b, json_real_value(v)); break;
     case JSON_TRUE: ma_sb_puts(b, "true"); break;
     case JSON_FALSE: ma_sb_puts(b, "false"); break;
     case JSON_NULL: ma_sb_puts(b, "null"); break;

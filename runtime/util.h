@@ -32,6 +32,8 @@ char *ma_sb_take(ma_sb *b, size_t *len);
 /* The shortest of d's texts with 15, 16 or 17 significant digits ("%.Ng") that reads back as d,
  * into buf (n >= 32 bytes); returns buf. */
 const char *ma_real_text(double d, char *buf, size_t n);
+/* Appends a real as JSON: ma_real_text, with ".0" when that reads as an integer. */
+int ma_sb_json_real(ma_sb *b, double d);
 /* Copies src into dst of n > 0 bytes, cut to n - 1 bytes, NUL-terminated; returns the length copied. */
 size_t ma_strlcpy(char *dst, const char *src, size_t n);
 /* Appends s escaped for a JSON string (without quotes). */
