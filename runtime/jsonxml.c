@@ -161,8 +161,9 @@ typedef struct jp {
     int too_deep;
     xmlDoc *doc;                 /* building XML; NULL and !tree: validate only */
     xmlNs *ns;
-    int tree;                    /* building a jansson tree (ma_json_load) */
-    int strict;                  /* refuse "\u0000" and lone surrogates (ma_json_load, kept or not) */
+    int tree;                    /* building an ma_jv tree (ma_jv_parse); 0 while checking a dropped member */
+    int strict;                  /* ma_jv_parse, kept members or not: refuse "\u0000", lone surrogates and
+                                    numbers out of range */
     ma_sb buf;                   /* decoded keys and escaped strings */
     struct jv_block *blocks;     /* tree: the arena the tree is built in (newest block first) */
     ma_jv *stack;                /* tree: values parsed, not yet placed in their container */
@@ -376,8 +377,6 @@ static int jp_jvalue(jp *j, const char *key, size_t klen, const ma_json_keep *ke
 static int jv_number(jp *j, const unsigned char *s, const unsigned char *e, ma_jv *v);
 static char *jv_strdup(jp *j, const unsigned char *s, size_t n);
 
-/* The members of the container that opens at j->p (its depth already counted): each goes into
- * xparent (building XML, or validating) or tparent (building a tree). */
 /* The position of the member named k (kl bytes) in keep, -1 when it is not kept. */
 static int keep_find(const ma_json_keep *keep, const unsigned char *k, size_t kl)
 {
@@ -388,8 +387,8 @@ static int keep_find(const ma_json_keep *keep, const unsigned char *k, size_t kl
     return -1;
 }
 
-/* The members of an object or the items of an array: onto j->stack (filtered by keep) when
- * building a tree, under xparent when building XML. */
+/* The members of the container that opens at j->p (its depth already counted): onto j->stack
+ * (filtered by keep) when building a tree, under xparent when building XML (or validating). */
 static int jp_members(jp *j, int map, xmlNode *xparent, const ma_json_keep *keep)
 {
     const unsigned char *open = j->p;
