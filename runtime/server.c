@@ -2317,7 +2317,9 @@ static int start_http(ma_server *srv, ma_error *err)
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)srv->c.connections, NULL};
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)((srv->c.idle_ms + 999) / 1000), NULL};
-    size_t mem = srv->c.header + 4096;
+    /* per connection: the request line and headers, the response's headers and a read buffer for
+     * the body; MHD clears what a request used before the next one on the connection */
+    size_t mem = srv->c.header + 8192;
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL};
     if (srv->c.threads > 1) o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->c.threads, NULL};
     if (srv->c.tls_cert) {
