@@ -19,7 +19,8 @@
 #include "loader.h"
 #include "process.h"
 #include "registry.h"
-#include "settings.h"
+#include "builtins.h"
+#include "server.h"
 #include "util.h"
 #include "xslt.h"
 
@@ -33,8 +34,7 @@ typedef struct common {
     ma_stub *stubs;
     size_t n_stubs;
     int json;
-    char **settings; /* "key=value": --config FILE, then --set (owned) */
-    size_t n_settings;
+    ma_settings *settings; /* --config FILE, then --set (owned; NULL until the first) */
 } common;
 
 /* --config FILE / --set KEY=VALUE; returns -1 after printing why. */
@@ -42,18 +42,19 @@ static int add_setting_opt(common *c, int is_file, const char *arg)
 {
     ma_error err;
     ma_error_clear(&err);
-    if (is_file) {
-        if (ma_settings_load(arg, &c->settings, &c->n_settings, &err) == 0) return 0;
-    } else {
-        const char *eq = strchr(arg, '=');
-        if (!eq || eq == arg) {
-            fprintf(stderr, "miniatom: --set wants KEY=VALUE, not '%s'\n", arg);
-            return -1;
-        }
-        if (ma_settings_add(&c->settings, &c->n_settings, arg, &err) == 0) return 0;
+    if (!c->settings && !(c->settings = ma_settings_new())) {
+        fprintf(stderr, "miniatom: out of memory\n");
+        return -1;
     }
-    fprintf(stderr, "miniatom: %s\n", err.msg);
+    if ((is_file ? ma_settings_load_file(c->settings, arg, &err) : ma_settings_add_arg(c->settings, arg, &err)) == 0) return 0;
+    fprintf(stderr, "miniatom: %s%s\n", is_file ? "--config: " : "", err.msg);
     return -1;
+}
+
+static void report_stderr(void *ctx, const char *where, const char *why)
+{
+    (void)ctx;
+    fprintf(stderr, "miniatom: %s: %s\n", where, why);
 }
 
 static int is_file(const char *p)
@@ -92,9 +93,8 @@ static int add_stub(common *c, const char *spec)
 
 static void common_free(common *c)
 {
-    ma_settings_free(c->settings, c->n_settings);
+    ma_settings_free(c->settings);
     c->settings = NULL;
-    c->n_settings = 0;
     for (size_t i = 0; i < c->n_stubs; i++) {
         free(c->stubs[i].operation_id);
         free(c->stubs[i].file);
@@ -102,18 +102,24 @@ static void common_free(common *c)
     free(c->stubs);
 }
 
-static ma_registry *make_registry(const common *c)
+/* The registry with every built-in type and the plugins of --plugins, and the settings checked
+ * against every declared config map; NULL after saying why (*rc: the exit status). */
+static ma_registry *make_registry(const common *c, int *rc)
 {
     ma_error err;
     ma_error_clear(&err);
-    ma_registry *reg = ma_registry_new(&err);
-    if (!reg) {
-        fprintf(stderr, "miniatom: %s\n", err.msg);
-        return NULL;
-    }
-    if (c->plugins && ma_registry_load_plugins(reg, c->plugins, &err) < 0) {
+    *rc = MA_EXIT_DEPLOY;
+    ma_registry *reg = ma_builtins_registry(&err);
+    if (!reg || (c->plugins && ma_registry_load_plugins(reg, c->plugins, &err) < 0)) {
         fprintf(stderr, "miniatom: %s\n", err.msg);
         ma_registry_free(reg);
+        return NULL;
+    }
+    int problems = ma_settings_check(reg, c->settings, report_stderr, NULL);
+    if (problems) {
+        fprintf(stderr, "miniatom: %d problem%s in the configuration\n", problems, problems == 1 ? "" : "s");
+        ma_registry_free(reg);
+        *rc = MA_EXIT_USAGE;
         return NULL;
     }
     return reg;
@@ -126,33 +132,17 @@ static ma_deploy *make_deploy(const common *c, const ma_registry *reg)
     o.stub_connectors = c->stub_connectors;
     o.stubs = c->stubs;
     o.n_stubs = c->n_stubs;
-    o.settings = (const char *const *)c->settings;
-    o.n_settings = c->n_settings;
+    o.settings = c->settings;
     return ma_deploy_new(reg, &o);
 }
 
-/* Prints the problems of comp and of the processes it calls (once each). */
-static void print_problems_of(const ma_deploy *dep, const ma_component *comp, const char **seen, size_t *n_seen,
-                              size_t max_seen)
+/* Prints every problem of comp and of the processes it calls (once each). */
+static void print_problems_of(const ma_deploy *dep, const ma_component *comp)
 {
-    for (size_t i = 0; i < *n_seen; i++)
-        if (strcmp(seen[i], comp->id) == 0) return;
-    if (*n_seen < max_seen) seen[(*n_seen)++] = comp->id;
-    for (size_t i = 0; i < dep->n_problems; i++) {
-        if (strcmp(dep->problems[i].component_id, comp->id) != 0) continue;
-        char *line = ma_problem_format(&dep->problems[i]);
-        fprintf(stderr, "  %s\n", line ? line : dep->problems[i].message);
-        free(line);
-    }
-    if (!comp->process) return;
-    for (size_t i = 0; i < comp->process->n_shapes; i++) {
-        const ma_shape *s = &comp->process->shapes[i];
-        if (strcmp(s->type_name, "processcall") != 0 || !s->config) continue;
-        char *pid = ma_xml_attr(s->config, "processId");
-        ma_component *child = pid ? ma_deploy_find(dep, pid) : NULL;
-        free(pid);
-        if (child && child->process && !child->process->runnable) print_problems_of(dep, child, seen, n_seen, max_seen);
-    }
+    char **lines;
+    size_t n = ma_deploy_reasons(dep, comp, 1, dep->n_problems + 1, &lines);
+    for (size_t i = 0; i < n; i++) fprintf(stderr, "  %s\n", lines[i]);
+    ma_strings_free(lines, n);
 }
 
 /* Loads the deployment and finds PROCESS (id, name or component file). */
@@ -219,9 +209,7 @@ static int deploy_process(ma_deploy *dep, ma_component *comp)
 {
     if (ma_deploy_compile_process(dep, comp) == 0 && comp->process && comp->process->runnable) return 0;
     fprintf(stderr, "miniatom: process '%s' (%s) is not runnable:\n", comp->name, comp->id);
-    const char *seen[256];
-    size_t n_seen = 0;
-    print_problems_of(dep, comp, seen, &n_seen, 256);
+    print_problems_of(dep, comp);
     return MA_EXIT_DEPLOY;
 }
 
@@ -477,10 +465,9 @@ int ma_cli_run(int argc, char **argv)
             goto out;
         }
     }
-    ma_registry *reg = make_registry(&c);
+    ma_registry *reg = make_registry(&c, &rc);
     if (!reg) {
         ma_batch_clear(&input);
-        rc = MA_EXIT_DEPLOY;
         goto out;
     }
     ma_deploy *dep = NULL;
@@ -561,6 +548,27 @@ static void check_usage(FILE *f)
             "not a component, 2 usage error.\n");
 }
 
+/* Deploys every listener type on dep as serve would (its routes, its settings): 1 when all accept
+ * it, else 0 after printing why. */
+static int check_listeners(const ma_registry *reg, ma_deploy *dep, int json)
+{
+    int ok = 1;
+    for (size_t i = 0; i < reg->n_listeners; i++) {
+        const ma_listener_type *lt = reg->listeners[i];
+        void *state = NULL;
+        ma_error err;
+        ma_error_clear(&err);
+        if (!lt->deploy) continue;
+        if (lt->deploy(NULL, dep, &state, &err) < 0) {
+            fprintf(json ? stderr : stdout, "LISTENER ERROR  %s (%s): %s\n", lt->name, lt->prefix, err.msg);
+            ok = 0;
+        } else if (lt->undeploy) {
+            lt->undeploy(state);
+        }
+    }
+    return ok;
+}
+
 int ma_cli_check(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -600,13 +608,16 @@ int ma_cli_check(int argc, char **argv)
         fprintf(stderr, "miniatom check: give --deploy DIR or files, not both\n");
         return MA_EXIT_USAGE;
     }
-    ma_registry *reg = make_registry(&c);
-    if (!reg) return MA_EXIT_DEPLOY;
+    int rc = 0;
+    ma_registry *reg = make_registry(&c, &rc);
+    if (!reg) {
+        common_free(&c);
+        return rc;
+    }
     ma_deploy *dep = make_deploy(&c, reg);
     check_ctx ctx = {.errors = json_array()};
     ma_error err;
     ma_error_clear(&err);
-    int rc = 0;
     if (optind < argc) {
         for (int i = optind; i < argc; i++)
             if (ma_deploy_add_file(dep, argv[i], &err) < 0) {
@@ -693,7 +704,8 @@ int ma_cli_check(int argc, char **argv)
                json_array_size(ctx.errors));
         json_decref(procs);
     }
-    rc = ctx.bad_files ? MA_EXIT_FAILED : (bad || ctx.dup) ? MA_EXIT_DEPLOY : MA_EXIT_OK;
+    int listeners_ok = check_listeners(reg, dep, c.json);
+    rc = ctx.bad_files ? MA_EXIT_FAILED : (bad || ctx.dup || !listeners_ok) ? MA_EXIT_DEPLOY : MA_EXIT_OK;
     json_decref(ctx.errors);
     ma_deploy_free(dep);
     ma_registry_free(reg);
@@ -728,11 +740,12 @@ int ma_cli_graph(int argc, char **argv)
         fprintf(stderr, "Usage: miniatom graph [--deploy DIR] PROCESS\n");
         return MA_EXIT_USAGE;
     }
-    ma_registry *reg = make_registry(&c);
-    if (!reg) return MA_EXIT_DEPLOY;
+    int rc;
+    ma_registry *reg = make_registry(&c, &rc);
+    if (!reg) return rc;
     ma_deploy *dep = NULL;
     ma_component *comp = NULL;
-    int rc = load_for_process(&c, reg, argv[optind], &dep, &comp);
+    rc = load_for_process(&c, reg, argv[optind], &dep, &comp);
     if (rc == 0) {
         ma_deploy_compile_process(dep, comp);
         char *dot = comp->process ? ma_process_to_dot(comp->process) : NULL;
@@ -743,6 +756,18 @@ int ma_cli_graph(int argc, char **argv)
     ma_deploy_free(dep);
     ma_registry_free(reg);
     return rc;
+}
+
+static void print_settings(const ma_config_entry *map, const char *prefix)
+{
+    static const char *const kinds[] = {"string", "bool", "uint", "size", "duration", "file", "dir", "enum"};
+    if (!map || !map->key) return;
+    printf("    settings:\n");
+    for (const ma_config_entry *e = map; e->key; e++) {
+        printf("      %s%s (%s", prefix, e->key, kinds[e->kind]);
+        if (e->def) printf(", default %s", e->def);
+        printf(")%s%s\n", e->description ? ": " : "", e->description ? e->description : "");
+    }
 }
 
 int ma_cli_plugins(int argc, char **argv)
@@ -757,12 +782,16 @@ int ma_cli_plugins(int argc, char **argv)
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
         case OPT_PLUGINS: c.plugins = optarg; break;
-        case 'h': printf("Usage: miniatom plugins [--plugins DIR]\n\nLists every registered shape type and connector type.\n"); return 0;
+        case 'h':
+            printf("Usage: miniatom plugins [--plugins DIR]\n\nLists every registered shape, connector and listener type, "
+                   "with the settings each declares.\n");
+            return 0;
         default: return MA_EXIT_USAGE;
         }
     }
-    ma_registry *reg = make_registry(&c);
-    if (!reg) return MA_EXIT_DEPLOY;
+    int rc;
+    ma_registry *reg = make_registry(&c, &rc);
+    if (!reg) return rc;
     printf("shape types (%zu):\n", reg->n_shapes);
     for (size_t i = 0; i < reg->n_shapes; i++) printf("  %s\n", reg->shapes[i]->name);
     printf("connector types (%zu):\n", reg->n_connectors);
@@ -779,6 +808,15 @@ int ma_cli_plugins(int argc, char **argv)
             for (const char *const *a = t->objects; *a; a++) printf("%s %s", a == t->objects ? "" : ",", *a);
             printf("\n");
         }
+        print_settings(t->config_map, "connection.<id or name>.");
+    }
+    printf("listener types (%zu):\n", reg->n_listeners);
+    for (size_t i = 0; i < reg->n_listeners; i++) {
+        const ma_listener_type *t = reg->listeners[i];
+        char prefix[128];
+        snprintf(prefix, sizeof prefix, "%s.", t->name);
+        printf("  %s %s\n", t->name, t->prefix);
+        print_settings(t->config_map, prefix);
     }
     if (reg->n_handles) {
         printf("plugins loaded:\n");
@@ -826,12 +864,13 @@ int ma_cli_map(int argc, char **argv)
         return MA_EXIT_USAGE;
     }
     const char *id = argv[optind + 1];
-    ma_registry *reg = make_registry(&c);
-    if (!reg) return MA_EXIT_DEPLOY;
+    int rc;
+    ma_registry *reg = make_registry(&c, &rc);
+    if (!reg) return rc;
+    rc = 0;
     ma_deploy *dep = make_deploy(&c, reg);
     ma_error err;
     ma_error_clear(&err);
-    int rc = 0;
     const char *dir = c.deploy ? c.deploy : (is_dir("processes") ? "processes" : ".");
     if (!dep || ma_deploy_add_dir(dep, dir, &err) < 0) {
         fprintf(stderr, "miniatom: cannot load the deployment: %s\n", err.msg);

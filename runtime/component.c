@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loader.h"
 #include "process.h"
 #include "util.h"
 
@@ -115,4 +116,77 @@ char *ma_problem_format(const ma_problem *p)
     }
     ma_sb_puts(&b, p->message);
     return ma_sb_take(&b, NULL);
+}
+
+/* ---- the deployment side of the ABI (miniatom/deploy.h) ---- */
+
+size_t ma_deploy_count(const ma_deploy *dep) { return dep ? dep->n : 0; }
+ma_component *ma_deploy_at(const ma_deploy *dep, size_t i) { return dep && i < dep->n ? dep->comps[i] : NULL; }
+const char *ma_component_id(const ma_component *c) { return c->id; }
+const char *ma_component_name(const ma_component *c) { return c->name; }
+const char *ma_component_type(const ma_component *c) { return c->type; }
+const char *ma_component_file(const ma_component *c) { return c->file; }
+int ma_component_line(const ma_component *c) { return c->line; }
+const ma_xml_node *ma_component_object(const ma_component *c) { return c->object; }
+
+ma_process *ma_component_process(ma_deploy *dep, ma_component *c)
+{
+    if (!c || strcmp(c->type, "process") != 0) return NULL;
+    ma_deploy_compile_process(dep, c);
+    return c->process;
+}
+
+/* One reason: the problem with its place (file, line, component), or without it (callers of a
+ * served process never see server paths). */
+static char *reason_of(const ma_problem *p, int with_place)
+{
+    if (with_place) return ma_problem_format(p);
+    ma_sb b;
+    ma_sb_init(&b);
+    if (p->shape && *p->shape) {
+        ma_sb_printf(&b, "shape %s", p->shape);
+        if (p->label && *p->label) ma_sb_printf(&b, " '%s'", p->label);
+        if (p->shapetype && *p->shapetype) ma_sb_printf(&b, " (%s)", p->shapetype);
+        ma_sb_puts(&b, ": ");
+    }
+    ma_sb_puts(&b, p->message);
+    return ma_sb_take(&b, NULL);
+}
+
+/* Appends the reasons of c, then of the processes it calls that are not runnable (each once). */
+static void reasons_of(const ma_deploy *dep, const ma_component *c, int with_place, size_t max, char **out, size_t *n,
+                       const ma_component **seen, size_t *n_seen, size_t max_seen)
+{
+    for (size_t i = 0; i < *n_seen; i++)
+        if (seen[i] == c) return;
+    if (*n_seen < max_seen) seen[(*n_seen)++] = c;
+    for (size_t i = 0; i < dep->n_problems && *n < max; i++) {
+        if (strcmp(dep->problems[i].component_id, c->id) != 0) continue;
+        char *r = reason_of(&dep->problems[i], with_place);
+        if (r) out[(*n)++] = r;
+    }
+    if (!c->process) return;
+    for (size_t i = 0; i < c->process->n_shapes && *n < max; i++) {
+        const ma_shape *s = &c->process->shapes[i];
+        if (strcmp(s->type_name, "processcall") != 0 || !s->config) continue;
+        char *pid = ma_xml_attr(s->config, "processId");
+        ma_component *child = pid ? ma_deploy_find(dep, pid) : NULL;
+        free(pid);
+        if (child && child->process && !child->process->runnable) reasons_of(dep, child, with_place, max, out, n, seen, n_seen, max_seen);
+    }
+}
+
+size_t ma_deploy_reasons(const ma_deploy *dep, const ma_component *c, int with_place, size_t max, char ***out)
+{
+    *out = NULL;
+    if (!max || !(*out = calloc(max, sizeof **out))) return 0;
+    const ma_component *seen[256];
+    size_t n = 0, n_seen = 0;
+    reasons_of(dep, c, with_place, max, *out, &n, seen, &n_seen, 256);
+    return n;
+}
+
+size_t ma_process_reasons(const ma_deploy *dep, const ma_component *c, size_t max, char ***out)
+{
+    return ma_deploy_reasons(dep, c, 0, max, out);
 }

@@ -7,12 +7,13 @@
 #include <libxml/tree.h>
 #include <stddef.h>
 
+#include "miniatom/deploy.h"
 #include "miniatom/shape.h"
 
 typedef struct ma_registry ma_registry;
-typedef struct ma_process ma_process;
 
-typedef struct ma_component {
+/* ma_component and ma_process are opaque to plugins (miniatom/deploy.h); the runtime sees them whole. */
+struct ma_component {
     char *id, *name, *type, *version, *folder; /* envelope attributes (owned; "" when absent) */
     char *file;          /* path of the file it came from (owned) */
     int line;            /* line of the Component element */
@@ -24,7 +25,7 @@ typedef struct ma_component {
     void *compiled;      /* owned: what a type compiles the component into once per deployment
                             (the stylesheet of an xslt or transform.map component), or NULL */
     void (*compiled_free)(void *compiled);
-} ma_component;
+};
 
 /* A problem found at deploy: where and why. All strings owned ("" when not applicable). */
 typedef struct ma_problem {
@@ -48,9 +49,7 @@ typedef struct ma_deploy_opts {
     size_t n_stubs;
     size_t max_file_size;  /* largest component file read (default 16 MiB) */
     size_t max_files;      /* most component files in a deploy folder (default 100000) */
-    const char *const *settings; /* "key=value" settings: the configuration file, then --set
-                                    (later ones win; borrowed array) */
-    size_t n_settings;
+    const ma_settings *settings; /* the configuration files, then --set (borrowed; may be NULL) */
 } ma_deploy_opts;
 
 struct ma_deploy {
@@ -65,10 +64,10 @@ struct ma_deploy {
     char *root;             /* deploy folder (owned) */
 };
 
-/* Finds a component by id (NULL when absent). */
-ma_component *ma_deploy_find(const ma_deploy *dep, const char *id);
-/* Finds by id, then by name (only when exactly one component has it). */
-ma_component *ma_deploy_find_process(const ma_deploy *dep, const char *id_or_name);
+
+/* Every reason a process component cannot run (ma_process_reasons), at most max; with_place 1
+ * gives each with its file, line and component (ma_problem_format). */
+size_t ma_deploy_reasons(const ma_deploy *dep, const ma_component *c, int with_place, size_t max, char ***out);
 
 /* Records a problem. comp/shape may be NULL. Returns -1. */
 int ma_deploy_problem(ma_deploy *dep, const ma_component *comp, const ma_shape *shape, int line,

@@ -12,12 +12,6 @@
 #include "miniatom/shape.h"
 #include "process.h"
 
-typedef enum ma_status {
-    MA_STATUS_COMPLETE = 0,
-    MA_STATUS_COMPLETE_WARN,
-    MA_STATUS_ERROR,
-    MA_STATUS_ABORTED
-} ma_status;
 const char *ma_status_name(ma_status s);
 
 typedef struct ma_run_opts {

@@ -11,6 +11,7 @@
 
 #include "executor.h"
 #include "miniatom/error.h"
+#include "miniatom/listener.h"
 
 typedef struct ma_history ma_history; /* thread-safe: one connection, one lock */
 
@@ -34,10 +35,7 @@ int ma_history_begin(ma_history *h, const char *exec_id, const char *process_id,
 int ma_history_end(ma_history *h, const char *exec_id, const ma_process *proc, const ma_result *res,
                    int with_payloads, ma_error *err);
 
-/* Pending Flow callbacks. */
-typedef struct ma_pending_callback {
-    char *exec_id, *callback_uri, *tenant, *token, *state_id; /* owned */
-} ma_pending_callback;
+/* Pending Flow callbacks (ma_pending_callback: miniatom/listener.h). */
 int ma_history_callback_add(ma_history *h, const ma_pending_callback *cb, ma_error *err);
 int ma_history_callback_done(ma_history *h, const char *exec_id, ma_error *err);
 /* Every pending callback (caller frees with ma_pending_callbacks_free). */

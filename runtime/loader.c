@@ -176,47 +176,32 @@ int ma_deploy_add_file(ma_deploy *dep, const char *path, ma_error *err)
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 typedef void (*on_error_fn)(void *ctx, const ma_error *e);
 
 static int add_dir(ma_deploy *dep, const char *dir, int depth, on_error_fn on_error, void *ctx, ma_error *err)
 {
     if (depth > 32) return ma_error_set(err, MA_ERR_LIMIT, "%s: folders nested more than 32 deep", dir);
-    DIR *d = opendir(dir);
-    if (!d) return ma_error_set(err, MA_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
+    char **names;
+    size_t n;
+    if (ma_dir_list(dir, NULL, dep->opts.max_files, &names, &n, err) < 0) return -1;
     int rc = 0;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); break; }
-            names = nn;
-        }
-        if (!(names[n] = ma_asprintf("%s/%s", dir, e->d_name))) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); break; }
-        n++;
-    }
-    closedir(d);
-    if (rc == 0 && n) qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; rc == 0 && i < n; i++) {
+        char *path = ma_asprintf("%s/%s", dir, names[i]);
         struct stat st;
-        if (stat(names[i], &st) < 0) continue;
-        if (S_ISDIR(st.st_mode))
-            rc = add_dir(dep, names[i], depth + 1, on_error, ctx, err);
-        else if (S_ISREG(st.st_mode) && ma_str_has_suffix(names[i], ".xml"))
-            rc = ma_deploy_add_file(dep, names[i], err);
+        if (!path) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        else if (stat(path, &st) < 0) rc = 0;
+        else if (S_ISDIR(st.st_mode))
+            rc = add_dir(dep, path, depth + 1, on_error, ctx, err);
+        else if (S_ISREG(st.st_mode) && ma_str_has_suffix(path, ".xml"))
+            rc = ma_deploy_add_file(dep, path, err);
+        free(path);
         if (rc < 0 && on_error && err->code != MA_ERR_NOMEM) {
             on_error(ctx, err);
             ma_error_clear(err);
             rc = 0;
         }
     }
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
+    ma_strings_free(names, n);
     return rc;
 }
 

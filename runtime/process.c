@@ -9,10 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtin.h"
 #include "loader.h"
 #include "registry.h"
 #include "util.h"
+
+/* ---- the process side of the ABI (miniatom/deploy.h) ---- */
+ma_component *ma_process_component(const ma_process *p) { return p->comp; }
+int ma_process_runnable(const ma_process *p) { return p && p->runnable; }
+int ma_process_returns(const ma_process *p) { return p && p->has_return; }
+int ma_process_low_latency(const ma_process *p) { return p && p->low_latency; }
 
 /* ---- the shape side of the ABI ---- */
 const char *ma_shape_name(const ma_shape *s) { return s->name; }
@@ -59,37 +64,25 @@ ma_shape *ma_process_find_shape(const ma_process *p, const char *name)
     return NULL;
 }
 
-/* Built-in shapes that only work on the documents in memory: they never wait on anything outside
- * the process (the start shape is the caller's own listener). Types, not names: a plugin's shape
- * never counts. */
-static const ma_shape_type *const in_memory_shapes[] = {
-    &ma_shape_start, &ma_shape_map, &ma_shape_message, &ma_shape_documentproperties, &ma_shape_decision,
-    &ma_shape_branch, &ma_shape_route, &ma_shape_catcherrors, &ma_shape_exception, &ma_shape_stop,
-    &ma_shape_returndocuments, &ma_shape_notify, &ma_shape_flowcontrol, &ma_shape_dataprocess,
-    &ma_shape_doccacheload, &ma_shape_doccacheretrieve, &ma_shape_doccacheremove, &ma_shape_businessrules,
-    &ma_shape_cleanse};
+/* A shape waits unless its type works in memory: its may_wait() decides where the configuration
+ * matters, else the MA_SHAPE_IN_MEMORY trait. A shape whose type is unknown or did not compile may
+ * wait. Process calls follow their children; the depth bounds a chain the loader has not refused. */
+static _Thread_local int may_wait_depth;
 
-static int may_wait(const ma_deploy *dep, const ma_process *p, int depth)
+int ma_process_may_wait(const ma_process *p)
 {
-    if (!p || depth > 16) return 1;
-    for (size_t i = 0; i < p->n_shapes; i++) {
+    if (!p || may_wait_depth > 16) return 1;
+    int wait = 0;
+    may_wait_depth++;
+    for (size_t i = 0; i < p->n_shapes && !wait; i++) {
         const ma_shape *s = &p->shapes[i];
-        if (s->type == &ma_shape_processcall) {
-            char *pid = s->config ? ma_xml_attr(s->config, "processId") : NULL;
-            const ma_component *c = pid ? ma_deploy_find(dep, pid) : NULL;
-            free(pid);
-            if (!c || may_wait(dep, c->process, depth + 1)) return 1;
-            continue;
-        }
-        int known = 0;
-        for (size_t k = 0; k < sizeof in_memory_shapes / sizeof *in_memory_shapes && !known; k++)
-            known = s->type == in_memory_shapes[k];
-        if (!known) return 1; /* a connector call, a plugin's shape, an unknown one */
+        if (!s->type || !s->compiled) wait = 1;
+        else if (s->type->may_wait) wait = s->type->may_wait(s) != 0;
+        else wait = !(s->type->traits & MA_SHAPE_IN_MEMORY);
     }
-    return 0;
+    may_wait_depth--;
+    return wait;
 }
-
-int ma_process_may_wait(const ma_deploy *dep, const ma_process *p) { return may_wait(dep, p, 0); }
 
 static int read_shape(ma_deploy *dep, ma_component *comp, xmlNode *node, ma_shape *s)
 {
@@ -337,7 +330,7 @@ char *ma_process_to_dot(const ma_process *p)
     return ma_sb_take(&b, NULL);
 }
 
-xmlNode *ma_process_listen_start(const ma_component *comp, const char *connector_type)
+const ma_xml_node *ma_process_listen_start(const ma_component *comp, const char *connector_type)
 {
     if (!comp->object) return NULL;
     for (xmlNode *s = ma_xml_child(ma_xml_child(comp->object, "shapes"), "shape"); s; s = ma_xml_next(s, "shape")) {

@@ -66,13 +66,6 @@ struct ma_process {
 int ma_process_compile(ma_deploy *dep, ma_component *comp);
 void ma_process_free(ma_process *p);
 ma_shape *ma_process_find_shape(const ma_process *p, const char *name);
-/* The <connectoraction> of comp's start shape when it is a Listen of connector_type ("wss",
- * "fss"), read from the XML (the process need not be compiled); NULL otherwise. */
-xmlNode *ma_process_listen_start(const ma_component *comp, const char *connector_type);
-/* Whether an execution of p may wait on something outside the process: 0 only when every shape is
- * a built-in that works on the documents in memory (map, decision, set properties ...), following
- * subprocess calls; a connector call, a plugin's shape or a subprocess that is not compiled gives 1. */
-int ma_process_may_wait(const ma_deploy *dep, const ma_process *p);
 /* Graphviz DOT of the process, malloc'ed. */
 char *ma_process_to_dot(const ma_process *p);
 

@@ -1,16 +1,16 @@
-/* registry.c - the one table of shape and connector types. Built-ins register through the same
- * calls plugins use (miniatom/plugin.h); plugins are shared objects loaded with dlopen whose
- * ma_plugin_register adds their types. Every type's abi_version must equal MA_ABI_VERSION. */
+/* registry.c - the one table of shape, connector and listener types. Built-ins register through
+ * the same calls plugins use (miniatom/plugin.h; runtime/builtins.c names them); plugins are shared
+ * objects loaded with dlopen whose ma_plugin_register adds their types. Every type's abi_version
+ * must equal MA_ABI_VERSION. */
 #include "registry.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtin.h"
 #include "util.h"
-#include "xslt.h"
+
+#define MAX_PLUGINS 1024
 
 int ma_registry_add_shape(ma_registry *reg, const ma_shape_type *t, ma_error *err)
 {
@@ -58,18 +58,56 @@ int ma_registry_add_connector(ma_registry *reg, const ma_connector_type *t, ma_e
     return 0;
 }
 
+/* Puts t into the table *v (replacing the entry of the same name); -1 when out of memory. */
+static int put_type(const void ***v, size_t *n, size_t *cap, const void *t, const char *(*name_of)(const void *),
+                    ma_error *err)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(name_of((*v)[i]), name_of(t)) == 0) {
+            (*v)[i] = t;
+            return 0;
+        }
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        const void **nv = realloc(*v, nc * sizeof *nv);
+        if (!nv) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = t;
+    return 0;
+}
+
+static const char *listener_name(const void *t) { return ((const ma_listener_type *)t)->name; }
+
+int ma_registry_add_listener(ma_registry *reg, const ma_listener_type *t, ma_error *err)
+{
+    if (!t || !t->name || !t->handle || !t->prefix)
+        return ma_error_set(err, MA_ERR_USAGE, "a listener type needs a name, a URL prefix and a handle function");
+    if (t->abi_version != MA_ABI_VERSION)
+        return ma_error_set(err, MA_ERR_ABI, "listener type '%s' was built for plugin ABI %d; this miniatom has ABI %d",
+                            t->name, t->abi_version, MA_ABI_VERSION);
+    size_t pl = strlen(t->prefix);
+    if (pl < 3 || t->prefix[0] != '/' || t->prefix[pl - 1] != '/' || strcmp(t->prefix, "/health/") == 0)
+        return ma_error_set(err, MA_ERR_USAGE,
+                            "listener type '%s': its URL prefix '%s' must start and end with '/' (and not be /health/)",
+                            t->name, t->prefix);
+    if (strcmp(t->name, "health") == 0 || strchr(t->name, '.'))
+        return ma_error_set(err, MA_ERR_USAGE, "a listener type cannot be named '%s'", t->name);
+    for (size_t i = 0; i < reg->n_listeners; i++) {
+        const ma_listener_type *o = reg->listeners[i];
+        if (strcmp(o->name, t->name) == 0) continue; /* replaced below */
+        if (strncmp(o->prefix, t->prefix, strlen(o->prefix)) == 0 || strncmp(t->prefix, o->prefix, pl) == 0)
+            return ma_error_set(err, MA_ERR_USAGE, "listener types '%s' (%s) and '%s' (%s) would serve the same URLs",
+                                o->name, o->prefix, t->name, t->prefix);
+    }
+    return put_type((const void ***)&reg->listeners, &reg->n_listeners, &reg->cap_listeners, t, listener_name, err);
+}
+
 ma_registry *ma_registry_new(ma_error *err)
 {
-    ma_xslt_global_init(); /* process-wide libxslt set-up, before any thread runs a map */
     ma_registry *reg = calloc(1, sizeof *reg);
-    if (!reg) {
-        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    if (ma_builtin_register(reg, err) < 0) {
-        ma_registry_free(reg);
-        return NULL;
-    }
+    if (!reg) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     return reg;
 }
 
@@ -78,6 +116,7 @@ void ma_registry_free(ma_registry *reg)
     if (!reg) return;
     free(reg->shapes);
     free(reg->connectors);
+    free(reg->listeners);
     for (size_t i = 0; i < reg->n_handles; i++) {
         dlclose(reg->handles[i]);
         free(reg->handle_paths[i]);
@@ -101,7 +140,12 @@ const ma_connector_type *ma_registry_connector(const ma_registry *reg, const cha
     return NULL;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+const ma_listener_type *ma_registry_listener(const ma_registry *reg, const char *name)
+{
+    for (size_t i = 0; reg && i < reg->n_listeners; i++)
+        if (strcmp(reg->listeners[i]->name, name) == 0) return reg->listeners[i];
+    return NULL;
+}
 
 static int load_one(ma_registry *reg, const char *path, ma_error *err)
 {
@@ -137,24 +181,18 @@ static int load_one(ma_registry *reg, const char *path, ma_error *err)
 
 int ma_registry_load_plugins(ma_registry *reg, const char *dir, ma_error *err)
 {
-    DIR *d = opendir(dir);
-    if (!d) return ma_error_set(err, MA_ERR_IO, "plugin folder %s cannot be opened", dir);
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    int rc = 0;
-    while ((e = readdir(d))) {
-        if (!ma_str_has_suffix(e->d_name, ".so")) continue;
-        char **nn = realloc(names, (n + 1) * sizeof *nn);
-        if (!nn) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); break; }
-        names = nn;
-        if (!(names[n] = ma_asprintf("%s/%s", dir, e->d_name))) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); break; }
-        n++;
+    char **names;
+    size_t n;
+    if (ma_dir_list(dir, ".so", MAX_PLUGINS, &names, &n, err) < 0) {
+        ma_error_prefix(err, "plugin folder");
+        return -1;
     }
-    closedir(d);
-    if (rc == 0 && n) qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n && rc == 0; i++) rc = load_one(reg, names[i], err);
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *path = ma_asprintf("%s/%s", dir, names[i]);
+        rc = path ? load_one(reg, path, err) : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        free(path);
+    }
+    ma_strings_free(names, n);
     return rc;
 }

@@ -1,5 +1,6 @@
-/* registry.h - the table of shape and connector types (built-in and plugins), and loading
- * plugins from a directory of shared objects (miniatom/plugin.h is the public side). */
+/* registry.h - the table of shape, connector and listener types (built-in and plugins), and loading
+ * plugins from a folder of shared objects (miniatom/plugin.h is the public side). The registry
+ * knows no type by name: runtime/builtins.c registers the built-in ones. */
 #ifndef MA_REGISTRY_H
 #define MA_REGISTRY_H
 
@@ -10,12 +11,14 @@ struct ma_registry {
     size_t n_shapes, cap_shapes;
     const ma_connector_type **connectors;
     size_t n_connectors, cap_connectors;
-    void **handles; /* dlopen handles (owned; closed by ma_registry_free) */
+    const ma_listener_type **listeners;
+    size_t n_listeners, cap_listeners;
+    void **handles;      /* dlopen handles (owned; closed by ma_registry_free) */
     char **handle_paths; /* owned */
     size_t n_handles;
 };
 
-/* New registry with every built-in shape type registered. Free with ma_registry_free. */
+/* New empty registry (free with ma_registry_free); NULL when out of memory. */
 ma_registry *ma_registry_new(ma_error *err);
 void ma_registry_free(ma_registry *reg);
 /* Loads every *.so in dir (sorted) and calls its ma_plugin_register. -1 with err naming the file
@@ -23,5 +26,6 @@ void ma_registry_free(ma_registry *reg);
 int ma_registry_load_plugins(ma_registry *reg, const char *dir, ma_error *err);
 const ma_shape_type *ma_registry_shape(const ma_registry *reg, const char *name);
 const ma_connector_type *ma_registry_connector(const ma_registry *reg, const char *name);
+const ma_listener_type *ma_registry_listener(const ma_registry *reg, const char *name);
 
 #endif

@@ -1,161 +1,254 @@
-/* server.h - `miniatom serve`: one embedded HTTP server (libmicrohttpd, thread pool on epoll,
- * HTTP/1.1 keep-alive, TLS and client certificates) that listeners plug into: the Web Services
- * Server (connectors/wss, prefix /ws/) and the Flow Services Server (connectors/fss, prefix /fs/).
- * The server owns the configuration, authentication, limits, request logs, the current deployment
- * (swapped atomically on SIGHUP), the general-mode worker pool and the execution history; a
- * listener only maps requests to processes and results to responses (boomi-atom-semantics.md
- * 3-4; reference/flow-services-protocol.md). */
+/* server.h - `miniatom serve` inside: what its parts share. The server is one embedded HTTP server
+ * (libmicrohttpd, a thread pool on epoll, TLS and client certificates through GnuTLS) that listener
+ * types plug into (miniatom/listener.h is their side). Its parts, one purpose each:
+ *   server_config.c    its config maps and the checks across keys (TLS files, users)
+ *   server_auth.c      authentication: hashed tokens, Basic, client certificates
+ *   server_log.c       the JSON log and the request log, written by a log thread
+ *   server_snapshot.c  deployments as served: loaded, compiled, listeners deployed, refcounted
+ *   server_pool.c      executions in flight, the worker pool, the timer of early answers
+ *   server_run.c       ma_listener_run and the answers to runs, shared by every listener
+ *   server_http.c      the libmicrohttpd glue: requests, limits, dispatch to listener types
+ *   server_health.c    GET /health
+ *   server.c           start, signals, reload, drain, stop
+ * (boomi-atom-semantics.md 3-4; docs/server.md, docs/architecture.md). */
 #ifndef MA_SERVER_H
 #define MA_SERVER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "component.h"
 #include "executor.h"
-#include "miniatom/error.h"
+#include "history.h"
+#include "miniatom/listener.h"
+#include "registry.h"
 
-/* ---- requests and responses -------------------------------------------------------------- */
+#define MA_SERVER_HASH_LEN 32
+#define MA_SERVER_AUTH_CACHE 256
+#define MA_SERVER_SLOW_PATHS 1024 /* remembered slow request paths */
 
-typedef struct ma_pair {
-    const char *name, *value; /* borrowed from the server for the request's lifetime */
-} ma_pair;
+/* ---- configuration (server_config.c) ------------------------------------------------------------ */
 
-typedef struct ma_http_req {
-    const char *method;              /* "GET", "POST", ... */
-    const char *path;                /* decoded path, e.g. "/ws/rest/order/42" */
-    const char *body;                /* raw body (NUL-terminated), may be "" */
-    size_t body_len;
-    const ma_pair *headers;          /* as received */
-    size_t n_headers;
-    const ma_pair *query;            /* decoded query parameters, in order */
-    size_t n_query;
-    const char *remote_addr;         /* "127.0.0.1:53012" */
-    const char *user;                /* the authenticated user (Basic), or NULL */
-    const char *client_subject;      /* the client certificate's subject DN (mTLS), or NULL */
-    int debug;                       /* X-Boomi-Debug: true or _boomi_debug=true: run in general mode */
-} ma_http_req;
+typedef struct ma_hashed_user {
+    char *name; /* owned */
+    unsigned iterations;
+    unsigned char salt[64];
+    size_t salt_len;
+    unsigned char hash[MA_SERVER_HASH_LEN];
+} ma_hashed_user;
 
-/* Case-insensitive header lookup; borrowed or NULL. */
-const char *ma_http_header(const ma_http_req *req, const char *name);
-/* Query parameter lookup (first one); borrowed or NULL. */
-const char *ma_http_query(const ma_http_req *req, const char *name);
+enum ma_auth_mode { MA_AUTH_NONE = 0, MA_AUTH_BASIC, MA_AUTH_CLIENTCERT };
 
-typedef struct ma_http_resp {
-    int status;              /* default 200 */
-    char *body;              /* malloc'ed, owned by the response (the server frees it) */
-    size_t body_len;
-    char *content_type;      /* malloc'ed, or NULL for none */
-    char **headers;          /* malloc'ed "Name: value" strings, owned */
-    size_t n_headers;
-    char execution_id[80];   /* for the request log, "" when no execution ran */
-} ma_http_resp;
+typedef struct ma_auth_cfg {
+    int mode;                /* ma_auth_mode */
+    ma_hashed_user *users;   /* owned array */
+    size_t n_users;
+    const char **subjects;   /* owned array of strings borrowed from the settings */
+    size_t n_subjects;
+} ma_auth_cfg;
 
-/* Sets status, content type and body (copied). */
-int ma_http_resp_set(ma_http_resp *r, int status, const char *content_type, const char *body, size_t len);
-/* Same, taking ownership of body (malloc'ed). */
-int ma_http_resp_set_owned(ma_http_resp *r, int status, const char *content_type, char *body, size_t len);
-int ma_http_resp_header(ma_http_resp *r, const char *name, const char *value);
-/* A JSON error body {"error": message, "executionId": id} with the status; never internals. */
-int ma_http_resp_error(ma_http_resp *r, int status, const char *message, const char *execution_id);
+typedef struct ma_server_cfg {
+    const char *listen, *deploy, *data, *plugins; /* borrowed from the settings or the map */
+    uint64_t threads, slow_threads, idle_ms, drain_ms, sync_ms, slow_ms;
+    const char *tls_cert, *tls_key, *tls_ca;
+    uint64_t req_body, resp_body, header, connections, rps, workers, queue;
+    uint64_t purge_days, max_doc_bytes, max_docs;
+    int log_requests;
+    int strict;             /* serve --strict: a process that is not runnable refuses the deployment */
+    ma_auth_cfg *auth;      /* owned: one per listener type of the registry, then /health */
+    size_t n_auth;
+} ma_server_cfg;
 
-/* ---- what listeners get from the server ---------------------------------------------------- */
+/* Reports one problem: where ("FILE:LINE", "--set", a key) and why. */
+typedef void (*ma_report_fn)(void *ctx, const char *where, const char *why);
 
-typedef struct ma_server ma_server;
-typedef struct ma_snapshot ma_snapshot; /* one deployment, refcounted; see ma_server_deployment */
+/* Checks every setting against the config map that owns its key - the server's, auth.<listener>.*,
+ * each listener type's ("<name>.*"), connector.map.* and connection.* - reporting each problem.
+ * Returns their number. Used by every command that takes settings. */
+int ma_settings_check(const ma_registry *reg, const ma_settings *s, ma_report_fn report, void *ctx);
+/* The server's settings: ma_settings_check, then the checks across keys (the TLS pair loads, users
+ * for basic, a client CA for clientcert) and cfg filled (free with ma_server_cfg_free). Returns the
+ * number of problems. */
+int ma_server_cfg_load(const ma_registry *reg, const ma_settings *s, ma_server_cfg *cfg, ma_report_fn report, void *ctx);
+void ma_server_cfg_free(ma_server_cfg *cfg);
+/* server.listen's "HOST:PORT" or "[V6]:PORT" as a socket address; -1 with why. */
+int ma_server_parse_listen(const char *v, struct sockaddr_storage *ss, socklen_t *sl, char *why, size_t wl);
 
-typedef enum ma_mode { MA_MODE_LOW_LATENCY = 0, MA_MODE_GENERAL, MA_MODE_BRIDGE } ma_mode;
+/* ---- authentication (server_auth.c) --------------------------------------------------------------- */
 
-typedef struct ma_server_exec {
-    ma_mode mode;            /* from the process's workload, general when req->debug */
-    uint64_t timeout_ms;     /* the sync timeout the caller waits (0: the server's default) */
-    int keep_running;        /* 0: past the timeout the execution is cancelled (WSS -> 504);
-                                1: it goes on and `late` gets its result (FSS -> WAIT) */
-    const char *const *props;/* "NAME=VALUE" dynamic process properties for the execution */
-    size_t n_props;
-    const char *trigger;     /* "wss", "fss": recorded with the execution */
-    /* keep_running on a deferred request (ma_listener.deferrable): builds the answer the caller
-     * gets when the sync timeout passes while the execution goes on (FSS: WAIT, once its callback
-     * is recorded). Called at most once, on the server's timer thread, with the user of `late`,
-     * and always before late(). Fills resp; -1 only for out of memory. NULL: no early answer. */
+/* "pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX" of a token (malloc'ed), NULL with err. */
+char *ma_server_hash_token(const char *token, size_t len, unsigned iterations, ma_error *err);
+/* Parses a stored hash into u (without the name); -1 when it is not one. */
+int ma_server_parse_hash(const char *v, ma_hashed_user *u);
+/* 1 when user and password match one of a's users (constant time, cached by HMAC). */
+int ma_server_basic_ok(ma_server *srv, int li, const ma_auth_cfg *a, const char *user, const char *pass);
+/* Makes the key under which verified tokens are remembered; -1 without random numbers. */
+int ma_server_auth_init(ma_server *srv);
+/* The subject DN of a TLS session's verified client certificate (malloc'ed), or NULL. */
+char *ma_server_peer_subject(void *tls_session);
+
+/* ---- deployments as served (server_snapshot.c) ----------------------------------------------------- */
+
+struct ma_snapshot {
+    atomic_int refs;
+    ma_deploy *dep;            /* owned */
+    const ma_registry *reg;    /* borrowed: its listener types */
+    void **states;             /* owned array; each state owned by its listener type (undeploy) */
+    unsigned char *deployed;   /* owned */
+    unsigned generation;
+    size_t n_processes, n_not_runnable;
+    char loaded_at[32];
+};
+
+/* Loads and compiles deploy_dir with settings and deploys every listener type on it (srv may be
+ * NULL: `check` and `--check-config`). With strict, a process that is not runnable makes it
+ * invalid; otherwise each is logged with all of its reasons. NULL with err (why). */
+ma_snapshot *ma_snapshot_build(ma_server *srv, const ma_registry *reg, const ma_settings *settings,
+                               const char *deploy_dir, int strict, ma_error *err);
+/* The current deployment, with a reference (release with ma_snapshot_unref). */
+ma_snapshot *ma_server_snapshot(ma_server *srv);
+
+/* ---- executions (server_pool.c) ------------------------------------------------------------------ */
+
+typedef struct ma_exec_rec {
+    struct ma_exec_rec *prev, *next; /* srv->inflight, under srv->mu */
+    volatile int cancel;             /* read by the executor (ma_run_opts.cancel) */
+    const char *excl_id;             /* component id while an allowSimultaneous="false" process runs */
+} ma_exec_rec;
+
+/* The early answer of a deferred request (ma_run_request.early), armed while its execution runs. */
+enum { MA_D_IDLE, MA_D_ARMED, MA_D_ANSWERING, MA_D_ANSWERED, MA_D_DONE };
+struct ma_http_conn;
+typedef struct ma_deferral {
+    struct ma_deferral *prev, *next; /* srv->timers, sorted by deadline, while ARMED; under srv->tmu */
+    uint64_t deadline_ns;
+    int state;                       /* MA_D_*, under srv->tmu */
     int (*early)(void *user, const char *exec_id, ma_http_resp *resp);
-} ma_server_exec;
+    void *user;
+    char exec_id[80];
+    struct ma_http_conn *conn;       /* borrowed: the connection waiting for its answer */
+} ma_deferral;
 
-/* Called once, on the thread that ran it, with the result of an execution that outlived its timeout
- * (keep_running = 1). Takes ownership of res (free with ma_result_free). */
-typedef void (*ma_server_late_fn)(void *user, ma_result *res);
+/* How an execution the pool ran ended: the executor's result, or why it did not run. */
+typedef enum { MA_POOL_RAN = 0, MA_POOL_TIMEOUT, MA_POOL_NOT_STARTED, MA_POOL_ANSWERED } ma_pool_rc;
 
-/* Runs proc of snapshot snap on input (borrowed) with the server's rules: low latency inline on the
- * request thread, general and bridge on the bounded worker pool (full -> returns -1 with
- * MA_ERR_LIMIT: the listener answers 503), recorded in the history as the mode says (general:
- * recorded before this returns). Returns 0 with *res filled (caller frees) when the execution ended
- * within the timeout; 1 when it did not (res untouched): with keep_running the execution goes on
- * and late(user, result) is called when it ends, otherwise it has been cancelled; -1 with err. The
- * execution id is known before the call returns: *exec_id (80 bytes) is filled in every case.
- * On a deferred request (ma_listener.deferrable) every mode runs on the handler's own thread; with
- * keep_running, late and o->early, the caller is answered by o->early when the timeout passes, and
- * once the execution ends late(user, result) is called here and 2 is returned: the request has been
- * answered, the handler returns at once without touching req (its response is discarded). */
-int ma_server_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_batch *input,
-                      const ma_server_exec *o, ma_result *res, char exec_id[80],
-                      ma_server_late_fn late, void *user, ma_error *err);
+/* Runs an execution with the server's rules (ma_listener_run's): fills res when it ran (MA_POOL_RAN:
+ * *cancelled says whether a drain cancelled it), err when it did not start (MA_POOL_NOT_STARTED:
+ * MA_ERR_LIMIT when busy, MA_ERR_NOMEM, else why it could not start). exec_id is made first. */
+ma_pool_rc ma_pool_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_batch *input,
+                           const ma_run_request *rq, ma_result *res, char exec_id[80], int *cancelled, ma_error *err);
+int ma_pool_start(ma_server *srv, ma_error *err);
+void ma_pool_stop(ma_server *srv);
+/* Sets the deferral of the calling thread (a deferred request's handler), NULL after. */
+void ma_pool_set_deferral(ma_deferral *w);
+/* The server thread runs a handler: a wait for the worker pool there is noted (ma_pool_waited). */
+void ma_pool_inline(int on);
+int ma_pool_waited(void);
+/* Under srv->mu: wakes a drain when nothing runs any more. */
+void ma_pool_idle_check(ma_server *srv);
+/* Cancels every execution in flight (a drain past its timeout). */
+void ma_pool_cancel_all(ma_server *srv);
 
-/* 1 when the calling thread runs the handler of a deferred request (ma_listener.deferrable): only
- * there can ma_server_execute answer early (o->early) and call late; elsewhere a low-latency
- * execution with keep_running and early runs to its end on the caller's thread. */
-int ma_server_handler_deferred(void);
+/* ---- answers to runs (server_run.c) ------------------------------------------------------------------ */
 
-/* The deployment of a snapshot (borrowed for as long as the snapshot is held). */
-ma_deploy *ma_snapshot_deploy(ma_snapshot *snap);
-/* A listener's state for this snapshot (what its deploy() returned). */
-void *ma_snapshot_listener_state(ma_snapshot *snap, const char *listener_name);
-/* Holds / releases a snapshot (a late execution holds its snapshot until it ends). */
-ma_snapshot *ma_snapshot_ref(ma_snapshot *snap);
-void ma_snapshot_unref(ma_snapshot *snap);
+/* What a listener learns of an execution that ran: DONE, FAILED or CANCELLED from the executor's
+ * result res (taken over: res is left empty), with the documents returned when proc returns any. */
+void ma_run_result_from(ma_run_result *out, const ma_process *proc, ma_result *res, int cancelled);
 
-/* The execution history the server records in (borrowed). */
-typedef struct ma_history ma_history;
-ma_history *ma_server_history(ma_server *srv);
+/* ---- the log (server_log.c) ----------------------------------------------------------------------- */
 
-/* A server setting (the configuration file and --set), borrowed or NULL. */
-const char *ma_server_setting(const ma_server *srv, const char *key);
-/* The data folder (borrowed). */
-const char *ma_server_data_dir(const ma_server *srv);
-/* One structured log line (JSON) on the server log: {"time","level","msg",...extra}. extra_json
- * is a JSON object text whose members are added (or NULL). */
-void ma_server_log(ma_server *srv, const char *level, const char *msg, const char *extra_json);
+void ma_log_start(ma_server *srv);
+void ma_log_stop(ma_server *srv); /* writes what is pending; later lines are written directly */
+void ma_log_free(ma_server *srv);
+/* One JSON line {"time","level","msg",...extra}; srv NULL: written directly. */
+void ma_log_line(ma_server *srv, const char *level, const char *msg, const char *extra_json);
+void ma_log_error(ma_server *srv, const char *msg, const char *why);
+/* A complete line (ending in '\n') onto the log. */
+void ma_log_emit(ma_server *srv, const char *line, size_t len);
+/* "2026-11-23T20:18:31.275Z" */
+void ma_iso_now(char out[32]);
+/* The request log line of one answered request. */
+typedef struct ma_request_log {
+    const char *method, *path, *remote, *user, *execution_id;
+    int status;
+    uint64_t t0_ns;
+} ma_request_log;
+void ma_log_request(ma_server *srv, const ma_request_log *r);
 
-/* ---- listeners -------------------------------------------------------------------------------- */
+/* ---- the HTTP side (server_http.c) ---------------------------------------------------------------- */
 
-typedef struct ma_listener {
-    const char *name;   /* "wss", "fss" */
-    const char *prefix; /* URL prefix it serves: "/ws/", "/fs/" */
-    /* Once per deployment (start and every reload): build routing tables from the deployment's
-     * components into *state. -1 with err makes the deployment invalid (a reload keeps the old one). */
-    int (*deploy)(ma_server *srv, ma_deploy *dep, void **state, ma_error *err);
-    void (*undeploy)(void *state);
-    /* Handles one request under prefix, on a server thread; may block up to the sync timeout.
-     * Fill resp (404 for an unknown path). Return -1 only for out of memory. */
-    int (*handle)(ma_server *srv, ma_snapshot *snap, void *state, const ma_http_req *req, ma_http_resp *resp);
-    /* Whether a request may be answered before its handler returns (see ma_server_execute): 1 when
-     * it is to be handled on a thread of its own while its connection waits (the server threads go
-     * on serving; at most server.slow_threads such threads with the slow paths' ones), 2 only once its path has turned slow (server.slow_after; until then it runs on the
-     * server thread and is answered when its execution ends), 0 never. Sees the request without its
-     * body, and the state deploy() made. NULL: never. */
-    int (*deferrable)(void *state, const ma_http_req *req);
-    /* After start-up (and after a crash restart): resume what was left pending, e.g. answer
-     * recorded FSS callbacks with an error. May be NULL. */
-    void (*recover)(ma_server *srv);
-    /* Checks one of its own settings (a key "<name>.*" of the configuration): 0 when it knows the
-     * key and the value is valid, else -1 with why (which names the key). NULL: it has none, and
-     * every "<name>.*" key is unknown. */
-    int (*check_setting)(const char *key, const char *value, char *why, size_t wl);
-} ma_listener;
+int ma_http_start(ma_server *srv, ma_error *err);
+void ma_http_quiesce(ma_server *srv); /* stops accepting connections */
+void ma_http_stop(ma_server *srv);
+/* Hands a suspended connection its response (taken over; NULL closes it) and resumes it. */
+void ma_http_conn_answer(struct ma_http_conn *conn, ma_http_resp *resp);
+/* GET /health (server_health.c): the body, malloc'ed, and its status. */
+char *ma_health_body(ma_server *srv, int *status, size_t *len);
 
-extern const ma_listener ma_listener_wss;
-extern const ma_listener ma_listener_fss;
+/* ---- the server --------------------------------------------------------------------------------------- */
 
-/* `miniatom serve` (runtime/serve.c): parses its options, runs until SIGTERM. */
+struct ma_server {
+    const ma_settings *settings; /* borrowed from serve.c for the server's life */
+    ma_server_cfg c;
+    ma_registry *reg;            /* owned */
+    ma_history *hist;            /* owned */
+    char *deploy_dir;            /* owned */
+
+    pthread_mutex_t snap_mu;
+    ma_snapshot *snap;           /* the current deployment (one reference) */
+    unsigned generation;
+
+    struct MHD_Daemon *mhd;
+    char *tls_cert_pem, *tls_key_pem, *tls_ca_pem; /* owned, wiped (key) when freed */
+    unsigned port;
+
+    pthread_mutex_t mu;          /* inflight, the queue, jobs, counters */
+    pthread_cond_t idle_cv;
+    pthread_cond_t pool_cv;
+    ma_exec_rec inflight;        /* list head */
+    size_t n_inflight, n_handling;
+    struct ma_job **ring;        /* owned: the bounded queue */
+    size_t q_head, q_len, q_reserved;
+    pthread_t *workers;          /* owned */
+    size_t n_workers;
+    int stop_workers;
+    int pool_started;            /* ma_pool_start ran: ma_pool_stop must */
+
+    pthread_mutex_t tmu;         /* the early answers armed (timers) and their states */
+    pthread_cond_t tcv, tdone;
+    ma_deferral timers;          /* list head */
+    pthread_t timer;
+    int timer_run, timer_stop;
+    atomic_int draining;
+
+    pthread_mutex_t rps_mu;
+    double tokens;
+    uint64_t rps_last_ns;
+
+    _Atomic uint64_t slow_paths[MA_SERVER_SLOW_PATHS]; /* request paths that run on a thread of their own */
+    size_t n_slow;               /* such requests now, and deferred ones; under mu */
+
+    pthread_mutex_t log_mu;      /* the log: lines gather here, the log thread writes them */
+    pthread_cond_t log_cv, log_room;
+    char *log_buf, *log_spare;   /* owned */
+    size_t log_len;
+    int log_run, log_stop;
+    pthread_t log_thread;
+
+    pthread_mutex_t auth_mu;
+    unsigned char cache_key[32];
+    unsigned char cache[MA_SERVER_AUTH_CACHE][MA_SERVER_HASH_LEN];
+    size_t cache_n, cache_next;
+};
+
+/* `miniatom serve` (runtime/serve.c) */
 int ma_cli_serve(int argc, char **argv);
+/* Runs the server until SIGTERM/SIGINT; settings are checked first. Exit status of serve. */
+int ma_server_run(const ma_settings *settings, int strict);
+/* --check-config: settings, then the deployment as serve would load it. Exit status. */
+int ma_server_check(const ma_settings *settings, int strict);
 
 #endif

@@ -5,6 +5,7 @@
 #endif
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -452,4 +453,108 @@ void ma_uuid4(char out[37])
         *o++ = hex[b[i] & 15];
     }
     *o = '\0';
+}
+
+void ma_strings_free(char **s, size_t n)
+{
+    if (!s) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+size_t ma_utf8_decode(const unsigned char *p, size_t left, unsigned *cp)
+{
+    if (!left) return 0;
+    unsigned c = p[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        if (left < 2 || (p[1] & 0xC0) != 0x80) return 0;
+        *cp = ((c & 0x1Fu) << 6) | (p[1] & 0x3Fu);
+        return 2;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+        if (c == 0xE0 && p[1] < 0xA0) return 0; /* overlong */
+        if (c == 0xED && p[1] > 0x9F) return 0; /* surrogate */
+        *cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+        if (c == 0xF0 && p[1] < 0x90) return 0; /* overlong */
+        if (c == 0xF4 && p[1] > 0x8F) return 0; /* above U+10FFFF */
+        *cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
+        return 4;
+    }
+    return 0;
+}
+
+int ma_ct_equal(const void *a, const void *b, size_t n)
+{
+    const volatile unsigned char *x = a, *y = b;
+    unsigned char d = 0;
+    for (size_t i = 0; i < n; i++) d |= (unsigned char)(x[i] ^ y[i]);
+    return d == 0;
+}
+
+void ma_wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+    while (n--) *v++ = 0;
+}
+
+int ma_sb_json_str(ma_sb *b, const char *s)
+{
+    ma_sb_putc(b, '"');
+    if (s) ma_sb_json_escape(b, s, strlen(s));
+    ma_sb_putc(b, '"');
+    return b->oom ? -1 : 0;
+}
+
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int ma_dir_list(const char *dir, const char *suffix, size_t max, char ***names, size_t *n, ma_error *err)
+{
+    *names = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return ma_error_set(err, MA_ERR_IO, "%s: cannot open the folder: %s", dir, strerror(errno));
+    char **v = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || (suffix && !ma_str_has_suffix(e->d_name, suffix))) continue;
+        if (len == max) {
+            rc = ma_error_set(err, MA_ERR_LIMIT, "%s: more than %zu entries", dir, max);
+            break;
+        }
+        if (len == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            char **nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        if (!(v[len] = ma_strdup(e->d_name))) {
+            rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            break;
+        }
+        len++;
+    }
+    closedir(d);
+    if (rc < 0) {
+        ma_strings_free(v, len);
+        return -1;
+    }
+    if (len) qsort(v, len, sizeof *v, cmp_name);
+    *names = v;
+    *n = len;
+    return 0;
 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "util.h"
 
 #define MAX_BRANCHES 25
@@ -41,5 +41,5 @@ static int branch_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *ou
 }
 
 const ma_shape_type ma_shape_branch = {
-    .name = "branch", .abi_version = MA_ABI_VERSION, .compile = branch_compile, .execute = branch_execute,
+    .name = "branch", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = branch_compile, .execute = branch_execute,
 };

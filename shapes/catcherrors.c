@@ -5,7 +5,7 @@
  * document that entered to Catch. The work is done by ma_exec_try in the executor. */
 #include <stdlib.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "executor.h"
 #include "util.h"
 
@@ -55,5 +55,5 @@ static void tc_destroy(ma_shape *s)
 }
 
 const ma_shape_type ma_shape_catcherrors = {
-    .name = "catcherrors", .abi_version = MA_ABI_VERSION, .compile = tc_compile, .execute = tc_execute, .destroy = tc_destroy,
+    .name = "catcherrors", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = tc_compile, .execute = tc_execute, .destroy = tc_destroy,
 };

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "process.h"
 #include "registry.h"
 #include "util.h"

@@ -46,7 +46,7 @@
 
 #include <libxml/tree.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "compare.h"
 #include "params.h"
 #include "profile.h"
@@ -1104,6 +1104,7 @@ static int dp_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs *ou
 const ma_shape_type ma_shape_dataprocess = {
     .name = "dataprocess",
     .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
     .compile = dp_compile,
     .execute = dp_execute,
     .destroy = dp_destroy,

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "compare.h"
 #include "params.h"
 #include "util.h"
@@ -74,5 +74,5 @@ static int dec_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, 
 }
 
 const ma_shape_type ma_shape_decision = {
-    .name = "decision", .abi_version = MA_ABI_VERSION, .compile = dec_compile, .execute = dec_execute, .destroy = dec_destroy,
+    .name = "decision", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = dec_compile, .execute = dec_execute, .destroy = dec_destroy,
 };

@@ -29,7 +29,7 @@
 
 #include <libxml/tree.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "component.h"
 #include "executor.h"
 #include "params.h"
@@ -710,6 +710,7 @@ static int remove_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs
 const ma_shape_type ma_shape_doccacheload = {
     .name = "doccacheload",
     .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
     .compile = load_compile,
     .execute = load_execute,
     .destroy = dc_destroy,
@@ -718,6 +719,7 @@ const ma_shape_type ma_shape_doccacheload = {
 const ma_shape_type ma_shape_doccacheretrieve = {
     .name = "doccacheretrieve",
     .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
     .compile = retrieve_compile,
     .execute = retrieve_execute,
     .destroy = dc_destroy,
@@ -726,6 +728,7 @@ const ma_shape_type ma_shape_doccacheretrieve = {
 const ma_shape_type ma_shape_doccacheremove = {
     .name = "doccacheremove",
     .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
     .compile = remove_compile,
     .execute = remove_execute,
     .destroy = dc_destroy,

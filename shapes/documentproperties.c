@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "params.h"
 #include "util.h"
 
@@ -112,5 +112,5 @@ static int dp_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, m
 }
 
 const ma_shape_type ma_shape_documentproperties = {
-    .name = "documentproperties", .abi_version = MA_ABI_VERSION, .compile = dp_compile, .execute = dp_execute, .destroy = dp_destroy,
+    .name = "documentproperties", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = dp_compile, .execute = dp_execute, .destroy = dp_destroy,
 };

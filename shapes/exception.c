@@ -4,7 +4,7 @@
  * document error Try/Catch catches; otherwise ("Stop executing the entire process", also the
  * default) the step fails with a process-level error whose message is rendered for the first
  * document. A non-empty title is logged at ERROR first, as Boomi writes it as the first log line. */
-#include "builtin.h"
+#include "shapes_common.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -111,6 +111,7 @@ static void exception_destroy(ma_shape *shape)
 const ma_shape_type ma_shape_exception = {
     .name = "exception",
     .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
     .compile = exception_compile,
     .execute = exception_execute,
     .destroy = exception_destroy,

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "executor.h"
 #include "util.h"
 
@@ -87,5 +87,5 @@ static void fc_destroy(ma_shape *s)
 }
 
 const ma_shape_type ma_shape_flowcontrol = {
-    .name = "flowcontrol", .abi_version = MA_ABI_VERSION, .compile = fc_compile, .execute = fc_execute, .destroy = fc_destroy,
+    .name = "flowcontrol", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = fc_compile, .execute = fc_execute, .destroy = fc_destroy,
 };

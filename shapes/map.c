@@ -6,7 +6,7 @@
  * map catches it, and the other documents go on. */
 #include <stdlib.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "util.h"
 #include "xslt.h"
 
@@ -41,5 +41,5 @@ static int map_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, 
 }
 
 const ma_shape_type ma_shape_map = {
-    .name = "map", .abi_version = MA_ABI_VERSION, .compile = map_compile, .execute = map_execute,
+    .name = "map", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = map_compile, .execute = map_execute,
 };

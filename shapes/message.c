@@ -7,7 +7,7 @@
  * concatenated in batch order into one document that keeps the first document's properties. A
  * real process relies on this: template '['{1}']' over the current document, combined, then a
  * Search/Replace of "][" by "," turns N documents into one JSON array. */
-#include "builtin.h"
+#include "shapes_common.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -103,6 +103,7 @@ static void message_destroy(ma_shape *shape)
 const ma_shape_type ma_shape_message = {
     .name = "message",
     .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
     .compile = message_compile,
     .execute = message_execute,
     .destroy = message_destroy,

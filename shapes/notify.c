@@ -3,7 +3,7 @@
  * (boomi-atom-semantics.md 2 "Notify"; boomi-process-xml.md 2 "notify"). One log line per
  * document, or one per batch (rendered for its first document) with perExecution="true". There is
  * no email or event platform here: disableEvent and enableUserLog do not change what is logged. */
-#include "builtin.h"
+#include "shapes_common.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -119,6 +119,7 @@ static void notify_destroy(ma_shape *shape)
 const ma_shape_type ma_shape_notify = {
     .name = "notify",
     .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
     .compile = notify_compile,
     .execute = notify_execute,
     .destroy = notify_destroy,

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "executor.h"
 #include "loader.h"
 #include "process.h"
@@ -106,6 +106,19 @@ static int pc_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, m
     return rc;
 }
 
+/* A process call waits when the process it calls may. */
+static int pc_may_wait(const ma_shape *s)
+{
+    const pc_data *d = ma_shape_data(s);
+    return !d || !d->child->process || ma_process_may_wait(d->child->process);
+}
+
 const ma_shape_type ma_shape_processcall = {
-    .name = "processcall", .abi_version = MA_ABI_VERSION, .compile = pc_compile, .execute = pc_execute, .destroy = pc_destroy,
+    .name = "processcall",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = pc_compile,
+    .execute = pc_execute,
+    .destroy = pc_destroy,
+    .may_wait = pc_may_wait,
 };

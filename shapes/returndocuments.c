@@ -1,7 +1,7 @@
 /* returndocuments.c - the Return Documents shape (boomi-atom-semantics.md 2 "Return Documents"):
  * collects every document that reaches it and hands them to the caller: the parent's Process
  * Call path named after this shape, a listener's response, or the CLI's results. */
-#include "builtin.h"
+#include "shapes_common.h"
 #include "executor.h"
 
 static int rd_compile(ma_shape *s, const ma_xml_node *config, ma_error *err) { return 0; }
@@ -16,5 +16,5 @@ static int rd_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, m
 }
 
 const ma_shape_type ma_shape_returndocuments = {
-    .name = "returndocuments", .abi_version = MA_ABI_VERSION, .compile = rd_compile, .execute = rd_execute,
+    .name = "returndocuments", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = rd_compile, .execute = rd_execute,
 };

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "compare.h"
 #include "params.h"
 #include "util.h"
@@ -98,5 +98,5 @@ static int route_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out
 }
 
 const ma_shape_type ma_shape_route = {
-    .name = "route", .abi_version = MA_ABI_VERSION, .compile = route_compile, .execute = route_execute, .destroy = route_destroy,
+    .name = "route", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = route_compile, .execute = route_execute, .destroy = route_destroy,
 };

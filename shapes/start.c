@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "process.h"
 #include "util.h"
 
@@ -71,6 +71,19 @@ static int start_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out
     return rc;
 }
 
+/* A connector Get start calls its connector; the others hand over documents in memory. */
+static int start_may_wait(const ma_shape *s)
+{
+    const start_data *d = ma_shape_data(s);
+    return !d || d->kind == MA_START_CONNECTOR;
+}
+
 const ma_shape_type ma_shape_start = {
-    .name = "start", .abi_version = MA_ABI_VERSION, .compile = start_compile, .execute = start_execute, .destroy = start_destroy,
+    .name = "start",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = start_compile,
+    .execute = start_execute,
+    .destroy = start_destroy,
+    .may_wait = start_may_wait,
 };

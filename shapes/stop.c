@@ -1,7 +1,7 @@
 /* stop.c - the Stop shape (boomi-atom-semantics.md 2 "Stop"): continue="true" ends this path and
  * lets the other paths go on; continue="false" ends the whole process execution as soon as a
  * document reaches it. A Stop is never an error. Documents that reach it have ended their path. */
-#include "builtin.h"
+#include "shapes_common.h"
 #include "executor.h"
 #include "util.h"
 
@@ -26,5 +26,5 @@ static int stop_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out,
 }
 
 const ma_shape_type ma_shape_stop = {
-    .name = "stop", .abi_version = MA_ABI_VERSION, .compile = stop_compile, .execute = stop_execute,
+    .name = "stop", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = stop_compile, .execute = stop_execute,
 };

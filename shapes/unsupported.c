@@ -3,7 +3,7 @@
  * businessrules and cleanse. */
 #include <stdlib.h>
 
-#include "builtin.h"
+#include "shapes_common.h"
 #include "util.h"
 
 static int br_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
@@ -22,6 +22,6 @@ static int never(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, ma_err
 }
 
 const ma_shape_type ma_shape_businessrules = {
-    .name = "businessrules", .abi_version = MA_ABI_VERSION, .compile = br_compile, .execute = never};
+    .name = "businessrules", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = br_compile, .execute = never};
 const ma_shape_type ma_shape_cleanse = {
-    .name = "cleanse", .abi_version = MA_ABI_VERSION, .compile = cleanse_compile, .execute = never};
+    .name = "cleanse", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = cleanse_compile, .execute = never};

@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "../common/httpc.h"
-#include "../connectors.h"
+#include "miniatom/miniatom.h"
 #include "miniatom/miniatom.h"
 #include "util.h"
 

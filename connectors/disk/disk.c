@@ -21,7 +21,7 @@
 
 #include <libxml/tree.h>
 
-#include "connectors.h"
+#include "miniatom/miniatom.h"
 #include "miniatom/miniatom.h"
 #include "util.h"
 

@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <libxml/tree.h>
 
-#include "connectors.h"
+#include "miniatom/miniatom.h"
 #include "httpc.h"
 #include "miniatom/miniatom.h"
 #include "util.h"

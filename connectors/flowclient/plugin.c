@@ -1,6 +1,8 @@
 /* plugin.c - builds the Flow Client connector (flowclient.c) as a plugin: a shared object
  * exporting ma_plugin_register, loaded with `miniatom run --plugins DIR`; it replaces the built-in
  * "flowclient" connector type of the same name. */
-#include "connectors.h"
+#include "miniatom/miniatom.h"
+
+extern const ma_connector_type ma_connector_flowclient; /* flowclient.c */
 
 int ma_plugin_register(ma_registry *reg, ma_error *err) { return ma_registry_add_connector(reg, &ma_connector_flowclient, err); }

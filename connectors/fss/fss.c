@@ -16,13 +16,8 @@
 #include <libxml/tree.h>
 
 #include "fss_decode.h"
-#include "history.h"
 #include "httpc.h"
-#include "loader.h"
-#include "miniatom/document.h"
-#include "process.h"
-#include "server.h"
-#include "util.h"
+#include "miniatom/miniatom.h"
 
 /* ---- the component format (docs/flow.md 2): every XML name in one place ----------------------------
  * Confirmed (listener-components.md 1, 3): FlowService@basePath/@name, flowActions@name/@path/@processId
@@ -37,10 +32,6 @@
 #define X_OPERATION "FSSListenAction"
 
 #define MAX_PATH_SEGS 32
-#define DEFAULT_CB_TIMEOUT_MS 30000
-#define DEFAULT_CB_RETRIES 5
-#define DEFAULT_CB_BACKOFF_MS 500
-#define DEFAULT_CB_BUSY 10
 #define MAX_BUSY_WAIT_MS 10000
 
 /* ---- deployment state ----------------------------------------------------------------------------- */
@@ -50,6 +41,7 @@ static const char *const role_names[] = {"action", "load", "save", "delete", "li
 
 typedef struct fss_proc {
     ma_component *comp;    /* NULL when not configured */
+    ma_process *proc;      /* its compiled process (borrowed from the deployment) */
     ma_mode mode;
     uint64_t timeout_ms;   /* syncTimeout; 0: the server's */
     char *req_profile, *resp_profile; /* owned ids, NULL when none */
@@ -99,8 +91,31 @@ typedef struct fss_service {
     size_t describe_len, install_len;
 } fss_service;
 
+/* The settings of the FSS listener (docs/flow.md "Callbacks"), under "fss.". */
+typedef struct fss_cfg {
+    uint64_t cb_timeout_ms, cb_backoff_ms, cb_retries, cb_busy_retries;
+    const char *cb_ca_file; /* borrowed from the deployment's settings */
+} fss_cfg;
+
+#define AT(m) MA_CONFIG_AT(fss_cfg, m)
+static const ma_config_entry fss_config_map[] = {
+    {.key = "callback.timeout", .kind = MA_CONFIG_DURATION, .def = "30s", .min = 1, .max = 86400000, .at = AT(cb_timeout_ms),
+     .description = "how long one callback POST to Flow may take"},
+    {.key = "callback.backoff", .kind = MA_CONFIG_DURATION, .def = "500ms", .min = 0, .max = 86400000, .at = AT(cb_backoff_ms),
+     .description = "the wait before the first retry of a callback, doubled each time (0: none)"},
+    {.key = "callback.retries", .kind = MA_CONFIG_UINT, .def = "5", .min = 0, .max = 1000, .at = AT(cb_retries),
+     .description = "retries of a callback that got no answer or a 5xx/429"},
+    {.key = "callback.busy_retries", .kind = MA_CONFIG_UINT, .def = "10", .min = 0, .max = 1000, .at = AT(cb_busy_retries),
+     .description = "retries while Flow answers BUSY"},
+    {.key = "callback.ca_file", .kind = MA_CONFIG_FILE, .at = AT(cb_ca_file),
+     .description = "PEM CA certificates to verify Flow's callback endpoint with"},
+    MA_CONFIG_END,
+};
+#undef AT
+
 typedef struct fss_state {
-    ma_server *srv;
+    ma_server *srv;     /* NULL when deployed by `miniatom check` */
+    fss_cfg cfg;
     fss_service *svcs;
     size_t n;
 } fss_state;
@@ -262,14 +277,14 @@ static fss_type *profile_types(ma_deploy *dep, const char *profile_id, const cha
         ma_error_set(err, MA_ERR_REF, "profile %s is not deployed", profile_id);
         return NULL;
     }
-    if (strcmp(pc->type, "profile.json") != 0) {
-        ma_error_set(err, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile; Flow Services take JSON profiles", pc->name,
-                     pc->id, pc->type);
+    if (strcmp(ma_component_type(pc), "profile.json") != 0) {
+        ma_error_set(err, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile; Flow Services take JSON profiles", ma_component_name(pc),
+                     ma_component_id(pc), ma_component_type(pc));
         return NULL;
     }
     char where[400];
-    snprintf(where, sizeof where, "profile '%s' (%s)", pc->name, pc->id);
-    xmlNode *rv = ma_xml_child(ma_xml_child(pc->object, "DataElements"), "JSONRootValue");
+    snprintf(where, sizeof where, "profile '%s' (%s)", ma_component_name(pc), ma_component_id(pc));
+    xmlNode *rv = ma_xml_child(ma_xml_child(ma_component_object(pc), "DataElements"), "JSONRootValue");
     xmlNode *ro = rv ? ma_xml_child(rv, "JSONObject") : NULL;
     if (!ro) {
         ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: its root is not an Object (Flow Service profiles start with an Object)", where);
@@ -286,7 +301,7 @@ static fss_type *profile_types(ma_deploy *dep, const char *profile_id, const cha
 }
 
 /* The <connectoraction> of a process's start shape when it is a fss Listen, else NULL. */
-static xmlNode *fss_start(const ma_component *comp) { return ma_process_listen_start(comp, "fss"); }
+static const xmlNode *fss_start(const ma_component *comp) { return ma_process_listen_start(comp, "fss"); }
 
 /* Seconds ("30", "1.5") into ms; -1 when not valid. */
 static long long parse_seconds(const char *s)
@@ -303,29 +318,29 @@ static int read_proc(fss_state *st, ma_deploy *dep, const char *where, const cha
 {
     ma_component *pc = ma_deploy_find(dep, pid);
     if (!pc) return ma_error_set(err, MA_ERR_REF, "%s: process %s is not deployed", where, pid);
-    if (strcmp(pc->type, "process") != 0)
-        return ma_error_set(err, MA_ERR_CONFIG, "%s: component %s is a '%s' component, not a process", where, pid, pc->type);
-    xmlNode *start = fss_start(pc);
+    if (strcmp(ma_component_type(pc), "process") != 0)
+        return ma_error_set(err, MA_ERR_CONFIG, "%s: component %s is a '%s' component, not a process", where, pid, ma_component_type(pc));
+    const xmlNode *start = fss_start(pc);
     if (!start)
         return ma_error_set(err, MA_ERR_CONFIG, "%s: process '%s' (%s) does not start with a Flow Services Server Listen", where,
-                            pc->name, pc->id);
-    if (!pc->process) ma_deploy_compile_process(dep, pc);
+                            ma_component_name(pc), ma_component_id(pc));
     p->comp = pc;
-    xmlNode *px = pc->object;
+    p->proc = ma_component_process(dep, pc);
+    const xmlNode *px = ma_component_object(pc);
     p->mode = ma_xml_attr_is(px, "workload", "low_latency") ? MA_MODE_LOW_LATENCY
               : ma_xml_attr_is(px, "workload", "bridge")    ? MA_MODE_BRIDGE
                                                               : MA_MODE_GENERAL;
     char *opid = attr(start, "operationId");
     ma_component *oc = opid ? ma_deploy_find(dep, opid) : NULL;
     int rc = 0;
-    if (!opid) rc = ma_error_set(err, MA_ERR_CONFIG, "process '%s' (%s): its Flow Services Server Listen has no operationId", pc->name, pc->id);
-    else if (!oc) rc = ma_error_set(err, MA_ERR_REF, "process '%s' (%s): its Flow Services Server operation %s is not deployed", pc->name, pc->id, opid);
+    if (!opid) rc = ma_error_set(err, MA_ERR_CONFIG, "process '%s' (%s): its Flow Services Server Listen has no operationId", ma_component_name(pc), ma_component_id(pc));
+    else if (!oc) rc = ma_error_set(err, MA_ERR_REF, "process '%s' (%s): its Flow Services Server operation %s is not deployed", ma_component_name(pc), ma_component_id(pc), opid);
     free(opid);
     if (rc) return rc;
-    xmlNode *a = ma_xml_child(ma_xml_child(oc->object, "Configuration"), X_OPERATION);
-    if (strcmp(oc->type, "connector-action") != 0 || !a)
+    const xmlNode *a = ma_xml_child(ma_xml_child(ma_component_object(oc), "Configuration"), X_OPERATION);
+    if (strcmp(ma_component_type(oc), "connector-action") != 0 || !a)
         return ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s) is not a Flow Services Server operation (no <%s> under <Configuration>)",
-                            oc->name, oc->id, X_OPERATION);
+                            ma_component_name(oc), ma_component_id(oc), X_OPERATION);
     char *ot = attr(a, "operationType"), *sync = attr(a, "syncTimeout");
     if (ot) {
         int known = -1;
@@ -333,16 +348,16 @@ static int read_proc(fss_state *st, ma_deploy *dep, const char *where, const cha
             if (strcasecmp(ot, role_names[i]) == 0) known = (int)i;
         if (known < 0)
             rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "operation '%s' (%s): operationType '%s' is not known (action, load, save, delete, listFiles, uploadFile, deleteFile)",
-                              oc->name, oc->id, ot);
+                              ma_component_name(oc), ma_component_id(oc), ot);
         else if (known != (int)r) {
             char x[600];
-            snprintf(x, sizeof x, "{\"operation\":\"%s\",\"operationType\":\"%s\",\"usedAs\":\"%s\"}", oc->id, role_names[known], role_names[r]);
-            ma_server_log(st->srv, "warning", "fss: an operation is used for another service type than its operationType", x);
+            snprintf(x, sizeof x, "{\"operation\":\"%s\",\"operationType\":\"%s\",\"usedAs\":\"%s\"}", ma_component_id(oc), role_names[known], role_names[r]);
+            ma_server_log(st->srv, MA_LOG_WARNING, "fss: an operation is used for another service type than its operationType", x);
         }
     }
     if (!rc && sync) {
         long long ms = parse_seconds(sync);
-        if (ms < 0) rc = ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s): syncTimeout '%s' is not a number of seconds", oc->name, oc->id, sync);
+        if (ms < 0) rc = ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s): syncTimeout '%s' is not a number of seconds", ma_component_name(oc), ma_component_id(oc), sync);
         else p->timeout_ms = (uint64_t)ms;
     }
     free(ot);
@@ -471,12 +486,12 @@ static int opt_proc(fss_state *st, ma_deploy *dep, const char *where, xmlNode *n
 
 static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_service *s, ma_error *err)
 {
-    xmlNode *fs = c->object;
+    const xmlNode *fs = ma_component_object(c);
     s->comp = c;
     if (!fs || !ma_xml_is(fs, X_SERVICE))
-        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): no <%s> element under <bns:object>", c->name, c->id, X_SERVICE);
+        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): no <%s> element under <bns:object>", ma_component_name(c), ma_component_id(c), X_SERVICE);
     char *base = attr(fs, "basePath");
-    if (!base) return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): basePath is empty", c->name, c->id);
+    if (!base) return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): basePath is empty", ma_component_name(c), ma_component_id(c));
     const char *b = base;
     while (*b == '/') b++;
     if (strncmp(b, "fs/", 3) == 0) b += 3;
@@ -485,10 +500,10 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
     s->base = ma_strndup(b, bl);
     free(base);
     s->name = attr(fs, "name");
-    if (!s->name) s->name = ma_strdup(c->name);
+    if (!s->name) s->name = ma_strdup(ma_component_name(c));
     if (!s->base || !s->name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     if (!path_ok(s->base))
-        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): basePath '%s' cannot be a URL path", c->name, c->id, s->base);
+        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): basePath '%s' cannot be a URL path", ma_component_name(c), ma_component_id(c), s->base);
     char where[600];
     size_t cap = 0;
     /* configuration values */
@@ -501,7 +516,7 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
         v->required = ma_xml_attr_is(n, "required", "true");
         s->n_cfg++;
         if (!v->name || bad_type) {
-            ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s), configuration value %zu: %s", c->name, c->id, s->n_cfg,
+            ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s), configuration value %zu: %s", ma_component_name(c), ma_component_id(c), s->n_cfg,
                          !v->name ? "no name" : "type must be String, Number, Boolean, Datetime or Password");
             free(type);
             return -1;
@@ -509,7 +524,7 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
         free(type);
         for (size_t k = 0; k + 1 < s->n_cfg; k++)
             if (strcmp(s->cfg[k].name, v->name) == 0)
-                return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): configuration value '%s' is defined twice", c->name, c->id, v->name);
+                return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): configuration value '%s' is defined twice", ma_component_name(c), ma_component_id(c), v->name);
     }
     /* message actions */
     cap = 0;
@@ -518,7 +533,7 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
         fss_action *a = &s->actions[s->n_actions++];
         a->name = attr(n, "name");
         a->path = attr(n, "path");
-        snprintf(where, sizeof where, "Flow Service '%s' (%s), message action '%s'", c->name, c->id, a->name ? a->name : "");
+        snprintf(where, sizeof where, "Flow Service '%s' (%s), message action '%s'", ma_component_name(c), ma_component_id(c), a->name ? a->name : "");
         if (!a->name) return ma_error_set(err, MA_ERR_CONFIG, "%s: no name", where);
         if (!a->path && !(a->path = ma_strdup(a->name))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         if (!path_ok(a->path)) return ma_error_set(err, MA_ERR_CONFIG, "%s: path '%s' cannot be a URL path", where, a->path);
@@ -534,7 +549,7 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
         char *pid = attr(n, "processId");
         if (!pid) return ma_error_set(err, MA_ERR_CONFIG, "%s: no processId", where);
         int rc = read_proc(st, dep, where, pid, R_ACTION, &a->p, err);
-        if (!rc) a->may_wait = ma_process_may_wait(dep, a->p.comp->process);
+        if (!rc) a->may_wait = ma_process_may_wait(a->p.proc);
         free(pid);
         if (rc) return -1;
         char *req_prefix = ma_asprintf("%s REQUEST", a->name);
@@ -559,7 +574,7 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
         if (grow((void **)&s->data, &cap, s->n_data, sizeof *s->data) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         fss_data *d = &s->data[s->n_data++];
         d->name = attr(n, "name");
-        snprintf(where, sizeof where, "Flow Service '%s' (%s), data action '%s'", c->name, c->id, d->name ? d->name : "");
+        snprintf(where, sizeof where, "Flow Service '%s' (%s), data action '%s'", ma_component_name(c), ma_component_id(c), d->name ? d->name : "");
         if (!d->name) return ma_error_set(err, MA_ERR_CONFIG, "%s: no name (the object type name)", where);
         for (size_t k = 0; k + 1 < s->n_data; k++)
             if (strcmp(s->data[k].name, d->name) == 0) return ma_error_set(err, MA_ERR_CONFIG, "%s: the name is used twice", where);
@@ -600,7 +615,7 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
         f->path = ma_strdup(pp);
         free(p);
         if (!f->path) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        snprintf(where, sizeof where, "Flow Service '%s' (%s), file resource '/%s'", c->name, c->id, f->path);
+        snprintf(where, sizeof where, "Flow Service '%s' (%s), file resource '/%s'", ma_component_name(c), ma_component_id(c), f->path);
         for (size_t k = 0; k + 1 < s->n_files; k++)
             if (strcmp(s->files[k].path, f->path) == 0) return ma_error_set(err, MA_ERR_CONFIG, "%s: the path is used twice", where);
         if (opt_proc(st, dep, where, n, "listProcessId", R_LIST_FILES, &f->list, err) ||
@@ -630,83 +645,16 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
     return 0;
 }
 
-/* A duration: "500ms", "2s", "1m" or plain milliseconds; -1 when invalid. */
-static long long parse_ms(const char *v)
-{
-    char *e;
-    double d = strtod(v, &e);
-    if (e == v || !(d >= 0) || d > 86400000.0) return -1;
-    while (*e == ' ') e++;
-    if (!*e || strcmp(e, "ms") == 0) return (long long)d;
-    if (strcmp(e, "s") == 0) return (long long)(d * 1000);
-    if (strcmp(e, "m") == 0) return (long long)(d * 60000);
-    return -1;
-}
-
-/* A whole number from 0 to 1000; -1 when invalid. */
-static long long parse_count(const char *v)
-{
-    char *e;
-    long long x = strtoll(v, &e, 10);
-    return e == v || *e || x < 0 || x > 1000 ? -1 : x;
-}
-
-/* The settings of the FSS listener (docs/flow.md): how it parses each. */
-static const struct {
-    const char *key;
-    long long (*parse)(const char *v); /* NULL: a readable file */
-} fss_settings[] = {
-    {"fss.callback.timeout", parse_ms},
-    {"fss.callback.backoff", parse_ms},
-    {"fss.callback.retries", parse_count},
-    {"fss.callback.busy_retries", parse_count},
-    {"fss.callback.ca_file", NULL},
-};
-
-static int fss_check_setting(const char *key, const char *v, char *why, size_t wl)
-{
-    for (size_t i = 0; i < sizeof fss_settings / sizeof fss_settings[0]; i++) {
-        if (strcmp(key, fss_settings[i].key) != 0) continue;
-        if (fss_settings[i].parse) {
-            if (fss_settings[i].parse(v) >= 0) return 0;
-            snprintf(why, wl, "%s: expected %s, not '%s'", key,
-                     fss_settings[i].parse == parse_ms ? "a duration such as 500ms, 30s or 1m" : "a whole number from 0 to 1000", v);
-            return -1;
-        }
-        if (access(v, R_OK) == 0) return 0;
-        snprintf(why, wl, "%s: '%s' is not a readable file", key, v);
-        return -1;
-    }
-    snprintf(why, wl, "%s: unknown key (the fss.* keys are fss.callback.timeout, .backoff, .retries, .busy_retries and .ca_file)", key);
-    return -1;
-}
-
-static long long setting_ms(ma_server *srv, const char *key, long long def)
-{
-    const char *v = ma_server_setting(srv, key);
-    return v ? parse_ms(v) : def;
-}
-
-static long long setting_int(ma_server *srv, const char *key, long long def)
-{
-    const char *v = ma_server_setting(srv, key);
-    return v ? parse_count(v) : def;
-}
-
 static int fss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *err)
 {
     fss_state *st = calloc(1, sizeof *st);
     if (!st) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     st->srv = srv;
-    if (setting_ms(srv, "fss.callback.timeout", 0) < 0 || setting_ms(srv, "fss.callback.backoff", 0) < 0 ||
-        setting_int(srv, "fss.callback.retries", 0) < 0 || setting_int(srv, "fss.callback.busy_retries", 0) < 0) {
-        ma_error_set(err, MA_ERR_CONFIG, "fss.callback.timeout and .backoff take durations (500ms, 30s), .retries and .busy_retries whole numbers up to 1000 (docs/flow.md)");
-        goto fail;
-    }
+    if (ma_config_read(fss_config_map, "fss.", ma_deploy_settings(dep), &st->cfg, err) < 0) goto fail;
     size_t cap = 0;
-    for (size_t i = 0; i < dep->n; i++) {
-        ma_component *c = dep->comps[i];
-        if (strcmp(c->type, "flowservice") != 0) continue;
+    for (size_t i = 0; i < ma_deploy_count(dep); i++) {
+        ma_component *c = ma_deploy_at(dep, i);
+        if (strcmp(ma_component_type(c), "flowservice") != 0) continue;
         if (grow((void **)&st->svcs, &cap, st->n, sizeof *st->svcs) < 0) {
             ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             goto fail;
@@ -715,8 +663,8 @@ static int fss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *er
         if (deploy_service(st, dep, c, s, err) < 0) goto fail;
         for (size_t k = 0; k + 1 < st->n; k++)
             if (strcmp(st->svcs[k].base, s->base) == 0) {
-                ma_error_set(err, MA_ERR_CONFIG, "Flow Services '%s' (%s) and '%s' (%s) both have the basePath '%s'", st->svcs[k].comp->name,
-                             st->svcs[k].comp->id, c->name, c->id, s->base);
+                ma_error_set(err, MA_ERR_CONFIG, "Flow Services '%s' (%s) and '%s' (%s) both have the basePath '%s'", ma_component_name(st->svcs[k].comp),
+                             ma_component_id(st->svcs[k].comp), ma_component_name(c), ma_component_id(c), s->base);
                 goto fail;
             }
     }
@@ -726,13 +674,13 @@ static int fss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *er
         ma_sb_init(&b);
         ma_sb_puts(&b, "{\"path\":\"/fs/");
         ma_sb_json_escape(&b, s->base, strlen(s->base));
-        ma_sb_puts(&b, "\",\"service\":\"");
-        ma_sb_json_escape(&b, s->name, strlen(s->name));
+        ma_sb_lit(&b, "\",\"service\":");
+        ma_sb_json_str(&b, s->name);
         size_t named = 0;
         for (size_t k = 0; k < s->types.n; k++) named += s->types.v[k]->name != NULL;
-        ma_sb_printf(&b, "\",\"messageActions\":%zu,\"dataActions\":%zu,\"fileResources\":%zu,\"types\":%zu}", s->n_actions,
+        ma_sb_printf(&b, ",\"messageActions\":%zu,\"dataActions\":%zu,\"fileResources\":%zu,\"types\":%zu}", s->n_actions,
                      s->n_data, s->n_files, named);
-        if (!b.oom) ma_server_log(srv, "info", "fss service", b.s);
+        if (!b.oom) ma_server_log(srv, MA_LOG_INFO, "fss service", b.s);
         ma_sb_free(&b);
     }
     *state = st;
@@ -831,13 +779,13 @@ static void log_failure(ma_server *srv, const char *msg, const char *path, const
     ma_sb_puts(&b, "{\"path\":\"");
     ma_sb_json_escape(&b, path, strlen(path));
     ma_sb_puts(&b, "\",\"process\":\"");
-    if (pc) ma_sb_json_escape(&b, pc->name, strlen(pc->name));
+    if (pc) ma_sb_json_escape(&b, ma_component_name(pc), strlen(ma_component_name(pc)));
     ma_sb_puts(&b, "\",\"executionId\":\"");
     ma_sb_json_escape(&b, exec_id ? exec_id : "", exec_id ? strlen(exec_id) : 0);
     ma_sb_puts(&b, "\",\"detail\":\"");
     ma_sb_json_escape(&b, detail ? detail : "", detail ? strlen(detail) : 0);
     ma_sb_puts(&b, "\"}");
-    if (!b.oom) ma_server_log(srv, "warning", msg, b.s);
+    if (!b.oom) ma_server_log(srv, MA_LOG_WARNING, msg, b.s);
     ma_sb_free(&b);
 }
 
@@ -853,9 +801,9 @@ static ma_doc *new_doc(char *data, size_t len, const char *ctype)
 }
 
 /* fss_doc views of the documents a process returned (borrowed; caller frees the array). */
-static fss_doc *doc_views(const ma_process *proc, const ma_result *res, size_t *n)
+static fss_doc *doc_views(const ma_run_result *res, size_t *n)
 {
-    *n = proc->has_return ? res->docs.len : 0;
+    *n = res->docs.len;
     fss_doc *v = calloc(*n ? *n : 1, sizeof *v);
     if (!v) return NULL;
     for (size_t i = 0; i < *n; i++) {
@@ -869,52 +817,26 @@ static fss_doc *doc_views(const ma_process *proc, const ma_result *res, size_t *
     return v;
 }
 
+const ma_listener_type ma_listener_fss;
+
 /* Runs p synchronously (no WAIT) and leaves the result in res. Returns 0 when res holds a finished
  * execution that did not fail; 1 when resp was filled with a ServiceProblem; -1 out of memory. */
-static int run_sync(ma_server *srv, ma_snapshot *snap, const fss_proc *p, const char *uri, const ma_http_req *req, ma_batch *in,
-                    props *pr, ma_result *res, ma_http_resp *resp)
+static int run_sync(ma_server *srv, ma_snapshot *snap, const fss_state *st, const fss_proc *p, const ma_http_req *req,
+                    ma_batch *in, props *pr, ma_run_result *res, ma_http_resp *resp)
 {
-    ma_process *proc = p->comp->process;
-    if (!proc || !proc->runnable) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "the process '%.200s' is not runnable (see the deployment's problems)", p->comp->name);
-        return problem(resp, uri, 503, msg, NULL) < 0 ? -1 : 1;
-    }
-    ma_server_exec o;
+    ma_run_request o;
     memset(&o, 0, sizeof o);
     o.mode = req->debug ? MA_MODE_GENERAL : p->mode;
     o.timeout_ms = p->timeout_ms;
-    o.keep_running = 0;
     o.props = (const char *const *)pr->v;
     o.n_props = pr->n;
     o.trigger = "fss";
-    char exec_id[80] = "";
-    ma_error err;
-    ma_error_clear(&err);
-    memset(res, 0, sizeof *res);
-    int rc = ma_server_execute(srv, snap, proc, in, &o, res, exec_id, NULL, NULL, &err);
-    ma_strlcpy(resp->execution_id, exec_id, sizeof resp->execution_id);
-    if (rc < 0) {
-        if (err.code == MA_ERR_NOMEM) return -1;
-        if (err.code == MA_ERR_LIMIT)
-            return problem(resp, uri, 503, err.msg, NULL) < 0 || ma_http_resp_header(resp, "Retry-After", "1") < 0 ? -1 : 1;
-        log_failure(srv, "fss execution could not start", req->path, p->comp, exec_id, err.msg);
-        return problem(resp, uri, 500, "the execution could not start", exec_id) < 0 ? -1 : 1;
-    }
-    if (rc == 1) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "the process did not finish within the sync timeout; its execution %s was cancelled", exec_id);
-        log_failure(srv, "fss execution past the sync timeout", req->path, p->comp, exec_id, "cancelled");
-        return problem(resp, uri, 504, msg, exec_id) < 0 ? -1 : 1;
-    }
-    if (res->status == MA_STATUS_ERROR || res->status == MA_STATUS_ABORTED) {
-        char msg[700];
-        snprintf(msg, sizeof msg, "%.500s (execution %s)", res->message ? res->message : "the process ended with an error", exec_id);
-        log_failure(srv, "fss execution failed", req->path, p->comp, exec_id, res->message);
-        ma_result_free(res);
-        return problem(resp, uri, 500, msg, exec_id) < 0 ? -1 : 1;
-    }
-    return 0;
+    if (ma_listener_run(srv, snap, p->proc, in, &o, res) < 0) return -1;
+    ma_strlcpy(resp->execution_id, res->execution_id, sizeof resp->execution_id);
+    if (res->outcome == MA_RUN_DONE) return 0;
+    int rc = ma_listener_answer_run(srv, &ma_listener_fss, (void *)st, req, p->proc, res, resp);
+    ma_run_result_free(res);
+    return rc < 0 ? -1 : 1;
 }
 
 /* ---- callbacks (WAIT) ----------------------------------------------------------------------------- */
@@ -974,7 +896,7 @@ static int body_is_busy(const char *b, size_t n)
     return n == 4 && strncasecmp(b, "BUSY", 4) == 0;
 }
 
-static void log_callback(ma_server *srv, const char *level, const char *msg, const char *exec_id, const char *uri, long status,
+static void log_callback(ma_server *srv, ma_log_level level, const char *msg, const char *exec_id, const char *uri, long status,
                          int attempts, const char *detail)
 {
     ma_sb b;
@@ -997,29 +919,26 @@ static void log_callback(ma_server *srv, const char *level, const char *msg, con
 
 /* POSTs a ServiceResponse to a callbackUri (reference 2.5): 0 delivered, 1 refused for good (a 4xx
  * other than 429), -1 not delivered (no answer, 5xx, or BUSY after every retry). */
-static int deliver(ma_server *srv, const char *exec_id, const char *uri, const char *tenant, const char *body, size_t len)
+static int deliver(ma_server *srv, const fss_cfg *cfg, const char *exec_id, const char *uri, const char *tenant,
+                   const char *body, size_t len)
 {
     ma_httpc_opts o;
     memset(&o, 0, sizeof o);
-    long long timeout = setting_ms(srv, "fss.callback.timeout", DEFAULT_CB_TIMEOUT_MS);
-    long long retries = setting_int(srv, "fss.callback.retries", DEFAULT_CB_RETRIES);
-    long long backoff = setting_ms(srv, "fss.callback.backoff", DEFAULT_CB_BACKOFF_MS);
-    long long busy = setting_int(srv, "fss.callback.busy_retries", DEFAULT_CB_BUSY);
-    o.timeout_ms = timeout > 0 ? (long)timeout : DEFAULT_CB_TIMEOUT_MS;
-    o.retries = retries < 0 ? DEFAULT_CB_RETRIES : retries == 0 ? -1 : (int)retries;
-    o.backoff_ms = backoff < 0 ? DEFAULT_CB_BACKOFF_MS : backoff == 0 ? -1 : (long)backoff;
-    o.ca_file = ma_server_setting(srv, "fss.callback.ca_file");
-    if (busy < 0) busy = DEFAULT_CB_BUSY;
+    o.timeout_ms = (long)cfg->cb_timeout_ms;
+    o.retries = cfg->cb_retries ? (int)cfg->cb_retries : -1;        /* 0: none */
+    o.backoff_ms = cfg->cb_backoff_ms ? (long)cfg->cb_backoff_ms : -1;
+    o.ca_file = cfg->cb_ca_file;
+    long long busy = (long long)cfg->cb_busy_retries;
     ma_error err;
     ma_error_clear(&err);
     ma_httpc *c = ma_httpc_new(&o, &err);
     if (!c) {
-        log_callback(srv, "error", "fss callback not delivered", exec_id, uri, 0, 0, err.msg);
+        log_callback(srv, MA_LOG_ERROR, "fss callback not delivered", exec_id, uri, 0, 0, err.msg);
         return -1;
     }
     ma_httpc_header hs[3] = {{"Content-Type", "application/json"}, {"Accept", "application/json"}, {"ManyWhoTenant", tenant}};
     size_t nh = tenant ? 3 : 2;
-    long long wait = backoff >= 0 ? backoff : DEFAULT_CB_BACKOFF_MS;
+    long long wait = (long long)cfg->cb_backoff_ms;
     int rc = -1, attempts = 0;
     long status = 0;
     for (long long round = 0; round <= busy; round++) {
@@ -1028,7 +947,7 @@ static int deliver(ma_server *srv, const char *exec_id, const char *uri, const c
         ma_error_clear(&err);
         if (ma_httpc_request(c, "POST", uri, hs, nh, body, len, &r, &err) < 0) {
             attempts += r.attempts;
-            log_callback(srv, "error", "fss callback not delivered", exec_id, uri, 0, attempts, err.msg);
+            log_callback(srv, MA_LOG_ERROR, "fss callback not delivered", exec_id, uri, 0, attempts, err.msg);
             ma_httpc_response_free(&r);
             break;
         }
@@ -1038,20 +957,20 @@ static int deliver(ma_server *srv, const char *exec_id, const char *uri, const c
         ma_httpc_response_free(&r);
         if (status >= 200 && status < 300 && !is_busy) {
             rc = 0;
-            log_callback(srv, "info", "fss callback delivered", exec_id, uri, status, attempts, NULL);
+            log_callback(srv, MA_LOG_INFO, "fss callback delivered", exec_id, uri, status, attempts, NULL);
             break;
         }
         if (status >= 400 && status < 500 && status != 429) {
             rc = 1;
-            log_callback(srv, "error", "fss callback refused by Flow", exec_id, uri, status, attempts, NULL);
+            log_callback(srv, MA_LOG_ERROR, "fss callback refused by Flow", exec_id, uri, status, attempts, NULL);
             break;
         }
         if (!is_busy) { /* 5xx after the client's own retries */
-            log_callback(srv, "error", "fss callback not delivered", exec_id, uri, status, attempts, "Flow answered with an error");
+            log_callback(srv, MA_LOG_ERROR, "fss callback not delivered", exec_id, uri, status, attempts, "Flow answered with an error");
             break;
         }
         if (round == busy) {
-            log_callback(srv, "error", "fss callback not delivered", exec_id, uri, status, attempts, "Flow stayed BUSY");
+            log_callback(srv, MA_LOG_ERROR, "fss callback not delivered", exec_id, uri, status, attempts, "Flow stayed BUSY");
             break;
         }
         sleep_ms(wait);
@@ -1069,7 +988,7 @@ typedef struct late_ctx {
     ma_server *srv;
     ma_snapshot *snap;     /* held while the action (borrowed from its state) is used */
     const fss_action *act;
-    const ma_process *proc;
+    fss_cfg cfg;           /* the listener's settings (strings borrowed from the server's settings) */
     char *token, *tenant, *callback_uri, *state_id;
     char *uri, *path;      /* the action's URI (for a ServiceProblem) and the request path (for the log) */
     char exec_id[80];
@@ -1087,14 +1006,13 @@ static void late_free(late_ctx *c)
 
 static void done(ma_server *srv, const char *exec_id)
 {
-    ma_history *h = ma_server_history(srv);
     ma_error err;
     ma_error_clear(&err);
-    if (h && ma_history_callback_done(h, exec_id, &err) < 0)
-        log_callback(srv, "error", "fss callback delivered but not marked done", exec_id, "", 0, 0, err.msg);
+    if (ma_server_callback_done(srv, exec_id, &err) < 0)
+        log_callback(srv, MA_LOG_ERROR, "fss callback delivered but not marked done", exec_id, "", 0, 0, err.msg);
 }
 
-static void late_result(void *user, ma_result *res)
+static void late_result(void *user, ma_run_result *res)
 {
     late_ctx *c = user;
     pthread_mutex_lock(&c->mu);
@@ -1102,18 +1020,18 @@ static void late_result(void *user, ma_result *res)
     int st = c->state;
     pthread_mutex_unlock(&c->mu);
     if (st != 1) {
-        ma_result_free(res);
+        ma_run_result_free(res);
         late_free(c);
         return;
     }
     char why[600] = "";
     char *body = NULL;
     size_t len = 0;
-    if (res->status == MA_STATUS_ERROR || res->status == MA_STATUS_ABORTED) {
+    if (res->outcome != MA_RUN_DONE) {
         snprintf(why, sizeof why, "%.500s (execution %s)", res->message ? res->message : "the process ended with an error", c->exec_id);
     } else {
         size_t n;
-        fss_doc *docs = doc_views(c->proc, res, &n);
+        fss_doc *docs = doc_views(res, &n);
         int oom = 0;
         size_t ol;
         char *outs = docs ? fss_outputs(c->act->resp, c->act->resp_prefix, docs, n, why, sizeof why, &oom, &ol) : NULL;
@@ -1123,11 +1041,11 @@ static void late_result(void *user, ma_result *res)
         free(outs);
     }
     if (!body) body = fss_service_response(c->token, c->tenant, "FORWARD", NULL, NULL, why, &len);
-    ma_result_free(res);
+    ma_run_result_free(res);
     ma_snapshot_unref(c->snap);
     c->snap = NULL;
     if (body) {
-        int rc = deliver(c->srv, c->exec_id, c->callback_uri, c->tenant, body, len);
+        int rc = deliver(c->srv, &c->cfg, c->exec_id, c->callback_uri, c->tenant, body, len);
         if (rc >= 0) done(c->srv, c->exec_id); /* else it stays recorded: the next start answers it */
     }
     free(body);
@@ -1135,7 +1053,7 @@ static void late_result(void *user, ma_result *res)
     late_free(c);
 }
 
-/* The WAIT answer, once the execution has outlived the sync timeout (ma_server_exec.early, or the
+/* The WAIT answer, once the execution has outlived the sync timeout (ma_run_request.early, or the
  * request thread's wait returned 1): given only after the callback is recorded (issue 4 "Nothing
  * accepted is lost"); otherwise a 503 ServiceProblem. Hands lc to late_result (which may run at
  * once on another thread: lc is not touched after). */
@@ -1149,7 +1067,7 @@ static int answer_wait(void *user, const char *exec_id, ma_http_resp *resp)
     ma_error herr;
     ma_error_clear(&herr);
     live_add(exec_id); /* before it is recorded: recover() must never answer it */
-    int recorded = ma_history_callback_add(ma_server_history(srv), &cb, &herr) == 0;
+    int recorded = ma_server_callback_add(srv, &cb, &herr) == 0;
     if (!recorded) live_remove(exec_id);
     int ret;
     if (!recorded) {
@@ -1171,16 +1089,15 @@ static int answer_wait(void *user, const char *exec_id, ma_http_resp *resp)
     return ret;
 }
 
-static void fss_recover(ma_server *srv)
+static void fss_recover(ma_server *srv, void *state)
 {
-    ma_history *h = ma_server_history(srv);
-    if (!h) return;
+    const fss_state *st = state;
     ma_pending_callback *cbs = NULL;
     size_t n = 0;
     ma_error err;
     ma_error_clear(&err);
-    if (ma_history_callbacks(h, &cbs, &n, &err) < 0) {
-        log_callback(srv, "error", "fss: the pending callbacks cannot be read", "", "", 0, 0, err.msg);
+    if (ma_server_callbacks(srv, &cbs, &n, &err) < 0) {
+        log_callback(srv, MA_LOG_ERROR, "fss: the pending callbacks cannot be read", "", "", 0, 0, err.msg);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -1195,7 +1112,7 @@ static void fss_recover(ma_server *srv)
         size_t len;
         char *body = fss_service_response(cb->token, cb->tenant, "FORWARD", NULL, NULL, msg, &len);
         if (!body) continue;
-        int rc = deliver(srv, cb->exec_id, cb->callback_uri, cb->tenant && *cb->tenant ? cb->tenant : NULL, body, len);
+        int rc = deliver(srv, &st->cfg, cb->exec_id, cb->callback_uri, cb->tenant && *cb->tenant ? cb->tenant : NULL, body, len);
         free(body);
         if (rc >= 0) done(srv, cb->exec_id);
     }
@@ -1204,8 +1121,8 @@ static void fss_recover(ma_server *srv)
 
 /* ---- message actions ------------------------------------------------------------------------------ */
 
-static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a, const char *uri, const ma_http_req *req,
-                         ma_http_resp *resp)
+static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_state *st, const fss_action *a, const char *uri,
+                         const ma_http_req *req, ma_http_resp *resp)
 {
     fss_req r;
     char why[600];
@@ -1214,13 +1131,6 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
         fss_req_free(&r);
         return rc < 0 ? -1 : problem(resp, uri, 400, why, NULL);
     }
-    ma_process *proc = a->p.comp->process;
-    if (!proc || !proc->runnable) {
-        fss_req_free(&r);
-        char msg[400];
-        snprintf(msg, sizeof msg, "the process '%.200s' is not runnable (see the deployment's problems)", a->p.comp->name);
-        return problem(resp, uri, 503, msg, NULL);
-    }
     props pr = {0};
     common_props(&pr, &r, "action");
     size_t dl = 0;
@@ -1228,10 +1138,11 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
     ma_doc *doc = new_doc(data, dl, "application/json");
     ma_batch in;
     ma_batch_init(&in);
-    ma_history *hist = ma_server_history(srv);
-    int keep = r.callback_uri && r.token && hist;
+    int keep = r.callback_uri && r.token && srv;
     late_ctx *lc = NULL;
     int ret = 0;
+    ma_run_result res;
+    memset(&res, 0, sizeof res);
     if (pr.oom || !doc || ma_batch_push(&in, doc) < 0) goto nomem;
     ma_mode mode = req->debug ? MA_MODE_GENERAL : a->p.mode;
     /* a low-latency action that is not deferred runs to its end on this thread: no WAIT, no late result */
@@ -1242,7 +1153,7 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
         pthread_cond_init(&lc->cv, NULL);
         lc->srv = srv;
         lc->act = a;
-        lc->proc = proc;
+        lc->cfg = st->cfg;
         lc->token = ma_strdup(r.token);
         lc->tenant = r.tenant_id ? ma_strdup(r.tenant_id) : NULL;
         lc->callback_uri = ma_strdup(r.callback_uri);
@@ -1254,7 +1165,7 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
             goto nomem;
         lc->snap = ma_snapshot_ref(snap);
     }
-    ma_server_exec o;
+    ma_run_request o;
     memset(&o, 0, sizeof o);
     o.mode = mode;
     o.timeout_ms = a->p.timeout_ms;
@@ -1263,20 +1174,17 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
     o.n_props = pr.n;
     o.trigger = "fss";
     o.early = keep ? answer_wait : NULL;
-    ma_result res;
-    memset(&res, 0, sizeof res);
-    char exec_id[80] = "";
-    ma_error err;
-    ma_error_clear(&err);
-    rc = ma_server_execute(srv, snap, proc, &in, &o, &res, exec_id, lc ? late_result : NULL, lc, &err);
+    o.late = lc ? late_result : NULL;
+    o.user = lc;
+    if (ma_listener_run(srv, snap, a->p.proc, &in, &o, &res) < 0) goto nomem;
     ma_batch_clear(&in);
-    if (rc == 2) { /* answered WAIT at the timeout; late_result had the result (and lc) */
+    if (res.outcome == MA_RUN_ANSWERED) { /* answered WAIT at the timeout; late_result had the result (and lc) */
         lc = NULL;
         goto out;
     }
-    ma_strlcpy(resp->execution_id, exec_id, sizeof resp->execution_id);
-    if (rc == 1 && lc) {
-        ret = answer_wait(lc, exec_id, resp);
+    ma_strlcpy(resp->execution_id, res.execution_id, sizeof resp->execution_id);
+    if (res.outcome == MA_RUN_TIMED_OUT && lc) { /* it goes on: WAIT now, the result by callback */
+        ret = answer_wait(lc, res.execution_id, resp);
         lc = NULL; /* late_result owns it now */
         goto out;
     }
@@ -1284,41 +1192,29 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
         late_free(lc);
         lc = NULL;
     }
-    if (rc < 0) {
-        if (err.code == MA_ERR_NOMEM) goto nomem;
-        if (err.code == MA_ERR_LIMIT)
-            ret = problem(resp, uri, 503, err.msg, NULL) < 0 || ma_http_resp_header(resp, "Retry-After", "1") < 0 ? -1 : 0;
-        else {
-            log_failure(srv, "fss execution could not start", req->path, a->p.comp, exec_id, err.msg);
-            ret = problem(resp, uri, 500, "the execution could not start", exec_id);
-        }
-        goto out;
-    }
-    if (rc == 1) {
+    if (res.outcome == MA_RUN_TIMED_OUT) {
         char msg[300];
-        snprintf(msg, sizeof msg, "the process did not finish within the sync timeout and the request has no %s to answer later; execution %s was cancelled",
-                 r.callback_uri ? "token" : "callbackUri", exec_id);
-        ret = problem(resp, uri, 504, msg, exec_id);
-        goto out;
+        snprintf(msg, sizeof msg, "the process did not finish within the sync timeout and the request has no %s to answer later; "
+                                  "its execution was cancelled",
+                 r.callback_uri ? "token" : "callbackUri");
+        free(res.message);
+        res.message = ma_strdup(msg);
+        if (!res.message) goto nomem;
     }
-    if (res.status == MA_STATUS_ERROR || res.status == MA_STATUS_ABORTED) {
-        snprintf(why, sizeof why, "%.500s (execution %s)", res.message ? res.message : "the process ended with an error", exec_id);
-        log_failure(srv, "fss execution failed", req->path, a->p.comp, exec_id, res.message);
-        ma_result_free(&res);
-        ret = problem(resp, uri, 500, why, exec_id);
+    if (res.outcome != MA_RUN_DONE) {
+        ret = ma_listener_answer_run(srv, &ma_listener_fss, (void *)st, req, a->p.proc, &res, resp);
         goto out;
     }
     size_t n;
-    fss_doc *docs = doc_views(proc, &res, &n);
+    fss_doc *docs = doc_views(&res, &n);
     int oom = 0;
     size_t ol;
     char *outs = docs ? fss_outputs(a->resp, a->resp_prefix, docs, n, why, sizeof why, &oom, &ol) : NULL;
     free(docs);
-    ma_result_free(&res);
     if (!outs) {
         if (oom || !docs) goto nomem;
-        log_failure(srv, "fss response could not be built", req->path, a->p.comp, exec_id, why);
-        ret = problem(resp, uri, 500, why, exec_id);
+        log_failure(srv, "fss response could not be built", req->path, a->p.comp, res.execution_id, why);
+        ret = problem(resp, uri, 500, why, res.execution_id);
         goto out;
     }
     size_t bl = 0;
@@ -1327,6 +1223,7 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_action *a,
     ret = json_reply(resp, reply, bl);
 out:
     if (lc) late_free(lc);
+    ma_run_result_free(&res);
     ma_batch_clear(&in);
     props_free(&pr);
     fss_req_free(&r);
@@ -1350,7 +1247,7 @@ static const fss_data *find_data(const fss_service *s, const fss_req *r)
     return s->n_data == 1 && !r->type_name ? &s->data[0] : NULL;
 }
 
-static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_service *s, data_op op, const char *uri,
+static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_state *st, const fss_service *s, data_op op, const char *uri,
                        const ma_http_req *req, ma_http_resp *resp)
 {
     fss_req r;
@@ -1416,14 +1313,14 @@ static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_service *s, 
         }
     }
     if (pr.oom) goto nomem;
-    ma_result res;
-    rc = run_sync(srv, snap, p, uri, req, &in, &pr, &res, resp);
+    ma_run_result res;
+    rc = run_sync(srv, snap, st, p, req, &in, &pr, &res, resp);
     if (rc) {
         ret = rc < 0 ? -1 : 0;
         goto out;
     }
     size_t n;
-    fss_doc *docs = doc_views(p->comp->process, &res, &n);
+    fss_doc *docs = doc_views(&res, &n);
     int oom = 0, more = 0;
     size_t ol;
     char *objs = docs ? fss_objects(d->type, d->name, docs, n, op == D_LOAD ? r.offset : 0, op == D_LOAD ? r.limit : 0, &more,
@@ -1432,7 +1329,7 @@ static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_service *s, 
     free(docs);
     char exec_id[80];
     ma_strlcpy(exec_id, res.execution_id, sizeof exec_id);
-    ma_result_free(&res);
+    ma_run_result_free(&res);
     if (!objs) {
         if (oom || !docs) goto nomem;
         log_failure(srv, "fss response could not be built", req->path, p->comp, exec_id, why);
@@ -1493,7 +1390,7 @@ static char *file_request_doc(const fss_req *r, size_t *len)
     return ma_sb_take(&b, len);
 }
 
-static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_service *s, file_op op, const char *uri,
+static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_state *st, const fss_service *s, file_op op, const char *uri,
                        const ma_http_req *req, ma_http_resp *resp)
 {
     fss_req r;
@@ -1566,14 +1463,14 @@ static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_service *s, 
         doc = new_doc(text, l, "application/json");
     }
     if (!doc || ma_batch_push(&in, doc) < 0 || pr.oom) goto nomem;
-    ma_result res;
-    rc = run_sync(srv, snap, p, uri, req, &in, &pr, &res, resp);
+    ma_run_result res;
+    rc = run_sync(srv, snap, st, p, req, &in, &pr, &res, resp);
     if (rc) {
         ret = rc < 0 ? -1 : 0;
         goto out;
     }
     size_t n;
-    fss_doc *docs = doc_views(p->comp->process, &res, &n);
+    fss_doc *docs = doc_views(&res, &n);
     int oom = 0, more = 0;
     const fss_type *t = op == F_UPLOAD ? f->upload_t : f->list_t;
     const char *tn = op == F_UPLOAD ? f->upload_name : f->list_name;
@@ -1584,7 +1481,7 @@ static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_service *s, 
     free(docs);
     char exec_id[80];
     ma_strlcpy(exec_id, res.execution_id, sizeof exec_id);
-    ma_result_free(&res);
+    ma_run_result_free(&res);
     if (!objs) {
         if (oom || !docs) goto nomem;
         ret = problem(resp, uri, 500, why, exec_id);
@@ -1685,20 +1582,20 @@ static int fss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
     }
     if (strncmp(sub, "actions/", 8) == 0) {
         const fss_action *a = find_action(s, sub);
-        if (a) return post ? handle_action(srv, snap, a, uri, req, resp) : method_not_allowed(resp, uri, m, "POST");
+        if (a) return post ? handle_action(srv, snap, st, a, uri, req, resp) : method_not_allowed(resp, uri, m, "POST");
         char msg[300];
         snprintf(msg, sizeof msg, "the Flow Service '%.100s' has no message action at %.150s", s->name, uri);
         return problem(resp, uri, 404, msg, NULL);
     }
     /* data actions: the SDK's /data, and /listener (reference 1.2, ADAM) */
     if (strcmp(sub, "data") == 0 || strcmp(sub, "listener") == 0) {
-        if (post) return handle_data(srv, snap, s, D_LOAD, uri, req, resp);
-        if (put) return handle_data(srv, snap, s, D_SAVE, uri, req, resp);
+        if (post) return handle_data(srv, snap, st, s, D_LOAD, uri, req, resp);
+        if (put) return handle_data(srv, snap, st, s, D_SAVE, uri, req, resp);
         return method_not_allowed(resp, uri, m, "POST, PUT");
     }
     if (strcmp(sub, "data/delete") == 0 || strcmp(sub, "listener/delete") == 0) {
         if (!post) return method_not_allowed(resp, uri, m, "POST");
-        return handle_data(srv, snap, s, D_DELETE, uri, req, resp);
+        return handle_data(srv, snap, st, s, D_DELETE, uri, req, resp);
     }
     /* file resources: the SDK's /file..., and /files... (reference 1.2, ADAM) */
     if (strcmp(sub, "file") == 0 || strcmp(sub, "files") == 0 || strcmp(sub, "file/content") == 0 ||
@@ -1706,7 +1603,7 @@ static int fss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
         if (!post) return method_not_allowed(resp, uri, m, "POST");
         const char *slash = strchr(sub, '/');
         file_op op = !slash ? F_LIST : strcmp(slash, "/content") == 0 ? F_UPLOAD : F_DELETE;
-        return handle_file(srv, snap, s, op, uri, req, resp);
+        return handle_file(srv, snap, st, s, op, uri, req, resp);
     }
     char msg[300];
     snprintf(msg, sizeof msg, "the Flow Service '%.100s' serves nothing at %.150s", s->name, uri);
@@ -1728,13 +1625,32 @@ static int fss_deferrable(void *state, const ma_http_req *req)
     return a->may_wait || req->debug || a->p.mode != MA_MODE_LOW_LATENCY ? 1 : 2;
 }
 
-const ma_listener ma_listener_fss = {
+/* Every answer under /fs/ that is not a success is a ServiceProblem (docs/flow.md): the listener's
+ * own and the server's (401, 413, 431, 503 ...). uri is the path after the service's base path. */
+static int fss_problem(void *state, const ma_http_req *req, int status, const char *message, const char *execution_id,
+                       ma_http_resp *resp)
+{
+    char path[2048], uri[2100], msg[900];
+    const char *sub = "";
+    int too_long = 0;
+    const fss_service *s = req && req->path ? route(state, req->path, path, &sub, &too_long) : NULL;
+    snprintf(uri, sizeof uri, "/%s", s ? sub : too_long || !req || !req->path ? "" : path);
+    if (execution_id && *execution_id && !strstr(message, execution_id))
+        snprintf(msg, sizeof msg, "%.700s (execution %s)", message, execution_id);
+    else
+        snprintf(msg, sizeof msg, "%.850s", message);
+    return problem(resp, uri, status, msg, execution_id);
+}
+
+const ma_listener_type ma_listener_fss = {
     .name = "fss",
+    .abi_version = MA_ABI_VERSION,
     .prefix = "/fs/",
+    .config_map = fss_config_map,
     .deploy = fss_deploy,
     .undeploy = fss_undeploy,
     .handle = fss_handle,
     .deferrable = fss_deferrable,
     .recover = fss_recover,
-    .check_setting = fss_check_setting,
+    .problem = fss_problem,
 };

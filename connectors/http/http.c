@@ -11,7 +11,7 @@
 
 #include <libxml/tree.h>
 
-#include "connectors.h"
+#include "miniatom/miniatom.h"
 #include "httpc.h"
 #include "miniatom/miniatom.h"
 #include "util.h"

@@ -8,6 +8,7 @@
 #ifndef MINIATOM_CONNECTOR_H
 #define MINIATOM_CONNECTOR_H
 
+#include "config.h"
 #include "shape.h"
 
 #ifdef __cplusplus
@@ -40,6 +41,9 @@ typedef struct ma_connector_type {
      * (either may be NULL). */
     const char *const *actions;
     const char *const *objects;
+    /* The fields of its connection it reads (connection.<id or name>.<field>, see below), as a
+     * config map without prefix: ma_connector_config checks and reads them. NULL: none declared. */
+    const ma_config_entry *config_map;
 } ma_connector_type;
 
 /* ---- connection settings (Boomi's environment extensions) ----
@@ -59,9 +63,13 @@ char *ma_connector_setting(const ma_connector_step *step, const char *field, ma_
  * message or an execution record; release it with ma_secret_free, which wipes it. */
 char *ma_connector_secret(const ma_connector_step *step, const char *field, ma_error *err);
 void ma_secret_free(char *secret);
-/* A deployment setting by key ("http.timeout"), from the configuration file or `--set`; borrowed,
- * NULL when unset. */
-const char *ma_deploy_setting(const ma_deploy *dep, const char *key);
+/* Reads every entry of map that is not a string kind (uint, size, duration, bool, enum) through
+ * the lookup above into out (MA_CONFIG_AT), the default when the field is set nowhere; string,
+ * file and dir entries are checked (a file must be readable) but not stored: read them with
+ * ma_connector_setting or ma_connector_secret. -1 with err naming the connection, the field, the
+ * value (never a secret's) and where it came from ("FILE:LINE", the environment variable, the
+ * component's file and line). */
+int ma_connector_config(const ma_connector_step *step, const ma_config_entry *map, void *out, ma_error *err);
 
 #ifdef __cplusplus
 }

@@ -13,15 +13,15 @@
 
 #include "document.h"
 #include "error.h"
+#include "helpers.h" /* ma_xml_node: a libxml2 xmlNode */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* Bumped whenever a struct or function of this ABI changes incompatibly. */
-#define MA_ABI_VERSION 2
+#define MA_ABI_VERSION 3
 
-typedef struct _xmlNode ma_xml_node; /* a libxml2 xmlNode */
 
 typedef struct ma_shape ma_shape;     /* one shape of a deployed process (owned by the process) */
 typedef struct ma_exec ma_exec;       /* one running execution (owned by the executor) */
@@ -29,9 +29,14 @@ typedef struct ma_outputs ma_outputs; /* where execute() puts documents (owned b
 typedef struct ma_deploy ma_deploy;   /* the deployment being compiled (owned by its creator) */
 typedef struct ma_param ma_param;     /* a compiled <parametervalue> (owned by its creator) */
 
+/* Traits of a shape type (ma_shape_type.traits). */
+#define MA_SHAPE_IN_MEMORY 0x1u /* works only on the documents in memory: never waits on the outside
+                                   world (a connector, a network, a disk, another thread's work) */
+
 typedef struct ma_shape_type {
     const char *name;  /* the shapetype attribute, e.g. "decision" */
     int abi_version;   /* MA_ABI_VERSION; checked at registration */
+    unsigned traits;   /* MA_SHAPE_* */
     /* Once, at deploy: read config (the element inside <configuration>, may be NULL), declare the
      * outputs (ma_shape_declare_output) in the order they run, keep private data with
      * ma_shape_set_data. Return -1 with err for invalid or unsupported configuration. */
@@ -42,6 +47,10 @@ typedef struct ma_shape_type {
     int (*execute)(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs *out, ma_error *err);
     /* Frees the private data; may be NULL. */
     void (*destroy)(ma_shape *shape);
+    /* Whether a compiled shape of this type may wait on the outside world, when that depends on
+     * its configuration (a process call: whether the process it calls may). 1 or 0. NULL: the
+     * MA_SHAPE_IN_MEMORY trait answers. */
+    int (*may_wait)(const ma_shape *shape);
 } ma_shape_type;
 
 /* ---- shape accessors (borrowed strings, valid for the shape's lifetime) ---- */
@@ -95,6 +104,13 @@ const char *ma_exec_process_id(const ma_exec *ex);
 int ma_exec_is_general_mode(const ma_exec *ex);
 
 typedef enum ma_log_level { MA_LOG_INFO = 0, MA_LOG_WARNING, MA_LOG_ERROR } ma_log_level;
+/* How an execution ended (boomi-atom-semantics.md 3.4). */
+typedef enum ma_status {
+    MA_STATUS_COMPLETE = 0,
+    MA_STATUS_COMPLETE_WARN,
+    MA_STATUS_ERROR,
+    MA_STATUS_ABORTED
+} ma_status;
 /* Adds a line to the execution's user log (shape name is recorded with it). */
 void ma_exec_log(ma_exec *ex, const ma_shape *shape, ma_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

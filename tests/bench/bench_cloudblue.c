@@ -38,6 +38,7 @@
 #include "executor.h"
 #include "httpc.h"
 #include "loader.h"
+#include "builtins.h"
 #include "registry.h"
 
 #define CONN_ID "b3c4d5e6-0000-4000-8000-0000000000c1"
@@ -306,7 +307,7 @@ int main(int argc, char **argv)
     xmlInitParser();
     ma_error err;
     ma_error_clear(&err);
-    ma_registry *reg = ma_registry_new(&err);
+    ma_registry *reg = ma_builtins_registry(&err);
     if (!reg) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;

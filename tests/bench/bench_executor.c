@@ -10,6 +10,7 @@
 
 #include "executor.h"
 #include "loader.h"
+#include "builtins.h"
 #include "registry.h"
 #include "util.h"
 
@@ -23,7 +24,7 @@ int main(int argc, char **argv)
     int rounds = argc > 3 ? atoi(argv[3]) : 5;
     xmlInitParser();
     ma_error err;
-    ma_registry *reg = ma_registry_new(&err);
+    ma_registry *reg = ma_builtins_registry(&err);
     ma_deploy *dep = ma_deploy_new(reg, NULL);
     if (!reg || !dep || ma_deploy_add_dir(dep, argv[1], &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);

@@ -15,6 +15,7 @@
 
 #include "executor.h"
 #include "loader.h"
+#include "builtins.h"
 #include "registry.h"
 #include "util.h"
 
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
     double secs = argc > 2 ? atof(argv[2]) : 5.0; /* per case, split into 5 rounds */
     xmlInitParser();
     ma_error err;
-    ma_registry *reg = ma_registry_new(&err);
+    ma_registry *reg = ma_builtins_registry(&err);
     ma_deploy *dep = ma_deploy_new(reg, NULL);
     if (!reg || !dep || ma_deploy_add_dir(dep, argv[1], &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);

@@ -7,6 +7,7 @@
 #include <libxml/parser.h>
 
 #include "loader.h"
+#include "builtins.h"
 #include "registry.h"
 
 static ma_registry *reg;
@@ -16,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!reg) {
         ma_error err;
         xmlInitParser();
-        reg = ma_registry_new(&err);
+        reg = ma_builtins_registry(&err);
         if (!reg) return 0;
     }
     ma_deploy *dep = ma_deploy_new(reg, NULL);

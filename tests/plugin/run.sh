@@ -28,7 +28,7 @@ if [ $code -eq 3 ] && grep -q "shapetype 'uppercase' is not supported" "$tmp/err
 $CC -std=c11 -shared -fPIC $sanit -DWRONG_ABI -I"$top_srcdir/include" $(pkg-config --cflags libxml-2.0) "$here/upper.c" -o "$tmp/bad/upper.so"
 "${RUN[@]}" run --deploy "$here/deploy" --plugins "$tmp/bad" Shout --input "$tmp/in.txt" >/dev/null 2>"$tmp/err3"
 code=$?
-if [ $code -eq 3 ] && grep -q "was built for plugin ABI 102; this miniatom has ABI 2" "$tmp/err3"; then ok "a plugin of another ABI is refused"; else not_ok "a plugin of another ABI: exit $code"; cat "$tmp/err3"; fi
+if [ $code -eq 3 ] && grep -q "was built for plugin ABI 103; this miniatom has ABI 3" "$tmp/err3"; then ok "a plugin of another ABI is refused"; else not_ok "a plugin of another ABI: exit $code"; cat "$tmp/err3"; fi
 printf 'not an elf' > "$tmp/bad/junk.so"; rm -f "$tmp/bad/upper.so"
 "${RUN[@]}" plugins --plugins "$tmp/bad" >/dev/null 2>"$tmp/err4"
 code=$?

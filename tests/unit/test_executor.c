@@ -14,6 +14,7 @@
 
 #include "executor.h"
 #include "loader.h"
+#include "builtins.h"
 #include "registry.h"
 #include "util.h"
 
@@ -66,7 +67,7 @@ static int setup(void **state)
 {
     (void)state;
     ma_error err;
-    reg = ma_registry_new(&err);
+    reg = ma_builtins_registry(&err);
     if (!reg) return -1;
     return ma_registry_add_shape(reg, &trace_type, &err) || ma_registry_add_shape(reg, &sleepy_type, &err);
 }

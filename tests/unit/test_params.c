@@ -13,6 +13,7 @@
 #include "compare.h"
 #include "executor.h"
 #include "loader.h"
+#include "builtins.h"
 #include "registry.h"
 
 static ma_registry *reg;
@@ -21,7 +22,7 @@ static int setup(void **state)
 {
     (void)state;
     ma_error err;
-    reg = ma_registry_new(&err);
+    reg = ma_builtins_registry(&err);
     return reg ? 0 : -1;
 }
 

@@ -1,34 +1,10 @@
-/* builtin.h - the built-in shape types. Each lives in its own file and registers through the
- * same table plugins use (ma_builtin_register is called by ma_registry_new). */
-#ifndef MA_BUILTIN_H
-#define MA_BUILTIN_H
+/* shapes_common.h - what the built-in shapes share: the connector step (connectoraction.c) and
+ * helpers for <parametervalue> lists and {n} message templates (shapes_common.c). */
+#ifndef MA_SHAPES_COMMON_H
+#define MA_SHAPES_COMMON_H
 
 #include "miniatom/plugin.h"
 #include "template.h"
-
-extern const ma_shape_type ma_shape_start;
-extern const ma_shape_type ma_shape_documentproperties;
-extern const ma_shape_type ma_shape_message;
-extern const ma_shape_type ma_shape_notify;
-extern const ma_shape_type ma_shape_decision;
-extern const ma_shape_type ma_shape_branch;
-extern const ma_shape_type ma_shape_route;
-extern const ma_shape_type ma_shape_stop;
-extern const ma_shape_type ma_shape_returndocuments;
-extern const ma_shape_type ma_shape_exception;
-extern const ma_shape_type ma_shape_catcherrors;
-extern const ma_shape_type ma_shape_processcall;
-extern const ma_shape_type ma_shape_flowcontrol;
-extern const ma_shape_type ma_shape_dataprocess;
-extern const ma_shape_type ma_shape_doccacheload;
-extern const ma_shape_type ma_shape_doccacheretrieve;
-extern const ma_shape_type ma_shape_doccacheremove;
-extern const ma_shape_type ma_shape_connectoraction;
-extern const ma_shape_type ma_shape_map;
-extern const ma_shape_type ma_shape_businessrules;
-extern const ma_shape_type ma_shape_cleanse;
-
-int ma_builtin_register(ma_registry *reg, ma_error *err);
 
 /* The connector step behind connectoraction shapes and connector Get starts: compiled data is
  * returned in *data (owned by the caller; free with ma_connstep_destroy). Declares output 0. */
@@ -45,7 +21,6 @@ void ma_params_free(ma_param **ps, size_t n);
 /* Evaluates params for doc into a malloc'ed array of malloc'ed strings (free with
  * ma_strings_free). */
 char **ma_params_eval_all(ma_exec *ex, ma_param **ps, size_t n, const ma_doc *doc, ma_error *err);
-void ma_strings_free(char **s, size_t n);
 
 /* A {n} message template with its <parametervalue> list, as Message, Notify and Exception hold
  * them. */

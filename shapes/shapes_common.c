@@ -1,30 +1,11 @@
-/* builtin.c - registers the built-in shape types through the plugin table (the same calls a
- * plugin makes), and helpers several shapes share for lists of <parametervalue> and for {n}
- * message templates. */
-#include "builtin.h"
-
-#include "connectors.h"
+/* shapes_common.c - helpers several built-in shapes share: lists of <parametervalue> and {n}
+ * message templates with their parameters (Message, Notify, Exception). */
+#include "shapes_common.h"
 
 #include <stdlib.h>
 
 #include "params.h"
 #include "util.h"
-
-static const ma_shape_type *const builtins[] = {
-    &ma_shape_start,       &ma_shape_documentproperties, &ma_shape_message,          &ma_shape_notify,
-    &ma_shape_decision,    &ma_shape_branch,             &ma_shape_route,            &ma_shape_stop,
-    &ma_shape_returndocuments, &ma_shape_exception,      &ma_shape_catcherrors,      &ma_shape_processcall,
-    &ma_shape_flowcontrol, &ma_shape_dataprocess,        &ma_shape_doccacheload,     &ma_shape_doccacheretrieve,
-    &ma_shape_doccacheremove, &ma_shape_connectoraction, &ma_shape_map,              &ma_shape_businessrules,
-    &ma_shape_cleanse,
-};
-
-int ma_builtin_register(ma_registry *reg, ma_error *err)
-{
-    for (size_t i = 0; i < sizeof builtins / sizeof *builtins; i++)
-        if (ma_registry_add_shape(reg, builtins[i], err) < 0) return -1;
-    return ma_connectors_register(reg, err);
-}
 
 void ma_params_free(ma_param **ps, size_t n)
 {
@@ -52,13 +33,6 @@ int ma_params_compile_children(ma_shape *shape, const ma_xml_node *node, ma_para
     *out = ps;
     *n = cnt;
     return 0;
-}
-
-void ma_strings_free(char **s, size_t n)
-{
-    if (!s) return;
-    for (size_t i = 0; i < n; i++) free(s[i]);
-    free(s);
 }
 
 char **ma_params_eval_all(ma_exec *ex, ma_param **ps, size_t n, const ma_doc *doc, ma_error *err)
