@@ -112,4 +112,18 @@ expect_exit 0 "version" "${RUN[@]}" version
 expect_grep "$tmp/out" "plugin ABI" "version names the plugin ABI"
 # the allocator the build chose (configure: mimalloc when installed, never with the sanitizers)
 expect_grep "$tmp/out" "allocator ${MA_ALLOCATOR:?set by make check: mimalloc or libc}" "version names the allocator the build linked"
+
+# settings: one reader for --config and --set (docs/configuration.md), checked against the declared maps
+printf '# a comment\n\nconnection.Some Connection.url = https://example.com/\n\n! another\nnot a setting\n' >"$tmp/bad.conf"
+expect_exit 2 "run --config with a line that is not key = value" "${RUN[@]}" run --deploy "$ex" --config "$tmp/bad.conf" "Hello World"
+expect_grep "$tmp/err" "bad.conf:6: expected 'key = value'" "the line is counted as an editor counts it (blank lines too)"
+printf 'connection.Some Connection.url = https://example.com/\nserver.colour = blue\nlimits.sync_timeout = 30\n' >"$tmp/keys.conf"
+expect_exit 2 "run --config refuses unknown keys and bad values" "${RUN[@]}" run --deploy "$ex" --config "$tmp/keys.conf" "Hello World"
+expect_grep "$tmp/err" "keys.conf:2: server.colour: unknown key" "an unknown key is named with its file and line"
+expect_grep "$tmp/err" "keys.conf:3: limits.sync_timeout: expected a duration with its unit" "a bad value too"
+expect_exit 2 "check refuses them the same way" "${RUN[@]}" check --deploy "$ex" --config "$tmp/keys.conf"
+expect_exit 2 "run --set of a connector type this miniatom does not have" "${RUN[@]}" run --deploy "$ex" --set "connector.map.x-1 = nosuch" "Hello World"
+expect_grep "$tmp/err" "--set: connector.map.x-1: 'nosuch' is not a connector type of this miniatom" "is named, the blanks around key and value dropped as in a file"
+expect_exit 0 "run --set with blanks around the value" "${RUN[@]}" run --deploy "$ex" --set "connector.map.x-1 = http " "Hello World"
+
 finish

@@ -312,6 +312,76 @@ EOF
 if [ "$(cat "$tmp/conn")" = ok ]; then ok "limits.connections: the connection over the limit is closed, the next one after a close is served"; else not_ok "limits.connections: $(cat "$tmp/conn")"; fi
 stop_server
 
+# ---- answers under a listener's prefix are in its format: a Flow ServiceProblem under /fs/ ----
+problem_check() { # LABEL STATUS: $tmp/b is a ServiceProblem with that status, $tmp/h names its kind
+  if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["kind"]=="service" and d["statusCode"]==int(sys.argv[2]) and d["message"] and "uri" in d, d' \
+       "$tmp/b" "$2" 2>"$tmp/pyerr" && grep -qi '^X-ManyWho-Service-Problem-Kind: service' "$tmp/h"; then ok "$1"
+  else not_ok "$1"; tail -1 "$tmp/pyerr" | sed 's/^/    /'; head -c 300 "$tmp/b" | sed 's/^/    /'; echo; fi
+}
+start "$tmp/log12" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.request_body=100 --set limits.header=2KB \
+  --set auth.fss.mode=basic --set "auth.fss.user.ada=$hash" || not_ok "start with small limits and Basic on /fs/"
+greet=$base/fs/ExampleService/actions/greet
+expect_code 401 "/fs/ without credentials: 401" -X POST -d '{}' "$greet"
+problem_check "the 401 under /fs/ is a ServiceProblem" 401
+expect_grep "$tmp/h" 'WWW-Authenticate: Basic realm="miniatom"' "and it still asks for Basic credentials"
+expect_code 413 "/fs/ with a body over the limit: 413" -u ada:s3cret-token --data-binary @"$tmp/big" "$greet"
+problem_check "the 413 under /fs/ is a ServiceProblem" 413
+expect_code 431 "/fs/ with headers over the limit: 431" -u ada:s3cret-token -H "X-Big: $(head -c 3000 /dev/zero | tr '\0' b)" "$greet"
+problem_check "the 431 under /fs/ is a ServiceProblem" 431
+expect_code 413 "/ws/ with a body over the limit: 413" --data-binary @"$tmp/big" "$base/ws/simple/x"
+json_check "the 413 under /ws/ is the server's JSON error" "'100 bytes' in d['error'] and 'kind' not in d" "$tmp/b"
+# clients that write the whole body before they read (no Expect: 100-continue) still read the 413
+python3 - "$port" >"$tmp/writefirst" 2>&1 <<'EOF'
+import base64, socket, sys
+port = int(sys.argv[1])
+body = b"x" * (4 << 20)
+auth = base64.b64encode(b"ada:s3cret-token").decode()
+out = []
+for path, extra in (("/fs/ExampleService/actions/greet", "Authorization: Basic %s\r\n" % auth), ("/ws/simple/x", "")):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(20)
+    head = "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n" % (path, extra, len(body))
+    try:
+        s.sendall(head.encode() + body)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            chunk = s.recv(65536)
+            if not chunk: break
+            got += chunk
+        out.append(got.split(b"\r\n", 1)[0].decode(errors="replace") or "nothing")
+    except OSError as e:
+        out.append("error: %s" % e)
+    s.close()
+print(" | ".join(out))
+EOF
+if [ "$(cut -c1-12 <<<"$(cat "$tmp/writefirst")")" = "HTTP/1.1 413" ] && [ "$(grep -o 'HTTP/1.1 413' "$tmp/writefirst" | wc -l)" = 2 ]; then
+  ok "a client that writes a 4 MB body before reading gets the 413 (under /fs/ and /ws/)"; else not_ok "write-first clients: $(cat "$tmp/writefirst")"; fi
+stop_server
+start "$tmp/log13" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.rps=1 || not_ok "start with a quota of 1"
+greet=$base/fs/ExampleService/actions/greet
+for _ in 1 2 3 4 5; do [ "$(code -X POST -d '{}' "$greet")" = 503 ] && break; done
+problem_check "the quota's 503 under /fs/ is a ServiceProblem" 503
+expect_grep "$tmp/h" "Retry-After: 1" "and it says when to retry"
+stop_server
+
+# ---- a deployment with a process that cannot run: served, unless --strict ----
+mkdir -p "$tmp/deploy-nr"
+cp "$tmp/deploy"/*.xml "$top_srcdir"/tests/server/wss/deploy/p-broken.xml "$top_srcdir"/tests/server/wss/deploy/op-broken.xml "$tmp/deploy-nr/"
+expect_exit 0 "--check-config serves a deployment with a process that cannot run" "${RUN[@]}" serve --deploy "$tmp/deploy-nr" --check-config
+expect_grep "$tmp/out" "1 not runnable" "and says how many cannot run"
+expect_exit 3 "--check-config --strict refuses it" "${RUN[@]}" serve --deploy "$tmp/deploy-nr" --check-config --strict
+expect_grep "$tmp/err" "nosuchshape" "naming why"
+expect_exit 3 "serve --strict refuses it at start-up: exit 3" "${RUN[@]}" serve --deploy "$tmp/deploy-nr" --strict --listen 127.0.0.1:0 --data "$tmp/data"
+expect_grep "$tmp/err" "nosuchshape" "naming why"
+mkdir -p "$tmp/deploy-dup"
+cp "$tmp/deploy"/*.xml "$tmp/deploy-dup/"
+sed -e 's/7a1c5e20-5f0d-4c3b-8e2a-000000000001/7a1c5e20-5f0d-4c3b-8e2a-0000000000ff/' \
+  "$tmp/deploy/flow-service-example.xml" >"$tmp/deploy-dup/flow-service-twin.xml"
+expect_exit 3 "--check-config refuses two Flow Services at one basePath, as serve would" "${RUN[@]}" serve --deploy "$tmp/deploy-dup" --check-config
+expect_grep "$tmp/err" "both have the basePath" "naming the clash"
+expect_exit 3 "miniatom check refuses them too" "${RUN[@]}" check --deploy "$tmp/deploy-dup"
+expect_grep "$tmp/out" "LISTENER ERROR  fss" "check names the listener"
+
 # ---- TLS and client certificates ----
 (
   cd "$tmp" || exit 1

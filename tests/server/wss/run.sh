@@ -74,6 +74,10 @@ if sys.argv[3] == "id": assert re.match(r"^execution-[0-9a-f-]{36}-\d{4}\.\d\d\.
 if sys.argv[3] == "null": assert d.get("executionId") is None, d
 EOF
 }
+json_check_b() { # LABEL PYTHON-EXPRESSION-ON-d: the body $tmp/b as JSON
+  if python3 -c 'import json,sys; d=json.load(open(sys.argv[2])); assert eval(sys.argv[1]), d' "$2" "$tmp/b" 2>"$tmp/pyerr"; then ok "$1"
+  else not_ok "$1"; tail -2 "$tmp/pyerr" | sed 's/^/    /'; fi
+}
 J=(-H 'Content-Type: application/json')
 
 # ---- /ws/simple, input none: method, query and header properties ----
@@ -176,6 +180,15 @@ if [ "$(cat "$tmp/slow1.code")" = 504 ]; then ok "past the sync timeout: 504"; e
 cp "$tmp/slow1" "$tmp/b"; json_error "504 names the execution" "sync timeout" id
 [ $(( (t1 - t0) / 1000000 )) -lt 2800 ] && ok "504 came before the upstream answered ($(( (t1 - t0) / 1000000 )) ms)" || not_ok "504 took $(( (t1 - t0) / 1000000 )) ms"
 sleep 3.2 # let the cancelled execution end
+
+# ---- a process that cannot run here: served 503 with its reasons, listed by /health ----
+req "not runnable" 503 "$base/ws/simple/getBroken" && json_check_b "a process that cannot run: 503 naming it and why" \
+  "d['process']=='WSS Broken' and 'not runnable' in d['error'] and any('nosuchshape' in r and 'Mystery' in r for r in d['reasons']) and 'executionId' not in d"
+req "health" 200 "$base/health" && json_check_b "/health lists the process that cannot run, with its reasons" \
+  "[p['name'] for p in d['notRunnable']]==['WSS Broken'] and 'nosuchshape' in d['notRunnable'][0]['reasons'][0]"
+grep '"process not runnable' "$tmp/server.log" | grep -q 'WSS Broken.*shape2.*nosuchshape' && ok "the log names the process that cannot run and every reason" ||
+  { not_ok "the start-up log lacks the process that cannot run"; grep -i 'runnable' "$tmp/server.log" | head -3 | sed 's/^/    /'; }
+req "its neighbours still run" 200 "$base/ws/simple/getStatus" && ok "the other processes are served"
 
 # ---- the order example ----
 req "order" 200 "$base/ws/rest/order" "${J[@]}" --data-binary @"$MA_SHARED/bench/body.json" &&
