@@ -4,7 +4,9 @@
  * Document errors go to the innermost Try/Catch scope (or fail the execution while the other
  * documents go on); process-level errors unwind to a Try/Catch with catchAll or end the execution
  * with ERROR. Subprocesses share the execution's process properties, caches and Try/Catch scopes;
- * Flow Control threads share everything through the lock of the execution. */
+ * Flow Control threads share everything through the lock of the execution.
+ * One file on purpose: the walk, the Try/Catch scopes and the services control shapes call share
+ * one execution state whose invariants are easier to keep in one place. */
 #include "executor.h"
 
 #include <pthread.h>

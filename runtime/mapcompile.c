@@ -1,5 +1,7 @@
 /* mapcompile.c - a Boomi Map component (type transform.map) compiled to an XSLT 1.0 stylesheet
  * (mapcompile.h), with its fromProfile and toProfile components (profile.xml, profile.json).
+ * One file on purpose: the one translation from a map's mappings and functions to XSLT, whose
+ * parts share the path and function tables below.
  *
  * ---- What the export format holds ----------------------------------------------------------
  * Sources: boomi-process-xml.md 3; every map and profile of shared/corpus/boomi (the PepsiCo,
