@@ -63,11 +63,9 @@ static int not_runnable(const ma_snapshot *snap, const ma_process *proc, ma_run_
     return (res->message = ma_sb_take(&b, NULL)) ? 0 : -1;
 }
 
-int ma_listener_run(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_batch *input,
-                    const ma_run_request *rq, ma_run_result *res)
+static int run(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_batch *input, const ma_run_request *rq,
+               ma_run_result *res)
 {
-    memset(res, 0, sizeof *res);
-    ma_batch_init(&res->docs);
     if (!proc->runnable) return not_runnable(snap, proc, res);
     ma_result r;
     memset(&r, 0, sizeof r);
@@ -111,6 +109,16 @@ int ma_listener_run(ma_server *srv, ma_snapshot *snap, ma_process *proc, const m
         ma_sb_free(&b);
     }
     return res->message ? 0 : -1;
+}
+
+int ma_listener_run(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_batch *input,
+                    const ma_run_request *rq, ma_run_result *res)
+{
+    memset(res, 0, sizeof *res);
+    ma_batch_init(&res->docs);
+    if (run(srv, snap, proc, input, rq, res) == 0) return 0;
+    ma_run_result_free(res); /* out of memory: nothing is left to the caller */
+    return -1;
 }
 
 int ma_run_http_status(const ma_run_result *res)

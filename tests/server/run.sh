@@ -373,6 +373,15 @@ expect_exit 3 "--check-config --strict refuses it" "${RUN[@]}" serve --deploy "$
 expect_grep "$tmp/err" "nosuchshape" "naming why"
 expect_exit 3 "serve --strict refuses it at start-up: exit 3" "${RUN[@]}" serve --deploy "$tmp/deploy-nr" --strict --listen 127.0.0.1:0 --data "$tmp/data"
 expect_grep "$tmp/err" "nosuchshape" "naming why"
+mkdir -p "$tmp/deploy-nr2"
+cp "$tmp/deploy"/*.xml "$tmp/deploy-nr2/"
+sed -i 's/shapetype="map"/shapetype="nosuchshape"/' "$tmp/deploy-nr2/flow-service-example-greet.xml"
+start "$tmp/log14" --deploy "$tmp/deploy-nr2" --data "$tmp/data" || not_ok "start with a Flow action that cannot run"
+expect_code 503 "a Flow action whose process cannot run: 503" -X POST -H 'Content-Type: application/json' -d '{}' "$base/fs/ExampleService/actions/greet"
+problem_check "it is a ServiceProblem" 503
+json_check "naming the process and why" "'not runnable' in d['message'] and 'nosuchshape' in d['message']" "$tmp/b"
+expect_code 200 "the other Flow actions still run" -X POST -H 'Content-Type: application/json' -d '{}' "$base/fs/ExampleService/metadata"
+stop_server
 mkdir -p "$tmp/deploy-dup"
 cp "$tmp/deploy"/*.xml "$tmp/deploy-dup/"
 sed -e 's/7a1c5e20-5f0d-4c3b-8e2a-000000000001/7a1c5e20-5f0d-4c3b-8e2a-0000000000ff/' \
