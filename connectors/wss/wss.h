@@ -37,17 +37,17 @@ typedef struct wss_target { /* one listener process and its operation */
     ma_mode mode;
 } wss_target;
 
-typedef struct part { /* a piece of a route segment: literal text or a {parameter} */
+typedef struct wss_part { /* a piece of a route segment: literal text or a {parameter} */
     const char *lit;  /* borrowed from the segment text, NULL for a parameter */
     size_t len;
     int param;        /* index into the route's params */
-} part;
+} wss_part;
 
-typedef struct seg {
+typedef struct wss_seg {
     char *text; /* owned: as written */
-    part *parts;/* owned, NULL for a literal segment */
+    wss_part *parts;/* owned, NULL for a literal segment */
     size_t n_parts;
-} seg;
+} wss_seg;
 
 typedef struct wss_route {
     wss_target *t;          /* borrowed */
@@ -55,7 +55,7 @@ typedef struct wss_route {
     char method[16];
     char *path;             /* owned: what it serves, "/ws/simple/createOrder", "/ws/rest/order/{id}" */
     char *key;              /* owned: simple: the path after /ws/simple/; rest: canonical template */
-    seg *segs;              /* rest only */
+    wss_seg *segs;              /* rest only */
     size_t n_segs;
     char **params;          /* owned names, in order of appearance */
     size_t n_params;

@@ -166,7 +166,7 @@ static int push_route(wss_route **v, size_t *n, size_t *cap, wss_route *r)
 static int add_segment(wss_route *r, const char *s, size_t len, const char *where, ma_error *err)
 {
     if (r->n_segs == MAX_SEGS) return ma_error_set(err, MA_ERR_LIMIT, "%s: more than %d path segments", where, MAX_SEGS);
-    seg *g = &r->segs[r->n_segs];
+    wss_seg *g = &r->segs[r->n_segs];
     memset(g, 0, sizeof *g);
     g->text = ma_strndup(s, len);
     if (!g->text) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
@@ -176,7 +176,7 @@ static int add_segment(wss_route *r, const char *s, size_t len, const char *wher
     if (!g->parts) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     const char *p = g->text, *end = g->text + len;
     while (p < end) {
-        part *pt = &g->parts[g->n_parts];
+        wss_part *pt = &g->parts[g->n_parts];
         if (*p == '{') {
             const char *c = memchr(p, '}', (size_t)(end - p));
             if (!c) return ma_error_set(err, MA_ERR_CONFIG, "%s: '{' without '}' in '%s'", where, g->text);
@@ -235,7 +235,7 @@ static char *route_key(const wss_route *r)
     ma_sb_init(&b);
     for (size_t i = 0; i < r->n_segs; i++) {
         ma_sb_putc(&b, '/');
-        const seg *g = &r->segs[i];
+        const wss_seg *g = &r->segs[i];
         if (!g->parts) {
             ma_sb_puts(&b, g->text);
             continue;
@@ -453,7 +453,7 @@ fail:
 
 /* ---- matching a request ---------------------------------------------------------------------- */
 
-static int part_match(const part *p, size_t np, const char *s, size_t n, size_t base, wss_span *caps)
+static int part_match(const wss_part *p, size_t np, const char *s, size_t n, size_t base, wss_span *caps)
 {
     if (!np) return n == 0;
     if (p->lit) {
@@ -519,7 +519,7 @@ const wss_route *wss_route_match(const wss_state *st, const char *method, const 
         if (c->n_segs != n) continue;
         size_t k = 0;
         for (; k < n; k++) {
-            const seg *g = &c->segs[k];
+            const wss_seg *g = &c->segs[k];
             if (!g->parts) {
                 if (strlen(g->text) != sl[k] || memcmp(g->text, sp[k], sl[k]) != 0) break;
             } else if (!part_match(g->parts, g->n_parts, sp[k], sl[k], (size_t)(sp[k] - path), caps)) {
