@@ -438,7 +438,7 @@ static int compile_step(ma_connector_step *step, ma_error *err)
     for (char *p = d->env_name; *p; p++) *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
 
     /* the operation: GenericOperationConfig customOperationType / objectTypeId / operationType */
-    const ma_xml_node *op_root = (const ma_xml_node *)step->operation;
+    const ma_xml_node *op_root = step->operation;
     const ma_xml_node *goc = op_root && ma_xml_is(op_root, "GenericOperationConfig") ? op_root
                                                                               : find_desc(op_root, "GenericOperationConfig");
     if (!goc) return ma_error_set(err, MA_ERR_CONFIG, "CloudBlue step: the operation has no GenericOperationConfig");
@@ -499,7 +499,7 @@ static int compile_step(ma_connector_step *step, ma_error *err)
     if (sorts && sorts_compile(d, sorts, err) < 0) return -1;
 
     /* step parameters: filter inputs and dynamic operation properties */
-    const ma_xml_node *params = step->shape_config ? ma_xml_child((const ma_xml_node *)step->shape_config, "parameters") : NULL;
+    const ma_xml_node *params = step->shape_config ? ma_xml_child(step->shape_config, "parameters") : NULL;
     for (const ma_xml_node *p = params ? ma_xml_child(params, "parametervalue") : NULL; p; p = ma_xml_next(p, "parametervalue")) {
         cb_param *np = realloc(d->params, (d->n_params + 1) * sizeof *np);
         if (!np) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
@@ -510,7 +510,7 @@ static int compile_step(ma_connector_step *step, ma_error *err)
         if (!cp->name) cp->name = ma_xml_attr(p, "name");
         cp->id = ma_xml_attr(p, "elementToSetId");
         d->n_params++;
-        if (!(cp->p = ma_param_compile(step->shape, (const ma_xml_node *)p, err))) {
+        if (!(cp->p = ma_param_compile(step->shape, p, err))) {
             ma_error_prefix(err, "CloudBlue step parameter '%s'", cp->name ? cp->name : "?");
             return -1;
         }

@@ -134,7 +134,7 @@ static int bool_attr(const ma_xml_node *n, const char *name) { return n && ma_xm
 
 static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
 {
-    const ma_xml_node *op = (const ma_xml_node *)step->operation;
+    const ma_xml_node *op = step->operation;
     const ma_xml_node *cfg = op ? ma_xml_child(op, "Configuration") : NULL;
     const ma_xml_node *act = cfg ? ma_xml_child(cfg, "DiskGetAction") : NULL;
     if (!act && cfg && (act = ma_xml_child(cfg, "DiskSendAction"))) d->send = 1;
@@ -219,7 +219,7 @@ static int disk_compile(ma_connector_step *step, ma_error *err)
 {
     disk_data *d = calloc(1, sizeof *d);
     if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    const ma_xml_node *conn = (const ma_xml_node *)step->connection;
+    const ma_xml_node *conn = step->connection;
     if (conn && !ma_xml_is(conn, "DiskSettings")) {
         disk_free(d);
         return ma_error_set(err, MA_ERR_CONFIG, "disk: connection %s is a <%s>, not a <DiskSettings>",

@@ -155,7 +155,7 @@ static int flow_compile(ma_connector_step *step, ma_error *err)
     d->url = url;
     d->tenant = e.code ? NULL : setting_any(step, F_TENANT, &e);
     /* the operation: GenericOperationConfig (customOperationType EXECUTE, objectTypeId), returnApplicationErrors */
-    const ma_xml_node *op = (const ma_xml_node *)step->operation;
+    const ma_xml_node *op = step->operation;
     const ma_xml_node *cfg = op ? ma_xml_child(op, "Configuration") : NULL;
     const ma_xml_node *goc = cfg ? ma_xml_child(cfg, NULL) : NULL;
     if (op && ma_xml_attr_is(op, "returnApplicationErrors", "true")) d->return_errors = 1;

@@ -191,7 +191,7 @@ static char *conn_value(const ma_connector_step *step, const char *field, const 
     err->code = MA_OK;
     char *v = ma_connector_setting(step, field, err);
     if (v || err->code != MA_OK) return v;
-    const ma_xml_node *c = child ? ma_xml_child((const ma_xml_node *)step->connection, child) : NULL;
+    const ma_xml_node *c = child ? ma_xml_child(step->connection, child) : NULL;
     return c ? ma_xml_attr(c, attr) : NULL;
 }
 
@@ -256,7 +256,7 @@ static int valid_method(const char *m)
 
 static int compile_operation(ma_connector_step *step, http_data *d, ma_error *err)
 {
-    const ma_xml_node *op = (const ma_xml_node *)step->operation;
+    const ma_xml_node *op = step->operation;
     const ma_xml_node *cfg = op ? ma_xml_child(op, "Configuration") : NULL;
     const ma_xml_node *act = cfg ? ma_xml_child(cfg, "HttpSendAction") : NULL;
     if (act) d->send = 1;
@@ -324,14 +324,14 @@ static int compile_operation(ma_connector_step *step, http_data *d, ma_error *er
 
 static int compile_params(ma_connector_step *step, http_data *d, ma_error *err)
 {
-    const ma_xml_node *ps = step->shape_config ? ma_xml_child((const ma_xml_node *)step->shape_config, "parameters") : NULL;
+    const ma_xml_node *ps = step->shape_config ? ma_xml_child(step->shape_config, "parameters") : NULL;
     if (!(d->n_params = count_children(ps, "parametervalue"))) return 0;
     if (!(d->params = calloc(d->n_params, sizeof *d->params))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     size_t i = 0;
     for (const ma_xml_node *p = ma_xml_child(ps, "parametervalue"); p; p = ma_xml_next(p, "parametervalue"), i++) {
         d->params[i].id = ma_xml_attr(p, "elementToSetId");
         d->params[i].name = ma_xml_attr(p, "elementToSetName");
-        if (!(d->params[i].p = ma_param_compile(step->shape, (const ma_xml_node *)p, err))) {
+        if (!(d->params[i].p = ma_param_compile(step->shape, p, err))) {
             ma_error_prefix(err, "http: step parameter %s", d->params[i].name ? d->params[i].name : "");
             return -1;
         }
@@ -341,7 +341,7 @@ static int compile_params(ma_connector_step *step, http_data *d, ma_error *err)
 
 static int compile_connection(ma_connector_step *step, http_data *d, ma_error *err)
 {
-    const ma_xml_node *conn = (const ma_xml_node *)step->connection;
+    const ma_xml_node *conn = step->connection;
     if (conn && !ma_xml_is(conn, "HttpSettings"))
         return ma_error_set(err, MA_ERR_CONFIG, "http: connection %s is a <%s>, not an <HttpSettings>",
                             step->connection_id ? step->connection_id : "", ma_xml_name(conn));
@@ -562,7 +562,7 @@ static char *basic_auth(const ma_connector_step *step, const http_data *d, ma_er
     char *user = conn_value(step, "user", "AuthSettings", "user", &e);
     char *pass = e.code ? NULL : ma_connector_secret(step, "password", &e);
     if (!pass && !e.code && d->password_in_xml_ok) {
-        const ma_xml_node *a = ma_xml_child((const ma_xml_node *)step->connection, "AuthSettings");
+        const ma_xml_node *a = ma_xml_child(step->connection, "AuthSettings");
         pass = a ? ma_xml_attr(a, "password") : NULL;
         if (pass && !*pass) { free(pass); pass = NULL; }
     }
