@@ -341,6 +341,14 @@ int ma_xml_is(const xmlNode *n, const char *name)
     return n && n->type == XML_ELEMENT_NODE && (!name || strcmp((const char *)n->name, name) == 0);
 }
 
+const char *ma_xml_name(const xmlNode *n) { return n ? (const char *)n->name : NULL; }
+
+xmlNode *ma_xml_parent(const xmlNode *n)
+{
+    xmlNode *p = n ? n->parent : NULL;
+    return p && p->type == XML_ELEMENT_NODE ? p : NULL;
+}
+
 xmlNode *ma_xml_child(const xmlNode *n, const char *name)
 {
     if (!n) return NULL;

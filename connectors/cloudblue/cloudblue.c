@@ -14,10 +14,8 @@
 
 #include <jansson.h>
 
-#include "../common/httpc.h"
+#include "httpc.h"
 #include "miniatom/miniatom.h"
-#include "miniatom/miniatom.h"
-#include "util.h"
 
 #define CB_DEFAULT_URL "https://api.connect.cloudblue.com/public/v1"
 #define CB_PROP "connector.cloudblue."
@@ -233,21 +231,20 @@ static const cb_object *find_object(const char *s)
     return NULL;
 }
 
-static const xmlNode *find_desc(const xmlNode *n, const char *name)
+static const ma_xml_node *find_desc(const ma_xml_node *n, const char *name)
 {
-    for (const xmlNode *c = n ? n->children : NULL; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE) continue;
+    for (const ma_xml_node *c = ma_xml_child(n, NULL); c; c = ma_xml_next(c, NULL)) {
         if (ma_xml_is(c, name)) return c;
-        const xmlNode *r = find_desc(c, name);
+        const ma_xml_node *r = find_desc(c, name);
         if (r) return r;
     }
     return NULL;
 }
 
 /* <field id="ID" value="..."/> directly under n: malloc'ed value, NULL when absent or empty */
-static char *op_field(const xmlNode *n, const char *id)
+static char *op_field(const ma_xml_node *n, const char *id)
 {
-    for (const xmlNode *c = n ? ma_xml_child(n, "field") : NULL; c; c = ma_xml_next(c, "field")) {
+    for (const ma_xml_node *c = n ? ma_xml_child(n, "field") : NULL; c; c = ma_xml_next(c, "field")) {
         if (!ma_xml_attr_is(c, "id", id)) continue;
         char *v = ma_xml_attr(c, "value");
         if (v && !*v) { free(v); v = NULL; }
@@ -256,16 +253,24 @@ static char *op_field(const xmlNode *n, const char *id)
     return NULL;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
+/* limit and offset of a LIST, in the operation's fields and the document properties */
+static const ma_config_entry cb_limit = {.key = "limit", .kind = MA_CONFIG_UINT, .min = 1, .max = 1000000};
+static const ma_config_entry cb_offset = {.key = "offset", .kind = MA_CONFIG_UINT, .min = 0, .max = 1000000000};
+
+/* s, blanks around it dropped, read by e's kind into *out: 0, or -1 when it is no such number. */
+static int read_num(const ma_config_entry *e, const char *s, long *out)
 {
-    if (!s) return 0;
     while (isspace((unsigned char)*s)) s++;
-    char *end;
-    long v = strtol(s, &end, 10);
-    while (isspace((unsigned char)*end)) end++;
-    if (end == s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 1;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    char buf[32], why[200];
+    uint64_t v;
+    if (n >= sizeof buf) return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (ma_config_parse(e, buf, &v, why, sizeof why) < 0) return -1;
+    *out = (long)v;
+    return 0;
 }
 
 /* Percent-encodes s into b, leaving unreserved characters and those in keep as they are. */
@@ -306,7 +311,7 @@ static void filter_free(cb_filter *f)
     free(f);
 }
 
-static cb_filter *filter_compile(const xmlNode *n, ma_error *err)
+static cb_filter *filter_compile(const ma_xml_node *n, ma_error *err)
 {
     cb_filter *f = calloc(1, sizeof *f);
     if (!f) { ma_error_set(err, MA_ERR_NOMEM, "out of memory"); return NULL; }
@@ -324,7 +329,7 @@ static cb_filter *filter_compile(const xmlNode *n, ma_error *err)
         return f;
     }
     f->kind = ma_xml_attr_is(n, "logicalOperator", "or") || ma_xml_attr_is(n, "logicalOperator", "OR") ? FL_OR : FL_AND;
-    for (const xmlNode *c = ma_xml_child(n, NULL); c; c = ma_xml_next(c, NULL)) {
+    for (const ma_xml_node *c = ma_xml_child(n, NULL); c; c = ma_xml_next(c, NULL)) {
         if (!ma_xml_is(c, "ConnectorFilterExpression") && !ma_xml_is(c, "ConnectorFilterLogical")) continue;
         cb_filter *k = filter_compile(c, err);
         if (!k) { filter_free(f); return NULL; }
@@ -337,12 +342,12 @@ static cb_filter *filter_compile(const xmlNode *n, ma_error *err)
 }
 
 /* <Sorts> children: <Sort fieldName|sortField|property|name="f" sortOrder|order="asc|desc"/> -> "ordering(f,-g)" */
-static int sorts_compile(cb_step *d, const xmlNode *sorts, ma_error *err)
+static int sorts_compile(cb_step *d, const ma_xml_node *sorts, ma_error *err)
 {
     ma_sb b;
     ma_sb_init(&b);
     int n = 0;
-    for (const xmlNode *c = ma_xml_child(sorts, NULL); c; c = ma_xml_next(c, NULL)) {
+    for (const ma_xml_node *c = ma_xml_child(sorts, NULL); c; c = ma_xml_next(c, NULL)) {
         static const char *const fattrs[] = {"fieldName", "sortField", "property", "field", "name"};
         char *field = NULL, *order = NULL;
         for (size_t i = 0; i < 5 && !field; i++) {
@@ -392,20 +397,33 @@ static void cb_destroy(ma_connector_step *step)
     step->data = NULL;
 }
 
-/* A numeric connection setting: 1 with *out set, 0 when unset (or blank), -1 with err. */
-static int num_setting(const ma_connector_step *step, const char *field, long lo, long hi, long *out, ma_error *err)
-{
-    ma_error e = {0};
-    char *v = ma_connector_setting(step, field, &e);
-    if (!v) {
-        if (e.code) { *err = e; return -1; }
-        return 0;
-    }
-    int r = *v ? parse_long(v, lo, hi, out) : 0;
-    if (r < 0) ma_error_set(err, MA_ERR_CONFIG, "setting %s = '%s' is not a number from %ld to %ld", field, v, lo, hi);
-    free(v);
-    return r;
-}
+/* The fields of the connection (docs/connectors/cloudblue.md); the typed ones are read with
+ * ma_connector_config, the token only when a batch runs (cb_execute). */
+typedef struct cb_conf {
+    uint64_t timeout_ms, connect_timeout_ms, retries, backoff_ms;
+    int insecure;
+} cb_conf;
+
+#define AT(m) MA_CONFIG_AT(cb_conf, m)
+static const ma_config_entry cb_config_map[] = {
+    {.key = "url", .kind = MA_CONFIG_STRING, .def = CB_DEFAULT_URL, .description = "the Connect API's base URL"},
+    {.key = "customAuthCredentials", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET,
+     .description = "the API token (\"ApiKey SU-...\" or the key alone; also token)"},
+    {.key = "token", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET, .description = "the same as customAuthCredentials"},
+    {.key = "proxy", .kind = MA_CONFIG_STRING, .description = "the proxy to connect through, e.g. http://proxy:3128"},
+    {.key = "timeout", .kind = MA_CONFIG_UINT, .def = "60000", .min = 1, .max = 86400000, .at = AT(timeout_ms),
+     .description = "milliseconds one request may take, its response included"},
+    {.key = "connectTimeout", .kind = MA_CONFIG_UINT, .def = "10000", .min = 1, .max = 86400000, .at = AT(connect_timeout_ms),
+     .description = "milliseconds to wait for the connection"},
+    {.key = "retries", .kind = MA_CONFIG_UINT, .def = "3", .min = 0, .max = 20, .at = AT(retries),
+     .description = "retries after a refused connection, a 429 or a 5xx (0: none)"},
+    {.key = "backoff", .kind = MA_CONFIG_UINT, .def = "200", .min = 0, .max = 600000, .at = AT(backoff_ms),
+     .description = "milliseconds before the first retry, doubled each retry, with jitter; Retry-After wins (0: no wait)"},
+    {.key = "insecure", .kind = MA_CONFIG_BOOL, .def = "false", .at = AT(insecure),
+     .description = "do not verify the server's certificate (for tests only)"},
+    MA_CONFIG_END,
+};
+#undef AT
 
 static int compile_step(ma_connector_step *step, ma_error *err)
 {
@@ -420,8 +438,8 @@ static int compile_step(ma_connector_step *step, ma_error *err)
     for (char *p = d->env_name; *p; p++) *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
 
     /* the operation: GenericOperationConfig customOperationType / objectTypeId / operationType */
-    const xmlNode *op_root = (const xmlNode *)step->operation;
-    const xmlNode *goc = op_root && ma_xml_is(op_root, "GenericOperationConfig") ? op_root
+    const ma_xml_node *op_root = step->operation;
+    const ma_xml_node *goc = op_root && ma_xml_is(op_root, "GenericOperationConfig") ? op_root
                                                                               : find_desc(op_root, "GenericOperationConfig");
     if (!goc) return ma_error_set(err, MA_ERR_CONFIG, "CloudBlue step: the operation has no GenericOperationConfig");
     d->return_errors = op_root && ma_xml_attr_is(op_root, "returnApplicationErrors", "true");
@@ -458,14 +476,14 @@ static int compile_step(ma_connector_step *step, ma_error *err)
     d->limit = CB_DEFAULT_LIMIT;
     char *v = op_field(goc, "limit");
     long n;
-    if (v && parse_long(v, 1, 1000000, &n) < 0) {
+    if (v && read_num(&cb_limit, v, &n) < 0) {
         ma_error_set(err, MA_ERR_CONFIG, "CloudBlue operation: limit '%s' is not a positive number", v);
         free(v);
         return -1;
     }
     if (v) d->limit = n > CB_MAX_LIMIT ? CB_MAX_LIMIT : n;
     free(v);
-    if ((v = op_field(goc, "offset")) && parse_long(v, 0, 1000000000L, &d->offset) < 0) {
+    if ((v = op_field(goc, "offset")) && read_num(&cb_offset, v, &d->offset) < 0) {
         ma_error_set(err, MA_ERR_CONFIG, "CloudBlue operation: offset '%s' is not a number", v);
         free(v);
         return -1;
@@ -474,15 +492,15 @@ static int compile_step(ma_connector_step *step, ma_error *err)
     d->select = op_field(goc, "select");
     d->ordering = op_field(goc, "ordering");
     d->filter_rql = op_field(goc, "filter");
-    const xmlNode *bf = find_desc(goc, "ConnectorBaseFilter");
+    const ma_xml_node *bf = find_desc(goc, "ConnectorBaseFilter");
     if (bf && ma_xml_child(bf, NULL) && !(d->filter = filter_compile(bf, err))) return -1;
     if (d->filter && validate_filter(d->filter, err) < 0) return -1;
-    const xmlNode *sorts = find_desc(goc, "Sorts");
+    const ma_xml_node *sorts = find_desc(goc, "Sorts");
     if (sorts && sorts_compile(d, sorts, err) < 0) return -1;
 
     /* step parameters: filter inputs and dynamic operation properties */
-    const xmlNode *params = step->shape_config ? ma_xml_child((const xmlNode *)step->shape_config, "parameters") : NULL;
-    for (const xmlNode *p = params ? ma_xml_child(params, "parametervalue") : NULL; p; p = ma_xml_next(p, "parametervalue")) {
+    const ma_xml_node *params = step->shape_config ? ma_xml_child(step->shape_config, "parameters") : NULL;
+    for (const ma_xml_node *p = params ? ma_xml_child(params, "parametervalue") : NULL; p; p = ma_xml_next(p, "parametervalue")) {
         cb_param *np = realloc(d->params, (d->n_params + 1) * sizeof *np);
         if (!np) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         d->params = np;
@@ -492,7 +510,7 @@ static int compile_step(ma_connector_step *step, ma_error *err)
         if (!cp->name) cp->name = ma_xml_attr(p, "name");
         cp->id = ma_xml_attr(p, "elementToSetId");
         d->n_params++;
-        if (!(cp->p = ma_param_compile(step->shape, (const ma_xml_node *)p, err))) {
+        if (!(cp->p = ma_param_compile(step->shape, p, err))) {
             ma_error_prefix(err, "CloudBlue step parameter '%s'", cp->name ? cp->name : "?");
             return -1;
         }
@@ -514,22 +532,20 @@ static int compile_step(ma_connector_step *step, ma_error *err)
     d->base_url = url;
     if (!ma_str_has_prefix(url, "http://") && !ma_str_has_prefix(url, "https://"))
         return ma_error_set(err, MA_ERR_CONFIG, "CloudBlue connection '%s': url '%s' is not an http(s) URL", d->conn_label, url);
+    cb_conf cf;
+    memset(&cf, 0, sizeof cf);
+    if (ma_connector_config(step, cb_config_map, &cf, err) < 0) {
+        ma_error_prefix(err, "CloudBlue");
+        return -1;
+    }
     ma_httpc_opts o;
     memset(&o, 0, sizeof o);
-    long timeout = 0, ctimeout = 0, retries = 0, backoff = 0, insecure = 0;
-    int have_retries = 0, have_backoff = 0;
-    if (num_setting(step, "timeout", 1, 86400000L, &timeout, err) < 0 ||
-        num_setting(step, "connectTimeout", 1, 86400000L, &ctimeout, err) < 0 ||
-        (have_retries = num_setting(step, "retries", 0, 20, &retries, err)) < 0 ||
-        (have_backoff = num_setting(step, "backoff", 0, 600000L, &backoff, err)) < 0 ||
-        num_setting(step, "insecure", 0, 1, &insecure, err) < 0)
-        return -1;
-    o.timeout_ms = timeout;
-    o.connect_timeout_ms = ctimeout;
-    /* httpc: 0 = its default, -1 = none */
-    o.retries = have_retries ? (retries ? (int)retries : -1) : 0;
-    o.backoff_ms = have_backoff ? (backoff ? backoff : -1) : 0;
-    o.insecure = (int)insecure;
+    o.timeout_ms = (long)cf.timeout_ms;
+    o.connect_timeout_ms = (long)cf.connect_timeout_ms;
+    /* httpc: -1 = none */
+    o.retries = cf.retries ? (int)cf.retries : -1;
+    o.backoff_ms = cf.backoff_ms ? (long)cf.backoff_ms : -1;
+    o.insecure = cf.insecure;
     o.follow_redirects = 1; /* downloads may answer with a redirect to the file */
     char *proxy = ma_connector_setting(step, "proxy", &e);
     if (!proxy && e.code) { *err = e; return -1; }
@@ -943,7 +959,7 @@ static int do_list(cb_call *c, ma_error *err)
     }
     long limit = d->limit, offset = d->offset;
     const char *lv = ma_doc_prop(c->doc, CB_PROP "limit"), *ov = ma_doc_prop(c->doc, CB_PROP "offset");
-    if ((lv && *lv && parse_long(lv, 1, 1000000, &limit) < 0) || (ov && *ov && parse_long(ov, 0, 1000000000L, &offset) < 0)) {
+    if ((lv && *lv && read_num(&cb_limit, lv, &limit) < 0) || (ov && *ov && read_num(&cb_offset, ov, &offset) < 0)) {
         char msg[MA_ERROR_MAX];
         snprintf(msg, sizeof msg, "%s: " CB_PROP "limit or offset is not a number ('%s', '%s')", c->what, lv ? lv : "",
                  ov ? ov : "");
@@ -1222,4 +1238,5 @@ const ma_connector_type ma_connector_cloudblue = {
     .destroy = cb_destroy,
     .actions = cb_actions,
     .objects = cb_objects,
+    .config_map = cb_config_map,
 };

@@ -19,11 +19,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <libxml/tree.h>
-
 #include "miniatom/miniatom.h"
-#include "miniatom/miniatom.h"
-#include "util.h"
 
 #define PROP_TRACK_NAME "connector.track.disk.filename"
 #define PROP_NAME "connector.disk.filename"
@@ -42,7 +38,7 @@ typedef struct disk_data {
     char *filter;   /* "" = every file */
     regex_t re;
     int re_ok;
-    long max_files; /* 0 = all */
+    uint64_t max_files; /* 0 = all */
     int delete_after, fail_delete;
     /* Send */
     write_kind write;
@@ -123,13 +119,24 @@ static int name_matches(const disk_data *d, const char *name)
 
 /* ---- compile ---- */
 
-static int bool_attr(const xmlNode *n, const char *name) { return n && ma_xml_attr_is(n, name, "true"); }
+/* The connection's field (connection.<id or name>.directory, else DiskSettings directory). */
+static const ma_config_entry disk_config_map[] = {
+    {.key = "directory", .kind = MA_CONFIG_STRING,
+     .description = "the folder files are read from and written to (Send creates it when missing)"},
+    MA_CONFIG_END,
+};
+
+/* The Get operation's maxFileCount attribute, read by the same grammar. */
+static const ma_config_entry max_file_count = {.key = "maxFileCount", .kind = MA_CONFIG_UINT,
+                                               .description = "the most files one Get reads (0: all)"};
+
+static int bool_attr(const ma_xml_node *n, const char *name) { return n && ma_xml_attr_is(n, name, "true"); }
 
 static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
 {
-    const xmlNode *op = (const xmlNode *)step->operation;
-    const xmlNode *cfg = op ? ma_xml_child(op, "Configuration") : NULL;
-    const xmlNode *act = cfg ? ma_xml_child(cfg, "DiskGetAction") : NULL;
+    const ma_xml_node *op = step->operation;
+    const ma_xml_node *cfg = op ? ma_xml_child(op, "Configuration") : NULL;
+    const ma_xml_node *act = cfg ? ma_xml_child(cfg, "DiskGetAction") : NULL;
     if (!act && cfg && (act = ma_xml_child(cfg, "DiskSendAction"))) d->send = 1;
     if (!act && op && ma_xml_is(op, "DiskGetAction")) act = op;
     if (!act && op && ma_xml_is(op, "DiskSendAction")) act = op, d->send = 1;
@@ -182,14 +189,11 @@ static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
             d->re_ok = 1;
         }
         char *mx = act ? ma_xml_attr(act, "maxFileCount") : NULL;
-        if (mx && *mx) {
-            char *end;
-            d->max_files = strtol(mx, &end, 10);
-            if (*end || d->max_files < 0) {
-                int rc = ma_error_set(err, MA_ERR_CONFIG, "disk: maxFileCount \"%s\" is not a whole number >= 0", mx);
-                free(mx);
-                return rc;
-            }
+        char why[300];
+        if (mx && *mx && ma_config_parse(&max_file_count, mx, &d->max_files, why, sizeof why) < 0) {
+            int rc = ma_error_set(err, MA_ERR_CONFIG, "disk: maxFileCount: %s", why);
+            free(mx);
+            return rc;
         }
         free(mx);
         d->delete_after = bool_attr(act, "deleteAfterRead");
@@ -215,16 +219,16 @@ static int disk_compile(ma_connector_step *step, ma_error *err)
 {
     disk_data *d = calloc(1, sizeof *d);
     if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    const xmlNode *conn = (const xmlNode *)step->connection;
+    const ma_xml_node *conn = step->connection;
     if (conn && !ma_xml_is(conn, "DiskSettings")) {
         disk_free(d);
         return ma_error_set(err, MA_ERR_CONFIG, "disk: connection %s is a <%s>, not a <DiskSettings>",
-                            step->connection_id ? step->connection_id : "", (const char *)conn->name);
+                            step->connection_id ? step->connection_id : "", ma_xml_name(conn));
     }
     d->conn_label = ma_strdup(step->connection_name ? step->connection_name : step->connection_id ? step->connection_id : "(none)");
     ma_error e2;
     ma_error_clear(&e2);
-    d->folder = ma_connector_setting(step, "directory", &e2);
+    d->folder = ma_connector_setting(step, "directory", &e2); /* its one field: a string */
     if (e2.code) {
         *err = e2;
         disk_free(d);
@@ -445,7 +449,7 @@ static int get_one(ma_exec *ex, ma_connector_step *step, const disk_data *d, int
     if (n) qsort(names, n, sizeof *names, cmp_names);
     size_t got = 0, skipped = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (d->max_files && (long)got >= d->max_files) break;
+        if (d->max_files && got >= d->max_files) break;
         struct stat st;
         if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) continue; /* gone meanwhile */
         const char *readname = names[i];
@@ -696,4 +700,5 @@ const ma_connector_type ma_connector_disk = {
     .destroy = disk_destroy,
     .actions = disk_actions,
     .objects = NULL,
+    .config_map = disk_config_map,
 };

@@ -10,12 +10,9 @@
 #include <strings.h>
 
 #include <jansson.h>
-#include <libxml/tree.h>
 
-#include "miniatom/miniatom.h"
 #include "httpc.h"
 #include "miniatom/miniatom.h"
-#include "util.h"
 
 #define DEFAULT_URL "https://flow.manywho.com"
 #define PROP_STATUS "meta.base.applicationstatuscode"
@@ -108,16 +105,39 @@ static const char *const F_USER[] = {"username", "flowUsername", "user", NULL};
 static const char *const F_PASS[] = {"password", "flowPassword", NULL};
 static const char *const F_APIKEY[] = {"apiKey", NULL};
 
-static long num(const ma_connector_step *step, const char *field, ma_error *err, int *bad)
-{
-    char *v = ma_connector_setting(step, field, err);
-    if (!v) return 0;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || n < 0) *bad = 1;
-    free(v);
-    return n;
-}
+/* The fields of the connection, with the names Boomi's Flow Client connection and older exports
+ * use for them; the typed ones are read with ma_connector_config. */
+typedef struct flow_conf {
+    uint64_t connect_timeout_ms, read_timeout_ms, retries;
+    int insecure;
+} flow_conf;
+
+#define AT(m) MA_CONFIG_AT(flow_conf, m)
+static const ma_config_entry flow_config_map[] = {
+    {.key = "url", .kind = MA_CONFIG_STRING, .def = DEFAULT_URL, .description = "the Flow base URL (also flowUrl)"},
+    {.key = "flowUrl", .kind = MA_CONFIG_STRING, .description = "the same as url"},
+    {.key = "tenantId", .kind = MA_CONFIG_STRING, .description = "the Flow tenant, sent as ManyWhoTenant (also flowTenantId, tenant)"},
+    {.key = "flowTenantId", .kind = MA_CONFIG_STRING, .description = "the same as tenantId"},
+    {.key = "tenant", .kind = MA_CONFIG_STRING, .description = "the same as tenantId"},
+    {.key = "username", .kind = MA_CONFIG_STRING, .description = "the Flow user to log in as (also flowUsername, user)"},
+    {.key = "flowUsername", .kind = MA_CONFIG_STRING, .description = "the same as username"},
+    {.key = "user", .kind = MA_CONFIG_STRING, .description = "the same as username"},
+    {.key = "password", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET, .description = "the Flow user's password (also flowPassword)"},
+    {.key = "flowPassword", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET, .description = "the same as password"},
+    {.key = "apiKey", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET, .description = "a Flow API key (sent as x-boomi-flow-api-key)"},
+    {.key = "connectTimeout", .kind = MA_CONFIG_UINT, .def = "10000", .min = 0, .max = 86400000, .at = AT(connect_timeout_ms),
+     .description = "milliseconds to wait for the connection (0: 10000)"},
+    {.key = "readTimeout", .kind = MA_CONFIG_UINT, .def = "60000", .min = 0, .max = 86400000, .at = AT(read_timeout_ms),
+     .description = "milliseconds one request may take, its response included (0: 60000)"},
+    {.key = "retries", .kind = MA_CONFIG_UINT, .def = "0", .min = 0, .max = 10, .at = AT(retries),
+     .description = "retries after a refused connection, a 429 or a 5xx, with backoff (0: none)"},
+    {.key = "caFile", .kind = MA_CONFIG_FILE, .description = "PEM CA certificates to verify Flow with (default: the system's)"},
+    {.key = "proxy", .kind = MA_CONFIG_STRING, .description = "the proxy to connect through, e.g. http://proxy:3128"},
+    {.key = "insecure", .kind = MA_CONFIG_BOOL, .def = "false", .at = AT(insecure),
+     .description = "do not verify Flow's certificate (for tests only)"},
+    MA_CONFIG_END,
+};
+#undef AT
 
 static int flow_compile(ma_connector_step *step, ma_error *err)
 {
@@ -135,9 +155,9 @@ static int flow_compile(ma_connector_step *step, ma_error *err)
     d->url = url;
     d->tenant = e.code ? NULL : setting_any(step, F_TENANT, &e);
     /* the operation: GenericOperationConfig (customOperationType EXECUTE, objectTypeId), returnApplicationErrors */
-    const xmlNode *op = (const xmlNode *)step->operation;
-    const xmlNode *cfg = op ? ma_xml_child(op, "Configuration") : NULL;
-    const xmlNode *goc = cfg ? ma_xml_child(cfg, NULL) : NULL;
+    const ma_xml_node *op = step->operation;
+    const ma_xml_node *cfg = op ? ma_xml_child(op, "Configuration") : NULL;
+    const ma_xml_node *goc = cfg ? ma_xml_child(cfg, NULL) : NULL;
     if (op && ma_xml_attr_is(op, "returnApplicationErrors", "true")) d->return_errors = 1;
     if (goc) {
         char *ct = ma_xml_attr(goc, "customOperationType");
@@ -150,7 +170,7 @@ static int flow_compile(ma_connector_step *step, ma_error *err)
         if (obj && strncmp(obj, "flow:", 5) == 0) memmove(obj, obj + 5, strlen(obj + 5) + 1);
         if (obj && is_uuid(obj)) d->flow_id = obj;
         else free(obj);
-        for (const xmlNode *f = ma_xml_child(goc, "field"); f; f = ma_xml_next(f, "field"))
+        for (const ma_xml_node *f = ma_xml_child(goc, "field"); f; f = ma_xml_next(f, "field"))
             if (ma_xml_attr_is(f, "id", "playerName")) {
                 char *v = ma_xml_attr(f, "value");
                 if (v && *v) d->player = v;
@@ -160,28 +180,25 @@ static int flow_compile(ma_connector_step *step, ma_error *err)
     } else if (step->operation_id && op) {
         ma_error_set(&e, MA_ERR_CONFIG, "flowclient: operation %s has no <Configuration><GenericOperationConfig>", step->operation_id);
     }
+    flow_conf cf;
+    memset(&cf, 0, sizeof cf);
+    if (!e.code && ma_connector_config(step, flow_config_map, &cf, &e) < 0) ma_error_prefix(&e, "flowclient");
     ma_httpc_opts o;
     memset(&o, 0, sizeof o);
-    int bad = 0;
-    if (!e.code) {
-        o.connect_timeout_ms = num(step, "connectTimeout", &e, &bad);
-        o.timeout_ms = num(step, "readTimeout", &e, &bad);
-        long r = num(step, "retries", &e, &bad);
-        o.retries = r > 0 ? (int)(r > 10 ? 10 : r) : -1;
-    }
-    if (bad && !e.code) ma_error_set(&e, MA_ERR_CONFIG, "flowclient: connectTimeout, readTimeout and retries are whole numbers >= 0");
-    char *ca = NULL, *proxy = NULL, *ins = NULL;
+    o.connect_timeout_ms = (long)cf.connect_timeout_ms;
+    o.timeout_ms = (long)cf.read_timeout_ms;
+    o.retries = cf.retries ? (int)cf.retries : -1;
+    o.insecure = cf.insecure;
+    char *ca = NULL, *proxy = NULL;
     if (!e.code) {
         ca = ma_connector_setting(step, "caFile", &e);
         proxy = ma_connector_setting(step, "proxy", &e);
-        ins = ma_connector_setting(step, "insecure", &e);
     }
     o.ca_file = ca;
     o.proxy = proxy;
-    o.insecure = ins && (strcmp(ins, "true") == 0 || strcmp(ins, "1") == 0);
     if (!e.code && (!d->conn_label || !d->url)) ma_error_set(&e, MA_ERR_NOMEM, "out of memory");
     if (!e.code) d->pool = ma_httpc_new(&o, &e);
-    free(ca); free(proxy); free(ins);
+    free(ca); free(proxy);
     if (e.code) {
         *err = e;
         flow_free(d);
@@ -472,4 +489,5 @@ const ma_connector_type ma_connector_flowclient = {
     .destroy = flow_destroy,
     .actions = flow_actions,
     .objects = flow_objects,
+    .config_map = flow_config_map,
 };

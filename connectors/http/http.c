@@ -5,16 +5,13 @@
  * The accepted XML, settings and document properties are listed in docs/connectors.md. */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/tree.h>
-
-#include "miniatom/miniatom.h"
 #include "httpc.h"
 #include "miniatom/miniatom.h"
-#include "util.h"
 
 #define PROP_STATUS "meta.base.applicationstatuscode"
 #define PROP_STATUS_MSG "meta.base.applicationstatusmessage"
@@ -65,9 +62,9 @@ static const char *const http_actions[] = {"Get", "Send", NULL};
 
 /* ---- small helpers ---- */
 
-static int attr_true(const xmlNode *n, const char *name) { return n && ma_xml_attr_is(n, name, "true"); }
+static int attr_true(const ma_xml_node *n, const char *name) { return n && ma_xml_attr_is(n, name, "true"); }
 
-static char *attr_or(const xmlNode *n, const char *name, const char *def)
+static char *attr_or(const ma_xml_node *n, const char *name, const char *def)
 {
     char *v = n ? ma_xml_attr(n, name) : NULL;
     if (!v && def) v = ma_strdup(def);
@@ -75,19 +72,19 @@ static char *attr_or(const xmlNode *n, const char *name, const char *def)
 }
 
 /* The <bns:Component> element above a payload root, or NULL. */
-static const xmlNode *component_of(const xmlNode *payload)
+static const ma_xml_node *component_of(const ma_xml_node *payload)
 {
-    for (const xmlNode *p = payload ? payload->parent : NULL; p; p = p->parent)
-        if (p->type == XML_ELEMENT_NODE && ma_xml_is(p, "Component")) return p;
+    for (const ma_xml_node *p = ma_xml_parent(payload); p; p = ma_xml_parent(p))
+        if (ma_xml_is(p, "Component")) return p;
     return NULL;
 }
 
 /* Does the export mark the value at path (e.g. "//HttpSettings/AuthSettings/@password") as encrypted? */
-static int encrypted_in_export(const xmlNode *payload, const char *path)
+static int encrypted_in_export(const ma_xml_node *payload, const char *path)
 {
-    const xmlNode *comp = component_of(payload);
-    const xmlNode *ev = comp ? ma_xml_child(comp, "encryptedValues") : NULL;
-    for (const xmlNode *v = ev ? ma_xml_child(ev, "encryptedValue") : NULL; v; v = ma_xml_next(v, "encryptedValue"))
+    const ma_xml_node *comp = component_of(payload);
+    const ma_xml_node *ev = comp ? ma_xml_child(comp, "encryptedValues") : NULL;
+    for (const ma_xml_node *v = ev ? ma_xml_child(ev, "encryptedValue") : NULL; v; v = ma_xml_next(v, "encryptedValue"))
         if (ma_xml_attr_is(v, "path", path)) return 1;
     return 0;
 }
@@ -182,8 +179,7 @@ static char *b64(const unsigned char *s, size_t n)
 static void wipe_free(char *s)
 {
     if (!s) return;
-    volatile char *p = s;
-    while (*p) *p++ = '\0';
+    ma_wipe(s, strlen(s));
     free(s);
 }
 
@@ -195,28 +191,38 @@ static char *conn_value(const ma_connector_step *step, const char *field, const 
     err->code = MA_OK;
     char *v = ma_connector_setting(step, field, err);
     if (v || err->code != MA_OK) return v;
-    const xmlNode *c = child ? ma_xml_child((const xmlNode *)step->connection, child) : NULL;
+    const ma_xml_node *c = child ? ma_xml_child(step->connection, child) : NULL;
     return c ? ma_xml_attr(c, attr) : NULL;
 }
 
-static long num_setting(const ma_connector_step *step, const char *field, long def, ma_error *err, int *bad)
-{
-    char *v = ma_connector_setting(step, field, err);
-    if (!v) return def;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*v == '\0' || *end || n < 0) *bad = 1;
-    free(v);
-    return *bad ? def : n;
-}
+/* ---- the connection's fields (ma_connector_setting, ma_connector_config) ---- */
 
-static int bool_setting(const ma_connector_step *step, const char *field, ma_error *err)
-{
-    char *v = ma_connector_setting(step, field, err);
-    int on = v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcasecmp(v, "yes") == 0);
-    free(v);
-    return on;
-}
+typedef struct http_conf {
+    uint64_t connect_timeout_ms, read_timeout_ms, retries;
+    int insecure;
+} http_conf;
+
+#define AT(m) MA_CONFIG_AT(http_conf, m)
+static const ma_config_entry http_config_map[] = {
+    {.key = "url", .kind = MA_CONFIG_STRING, .description = "the base URL the operation's path elements are added to"},
+    {.key = "user", .kind = MA_CONFIG_STRING, .description = "the user of BASIC authentication (else AuthSettings user)"},
+    {.key = "password", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET,
+     .description = "the password of BASIC authentication (an encrypted export value is never used)"},
+    {.key = "connectTimeout", .kind = MA_CONFIG_UINT, .def = "10000", .min = 0, .max = 86400000, .at = AT(connect_timeout_ms),
+     .description = "milliseconds to wait for the connection (0: 10000)"},
+    {.key = "readTimeout", .kind = MA_CONFIG_UINT, .def = "60000", .min = 0, .max = 86400000, .at = AT(read_timeout_ms),
+     .description = "milliseconds one request may take, its response included (0: 60000)"},
+    {.key = "retries", .kind = MA_CONFIG_UINT, .def = "0", .min = 0, .max = 10, .at = AT(retries),
+     .description = "retries after a refused connection, a 429 or a 5xx, with backoff (0: none, as Boomi's HTTP client)"},
+    {.key = "caFile", .kind = MA_CONFIG_FILE, .description = "PEM CA certificates to verify the server with (default: the system's)"},
+    {.key = "clientCert", .kind = MA_CONFIG_FILE, .description = "PEM client certificate, for SSLOptions clientauth=\"true\""},
+    {.key = "clientKey", .kind = MA_CONFIG_FILE, .description = "PEM key of clientCert"},
+    {.key = "proxy", .kind = MA_CONFIG_STRING, .description = "the proxy to connect through, e.g. http://proxy:3128"},
+    {.key = "insecure", .kind = MA_CONFIG_BOOL, .def = "false", .at = AT(insecure),
+     .description = "do not verify the server's certificate (for tests only)"},
+    MA_CONFIG_END,
+};
+#undef AT
 
 /* ---- compile ---- */
 
@@ -233,10 +239,10 @@ static void http_free(http_data *d)
     free(d);
 }
 
-static size_t count_children(const xmlNode *n, const char *name)
+static size_t count_children(const ma_xml_node *n, const char *name)
 {
     size_t k = 0;
-    for (const xmlNode *c = n ? ma_xml_child(n, name) : NULL; c; c = ma_xml_next(c, name)) k++;
+    for (const ma_xml_node *c = n ? ma_xml_child(n, name) : NULL; c; c = ma_xml_next(c, name)) k++;
     return k;
 }
 
@@ -250,9 +256,9 @@ static int valid_method(const char *m)
 
 static int compile_operation(ma_connector_step *step, http_data *d, ma_error *err)
 {
-    const xmlNode *op = (const xmlNode *)step->operation;
-    const xmlNode *cfg = op ? ma_xml_child(op, "Configuration") : NULL;
-    const xmlNode *act = cfg ? ma_xml_child(cfg, "HttpSendAction") : NULL;
+    const ma_xml_node *op = step->operation;
+    const ma_xml_node *cfg = op ? ma_xml_child(op, "Configuration") : NULL;
+    const ma_xml_node *act = cfg ? ma_xml_child(cfg, "HttpSendAction") : NULL;
     if (act) d->send = 1;
     else act = cfg ? ma_xml_child(cfg, "HttpGetAction") : NULL;
     if (!act) {
@@ -276,11 +282,11 @@ static int compile_operation(ma_connector_step *step, http_data *d, ma_error *er
     if (attr_true(act, "mimePassthrough"))
         return ma_error_set(err, MA_ERR_UNSUPPORTED, "http: mimePassthrough=\"true\" (multipart MIME requests) is not supported");
 
-    const xmlNode *hs = ma_xml_child(act, "requestHeaders");
+    const ma_xml_node *hs = ma_xml_child(act, "requestHeaders");
     if ((d->n_headers = count_children(hs, "header")) && !(d->headers = calloc(d->n_headers, sizeof *d->headers)))
         return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     size_t i = 0;
-    for (const xmlNode *h = hs ? ma_xml_child(hs, "header") : NULL; h; h = ma_xml_next(h, "header"), i++) {
+    for (const ma_xml_node *h = hs ? ma_xml_child(hs, "header") : NULL; h; h = ma_xml_next(h, "header"), i++) {
         http_header *x = &d->headers[i];
         x->name = attr_or(h, "headerName", "");
         x->value = attr_or(h, "headerValue", "");
@@ -292,21 +298,21 @@ static int compile_operation(ma_connector_step *step, http_data *d, ma_error *er
             if (*p <= ' ' || *p == ':' || *p == 127)
                 return ma_error_set(err, MA_ERR_CONFIG, "http: request header name '%s' is not a valid header name", x->name);
     }
-    const xmlNode *ps = ma_xml_child(act, "pathElements");
+    const ma_xml_node *ps = ma_xml_child(act, "pathElements");
     if ((d->n_elems = count_children(ps, "element")) && !(d->elems = calloc(d->n_elems, sizeof *d->elems)))
         return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     i = 0;
-    for (const xmlNode *e = ps ? ma_xml_child(ps, "element") : NULL; e; e = ma_xml_next(e, "element"), i++) {
+    for (const ma_xml_node *e = ps ? ma_xml_child(ps, "element") : NULL; e; e = ma_xml_next(e, "element"), i++) {
         d->elems[i].name = attr_or(e, "name", "");
         d->elems[i].key = attr_or(e, "key", "");
         d->elems[i].is_var = attr_true(e, "isVariable");
         if (!d->elems[i].name || !d->elems[i].key) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
-    const xmlNode *ms = ma_xml_child(act, "responseHeaderMapping");
+    const ma_xml_node *ms = ma_xml_child(act, "responseHeaderMapping");
     if ((d->n_maps = count_children(ms, "header")) && !(d->maps = calloc(d->n_maps, sizeof *d->maps)))
         return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     i = 0;
-    for (const xmlNode *m = ms ? ma_xml_child(ms, "header") : NULL; m; m = ma_xml_next(m, "header"), i++) {
+    for (const ma_xml_node *m = ms ? ma_xml_child(ms, "header") : NULL; m; m = ma_xml_next(m, "header"), i++) {
         char *target = attr_or(m, "targetPropertyName", "");
         d->maps[i].header = attr_or(m, "headerFieldName", "");
         d->maps[i].prop = target ? (strchr(target, '.') ? ma_strdup(target) : ma_asprintf("dynamicdocument.%s", target)) : NULL;
@@ -318,14 +324,14 @@ static int compile_operation(ma_connector_step *step, http_data *d, ma_error *er
 
 static int compile_params(ma_connector_step *step, http_data *d, ma_error *err)
 {
-    const xmlNode *ps = step->shape_config ? ma_xml_child((const xmlNode *)step->shape_config, "parameters") : NULL;
+    const ma_xml_node *ps = step->shape_config ? ma_xml_child(step->shape_config, "parameters") : NULL;
     if (!(d->n_params = count_children(ps, "parametervalue"))) return 0;
     if (!(d->params = calloc(d->n_params, sizeof *d->params))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     size_t i = 0;
-    for (const xmlNode *p = ma_xml_child(ps, "parametervalue"); p; p = ma_xml_next(p, "parametervalue"), i++) {
+    for (const ma_xml_node *p = ma_xml_child(ps, "parametervalue"); p; p = ma_xml_next(p, "parametervalue"), i++) {
         d->params[i].id = ma_xml_attr(p, "elementToSetId");
         d->params[i].name = ma_xml_attr(p, "elementToSetName");
-        if (!(d->params[i].p = ma_param_compile(step->shape, (const ma_xml_node *)p, err))) {
+        if (!(d->params[i].p = ma_param_compile(step->shape, p, err))) {
             ma_error_prefix(err, "http: step parameter %s", d->params[i].name ? d->params[i].name : "");
             return -1;
         }
@@ -335,10 +341,10 @@ static int compile_params(ma_connector_step *step, http_data *d, ma_error *err)
 
 static int compile_connection(ma_connector_step *step, http_data *d, ma_error *err)
 {
-    const xmlNode *conn = (const xmlNode *)step->connection;
+    const ma_xml_node *conn = step->connection;
     if (conn && !ma_xml_is(conn, "HttpSettings"))
         return ma_error_set(err, MA_ERR_CONFIG, "http: connection %s is a <%s>, not an <HttpSettings>",
-                            step->connection_id ? step->connection_id : "", (const char *)conn->name);
+                            step->connection_id ? step->connection_id : "", ma_xml_name(conn));
     d->conn_label = ma_strdup(step->connection_name ? step->connection_name : step->connection_id ? step->connection_id : "(none)");
     if (!d->conn_label) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     ma_error e2;
@@ -358,27 +364,29 @@ static int compile_connection(ma_connector_step *step, http_data *d, ma_error *e
     d->basic = auth && strcmp(auth, "BASIC") == 0;
     free(auth);
     d->password_in_xml_ok = !encrypted_in_export(conn, "//HttpSettings/AuthSettings/@password");
-    const xmlNode *ssl = conn ? ma_xml_child(conn, "SSLOptions") : NULL;
+    const ma_xml_node *ssl = conn ? ma_xml_child(conn, "SSLOptions") : NULL;
     d->client_auth = attr_true(ssl, "clientauth");
 
     /* the pool: timeouts, TLS and proxy from the settings (and the connection's own attributes) */
+    http_conf cf;
+    memset(&cf, 0, sizeof cf);
+    if (ma_connector_config(step, http_config_map, &cf, err) < 0) {
+        ma_error_prefix(err, "http");
+        return -1;
+    }
     ma_httpc_opts o;
     memset(&o, 0, sizeof o);
-    int bad = 0;
+    o.connect_timeout_ms = (long)cf.connect_timeout_ms;
+    o.timeout_ms = (long)cf.read_timeout_ms;
+    o.retries = cf.retries ? (int)cf.retries : -1; /* Boomi's HTTP client does not retry */
     ma_error_clear(&e2);
-    o.connect_timeout_ms = num_setting(step, "connectTimeout", 0, &e2, &bad);
-    o.timeout_ms = num_setting(step, "readTimeout", 0, &e2, &bad);
-    long retries = num_setting(step, "retries", 0, &e2, &bad);
-    o.retries = retries > 0 ? (int)(retries > 10 ? 10 : retries) : -1; /* Boomi's HTTP client does not retry */
-    if (bad) return ma_error_set(err, MA_ERR_CONFIG, "http: connection %s: connectTimeout, readTimeout and retries are whole numbers >= 0", d->conn_label);
-    if (e2.code) { *err = e2; return -1; }
     char *ca = ma_connector_setting(step, "caFile", &e2), *cert = ma_connector_setting(step, "clientCert", &e2),
          *key = ma_connector_setting(step, "clientKey", &e2), *proxy = ma_connector_setting(step, "proxy", &e2);
     o.ca_file = ca;
     o.client_cert = cert;
     o.client_key = key;
     o.proxy = proxy;
-    o.insecure = bool_setting(step, "insecure", &e2);
+    o.insecure = cf.insecure;
     o.follow_redirects = d->follow;
     d->has_client_cert = cert && *cert;
     int rc = 0;
@@ -554,7 +562,7 @@ static char *basic_auth(const ma_connector_step *step, const http_data *d, ma_er
     char *user = conn_value(step, "user", "AuthSettings", "user", &e);
     char *pass = e.code ? NULL : ma_connector_secret(step, "password", &e);
     if (!pass && !e.code && d->password_in_xml_ok) {
-        const xmlNode *a = ma_xml_child((const xmlNode *)step->connection, "AuthSettings");
+        const ma_xml_node *a = ma_xml_child(step->connection, "AuthSettings");
         pass = a ? ma_xml_attr(a, "password") : NULL;
         if (pass && !*pass) { free(pass); pass = NULL; }
     }
@@ -716,4 +724,5 @@ const ma_connector_type ma_connector_http = {
     .destroy = http_destroy,
     .actions = http_actions,
     .objects = NULL,
+    .config_map = http_config_map,
 };

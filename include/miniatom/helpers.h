@@ -89,6 +89,8 @@ ma_xml_node *ma_xml_child(const ma_xml_node *n, const char *name);             /
 ma_xml_node *ma_xml_next(const ma_xml_node *n, const char *name);              /* next element sibling */
 char *ma_xml_text(const ma_xml_node *n);                                       /* "" when empty */
 int ma_xml_is(const ma_xml_node *n, const char *name);
+const char *ma_xml_name(const ma_xml_node *n);    /* an element's local name (borrowed from n); NULL for NULL */
+ma_xml_node *ma_xml_parent(const ma_xml_node *n); /* the element n sits in; NULL at the root element */
 /* Parses a document from memory securely (no entity substitution, no DTD loading, no network): a
  * new xmlDoc (caller frees with xmlFreeDoc) or NULL with err "NAME:LINE: message". Refuses
  * documents whose DOCTYPE declares entities. */

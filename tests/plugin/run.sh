@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# tests/plugin/run.sh - builds the out-of-tree shape plugin upper.c against include/ alone, loads
+# tests/plugin/run.sh - builds the out-of-tree shape plugin upper.c against the installed headers
+# alone (`make install DESTDIR=...`, then `pkg-config --cflags --libs miniatom`: install.sh), loads
 # it with --plugins and runs a process that uses it; a plugin built for another ABI is refused
-# with a clear error.
+# with a clear error; the built-in connectors load as plugins (make plugins).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/install.sh"
 here=$top_srcdir/tests/plugin
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CC=${CC:-cc}
 mkdir -p "$tmp/good" "$tmp/bad"
-sanit=""
-if nm -D "$MINIATOM" 2>/dev/null | grep -q __asan_init || ldd "$MINIATOM" | grep -q libasan; then sanit="-fsanitize=address,undefined"; fi
-if $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC $sanit -I"$top_srcdir/include" $(pkg-config --cflags libxml-2.0) "$here/upper.c" -o "$tmp/good/upper.so" 2>"$tmp/cc.err"; then
-  ok "plugin builds against the public headers"
+sanit=$(plugin_sanitizers)
+install_miniatom "$tmp/root"
+if $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC $sanit "$here/upper.c" $(pc_miniatom --cflags --libs) -o "$tmp/good/upper.so" 2>"$tmp/cc.err"; then
+  ok "plugin builds against the installed public headers (pkg-config miniatom)"
 else
-  not_ok "plugin builds against the public headers"; cat "$tmp/cc.err"
+  not_ok "plugin builds against the installed public headers (pkg-config miniatom)"; cat "$tmp/cc.err"
 fi
 printf 'hello plugin' > "$tmp/in.txt"
 out=$("${RUN[@]}" run --deploy "$here/deploy" --plugins "$tmp/good" Shout --input "$tmp/in.txt" 2>"$tmp/err")
@@ -25,7 +27,7 @@ if "${RUN[@]}" plugins --plugins "$tmp/good" | grep -qx '  uppercase'; then ok "
 "${RUN[@]}" run --deploy "$here/deploy" Shout --input "$tmp/in.txt" >/dev/null 2>"$tmp/err2"
 code=$?
 if [ $code -eq 3 ] && grep -q "shapetype 'uppercase' is not supported" "$tmp/err2"; then ok "without the plugin the process is not runnable"; else not_ok "without the plugin: exit $code"; cat "$tmp/err2"; fi
-$CC -std=c11 -shared -fPIC $sanit -DWRONG_ABI -I"$top_srcdir/include" $(pkg-config --cflags libxml-2.0) "$here/upper.c" -o "$tmp/bad/upper.so"
+$CC -std=c11 -shared -fPIC $sanit -DWRONG_ABI "$here/upper.c" $(pc_miniatom --cflags --libs) -o "$tmp/bad/upper.so"
 "${RUN[@]}" run --deploy "$here/deploy" --plugins "$tmp/bad" Shout --input "$tmp/in.txt" >/dev/null 2>"$tmp/err3"
 code=$?
 if [ $code -eq 3 ] && grep -q "was built for plugin ABI 103; this miniatom has ABI 3" "$tmp/err3"; then ok "a plugin of another ABI is refused"; else not_ok "a plugin of another ABI: exit $code"; cat "$tmp/err3"; fi

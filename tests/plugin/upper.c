@@ -1,20 +1,19 @@
-/* upper.c - an out-of-tree shape plugin, built by tests/plugin/run.sh against the installed-style
- * headers only: shapetype "uppercase" upper-cases each document's data and records the shape's
- * `suffix` configuration attribute in a dynamic document property. */
+/* upper.c - an out-of-tree shape plugin, built by tests/plugin/run.sh and outoftree.sh from the
+ * installed headers alone (pkg-config miniatom): shapetype "uppercase" upper-cases each document's
+ * data, adds the shape's `suffix` configuration attribute and records itself in a dynamic document
+ * property. */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/tree.h>
-
 #include "miniatom/miniatom.h"
 
 static int up_compile(ma_shape *shape, const ma_xml_node *config, ma_error *err)
 {
-    xmlChar *suffix = config ? xmlGetProp((const xmlNode *)config, (const xmlChar *)"suffix") : NULL;
-    ma_shape_set_data(shape, suffix ? strdup((const char *)suffix) : strdup(""));
-    xmlFree(suffix);
+    char *suffix = ma_xml_attr(config, "suffix"); /* NULL when absent (or config is NULL) */
+    if (!suffix && !(suffix = ma_strdup(""))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    ma_shape_set_data(shape, suffix);
     return ma_shape_declare_output(shape, NULL, err) < 0 ? -1 : 0;
 }
 

@@ -275,6 +275,16 @@ fake_part() {
   else
     not_ok "fake: connection failure: exit $(code_of dead)"; show dead
   fi
+
+  # the connection's typed fields are read through the connector's config map at deploy
+  cb t0 "$url" "${tok[@]}" --set "connection.$CONN.timeout=0" "Fake Get Request" --input "$tmp/pr50.json"
+  if [ "$(code_of t0)" = 3 ] && grep -q "CloudBlue: connection '.*' field timeout: '0' is out of range: expected a whole number from 1 to 86400000 (from --set: connection.$CONN.timeout)" "$tmp/t0/stderr"; then
+    ok "fake: timeout=0 is refused at deploy, naming the field, the value and its origin"
+  else
+    not_ok "fake: timeout=0: exit $(code_of t0)"; show t0
+  fi
+  cb ins1 "$url" "${tok[@]}" --set "connection.$CONN.insecure=1" --set "connection.$CONN.timeout=20000" "Fake Get Request" --input "$tmp/pr50.json"
+  if [ "$(code_of ins1)" = 0 ]; then ok "fake: insecure=1 and timeout in milliseconds are read as before"; else not_ok "fake: insecure=1: exit $(code_of ins1)"; show ins1; fi
 }
 
 if [ "${MA_SKIP_PRISM:-}" = 1 ]; then echo "# prism part skipped (MA_SKIP_PRISM=1)"; else prism_part; fi

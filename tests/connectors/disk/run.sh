@@ -19,9 +19,8 @@ else
   sanit=""
   if nm -D "$MINIATOM" 2>/dev/null | grep -q __asan_init || ldd "$MINIATOM" 2>/dev/null | grep -q libasan; then sanit="-fsanitize=address,undefined"; fi
   mkdir -p "$tmp/plugins"
-  if $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -shared -fPIC $sanit -I"$top_srcdir/include" -I"$top_srcdir/runtime" \
-      -I"$top_srcdir/connectors" "$top_srcdir/connectors/disk/disk.c" "$top_srcdir/connectors/disk/plugin.c" \
-      $(pkg-config --cflags --libs libxml-2.0) -o "$tmp/plugins/disk.so" 2>"$tmp/cc.err"; then
+  if $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -shared -fPIC $sanit -I"$top_srcdir/include" \
+      "$top_srcdir/connectors/disk/disk.c" "$top_srcdir/connectors/disk/plugin.c" -o "$tmp/plugins/disk.so" 2>"$tmp/cc.err"; then
     ok "the disk connector builds as a plugin"
   else
     not_ok "the disk connector builds as a plugin"; cat "$tmp/cc.err"; finish; exit 1
@@ -73,6 +72,11 @@ if [ "$(code exact)" = 0 ] && [ "$(ndocs exact)" = 1 ] && [ "$(doc exact 1)" = E
 run two "Disk Get Two"
 if [ "$(code two)" = 0 ] && [ "$(ndocs two)" = 2 ] && [ "$(prop two 1 connector.track.disk.filename),$(prop two 2 connector.track.disk.filename)" = "a.txt,alias.txt" ]; then
   ok "maxFileCount reads at most that many files"; else not_ok "maxFileCount (exit $(code two), $(ndocs two) documents)"; show_err two; fi
+mkdir -p "$tmp/baddeploy"; cp "$here"/deploy/*.xml "$tmp/baddeploy/"
+sed -i 's/maxFileCount="2"/maxFileCount="-2"/' "$tmp/baddeploy/op-get-two-files.xml"
+"${RUN[@]}" run --deploy "$tmp/baddeploy" "${plug[@]}" --data "$tmp/bad-data" --set "connection.Files.directory=$dir" "Disk Get Two" >/dev/null 2>"$tmp/badmax.err"
+c=$?
+if [ $c = 3 ] && grep -q "disk: maxFileCount: expected a whole number, not '-2'" "$tmp/badmax.err"; then ok "a maxFileCount that is no whole number is refused at deploy"; else not_ok "maxFileCount=-2 (exit $c)"; sed 's/^/    /' "$tmp/badmax.err" | head -5; fi
 mkdir -p "$dir/inbox"; printf '{"n":1}' >"$dir/inbox/in-01.json"; printf '{"n":2}' >"$dir/inbox/in-02.json"; printf '{"n":3}' >"$dir/inbox/in-003.json"
 run inbox "Disk Get Inbox"
 if [ "$(code inbox)" = 0 ] && [ "$(ndocs inbox)" = 2 ] && [ "$(ls "$dir/inbox")" = "in-003.json" ]; then ok "getDirectory reads a sub-folder; ? matches one character"; else not_ok "getDirectory (exit $(code inbox))"; show_err inbox; fi

@@ -33,10 +33,10 @@ else
   sanit=""
   if nm -D "$MINIATOM" 2>/dev/null | grep -q __asan_init || ldd "$MINIATOM" 2>/dev/null | grep -q libasan; then sanit="-fsanitize=address,undefined"; fi
   mkdir -p "$tmp/plugins"
-  if $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -shared -fPIC $sanit -I"$top_srcdir/include" -I"$top_srcdir/runtime" \
-      -I"$top_srcdir/connectors" -I"$top_srcdir/connectors/common" "$top_srcdir/connectors/flowclient/flowclient.c" \
+  if $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -shared -fPIC $sanit -I"$top_srcdir/include" \
+      -I"$top_srcdir/connectors/common" "$top_srcdir/connectors/flowclient/flowclient.c" \
       "$top_srcdir/connectors/flowclient/plugin.c" "$top_srcdir/connectors/common/httpc.c" \
-      $(pkg-config --cflags --libs libcurl libxml-2.0 jansson) -o "$tmp/plugins/flowclient.so" 2>"$tmp/cc.err"; then
+      $(pkg-config --cflags --libs libcurl jansson) -o "$tmp/plugins/flowclient.so" 2>"$tmp/cc.err"; then
     ok "the flowclient connector builds as a plugin"
   else
     not_ok "the flowclient connector builds as a plugin"; cat "$tmp/cc.err"; finish; exit 1
@@ -125,6 +125,13 @@ if [ "$(code nouser)" = 1 ] && grep -q "needs a signed-in user (statusCode 401)"
 run nopw --set "connection.Flow Tenant User.url=$url" --input "$tmp/u1.json" "Flow Run As User"
 if [ "$(code nopw)" = 1 ] && grep -q "has a username but no password" "$tmp/nopw/stderr"; then ok "a username without a password says how to set it"; else not_ok "missing password (exit $(code nopw))"; show_err nopw; fi
 if grep -rqs 'flow-s3cret' "$tmp"/user "$tmp"/nopw "$tmp"/nouser; then not_ok "the Flow password appears in an output, log or execution record"; else ok "the Flow password appears in no output, log or execution record"; fi
+
+# the connection's typed fields, through the connector's config map
+run rtok --set "connection.Flow Tenant.url=$url" --set "connection.Flow Tenant.readTimeout=20000" --set "connection.Flow Tenant.retries=1" --input "$tmp/f1.json" "Flow Run"
+if [ "$(code rtok)" = 0 ] && check rtok 1 'd["invokeType"]=="DONE"'; then ok "readTimeout and retries in milliseconds and times run as before"; else not_ok "readTimeout=20000 (exit $(code rtok))"; show_err rtok; fi
+run rtbad --set "connection.Flow Tenant.url=$url" --set "connection.Flow Tenant.connectTimeout=-5" --input "$tmp/f1.json" "Flow Run"
+if [ "$(code rtbad)" = 3 ] && grep -q "flowclient: connection 'Flow Tenant' field connectTimeout: expected a whole number from 0 to 86400000, not '-5' (from --set: connection.Flow Tenant.connectTimeout)" "$tmp/rtbad/stderr"; then
+  ok "a negative connectTimeout is refused at deploy, naming the field, the value and its origin"; else not_ok "connectTimeout=-5 (exit $(code rtbad))"; show_err rtbad; fi
 
 # ---- 2. Prism ----
 prism=${PRISM:-}

@@ -5,7 +5,8 @@
 # timeouts, threads): methods, static/variable/empty headers, path elements with replacement
 # variables, status codes with and without returnErrors, Basic auth with the password from the
 # settings, an environment variable or a file (and never in any output), TLS and client
-# certificates, redirects, settings and environment overrides, and connection reuse. Uses the
+# certificates, redirects, settings and environment overrides, connection reuse, and the connection
+# fields of the connector's config map (bounds, booleans, files, checked at deploy). Uses the
 # built-in connector when `miniatom plugins` lists it, else builds connectors/http as a plugin and
 # loads it with --plugins.
 . "$(dirname "$0")/../../lib.sh"
@@ -29,9 +30,9 @@ else
   sanit=""
   if nm -D "$MINIATOM" 2>/dev/null | grep -q __asan_init || ldd "$MINIATOM" 2>/dev/null | grep -q libasan; then sanit="-fsanitize=address,undefined"; fi
   mkdir -p "$tmp/plugins"
-  if $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -shared -fPIC $sanit -I"$top_srcdir/include" -I"$top_srcdir/runtime" \
-      -I"$top_srcdir/connectors" -I"$top_srcdir/connectors/common" "$top_srcdir/connectors/http/http.c" "$top_srcdir/connectors/http/plugin.c" \
-      "$top_srcdir/connectors/common/httpc.c" $(pkg-config --cflags --libs libcurl libxml-2.0 jansson) -o "$tmp/plugins/http.so" 2>"$tmp/cc.err"; then
+  if $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -shared -fPIC $sanit -I"$top_srcdir/include" \
+      -I"$top_srcdir/connectors/common" "$top_srcdir/connectors/http/http.c" "$top_srcdir/connectors/http/plugin.c" \
+      "$top_srcdir/connectors/common/httpc.c" $(pkg-config --cflags --libs libcurl jansson) -o "$tmp/plugins/http.so" 2>"$tmp/cc.err"; then
     ok "the http connector builds as a plugin"
   else
     not_ok "the http connector builds as a plugin"; cat "$tmp/cc.err"; finish; exit 1
@@ -166,4 +167,21 @@ if [ "$(code down)" = 1 ] && grep -q "HTTP GET http://127.0.0.1:1/echo/items/42:
 # 8. an authentication type this runtime does not run is refused at deploy
 run oauth "HTTP OAuth2 Unsupported"
 if [ "$(code oauth)" = 3 ] && grep -q "authenticationType OAUTH2" "$tmp/oauth/stderr"; then ok "an unsupported authenticationType is refused at deploy"; else not_ok "unsupported auth (exit $(code oauth))"; show_err oauth; fi
+# 9. the connection's fields through the connector's config map: whole milliseconds, bounds, booleans
+#    and files are checked at deploy, with the field, the value and where it came from
+run fields --set "connection.Test Server.url=$base" --set "connection.Test Server.connectTimeout=5000" \
+  --set "connection.Test Server.readTimeout=30000" --set "connection.Test Server.retries=2" --set "connection.Test Server.insecure=false" \
+  -p TOKEN=tok-123 "HTTP Get Item"
+if [ "$(code fields)" = 0 ] && same_docs fields "$here/expected/get-item"; then ok "connectTimeout, readTimeout, retries and insecure set in range run as before"; else not_ok "fields in range (exit $(code fields))"; show_err fields; fi
+run retries11 --set "connection.Test Server.url=$base" --set "connection.Test Server.retries=11" -p TOKEN=t "HTTP Get Item"
+if [ "$(code retries11)" = 3 ] && grep -q "http: connection 'Test Server' field retries: '11' is out of range: expected a whole number from 0 to 10 (from --set: connection.Test Server.retries)" "$tmp/retries11/stderr"; then
+  ok "retries past 10 is refused at deploy, naming the field, the value and its origin"; else not_ok "retries=11 (exit $(code retries11))"; show_err retries11; fi
+MINIATOM_CONNECTION_TEST_SERVER_READTIMEOUT=30s run rt30s --set "connection.Test Server.url=$base" -p TOKEN=t "HTTP Get Item"
+if [ "$(code rt30s)" = 3 ] && grep -q "field readTimeout: expected a whole number from 0 to 86400000, not '30s' (from the environment: MINIATOM_CONNECTION_TEST_SERVER_READTIMEOUT)" "$tmp/rt30s/stderr"; then
+  ok "readTimeout is a whole number of milliseconds, as Boomi exports write it (30s is refused)"; else not_ok "readTimeout=30s (exit $(code rt30s))"; show_err rt30s; fi
+run insmaybe --set "connection.Test Server.url=$base" --set "connection.Test Server.insecure=maybe" -p TOKEN=t "HTTP Get Item"
+if [ "$(code insmaybe)" = 3 ] && grep -q "field insecure: expected true or false, not 'maybe'" "$tmp/insmaybe/stderr"; then ok "insecure must be true or false"; else not_ok "insecure=maybe (exit $(code insmaybe))"; show_err insmaybe; fi
+run nocafile --set "connection.Test Server TLS.url=https://127.0.0.1:$tlsport" --set "connection.Test Server TLS.caFile=$tmp/no-such.pem" "HTTP TLS"
+if [ "$(code nocafile)" = 3 ] && grep -q "field caFile: '$tmp/no-such.pem' is not a readable file" "$tmp/nocafile/stderr"; then ok "a caFile that cannot be read is refused at deploy"; else not_ok "missing caFile (exit $(code nocafile))"; show_err nocafile; fi
+if "${RUN[@]}" plugins "${plug[@]}" | grep -q '^      connection.<id or name>.readTimeout (uint, default 60000): milliseconds'; then ok "miniatom plugins lists the connection's fields"; else not_ok "miniatom plugins does not list readTimeout"; fi
 finish
