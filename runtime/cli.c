@@ -765,7 +765,11 @@ static void print_settings(const ma_config_entry *map, const char *prefix)
     printf("    settings:\n");
     for (const ma_config_entry *e = map; e->key; e++) {
         printf("      %s%s (%s", prefix, e->key, kinds[e->kind]);
+        if (e->max) printf(", %llu to %llu%s", e->min, e->max, e->kind == MA_CONFIG_SIZE ? " bytes" : e->kind == MA_CONFIG_DURATION ? " ms" : "");
+        if (e->choices)
+            for (size_t k = 0; e->choices[k]; k++) printf("%s%s", k ? "|" : ", ", e->choices[k]);
         if (e->def) printf(", default %s", e->def);
+        if (e->flags & MA_CONFIG_SECRET) printf(", secret");
         printf(")%s%s\n", e->description ? ": " : "", e->description ? e->description : "");
     }
 }

@@ -147,3 +147,32 @@ int ma_connector_config(const ma_connector_step *step, const ma_config_entry *ma
     }
     return 0;
 }
+
+int ma_connection_check_settings(const ma_connector_step *step, const ma_connector_type *type, ma_error *err)
+{
+    if (!type->config_map) return 0;
+    const ma_settings *s = ma_deploy_settings(step->shape ? ma_shape_deploy(step->shape) : NULL);
+    const char *who[2] = {step->connection_id, step->connection_name};
+    for (size_t i = 0; i < ma_settings_count(s); i++) {
+        const char *key, *origin;
+        ma_settings_at(s, i, &key, NULL, &origin);
+        if (!ma_str_has_prefix(key, "connection.")) continue;
+        for (int w = 0; w < 2; w++) {
+            size_t wl = who[w] ? strlen(who[w]) : 0;
+            if (!wl || strncmp(key + 11, who[w], wl) != 0 || key[11 + wl] != '.') continue;
+            char field[256];
+            snprintf(field, sizeof field, "%s", key + 11 + wl + 1);
+            size_t fl = strlen(field);
+            if (fl > 5 && strcmp(field + fl - 5, ".file") == 0) field[fl - 5] = '\0';
+            if (ma_config_find(type->config_map, field)) break;
+            ma_sb b;
+            ma_sb_init(&b);
+            for (const ma_config_entry *e = type->config_map; e->key; e++) ma_sb_printf(&b, "%s%s", e == type->config_map ? "" : ", ", e->key);
+            ma_error_set(err, MA_ERR_CONFIG, "%s: %s: connector type '%s' has no connection field '%s' (its fields: %s)", origin,
+                         key, type->name, field, b.s ? b.s : "");
+            ma_sb_free(&b);
+            return -1;
+        }
+    }
+    return 0;
+}

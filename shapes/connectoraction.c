@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connection.h"
 #include "shapes_common.h"
 #include "process.h"
 #include "registry.h"
@@ -94,6 +95,7 @@ int ma_connstep_compile(ma_shape *s, const ma_xml_node *config, void **data, ma_
     d->step.connection_name = conn ? conn->name : NULL;
     d->step.operation_id = d->op_id;
     d->step.shape = s;
+    if (ma_connection_check_settings(&d->step, d->type, err) < 0) return -1;
     if (d->type->compile && d->type->compile(&d->step, err) < 0) return -1;
     d->compiled = 1;
     return 0;

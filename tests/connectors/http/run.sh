@@ -109,6 +109,10 @@ if props get 1 meta.base.applicationstatuscode=200 meta.base.applicationstatusme
      dynamicdocument.ITEM_ID=42 connector.track.http.header.x-echo=yes "connector.track.http.url=$base/echo/items/42"; then
   ok "status, mapped and tracked response headers become document properties"; else not_ok "response properties"; fi
 
+run typo --set "connection.Test Server.url=$base" --set "connection.Test Server.tmeout=5" -p TOKEN=tok-123 "HTTP Get Item"
+if [ "$(code typo)" = 3 ] && grep -qF -- "--set: connection.Test Server.tmeout: connector type 'http' has no connection field 'tmeout' (its fields: url," "$tmp/typo/stderr"; then
+  ok "a setting for a field the connector type does not have is refused, naming its fields"; else not_ok "a misspelt connection field (exit $(code typo))"; show_err typo; fi
+
 # 2. Send: POST, PUT, PATCH, DELETE with the document as body; returnResponses=false
 printf '{"order":7}' >"$tmp/order.json"
 run send --set "connection.Test Server.url=$base/" --input "$tmp/order.json" "HTTP Send Methods"
