@@ -662,7 +662,10 @@ static int probe_execute(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_
 }
 
 static const ma_connector_type probe_type = {
-    .name = "probe", .abi_version = MA_ABI_VERSION, .compile = probe_compile, .execute = probe_execute,
+    .name = "probe",
+    .abi_version = MA_ABI_VERSION,
+    .compile = probe_compile,
+    .execute = probe_execute,
 };
 
 #define CONN_ID "c0ffee00-0000-4000-8000-000000000001"
@@ -705,8 +708,17 @@ static const ma_config_entry probe_map[] = {
     {.key = "url", .kind = MA_CONFIG_STRING},
     {.key = "timeout", .kind = MA_CONFIG_DURATION, .def = "1s", .at = MA_CONFIG_AT(probe_cfg, timeout)},
     {.key = "retries", .kind = MA_CONFIG_UINT, .def = "1", .min = 0, .max = 10, .at = MA_CONFIG_AT(probe_cfg, retries)},
-    {.key = "pin", .kind = MA_CONFIG_UINT, .flags = MA_CONFIG_SECRET, .min = 1, .max = 99999, .at = MA_CONFIG_AT(probe_cfg, pin)},
-    {.key = "verbose", .kind = MA_CONFIG_ENUM, .def = "never", .choices = verbosity, .at = MA_CONFIG_AT(probe_cfg, verbose)},
+    {.key = "pin",
+     .kind = MA_CONFIG_UINT,
+     .flags = MA_CONFIG_SECRET,
+     .min = 1,
+     .max = 99999,
+     .at = MA_CONFIG_AT(probe_cfg, pin)},
+    {.key = "verbose",
+     .kind = MA_CONFIG_ENUM,
+     .def = "never",
+     .choices = verbosity,
+     .at = MA_CONFIG_AT(probe_cfg, verbose)},
     {.key = "blank", .kind = MA_CONFIG_SIZE, .def = "2KB", .at = MA_CONFIG_AT(probe_cfg, blank)},
     MA_CONFIG_END,
 };
@@ -762,18 +774,18 @@ static void test_connection_from_component(void **state)
     ma_error err;
     ma_error_clear(&err);
     if (ma_connector_config(last_step, probe_map, &c, &err) < 0) fail_msg("%s", err.msg);
-    assert_int_equal(c.timeout, 5000);  /* <field id="timeout" value="5s"/> */
-    assert_int_equal(c.retries, 3);     /* the root element's attribute */
+    assert_int_equal(c.timeout, 5000); /* <field id="timeout" value="5s"/> */
+    assert_int_equal(c.retries, 3);    /* the root element's attribute */
     assert_int_equal(c.pin, 98765);
     assert_int_equal(c.verbose, 1);
-    assert_int_equal(c.blank, 2048);    /* a blank field is no value: the default */
+    assert_int_equal(c.blank, 2048); /* a blank field is no value: the default */
 
     char *v = ma_connector_setting(last_step, "url", &err);
     assert_string_equal(v, "http://from-attribute");
     free(v);
     ma_error_clear(&err);
     assert_null(ma_connector_setting(last_step, "nowhere", &err));
-    assert_int_equal(err.code, MA_OK); /* set nowhere is no error */
+    assert_int_equal(err.code, MA_OK);                          /* set nowhere is no error */
     assert_null(ma_connector_secret(last_step, "blank", &err)); /* a blank secret is none */
 
     /* the component's value refused: its file and line are named */
@@ -789,7 +801,12 @@ static void test_connection_from_component(void **state)
 
     /* a secret's value from the component is not repeated */
     const ma_config_entry pin4[] = {
-        {.key = "pin", .kind = MA_CONFIG_UINT, .flags = MA_CONFIG_SECRET, .min = 1, .max = 9999, .at = MA_CONFIG_AT(probe_cfg, pin)},
+        {.key = "pin",
+         .kind = MA_CONFIG_UINT,
+         .flags = MA_CONFIG_SECRET,
+         .min = 1,
+         .max = 9999,
+         .at = MA_CONFIG_AT(probe_cfg, pin)},
         MA_CONFIG_END,
     };
     assert_int_equal(ma_connector_config(last_step, pin4, &c, &err), -1);
@@ -814,11 +831,11 @@ static void test_connection_from_settings(void **state)
     char pin_set[400];
     snprintf(pin_set, sizeof pin_set, "connection." CONN_NAME ".pin.file=%s", pin_file);
     const char *sets[] = {
-        "connection." CONN_NAME ".timeout = 2m",      /* by name */
-        "connection." CONN_ID ".timeout = 250ms",     /* by id: wins over the name */
+        "connection." CONN_NAME ".timeout = 2m",  /* by name */
+        "connection." CONN_ID ".timeout = 250ms", /* by id: wins over the name */
         "connection." CONN_NAME ".retries = 7",
         "connection." CONN_NAME ".url = http://from-settings",
-        pin_set,                                       /* a file holding the value */
+        pin_set, /* a file holding the value */
         "connection.Other.retries = 10",
         NULL,
     };
@@ -831,7 +848,7 @@ static void test_connection_from_settings(void **state)
     if (ma_connector_config(last_step, probe_map, &c, &err) < 0) fail_msg("%s", err.msg);
     assert_int_equal(c.timeout, 250);
     assert_int_equal(c.retries, 7);
-    assert_int_equal(c.pin, 4321); /* its line break dropped */
+    assert_int_equal(c.pin, 4321);  /* its line break dropped */
     assert_int_equal(c.verbose, 1); /* still from the component */
     char *v = ma_connector_setting(last_step, "url", &err);
     assert_string_equal(v, "http://from-settings");
@@ -845,8 +862,9 @@ static void test_connection_from_settings(void **state)
     const char *bad_sets[] = {"connection." CONN_NAME ".retries=11", NULL};
     probe_open(&p, bad_sets);
     assert_int_equal(ma_connector_config(last_step, probe_map, &c, &err), -1);
-    assert_string_equal(err.msg, "connection '" CONN_NAME "' field retries: '11' is out of range: expected a whole number "
-                                 "from 0 to 10 (from --set: connection." CONN_NAME ".retries)");
+    assert_string_equal(err.msg,
+                        "connection '" CONN_NAME "' field retries: '11' is out of range: expected a whole number "
+                        "from 0 to 10 (from --set: connection." CONN_NAME ".retries)");
     probe_close(&p);
 
     /* a secret setting that is not valid is not shown */
@@ -901,8 +919,9 @@ static void test_connection_from_environment(void **state)
     setenv(ENV_NAME_RETRIES, "many", 1);
     probe_open(&p, NULL);
     assert_int_equal(ma_connector_config(last_step, probe_map, &c, &err), -1);
-    assert_string_equal(err.msg, "connection '" CONN_NAME "' field retries: expected a whole number from 0 to 10, not 'many' "
-                                 "(from the environment: " ENV_NAME_RETRIES ")");
+    assert_string_equal(err.msg,
+                        "connection '" CONN_NAME "' field retries: expected a whole number from 0 to 10, not 'many' "
+                        "(from the environment: " ENV_NAME_RETRIES ")");
     probe_close(&p);
     unsetenv(ENV_NAME_RETRIES);
     unsetenv(ENV_ID_TIMEOUT);

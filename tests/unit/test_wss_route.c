@@ -35,8 +35,8 @@ static int teardown(void **state)
 
 /* ---- components in memory ------------------------------------------------------------------- */
 
-#define ENV_OPEN                                                                                                       \
-    "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"%s\" name=\"%s\" type=\"%s\" "          \
+#define ENV_OPEN                                                                                              \
+    "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"%s\" name=\"%s\" type=\"%s\" " \
     "version=\"1\"><bns:object>"
 #define ENV_CLOSE "</bns:object></bns:Component>"
 
@@ -98,8 +98,8 @@ static void add_wss(ma_deploy *dep, const char *id, const char *name, const char
 }
 
 /* One <route> of an API Service. */
-#define ROUTE(pid, method, in, object, path)                                                                           \
-    "<route processId=\"" pid "\"><overrides httpMethod=\"" method "\" inputProfileKey=\"\" inputType=\"" in          \
+#define ROUTE(pid, method, in, object, path)                                                                 \
+    "<route processId=\"" pid "\"><overrides httpMethod=\"" method "\" inputProfileKey=\"\" inputType=\"" in \
     "\" objectName=\"" object "\" outputType=\"\" urlPath=\"" path "\"/><description/></route>"
 
 static void add_service(ma_deploy *dep, const char *id, const char *name, const char *base, const char *routes,
@@ -187,7 +187,8 @@ static void assert_cap(const char *path, int i, const char *want)
 {
     size_t n = strlen(want);
     if (caps[i].len != n || caps[i].off + n > strlen(path) || memcmp(path + caps[i].off, want, n) != 0)
-        fail_msg("parameter %d of %s is '%.*s' at %zu, not '%s'", i, path, (int)(caps[i].off < strlen(path) ? caps[i].len : 0),
+        fail_msg("parameter %d of %s is '%.*s' at %zu, not '%s'", i, path,
+                 (int)(caps[i].off < strlen(path) ? caps[i].len : 0),
                  caps[i].off < strlen(path) ? path + caps[i].off : "", caps[i].off, want);
 }
 
@@ -293,18 +294,24 @@ static ma_deploy *rest_deploy(void)
     add_wss(dep, "p-get", "Get Items", "GET", "items", "none", "singlejson");
     add_wss(dep, "p-put", "Put Item", "UPDATE", "item", "singlejson", "singlejson");
     add_wss(dep, "p-create", "Create Order", "CREATE", "order", "singlejson", "singlejson");
-    add_service(dep, "api", "Test API", "test",
-                ROUTE("p-get", "", "", "", "{id}")                          /* GET  /ws/rest/test/items/{id} */
-                ROUTE("p-get", "", "", "", "{id}/lines/{line}")             /* GET  .../items/{id}/lines/{line} */
-                ROUTE("p-get", "", "", "items", "special")                  /* GET  .../items/special */
-                ROUTE("p-put", "put", "", "items", "{id}")                  /* PUT  .../items/{id} */
-                ROUTE("p-create", "", "", "", "")                           /* POST /ws/rest/test/order */
-                ROUTE("p-get", "", "singlejson", "raw", "")                 /* POST /ws/rest/test/raw */
-                ROUTE("p-get", "", "", "files", "file-{id}.json")           /* GET  .../files/file-{id}.json */
-                ROUTE("p-get", "", "", "pairs", "{a}-{b}")                  /* GET  .../pairs/{a}-{b} */
-                ROUTE("p-get", "DELETE", "", "//deep//", "/x/{k}/y/")       /* DELETE .../deep/x/{k}/y */
-                ,
-                "<header name=\"X-Api-Key\"/><header name=\"\"/>");
+    static const char *const routes[] = {
+        ROUTE("p-get", "", "", "", "{id}"),                    /* GET  /ws/rest/test/items/{id} */
+        ROUTE("p-get", "", "", "", "{id}/lines/{line}"),       /* GET  .../items/{id}/lines/{line} */
+        ROUTE("p-get", "", "", "items", "special"),            /* GET  .../items/special */
+        ROUTE("p-put", "put", "", "items", "{id}"),            /* PUT  .../items/{id} */
+        ROUTE("p-create", "", "", "", ""),                     /* POST /ws/rest/test/order */
+        ROUTE("p-get", "", "singlejson", "raw", ""),           /* POST /ws/rest/test/raw */
+        ROUTE("p-get", "", "", "files", "file-{id}.json"),     /* GET  .../files/file-{id}.json */
+        ROUTE("p-get", "", "", "pairs", "{a}-{b}"),            /* GET  .../pairs/{a}-{b} */
+        ROUTE("p-get", "DELETE", "", "//deep//", "/x/{k}/y/"), /* DELETE .../deep/x/{k}/y */
+    };
+    ma_sb all;
+    ma_sb_init(&all);
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) ma_sb_puts(&all, routes[i]);
+    char *joined = ma_sb_take(&all, NULL);
+    assert_non_null(joined);
+    add_service(dep, "api", "Test API", "test", joined, "<header name=\"X-Api-Key\"/><header name=\"\"/>");
+    free(joined);
     add_service(dep, "api-root", "Root API", "", ROUTE("p-get", "", "", "", ""), "");
     return dep;
 }
@@ -408,7 +415,8 @@ static void test_rest_errors(void **state)
     ma_deploy *dep = new_deploy();
     add_wss(dep, "p-one", "One", "GET", "items", "none", "none");
     add_wss(dep, "p-two", "Two", "QUERY", "things", "none", "none");
-    add_service(dep, "api", "Dup API", "test", ROUTE("p-one", "", "", "", "{id}") ROUTE("p-two", "GET", "", "items", "{key}"), "");
+    add_service(dep, "api", "Dup API", "test",
+                ROUTE("p-one", "", "", "", "{id}") ROUTE("p-two", "GET", "", "items", "{key}"), "");
     const char *msg = build_fails(dep);
     assert_contains(msg, "API Service 'Dup API' (api), route 2");
     assert_contains(msg, "GET /ws/rest/test/items/{key}");
@@ -502,7 +510,8 @@ static void test_rest_errors(void **state)
 
     /* too many parameters */
     char params[512] = "";
-    for (int i = 0; i <= MAX_PARAMS; i++) snprintf(params + strlen(params), sizeof params - strlen(params), "{p%d}/", i);
+    for (int i = 0; i <= MAX_PARAMS; i++)
+        snprintf(params + strlen(params), sizeof params - strlen(params), "{p%d}/", i);
     snprintf(route, sizeof route, ROUTE("p-one", "", "", "", "%s"), params);
     dep = new_deploy();
     add_wss(dep, "p-one", "One", "GET", "items", "none", "none");
