@@ -254,10 +254,10 @@ int ma_config_parse(const ma_config_entry *e, const char *v, uint64_t *num, char
     case MA_CONFIG_STRING: break;
     case MA_CONFIG_FILE:
         if (stat(v, &st) != 0 || !S_ISREG(st.st_mode) || access(v, R_OK) != 0)
-            return fail(why, whyn, "'%s' is not a readable file", v);
+            return fail(why, whyn, "'%s' is not a readable file", shown);
         break;
     case MA_CONFIG_DIR:
-        if (stat(v, &st) != 0 || !S_ISDIR(st.st_mode)) return fail(why, whyn, "'%s' is not a directory", v);
+        if (stat(v, &st) != 0 || !S_ISDIR(st.st_mode)) return fail(why, whyn, "'%s' is not a directory", shown);
         break;
     case MA_CONFIG_BOOL:
         if (parse_bool(v, &x) < 0) return fail(why, whyn, "expected true or false, not '%s'", shown);
@@ -277,13 +277,15 @@ int ma_config_parse(const ma_config_entry *e, const char *v, uint64_t *num, char
         x = i;
         break;
     }
-    case MA_CONFIG_UINT:
-        if (*v == '-' || parse_digits(v, &v, &x) < 0 || *v) {
+    case MA_CONFIG_UINT: {
+        const char *end = v;
+        if (*v == '-' || parse_digits(v, &end, &x) < 0 || *end) {
             if (e->max)
                 return fail(why, whyn, "expected a whole number from %llu to %llu, not '%s'", e->min, e->max, shown);
             return fail(why, whyn, "expected a whole number, not '%s'", shown);
         }
         break;
+    }
     case MA_CONFIG_SIZE:
         if (parse_size(v, &x) < 0) return fail(why, whyn, "expected a size such as 1MB, 16KB or 512, not '%s'", shown);
         break;

@@ -352,8 +352,8 @@ static int deploy_service(wss_state *st, ma_deploy *dep, ma_component *c, size_t
         }
         for (size_t i = 0; i < st->n_rest; i++)
             if (strcmp(st->rest[i].key, r.key) == 0 && strcmp(st->rest[i].method, r.method) == 0) {
-                rc = ma_error_set(err, MA_ERR_CONFIG, "%s: %s %s is already served by process '%s' (%s)", where, r.method,
-                                  r.path, st->rest[i].t->name, st->rest[i].t->id);
+                rc = ma_error_set(err, MA_ERR_CONFIG, "%s: %s %s of process '%s' (%s) is already served by process '%s' (%s)",
+                                  where, r.method, r.path, t->name, t->id, st->rest[i].t->name, st->rest[i].t->id);
                 goto route_fail;
             }
         if (has_captured) {

@@ -88,7 +88,10 @@ typedef struct ma_config_entry {
 } ma_config_entry;
 
 #define MA_CONFIG_AT(type, member) (offsetof(type, member) + 1)
+/* (clang-format 14 would lay this braced initializer out as a block) */
+/* clang-format off */
 #define MA_CONFIG_END {NULL, MA_CONFIG_STRING, NULL, 0, 0, NULL, NULL, NULL, 0, 0}
+/* clang-format on */
 
 /* Checks one value against entry e (kind, bounds, choices, check). 0, or -1 with why, which does
  * not name the key (callers prefix it) and never repeats a secret's value. */
