@@ -72,9 +72,9 @@ typedef enum ma_config_kind {
 #define MA_CONFIG_SECRET 0x2 /* never repeat the value in an error */
 
 typedef struct ma_config_entry {
-    /* The key under the map's prefix ("callback.timeout" under "fss."). A segment "*" matches one
-     * segment or more of any text ("user.*" matches "user.ada"); such entries are checked but not
-     * stored. */
+    /* The key under the map's prefix ("callback.timeout" under "fss."). A "*" segment matches one
+     * segment ("a.*.b" matches "a.x.b"); a final "*" matches the rest, one segment or more
+     * ("user.*" matches "user.ada" and "user.a.b"). Such entries are checked but not stored. */
     const char *key;
     ma_config_kind kind;
     const char *def;                /* the default, written in the grammar above (NULL: unset) */
