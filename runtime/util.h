@@ -14,8 +14,4 @@
 /* Parse flags for every XML parse in mini-Atom: no entity substitution, no DTD loading, no network. */
 #define MA_XML_PARSE_FLAGS (XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR)
 
-/* The shortest of d's texts with 15, 16 or 17 significant digits ("%.Ng") that reads back as d,
- * into buf (n >= 32 bytes); returns buf. */
-const char *ma_real_text(double d, char *buf, size_t n);
-
 #endif
