@@ -161,17 +161,27 @@ static const unsigned char plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 /* The first byte at or after p that is not plain (a quote, a backslash, a control character or
- * a byte of a multi-byte UTF-8 sequence), or end: eight bytes at a time, then one by one. */
-static const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
+ * a byte of a multi-byte UTF-8 sequence), or end: eight bytes at a time, then one by one. In a
+ * word that holds such bytes, the lowest flagged byte is the first of them (a borrow only flags
+ * bytes above the one that caused it), found with ctz on little-endian machines. */
+static inline const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
 {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    if (p < end && !plain[*p]) return p; /* the next character of non-ASCII text */
     while (end - p >= 8) {
         uint64_t w, q, b;
         memcpy(&w, p, 8);
         q = w ^ (ones * '"');
         b = w ^ (ones * '\\');
         /* a byte >= 0x80, a byte < 0x20, a zero byte in q or in b */
-        if ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) break;
+        uint64_t m = (w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+        if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + (__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
         p += 8;
     }
     while (p < end && plain[*p]) p++;
@@ -258,10 +268,11 @@ static int jp_text(jp *j, xmlNode *n, const unsigned char *s, size_t len, const 
 /* A string; j->p is after the opening quote. Building a key (key != 0): the decoded text goes
  * to j->buf (NUL-terminated). Building a value: *out and *outlen give the text, in the input when it
  * has no escapes, else in j->buf. Validating: only checks. Building XML refuses what XML cannot
- * hold; building a tree refuses \u0000 and lone surrogates (C strings and valid UTF-8 only). */
-static int jp_string(jp *j, int key, const unsigned char **out, size_t *outlen)
+ * hold; building a tree refuses \u0000 and lone surrogates (C strings and valid UTF-8 only).
+ * jp_string_rest goes on from p, the first byte after j->p that is not plain. */
+static int jp_string_rest(jp *j, int key, const unsigned char **out, size_t *outlen, const unsigned char *p)
 {
-    const unsigned char *p = j->p, *end = j->end, *open = p - 1, *run = p;
+    const unsigned char *end = j->end, *open = j->p - 1, *run = j->p;
     const int build = j->doc != NULL || j->tree;
     int inbuf = 0;
     if (build && key) { ma_sb_reset(&j->buf); inbuf = 1; }
@@ -311,7 +322,7 @@ static int jp_string(jp *j, int key, const unsigned char **out, size_t *outlen)
             run = p;
             continue;
         }
-        size_t n = ma_utf8_decode(p, (size_t)(end - p), &cp);
+        size_t n = ma_utf8_decode_inline(p, (size_t)(end - p), &cp);
         if (!n) return jp_fail(j, p, MA_ERR_PARSE, "invalid UTF-8 (byte 0x%02X) in a string", c);
         if (j->doc && (cp == 0xFFFE || cp == 0xFFFF))
             return jp_fail(j, p, MA_ERR_UNSUPPORTED, "U+%04X is a character that XML 1.0 cannot hold; it is refused", cp);
@@ -329,6 +340,21 @@ static int jp_string(jp *j, int key, const unsigned char **out, size_t *outlen)
     }
     j->p = p + 1;
     return 0;
+}
+
+/* Most strings are plain bytes up to the closing quote: that case without the call. */
+static inline int jp_string(jp *j, int key, const unsigned char **out, size_t *outlen)
+{
+    const unsigned char *p = skip_plain(j->p, j->end);
+    if (p < j->end && *p == '"' && !(key && (j->doc || j->tree))) {
+        if (out) {
+            *out = j->p;
+            *outlen = (size_t)(p - j->p);
+        }
+        j->p = p + 1;
+        return 0;
+    }
+    return jp_string_rest(j, key, out, outlen, p);
 }
 
 static int jp_number(jp *j, const unsigned char **end_out)

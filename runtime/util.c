@@ -104,17 +104,26 @@ static const unsigned char json_esc[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
 
 /* The first byte at or after s[i] that ma_sb_json_escape must look at (json_esc), or n: eight bytes
- * at a time, then one by one. */
-static size_t json_plain_run(const unsigned char *s, size_t i, size_t n)
+ * at a time, then one by one. In a word that holds such bytes, the lowest flagged byte is the first
+ * of them (a borrow or carry only flags bytes above the one that caused it). */
+static inline size_t json_plain_run(const unsigned char *s, size_t i, size_t n)
 {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    if (i < n && json_esc[s[i]]) return i; /* the next character of non-ASCII text */
     while (n - i >= 8) {
         uint64_t w, q, b;
         memcpy(&w, s + i, 8);
         q = w ^ (ones * '"');
         b = w ^ (ones * '\\');
         /* a byte >= 0x80, one < 0x20, DEL (adding 1 sets its high bit), a zero byte in q or in b */
-        if ((w | (w + ones) | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) break;
+        uint64_t m = (w | (w + ones) | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+        if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return i + ((size_t)__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
         i += 8;
     }
     while (i < n && !json_esc[s[i]]) i++;
@@ -134,12 +143,12 @@ int ma_sb_json_escape(ma_sb *b, const char *str, size_t n)
         if (i >= n) break;
         unsigned c = s[i], cp = c;
         size_t adv = 1;
-        if (c >= 0x80) {
-            adv = ma_utf8_decode(s + i, n - i, &cp);
-            if (adv && cp > 0x9F && cp != 0x2028 && cp != 0x2029) { /* kept as it is */
+        if (c >= 0x80) { /* multi-byte characters are kept as they are, but for a few */
+            while ((adv = ma_utf8_decode_inline(s + i, n - i, &cp)) && cp > 0x9F && cp != 0x2028 && cp != 0x2029) {
                 i += adv;
-                continue;
+                if (i >= n || s[i] < 0x80) break;
             }
+            if (i >= n || s[i] < 0x80) continue;
         }
         if (i > run) ma_sb_append(b, str + run, i - run);
         if (!adv) {
@@ -508,35 +517,7 @@ void ma_strings_free(char **s, size_t n)
     free(s);
 }
 
-size_t ma_utf8_decode(const unsigned char *p, size_t left, unsigned *cp)
-{
-    if (!left) return 0;
-    unsigned c = p[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (left < 2 || (p[1] & 0xC0) != 0x80) return 0;
-        *cp = ((c & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-        return 2;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && p[1] < 0xA0) return 0; /* overlong */
-        if (c == 0xED && p[1] > 0x9F) return 0; /* surrogate */
-        *cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
-        if (c == 0xF0 && p[1] < 0x90) return 0; /* overlong */
-        if (c == 0xF4 && p[1] > 0x8F) return 0; /* above U+10FFFF */
-        *cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
-        return 4;
-    }
-    return 0;
-}
+size_t ma_utf8_decode(const unsigned char *p, size_t left, unsigned *cp) { return ma_utf8_decode_inline(p, left, cp); }
 
 int ma_ct_equal(const void *a, const void *b, size_t n)
 {
