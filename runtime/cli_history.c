@@ -1,7 +1,8 @@
 /* cli_history.c - `miniatom executions` (the recorded executions, newest first, as a table or as
  * JSON) and `miniatom execution show ID` (everything recorded about one execution: counts per
  * shape, user log, documents in and out with their properties), read from the execution history
- * DATA/history.db (history.h). Exit status: 0 found, 1 not found (or unreadable), 2 usage. */
+ * DATA/history.db (history.h). Exit status: 0 found, 1 not found (or unreadable), 2 usage. Reads
+ * JSON with jansson: a command line tool, on no request path, where its speed does not matter. */
 #include "history.h"
 
 #include <getopt.h>

@@ -209,58 +209,11 @@ static const char *col_text(sqlite3_stmt *s, int i)
     return t ? (const char *)t : NULL;
 }
 
-/* Length of the valid UTF-8 sequence at s (strict: no overlongs, surrogates or > U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) return 1;
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* Appends s as a JSON string (with quotes); bytes that are not UTF-8 become U+FFFD. */
 static void json_str(ma_sb *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *u = (const unsigned char *)s;
     ma_sb_putc(b, '"');
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = u[i];
-        if (c >= 0x80) {
-            size_t l = utf8_seq(u + i, n - i);
-            if (l) ma_sb_append(b, s + i, l), i += l;
-            else ma_sb_puts(b, "\\ufffd"), i++;
-            continue;
-        }
-        switch (c) {
-        case '"': ma_sb_append(b, "\\\"", 2); break;
-        case '\\': ma_sb_append(b, "\\\\", 2); break;
-        case '\n': ma_sb_append(b, "\\n", 2); break;
-        case '\r': ma_sb_append(b, "\\r", 2); break;
-        case '\t': ma_sb_append(b, "\\t", 2); break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                ma_sb_append(b, e, 6);
-            } else {
-                ma_sb_putc(b, (char)c);
-            }
-        }
-        i++;
-    }
+    ma_sb_json_escape(b, s, n);
     ma_sb_putc(b, '"');
 }
 
@@ -345,7 +298,8 @@ static int is_text(const unsigned char *d, size_t n)
             i++;
             continue;
         }
-        size_t l = utf8_seq(d + i, n - i);
+        unsigned cp;
+        size_t l = ma_utf8_decode(d + i, n - i, &cp);
         if (!l) return 0;
         i += l;
     }

@@ -1,7 +1,8 @@
 /* profile.c - profile element paths (profile.h): a key of a profile.xml / profile.json component
  * resolved to a path of element names, evaluated on XML (libxml2, local names) or JSON (jansson)
  * data, and Data Process "Split Documents" by an XML or JSON element (boomi-process-xml.md 3
- * "Profiles"; boomi-atom-semantics.md 2 "Data Process"). */
+ * "Profiles"; boomi-atom-semantics.md 2 "Data Process"). JSON is read with jansson, not the fast
+ * reader (miniatom/json.h): split rebuilds documents from a tree it edits, which ma_jv cannot. */
 
 /* Profile trees: XMLElement / XMLAttribute nodes; JSONRootValue ("Root") / JSONObject ("Object") /
  * JSONObjectEntry (the key) / JSONArray ("Array", some exports repeat the entry's name) /

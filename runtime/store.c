@@ -1,6 +1,7 @@
 /* store.c - persisted process properties on disk (boomi-atom-semantics.md 1.3): one JSON object
  * per process component, DATA/persisted/<componentId>.json, written at once (atomically) each time
- * a Set Properties shape persists a value, read when an execution of the process starts. */
+ * a Set Properties shape persists a value, read when an execution of the process starts. Read with
+ * jansson, not miniatom/json.h: the object is edited and written back, and read once per execution. */
 #include "store.h"
 
 #include <fcntl.h>

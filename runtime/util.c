@@ -1,9 +1,11 @@
-/* util.c - string buffer (with JSON output), allocation, file and libxml2 helpers shared by the
- * runtime (util.h). */
+/* util.c - string buffer (with JSON output: the one JSON string escaper), allocation, file, UTF-8
+ * and libxml2 helpers shared by the runtime and plugins (util.h, miniatom/helpers.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "util.h"
+
+#include "miniatom/json.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -88,28 +90,81 @@ char *ma_sb_take(ma_sb *b, size_t *len)
     return s;
 }
 
-int ma_sb_json_escape(ma_sb *b, const char *s, size_t n)
+/* What ma_sb_json_escape does with each byte: 0 copies it, 1 escapes it (controls, '"', '\\', DEL),
+ * 2 checks the UTF-8 sequence it starts (U+0080-U+009F and U+2028/U+2029 are escaped, a byte that
+ * does not start valid UTF-8 becomes U+FFFD). */
+static const unsigned char json_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20 '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x40 '\\' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, /* 0x60 DEL */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x80 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+
+/* The first byte at or after s[i] that ma_sb_json_escape must look at (json_esc), or n: eight bytes
+ * at a time, then one by one. In a word that holds such bytes, the lowest flagged byte is the first
+ * of them (a borrow or carry only flags bytes above the one that caused it). */
+static inline size_t json_plain_run(const unsigned char *s, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    if (i < n && json_esc[s[i]]) return i; /* the next character of non-ASCII text */
+    while (n - i >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, s + i, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        /* a byte >= 0x80, one < 0x20, DEL (adding 1 sets its high bit), a zero byte in q or in b */
+        uint64_t m = (w | (w + ones) | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+        if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return i + ((size_t)__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+        i += 8;
+    }
+    while (i < n && !json_esc[s[i]]) i++;
+    return i;
+}
+
+int ma_sb_json_escape(ma_sb *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t run = 0; /* start of the characters not yet copied: they need no escape */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        ma_sb_append(b, s + run, i - run);
-        run = i + 1;
-        switch (c) {
-        case '"': ma_sb_append(b, "\\\"", 2); break;
-        case '\\': ma_sb_append(b, "\\\\", 2); break;
-        case '\n': ma_sb_append(b, "\\n", 2); break;
-        case '\r': ma_sb_append(b, "\\r", 2); break;
-        case '\t': ma_sb_append(b, "\\t", 2); break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+    /* the escapes of the ASCII bytes json_esc marks: a letter after '\\', or 0 for \u00XX */
+    static const char short_esc[128] = {['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+                                        ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+    const unsigned char *s = (const unsigned char *)str;
+    size_t run = 0, i = 0; /* s[run..i) needs no escape: it is copied in one piece */
+    for (;;) {
+        i = json_plain_run(s, i, n);
+        if (i >= n) break;
+        unsigned c = s[i], cp = c;
+        size_t adv = 1;
+        if (c >= 0x80) { /* multi-byte characters are kept as they are, but for a few */
+            while ((adv = ma_utf8_decode_inline(s + i, n - i, &cp)) && cp > 0x9F && cp != 0x2028 && cp != 0x2029) {
+                i += adv;
+                if (i >= n || s[i] < 0x80) break;
+            }
+            if (i >= n || s[i] < 0x80) continue;
+        }
+        if (i > run) ma_sb_append(b, str + run, i - run);
+        if (!adv) {
+            ma_sb_lit(b, "\\ufffd"); /* not UTF-8: U+FFFD, the byte is dropped */
+            adv = 1;
+        } else if (c < 0x80 && short_esc[c]) {
+            char e[2] = {'\\', short_esc[c]};
+            ma_sb_append(b, e, 2);
+        } else {
+            char u[6] = {'\\', 'u', hex[cp >> 12], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15], hex[cp & 15]};
             ma_sb_append(b, u, 6);
         }
-        }
+        i += adv;
+        run = i;
     }
-    ma_sb_append(b, s + run, n - run);
+    if (n > run) ma_sb_append(b, str + run, n - run);
     return b->oom ? -1 : 0;
 }
 
@@ -470,35 +525,7 @@ void ma_strings_free(char **s, size_t n)
     free(s);
 }
 
-size_t ma_utf8_decode(const unsigned char *p, size_t left, unsigned *cp)
-{
-    if (!left) return 0;
-    unsigned c = p[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (left < 2 || (p[1] & 0xC0) != 0x80) return 0;
-        *cp = ((c & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-        return 2;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && p[1] < 0xA0) return 0; /* overlong */
-        if (c == 0xED && p[1] > 0x9F) return 0; /* surrogate */
-        *cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
-        if (c == 0xF0 && p[1] < 0x90) return 0; /* overlong */
-        if (c == 0xF4 && p[1] > 0x8F) return 0; /* above U+10FFFF */
-        *cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
-        return 4;
-    }
-    return 0;
-}
+size_t ma_utf8_decode(const unsigned char *p, size_t left, unsigned *cp) { return ma_utf8_decode_inline(p, left, cp); }
 
 int ma_ct_equal(const void *a, const void *b, size_t n)
 {

@@ -2,7 +2,8 @@
  * boomi-process-xml.md 2 "dataprocess"): its <step>s run in order, each on the batch the previous
  * step produced. Supported: Search/Replace (1), Base64 Encode (6) / Decode (7), Split Documents (8)
  * and Combine Documents (9); anything else (Custom Scripting 12, PGP 2/3, Zip 4/5, ...) is refused
- * at deploy with MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error. */
+ * at deploy with MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error. Combine
+ * reads JSON with jansson, not miniatom/json.h: it builds a new tree from the documents' trees. */
 
 /* Decisions (Boomi's own behaviour where it is documented, otherwise written here):
  *  - processtype numbers 6 (Base64 Encode), 7 (Base64 Decode), 4 Zip and 5 Unzip come from the

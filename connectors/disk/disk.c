@@ -419,6 +419,9 @@ static int get_one(ma_exec *ex, ma_connector_step *step, const disk_data *d, int
         free(rel);
         return rc;
     }
+    /* Listed through the descriptor open_below gave, not ma_dir_list(path): a path would be resolved
+     * again, through a symbolic link swapped in meanwhile; names starting with '.' are files here too,
+     * and the list stops at MAX_FILES_LISTED instead of failing. */
     int lfd = dup(dfd);
     DIR *dir = lfd >= 0 ? fdopendir(lfd) : NULL;
     if (!dir) {

@@ -1,7 +1,8 @@
 /* fss_decode.c - the Flow wire format (fss_decode.h): Flow types, requests decoded and checked with
- * ma_jv_parse (runtime/jsonxml.h), request documents written as JSON text, the query filter as XML, and returned documents
- * encoded as ServiceResponse outputs and ObjectDataResponse objects with the field names and casing of
- * the samples in shared/spec/flow-samples (reference/flow-services-protocol.md 2). */
+ * ma_jv_parse (miniatom/json.h), request documents written as JSON text, the query filter as XML,
+ * and returned documents encoded as ServiceResponse outputs and ObjectDataResponse objects with the
+ * field names and casing of the samples in shared/spec/flow-samples
+ * (reference/flow-services-protocol.md 2). */
 #include "fss_decode.h"
 
 #include <ctype.h>
@@ -11,22 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "jsonxml.h"
-#include "util.h"
+#include "miniatom/helpers.h"
+#include "miniatom/json.h"
 
 /* ---- UTF-8 ------------------------------------------------------------------------------------ */
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t l = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-    if (!l || l > n || (l == 2 && s[0] < 0xC2) || (l == 4 && s[0] > 0xF4)) return 0;
-    for (size_t i = 1; i < l; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    if (l == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))) return 0; /* overlong, surrogates */
-    if (l == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))) return 0;
-    return l;
-}
 
 /* in as UTF-8 of at most outn - 1 bytes: whole characters, anything not UTF-8 as '?'. Returns the length. */
 static size_t utf8_clean(const char *in, char *out, size_t outn)
@@ -34,7 +23,8 @@ static size_t utf8_clean(const char *in, char *out, size_t outn)
     const unsigned char *p = (const unsigned char *)(in ? in : "");
     size_t n = 0, left = strlen((const char *)p);
     while (left) {
-        size_t l = utf8_len(p, left);
+        unsigned cp;
+        size_t l = ma_utf8_decode(p, left, &cp);
         if (n + (l ? l : 1) >= outn) break;
         if (l) memcpy(out + n, p, l), n += l, p += l, left -= l;
         else out[n++] = '?', p++, left--;
@@ -549,31 +539,6 @@ static int json_number_text(const char *s)
     return *p == '\0';
 }
 
-/* A JSON string; bytes that are not UTF-8 (document properties, file names) become U+FFFD. */
-static void put_str(ma_sb *b, const char *s)
-{
-    ma_sb_putc(b, '"');
-    const unsigned char *p = (const unsigned char *)s, *run = p;
-    size_t left = strlen(s);
-    while (left) {
-        if (*p < 0x80) {
-            p++, left--;
-            continue;
-        }
-        size_t l = utf8_len(p, left);
-        if (l) {
-            p += l, left -= l;
-            continue;
-        }
-        ma_sb_json_escape(b, (const char *)run, (size_t)(p - run));
-        ma_sb_lit(b, "\\ufffd");
-        p++, left--;
-        run = p;
-    }
-    ma_sb_json_escape(b, (const char *)run, (size_t)(p - run));
-    ma_sb_putc(b, '"');
-}
-
 /* The kind a value is read as: its field's, else its contentType's, else by its objectData. */
 static fss_kind value_kind(const ma_jv *v, const fss_field *f)
 {
@@ -602,7 +567,7 @@ static void write_member(ma_sb *b, int *first, const char *name, const ma_jv *v,
     }
     if (!*first) ma_sb_putc(b, ',');
     *first = 0;
-    put_str(b, name);
+    ma_sb_json_str(b, name);
     ma_sb_putc(b, ':');
     switch (k) {
     case FSS_OBJECT:
@@ -618,15 +583,15 @@ static void write_member(ma_sb *b, int *first, const char *name, const ma_jv *v,
         break;
     case FSS_NUMBER:
         if (json_number_text(cv)) ma_sb_puts(b, cv);
-        else put_str(b, cv);
+        else ma_sb_json_str(b, cv);
         break;
     case FSS_BOOLEAN:
         if (strcasecmp(cv, "true") == 0) ma_sb_lit(b, "true");
         else if (strcasecmp(cv, "false") == 0) ma_sb_lit(b, "false");
-        else put_str(b, cv);
+        else ma_sb_json_str(b, cv);
         break;
     default:
-        put_str(b, cv);
+        ma_sb_json_str(b, cv);
         break;
     }
 }
@@ -784,7 +749,7 @@ static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_nu
 
 static void put_str_or_null(ma_sb *b, const char *s)
 {
-    if (s) put_str(b, s);
+    if (s) ma_sb_json_str(b, s);
     else ma_sb_lit(b, "null");
 }
 
@@ -798,14 +763,14 @@ static void put_content(ma_sb *b, const ma_jv *v)
     }
     const char *t = scalar_text(v, buf, sizeof buf);
     if (t) {
-        put_str(b, t);
+        ma_sb_json_str(b, t);
         return;
     }
     ma_sb tmp;
     ma_sb_init(&tmp);
     ma_jv_write(&tmp, v);
     if (tmp.oom) b->oom = 1;
-    else put_str(b, tmp.s ? tmp.s : "");
+    else ma_sb_json_str(b, tmp.s ? tmp.s : "");
     ma_sb_free(&tmp);
 }
 
@@ -875,7 +840,7 @@ static void put_property(ma_sb *b, const char *name, const ma_jv *v, fss_kind k,
                          int depth)
 {
     ma_sb_lit(b, "{\"typeElementPropertyId\":null,\"developerName\":");
-    put_str(b, name);
+    ma_sb_json_str(b, name);
     ma_sb_lit(b, ",\"contentType\":\"");
     ma_sb_puts(b, fss_kind_name(k));
     ma_sb_lit(b, "\",\"contentValue\":");
@@ -962,7 +927,7 @@ static ma_jv *parse_doc(const fss_doc *d, size_t i, int allow_array, int *empty,
 static void put_output(ma_sb *b, ma_jv *const *docs, size_t n, const char *name, fss_kind k, const fss_type *t, const char *type_name)
 {
     ma_sb_lit(b, "{\"valueElementId\":null,\"typeElementId\":null,\"typeElementPropertyId\":null,\"developerName\":");
-    put_str(b, name);
+    ma_sb_json_str(b, name);
     ma_sb_lit(b, ",\"typeElementDeveloperName\":");
     put_str_or_null(b, is_complex(k) ? type_name : NULL);
     ma_sb_lit(b, ",\"typeElementPropertyDeveloperName\":null,\"contentValue\":");
@@ -1122,7 +1087,7 @@ char *fss_service_response(const char *token, const char *tenant_id, const char 
     ma_sb_lit(&b, ",\"tenantId\":");
     put_str_or_null(&b, tenant_id);
     ma_sb_lit(&b, ",\"culture\":null,\"annotations\":{},\"invokeType\":");
-    put_str(&b, invoke_type);
+    ma_sb_json_str(&b, invoke_type);
     ma_sb_lit(&b, ",\"waitMessage\":");
     put_str_or_null(&b, wait_message);
     ma_sb_lit(&b, ",\"outputs\":");
@@ -1132,7 +1097,7 @@ char *fss_service_response(const char *token, const char *tenant_id, const char 
         char clean[1024];
         utf8_clean(fault, clean, sizeof clean);
         ma_sb_lit(&b, "\"error\":");
-        put_str(&b, clean);
+        ma_sb_json_str(&b, clean);
     }
     ma_sb_lit(&b, "},\"valueFaults\":[],\"mode\":null}");
     if (b.oom) {

@@ -2,7 +2,7 @@
  * Flow types derived from JSON profiles, the requests Flow sends (DescribeServiceRequest,
  * ServiceRequest, ObjectDataRequest, FileDataRequest) decoded and checked, turned into the documents a
  * process receives, and what a process returns encoded as ServiceResponse outputs and ObjectDataResponse
- * objects (reference/flow-services-protocol.md 2). Pure: the JSON tree of runtime/jsonxml.h,
+ * objects (reference/flow-services-protocol.md 2). Pure: the JSON tree of miniatom/json.h,
  * jansson (describe) and the string buffer only (fuzzed). */
 #ifndef MA_FSS_DECODE_H
 #define MA_FSS_DECODE_H
@@ -10,7 +10,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "jsonxml.h"
+#include "miniatom/helpers.h"
+#include "miniatom/json.h"
 
 /* ---- Flow types ---------------------------------------------------------------------------- */
 

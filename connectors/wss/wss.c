@@ -14,258 +14,19 @@
 
 #include "wss.h"
 
-/* ---- JSON checking (RFC 8259), with the spans of a top-level array's items ------------------- */
+/* ---- JSON: ma_json_check (miniatom/json.h) checks a body and gives a top-level array's items ---- */
 
-typedef struct jscan {
-    const unsigned char *s, *p, *end;
-    const char *why;
-    int depth;
-} jscan;
-
-static void jws(jscan *j)
+/* Checks that data[0..len) is one JSON value: 0, 1 (not JSON: why filled with "line L, column C:
+ * reason") or -1 (out of memory). *skip = the bytes of a byte order mark; with items, as
+ * ma_json_check. */
+static int json_check(const char *data, size_t len, ma_json_span **items, size_t *n_items, size_t *skip, char *why,
+                      size_t whyn)
 {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
-}
-
-static int jfail(jscan *j, const char *why)
-{
-    if (!j->why) j->why = why;
-    return -1;
-}
-
-static int hex4(const unsigned char *p, unsigned *v)
-{
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned c = p[i], d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-        else return -1;
-        *v = *v << 4 | d;
-    }
-    return 0;
-}
-
-static int jstring(jscan *j)
-{
-    j->p++; /* the opening quote */
-    while (j->p < j->end) {
-        unsigned c = *j->p;
-        if (c == '"') {
-            j->p++;
-            return 0;
-        }
-        if (c == '\\') {
-            if (j->end - j->p < 2) break;
-            unsigned e = j->p[1];
-            if (e == 'u') {
-                unsigned v, w;
-                if (j->end - j->p < 6 || hex4(j->p + 2, &v) < 0) return jfail(j, "a \\u escape needs four hex digits");
-                j->p += 6;
-                if (v >= 0xDC00 && v <= 0xDFFF) return jfail(j, "a lone low surrogate in a \\u escape");
-                if (v >= 0xD800 && v <= 0xDBFF) {
-                    if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' || hex4(j->p + 2, &w) < 0 || w < 0xDC00 ||
-                        w > 0xDFFF)
-                        return jfail(j, "a high surrogate \\u escape without its low surrogate");
-                    j->p += 6;
-                }
-                continue;
-            }
-            if (!strchr("\"\\/bfnrt", (int)e) || !e) return jfail(j, "an invalid escape in a string");
-            j->p += 2;
-            continue;
-        }
-        if (c < 0x20) return jfail(j, "a control character in a string (it must be escaped)");
-        if (c < 0x80) {
-            j->p++;
-            continue;
-        }
-        /* UTF-8: well-formed sequences only (no overlong forms, no surrogates) */
-        size_t n;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
-        else return jfail(j, "invalid UTF-8");
-        if ((size_t)(j->end - j->p) <= n) return jfail(j, "invalid UTF-8");
-        for (size_t k = 1; k <= n; k++) {
-            if ((j->p[k] & 0xC0) != 0x80) return jfail(j, "invalid UTF-8");
-            cp = cp << 6 | (j->p[k] & 0x3F);
-        }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return jfail(j, "invalid UTF-8");
-        j->p += n + 1;
-    }
-    return jfail(j, "an unterminated string");
-}
-
-static int jdigits(jscan *j)
-{
-    const unsigned char *s = j->p;
-    while (j->p < j->end && *j->p >= '0' && *j->p <= '9') j->p++;
-    return j->p > s ? 0 : -1;
-}
-
-static int jnumber(jscan *j)
-{
-    if (*j->p == '-') j->p++;
-    if (j->p < j->end && *j->p == '0') j->p++;
-    else if (jdigits(j) < 0) return jfail(j, "an invalid number");
-    if (j->p < j->end && *j->p == '.') {
-        j->p++;
-        if (jdigits(j) < 0) return jfail(j, "an invalid number (digits must follow '.')");
-    }
-    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-        j->p++;
-        if (j->p < j->end && (*j->p == '+' || *j->p == '-')) j->p++;
-        if (jdigits(j) < 0) return jfail(j, "an invalid number (digits must follow the exponent)");
-    }
-    return 0;
-}
-
-static int jvalue(jscan *j);
-
-static int jcontainer(jscan *j, int obj)
-{
-    if (++j->depth > 512) return jfail(j, "JSON nested deeper than 512 levels");
-    j->p++;
-    jws(j);
-    if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
-        j->p++;
-        j->depth--;
-        return 0;
-    }
-    for (;;) {
-        if (obj) {
-            jws(j);
-            if (j->p >= j->end || *j->p != '"') return jfail(j, "an object member name (a string) was expected");
-            if (jstring(j) < 0) return -1;
-            jws(j);
-            if (j->p >= j->end || *j->p != ':') return jfail(j, "':' was expected after an object member name");
-            j->p++;
-        }
-        if (jvalue(j) < 0) return -1;
-        jws(j);
-        if (j->p >= j->end) return jfail(j, obj ? "an unterminated object" : "an unterminated array");
-        if (*j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (*j->p == (obj ? '}' : ']')) {
-            j->p++;
-            j->depth--;
-            return 0;
-        }
-        return jfail(j, obj ? "',' or '}' was expected in an object" : "',' or ']' was expected in an array");
-    }
-}
-
-static int jvalue(jscan *j)
-{
-    jws(j);
-    if (j->p >= j->end) return jfail(j, "a value was expected");
-    switch (*j->p) {
-    case '{': return jcontainer(j, 1);
-    case '[': return jcontainer(j, 0);
-    case '"': return jstring(j);
-    case 't':
-        if (j->end - j->p >= 4 && memcmp(j->p, "true", 4) == 0) return j->p += 4, 0;
-        break;
-    case 'f':
-        if (j->end - j->p >= 5 && memcmp(j->p, "false", 5) == 0) return j->p += 5, 0;
-        break;
-    case 'n':
-        if (j->end - j->p >= 4 && memcmp(j->p, "null", 4) == 0) return j->p += 4, 0;
-        break;
-    default:
-        if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) return jnumber(j);
-    }
-    return jfail(j, "unexpected character (not the start of a JSON value)");
-}
-
-/* Fills why with "line L, column C: reason". */
-static void jwhere(const jscan *j, char *why, size_t n)
-{
-    int line = 1, col = 1;
-    for (const unsigned char *q = j->s; q < j->p && q < j->end; q++) {
-        if (*q == '\n') line++, col = 1;
-        else if ((*q & 0xC0) != 0x80) col++;
-    }
-    snprintf(why, n, "line %d, column %d: %s", line, col, j->why ? j->why : "invalid JSON");
-}
-
-
-/* Checks that data[0..len) is one JSON value. With items != NULL and a top-level array, fills
- * *items (malloc'ed) with the spans of its elements; *n_items = (size_t)-1 when the value is not
- * an array. Returns 0, 1 (not JSON; why filled) or -1 (out of memory). *skip = bytes of a BOM. */
-static int json_check(const char *data, size_t len, wss_span **items, size_t *n_items, size_t *skip, char *why, size_t whyn)
-{
-    jscan j = {(const unsigned char *)data, (const unsigned char *)data, (const unsigned char *)data + len, NULL, 0};
-    *skip = 0;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) j.p += 3, *skip = 3;
-    if (items) *items = NULL, *n_items = (size_t)-1;
-    jws(&j);
-    if (j.p >= j.end) {
-        snprintf(why, whyn, "the request body is empty");
-        return 1;
-    }
-    if (items && *j.p == '[') {
-        size_t cap = 0;
-        *n_items = 0;
-        j.p++;
-        j.depth = 1;
-        jws(&j);
-        if (j.p < j.end && *j.p == ']') {
-            j.p++;
-        } else {
-            for (;;) {
-                jws(&j);
-                const unsigned char *b = j.p;
-                if (jvalue(&j) < 0) goto bad;
-                if (*n_items == cap) {
-                    cap = cap ? cap * 2 : 8;
-                    wss_span *nv = realloc(*items, cap * sizeof *nv);
-                    if (!nv) {
-                        free(*items);
-                        *items = NULL;
-                        return -1;
-                    }
-                    *items = nv;
-                }
-                (*items)[(*n_items)++] = (wss_span){(size_t)(b - j.s), (size_t)(j.p - b)};
-                jws(&j);
-                if (j.p >= j.end) {
-                    jfail(&j, "an unterminated array");
-                    goto bad;
-                }
-                if (*j.p == ',') {
-                    j.p++;
-                    continue;
-                }
-                if (*j.p == ']') {
-                    j.p++;
-                    break;
-                }
-                jfail(&j, "',' or ']' was expected in an array");
-                goto bad;
-            }
-        }
-    } else if (jvalue(&j) < 0) {
-        goto bad;
-    }
-    jws(&j);
-    if (j.p < j.end) {
-        jfail(&j, "unexpected text after the JSON value");
-        goto bad;
-    }
-    return 0;
-bad:
-    if (items) {
-        free(*items);
-        *items = NULL;
-    }
-    jwhere(&j, why, whyn);
+    ma_error e;
+    ma_error_clear(&e);
+    if (ma_json_check(data, len, skip, items, n_items, &e) == 0) return 0;
+    if (e.code == MA_ERR_NOMEM) return -1;
+    ma_strlcpy(why, e.msg, whyn);
     return 1;
 }
 
@@ -409,7 +170,7 @@ static int request_docs(const wss_route *r, const ma_http_req *req, const kvlist
         return push_doc(b, body, len, ma_http_header(req, "Content-Type"), kv);
     case IO_SINGLEJSON:
     case IO_MULTIJSON: {
-        wss_span *items = NULL;
+        ma_json_span *items = NULL;
         size_t n = 0, skip = 0;
         int rc = json_check(body, len, r->in == IO_MULTIJSON ? &items : NULL, &n, &skip, why, whyn);
         if (rc) return rc;

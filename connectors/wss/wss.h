@@ -21,7 +21,7 @@ extern const char *const wss_io_names[]; /* by IO_* */
 #define MAX_PARAMS 16 /* {x} parameters of one route */
 #define XML_LIST "List" /* the element that wraps a multixml response */
 
-typedef struct wss_span { /* a part of the request path (a {parameter}'s value), or of a body */
+typedef struct wss_span { /* a part of the request path (a {parameter}'s value) */
     size_t off, len;
 } wss_span;
 

@@ -2,8 +2,9 @@
  *
  * documents and batches (document.h), errors (error.h), settings and config maps (config.h), the
  * deployment (deploy.h), the shape ABI (shape.h), the connector ABI (connector.h), the listener ABI
- * (listener.h), the registry that plugins join (plugin.h) and the helpers plugins may use
- * (helpers.h). `pkg-config --cflags miniatom` gives what a plugin builds with. */
+ * (listener.h), the registry that plugins join (plugin.h), the helpers plugins may use
+ * (helpers.h) and the JSON reader (json.h). `pkg-config --cflags miniatom` gives what a plugin
+ * builds with. */
 #ifndef MINIATOM_MINIATOM_H
 #define MINIATOM_MINIATOM_H
 
@@ -13,6 +14,7 @@
 #include "document.h"
 #include "error.h"
 #include "helpers.h"
+#include "json.h"
 #include "listener.h"
 #include "plugin.h"
 #include "shape.h"

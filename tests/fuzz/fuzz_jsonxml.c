@@ -5,7 +5,9 @@
  * ma_jv_parse agrees with jansson's parser (same value, or both refuse) except where it is
  * documented to differ (a byte order mark, nesting deeper than MA_JSONXML_MAX_DEPTH; jansson ends
  * the text at a NUL byte, ma_jv_parse refuses it), and what ma_jv_write writes of it reads back as
- * the same value. */
+ * the same value; ma_json_check accepts what ma_jv_parse reads and refuses what ma_doc_looks_json's
+ * pass refuses, and each item span of a top-level array checks on its own; the input escaped by
+ * ma_sb_json_escape as a string is always JSON, which jansson reads. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +78,56 @@ static void differential(const char *text, size_t size)
     json_decref(b);
 }
 
+/* ma_json_check against the parsers, and the spans of a top-level array's items. */
+static void check_only(const char *text, size_t size)
+{
+    ma_error err;
+    ma_error_clear(&err);
+    ma_json_span *items = NULL;
+    size_t n = 0, start = 9;
+    int rc = ma_json_check(text, size, &start, &items, &n, &err);
+    if (rc != ma_json_check(text, size, NULL, NULL, NULL, NULL)) abort();
+    if (start != 0 && start != 3) abort();
+    if (rc < 0) {
+        if (items || n != (size_t)-1 || strncmp(err.msg, "line ", 5) != 0) abort();
+        ma_jv *v = ma_jv_parse(text, size, 1, NULL, NULL);
+        if (v) abort(); /* ma_jv_parse reads less, never more */
+        return;
+    }
+    if (starts_container((const uint8_t *)text, size) && !ma_doc_looks_json(text, size, NULL)) abort();
+    if (n == (size_t)-1) {
+        if (items) abort();
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].off < start || items[i].len == 0 || items[i].off + items[i].len > size) abort();
+        if (i && items[i].off < items[i - 1].off + items[i - 1].len) abort();
+        if (ma_json_check(text + items[i].off, items[i].len, NULL, NULL, NULL, NULL) != 0) abort();
+    }
+    free(items);
+}
+
+/* Any bytes, escaped as a JSON string, are JSON. */
+static void escape_any(const char *text, size_t size)
+{
+    ma_sb b;
+    ma_sb_init(&b);
+    ma_sb_putc(&b, '"');
+    ma_sb_json_escape(&b, text, size);
+    ma_sb_putc(&b, '"');
+    if (b.oom || ma_json_check(b.s, b.len, NULL, NULL, NULL, NULL) != 0) abort();
+    json_t *v = json_loadb(b.s, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (!v || json_string_length(v) < size) abort(); /* each byte gives at least one byte */
+    json_decref(v);
+    ma_sb_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
     differential(text, size);
+    check_only(text, size);
+    escape_any(text, size);
     int looks = ma_doc_looks_json(text, size, NULL);
     if (looks != ma_doc_looks_json(text, size, "")) abort();
     if (ma_doc_looks_json(text, size, "application/json") != 1) abort();

@@ -1,6 +1,7 @@
 /* test_jsonxml.c - JSON <-> XML (runtime/jsonxml.c): round trips of every value kind, the exact XML
  * produced, string escapes and number text, JSON errors with line and column, xml-to-json errors
- * on hand-written XML, and the map shape's "is this JSON?" rule. */
+ * on hand-written XML, and the map shape's "is this JSON?" rule; the one JSON string escaper and
+ * UTF-8 decoder (util.c); the check that builds nothing (ma_json_check) with its array item spans. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -620,6 +621,183 @@ static void test_is_vocab(void **state)
     xmlFreeDoc(d);
 }
 
+/* ---- the JSON string escaper and the UTF-8 decoder (util.c) ----------------------------- */
+
+static void assert_escaped(const char *in, size_t n, const char *want)
+{
+    ma_sb b;
+    ma_sb_init(&b);
+    assert_int_equal(ma_sb_json_escape(&b, in, n), 0);
+    assert_string_equal(b.s ? b.s : "", want);
+    ma_sb_free(&b);
+}
+
+static void test_escape(void **state)
+{
+    (void)state;
+    assert_escaped("", 0, "");
+    assert_escaped("plain text, longer than eight bytes", 35, "plain text, longer than eight bytes");
+    /* quotes, backslashes, the short escapes, other controls as \u00XX (also where eight bytes at a
+     * time are looked at: the escape sits in the middle of a long run) */
+    assert_escaped("a\"b\\c", 5, "a\\\"b\\\\c");
+    assert_escaped("\b\f\n\r\t\x01\x1f", 7, "\\b\\f\\n\\r\\t\\u0001\\u001f");
+    assert_escaped("0123456789\x7f" "0123456789", 21, "0123456789\\u007f0123456789");
+    assert_escaped("01234567\"89abcdef", 17, "01234567\\\"89abcdef");
+    assert_escaped("0123456789ab\x1e", 13, "0123456789ab\\u001e");
+    assert_escaped("a\0b", 3, "a\\u0000b");
+    /* U+0080-U+009F and U+2028/U+2029 escaped, the rest of UTF-8 kept */
+    assert_escaped("\xC2\x80\xC2\x9F\xC2\xA0", 6, "\\u0080\\u009f\xC2\xA0");
+    assert_escaped("x\xE2\x80\xA8y\xE2\x80\xA9z\xE2\x80\xAA", 12, "x\\u2028y\\u2029z\xE2\x80\xAA");
+    assert_escaped("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF", 19,
+                   "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF");
+    /* a byte that does not start valid UTF-8 becomes U+FFFD; what follows it is read again */
+    assert_escaped("a\xFF" "b", 3, "a\\ufffdb");
+    assert_escaped("\x80\xBF", 2, "\\ufffd\\ufffd");
+    assert_escaped("\xC3(", 2, "\\ufffd(");
+    assert_escaped("\xC0\xAF", 2, "\\ufffd\\ufffd");                     /* overlong '/' */
+    assert_escaped("\xE0\x80\xAF", 3, "\\ufffd\\ufffd\\ufffd");          /* overlong */
+    assert_escaped("\xED\xA0\x80", 3, "\\ufffd\\ufffd\\ufffd");          /* a surrogate */
+    assert_escaped("\xF4\x90\x80\x80", 4, "\\ufffd\\ufffd\\ufffd\\ufffd"); /* past U+10FFFF */
+    assert_escaped("\xE2\x82", 2, "\\ufffd\\ufffd");                     /* cut short */
+    assert_escaped("\xF0\x9F\x98", 3, "\\ufffd\\ufffd\\ufffd");
+    /* whatever the bytes, the output reads back as a JSON string with the text kept */
+    unsigned char all[256];
+    for (int i = 0; i < 256; i++) all[i] = (unsigned char)i;
+    ma_sb b;
+    ma_sb_init(&b);
+    ma_sb_json_str(&b, NULL);
+    assert_string_equal(b.s, "\"\"");
+    ma_sb_reset(&b);
+    ma_sb_putc(&b, '"');
+    ma_sb_json_escape(&b, (const char *)all, sizeof all);
+    ma_sb_putc(&b, '"');
+    json_error_t je;
+    json_t *v = json_loadb(b.s, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (!v) fail_msg("escaped bytes are not JSON: %s", je.text);
+    assert_int_equal(json_string_length(v), 128 + 128 * 3); /* ASCII kept, each other byte U+FFFD */
+    assert_memory_equal(json_string_value(v), all, 128);
+    json_decref(v);
+    ma_jv *t = ma_jv_parse(b.s, b.len, 1, NULL, NULL);
+    assert_null(t); /* it holds U+0000, which the tree refuses */
+    ma_sb_free(&b);
+}
+
+static void test_utf8_decode(void **state)
+{
+    (void)state;
+    unsigned cp = 0;
+    assert_int_equal(ma_utf8_decode((const unsigned char *)"A", 1, &cp), 1);
+    assert_int_equal(cp, 'A');
+    assert_int_equal(ma_utf8_decode((const unsigned char *)"\xC2\x80", 2, &cp), 2);
+    assert_int_equal(cp, 0x80);
+    assert_int_equal(ma_utf8_decode((const unsigned char *)"\xE2\x80\xA8", 3, &cp), 3);
+    assert_int_equal(cp, 0x2028);
+    assert_int_equal(ma_utf8_decode((const unsigned char *)"\xEF\xBF\xBF", 3, &cp), 3);
+    assert_int_equal(cp, 0xFFFF);
+    assert_int_equal(ma_utf8_decode((const unsigned char *)"\xF4\x8F\xBF\xBF", 4, &cp), 4);
+    assert_int_equal(cp, 0x10FFFF);
+    const char *bad[] = {"\x80", "\xC1\xBF", "\xC2", "\xC2\x41", "\xE0\x9F\xBF", "\xED\xA0\x80", "\xED\xBF\xBF",
+                         "\xF0\x8F\xBF\xBF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "\xE2\x82"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(ma_utf8_decode((const unsigned char *)bad[i], strlen(bad[i]), &cp), 0);
+    /* the length available bounds the sequence */
+    assert_int_equal(ma_utf8_decode((const unsigned char *)"\xE2\x82\xAC", 2, &cp), 0);
+    assert_int_equal(ma_utf8_decode((const unsigned char *)"", 0, &cp), 0);
+}
+
+/* ---- checking only (ma_json_check) -------------------------------------------------------- */
+
+static void assert_check_error(const char *json, size_t len, int code, const char *msg_part)
+{
+    ma_error err;
+    ma_error_clear(&err);
+    ma_json_span *items = (ma_json_span *)&err; /* must be reset */
+    size_t n = 7;
+    if (ma_json_check(json, len, NULL, &items, &n, &err) == 0) fail_msg("expected an error for %s", json);
+    assert_null(items);
+    assert_int_equal(n, (size_t)-1);
+    assert_int_equal(err.code, code);
+    if (!strstr(err.msg, msg_part)) fail_msg("\"%s\" does not contain \"%s\"", err.msg, msg_part);
+    assert_int_equal(ma_json_check(json, len, NULL, NULL, NULL, NULL), -1); /* no err: the same answer */
+}
+
+static void test_check(void **state)
+{
+    (void)state;
+    /* valid JSON of any kind; what ma_jv_parse refuses but RFC 8259 allows is accepted */
+    const char *ok[] = {"{}", "[]", " 1 ", "\"s\"", "true", "null", "-0.5e+3", "[\"\\u0000\"]", "[1e999]",
+                        "[123456789012345678901234567890]", "[\"\\ud83d\\ude00\", \"\xF0\x9F\x98\x80\"]",
+                        "{\"a\":{\"a\":1},\"a\":2}", "[\"\\b\\f\\uFFFF\"]", "\xEF\xBB\xBF{}"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        size_t start = 9;
+        if (ma_json_check(ok[i], strlen(ok[i]), &start, NULL, NULL, NULL) != 0) fail_msg("%s refused", ok[i]);
+        assert_int_equal(start, ok[i][0] == '\xEF' ? 3 : 0);
+    }
+    /* what it refuses, with where */
+    assert_check_error("", 0, MA_ERR_PARSE, "line 1, column 1: empty document");
+    assert_check_error(" \n ", 3, MA_ERR_PARSE, "only white space");
+    assert_check_error("{\"a\":[1,2,]}", 12, MA_ERR_PARSE, "trailing comma");
+    assert_check_error("{\n  \"a\": tru\n}", 14, MA_ERR_PARSE, "line 2, column 8: invalid literal");
+    assert_check_error("[\"\\ud800\"]", 10, MA_ERR_PARSE, "lone surrogate");
+    assert_check_error("[\"\\udc00\\ud800\"]", 16, MA_ERR_PARSE, "lone surrogate");
+    assert_check_error("[\"\xC3(\"]", 6, MA_ERR_PARSE, "invalid UTF-8");
+    assert_check_error("[\"\xED\xA0\x80\"]", 7, MA_ERR_PARSE, "invalid UTF-8");
+    assert_check_error("[\"\x01\"]", 5, MA_ERR_PARSE, "control character");
+    assert_check_error("{'a':1}", 7, MA_ERR_PARSE, "expected a string key");
+    assert_check_error("[01]", 4, MA_ERR_PARSE, "leading zeros");
+    assert_check_error("{} x", 4, MA_ERR_PARSE, "after the JSON value");
+    assert_check_error("[1,", 3, MA_ERR_PARSE, "unterminated array");
+    assert_check_error("\xFF\xFE[", 3, MA_ERR_PARSE, "UTF-16");
+    char deep[2 * MA_JSON_MAX_DEPTH + 8];
+    size_t d = 0;
+    for (int i = 0; i <= MA_JSON_MAX_DEPTH; i++) deep[d++] = '[';
+    for (int i = 0; i <= MA_JSON_MAX_DEPTH; i++) deep[d++] = ']';
+    assert_check_error(deep, d, MA_ERR_LIMIT, "nesting deeper than");
+    assert_int_equal(ma_json_check(deep + 1, d - 2, NULL, NULL, NULL, NULL), 0); /* at the limit */
+    assert_int_equal(ma_json_check(NULL, 0, NULL, NULL, NULL, NULL), -1);
+}
+
+static void test_check_items(void **state)
+{
+    (void)state;
+    const char *json = "\xEF\xBB\xBF [ {\"a\":[1,2]} , [2,3],\"s\\\"]\",4 ,null,\n{}]  ";
+    const char *want[] = {"{\"a\":[1,2]}", "[2,3]", "\"s\\\"]\"", "4", "null", "{}"};
+    ma_json_span *items = NULL;
+    size_t n = 0, start = 0;
+    ma_error err;
+    ma_error_clear(&err);
+    assert_int_equal(ma_json_check(json, strlen(json), &start, &items, &n, &err), 0);
+    assert_int_equal(start, 3);
+    assert_int_equal(n, 6);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(items[i].len, strlen(want[i]));
+        assert_memory_equal(json + items[i].off, want[i], items[i].len);
+    }
+    free(items);
+    /* an empty array: no items; not an array: (size_t)-1 */
+    assert_int_equal(ma_json_check(" [ ] ", 5, NULL, &items, &n, &err), 0);
+    assert_null(items);
+    assert_int_equal(n, 0);
+    const char *single[] = {"{\"a\":[1,2]}", "\"[1]\"", " 4 ", "null"};
+    for (size_t i = 0; i < sizeof single / sizeof *single; i++) {
+        items = (ma_json_span *)&err;
+        assert_int_equal(ma_json_check(single[i], strlen(single[i]), NULL, &items, &n, &err), 0);
+        assert_null(items);
+        assert_int_equal(n, (size_t)-1);
+    }
+    /* many items (the span list grows) */
+    ma_sb b;
+    ma_sb_init(&b);
+    ma_sb_putc(&b, '[');
+    for (int i = 0; i < 1000; i++) ma_sb_printf(&b, "%s[%d]", i ? "," : "", i);
+    ma_sb_putc(&b, ']');
+    assert_int_equal(ma_json_check(b.s, b.len, NULL, &items, &n, &err), 0);
+    assert_int_equal(n, 1000);
+    assert_memory_equal(b.s + items[999].off, "[999]", items[999].len);
+    free(items);
+    ma_sb_free(&b);
+}
+
 /* ---- is it JSON? ------------------------------------------------------------------------ */
 
 static int looks(const char *data, const char *ct) { return ma_doc_looks_json(data, data ? strlen(data) : 0, ct); }
@@ -680,6 +858,10 @@ int main(void)
         cmocka_unit_test(test_xml_to_json_depth),
         cmocka_unit_test(test_is_vocab),
         cmocka_unit_test(test_looks_json),
+        cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_utf8_decode),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check_items),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     xmlCleanupParser();
