@@ -145,8 +145,7 @@ if start "$tmp/log1" --deploy "$ex"; then ok "serve --deploy processes starts wi
   not_ok "serve --deploy processes starts"; sed 's/^/    /' "$tmp/log1" | head; finish; exit 1; fi
 until curl -s -o /dev/null "$base/health"; do sleep 0.005; done
 t1=$(date +%s%N)
-echo "# start-up to the first /health answer: $(((t1 - t0) / 1000000)) ms"
-if [ $(((t1 - t0) / 1000000)) -lt $((1000 * slow)) ]; then ok "start-up is quick"; else not_ok "start-up took $(((t1 - t0) / 1000000)) ms"; fi
+echo "# start-up to the first /health answer: $(((t1 - t0) / 1000000)) ms (a figure, not a check: tests/server/wss/bench.sh measures it)"
 cd "$top_srcdir" || exit 1
 if [ -d "$tmp/run1/data" ]; then ok "the data folder defaults to ./data"; else not_ok "./data was not created"; fi
 expect_code 200 "GET /health" "$base/health"
