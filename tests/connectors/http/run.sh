@@ -187,5 +187,5 @@ run insmaybe --set "connection.Test Server.url=$base" --set "connection.Test Ser
 if [ "$(code insmaybe)" = 3 ] && grep -q "field insecure: expected true or false, not 'maybe'" "$tmp/insmaybe/stderr"; then ok "insecure must be true or false"; else not_ok "insecure=maybe (exit $(code insmaybe))"; show_err insmaybe; fi
 run nocafile --set "connection.Test Server TLS.url=https://127.0.0.1:$tlsport" --set "connection.Test Server TLS.caFile=$tmp/no-such.pem" "HTTP TLS"
 if [ "$(code nocafile)" = 3 ] && grep -q "field caFile: '$tmp/no-such.pem' is not a readable file" "$tmp/nocafile/stderr"; then ok "a caFile that cannot be read is refused at deploy"; else not_ok "missing caFile (exit $(code nocafile))"; show_err nocafile; fi
-if "${RUN[@]}" plugins "${plug[@]}" | grep -q '^      connection.<id or name>.readTimeout (uint, default 60000): milliseconds'; then ok "miniatom plugins lists the connection's fields"; else not_ok "miniatom plugins does not list readTimeout"; fi
+if "${RUN[@]}" plugins "${plug[@]}" | grep -q '^      connection.<id or name>.readTimeout (uint, 0 to 86400000, default 60000): milliseconds'; then ok "miniatom plugins lists the connection's fields"; else not_ok "miniatom plugins does not list readTimeout"; fi
 finish
