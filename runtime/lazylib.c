@@ -19,7 +19,6 @@ static int load(ma_lazy_lib *lib)
         return -1;
     }
     for (const ma_lazy_sym *s = lib->syms; s->name; s++) {
-        dlerror();
         void *p = dlsym(h, s->name);
         if (!p) {
             snprintf(lib->error, sizeof lib->error, "%s (%s) has no %s: it is older than the one miniatom was built "
