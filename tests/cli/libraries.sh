@@ -45,7 +45,7 @@ echo secret >"$tmp/stdin"
 maps "serve --hash-token" "libgnutls" serve --hash-token --iterations 1000
 
 # a library that cannot be loaded
-broken() { rm -rf "$tmp/lib"; mkdir -p "$tmp/lib"; for f in "$@"; do : >"$tmp/lib/$f"; done; }
+broken() { rm -rf "${tmp:?}/lib"; mkdir -p "$tmp/lib"; for f in "$@"; do : >"$tmp/lib/$f"; done; }
 expect() { # want label pattern cmd...
   local want=$1 label=$2 pattern=$3; shift 3
   LD_LIBRARY_PATH="$tmp/lib" "${RUN[@]}" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null; local code=$?
