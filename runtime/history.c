@@ -28,14 +28,16 @@
  * Liveness: a handle that records an execution first creates and locks (flock) the file
  * DATA/history.db-owners/<its uuid>; open() marks ABORTED only the STARTED rows whose owner's file
  * is gone or unlocked (the kernel drops the lock of a killed process), so `miniatom executions` or
- * `miniatom run` next to a running server never aborts the server's executions. */
+ * `miniatom run` next to a running server never aborts the server's executions.
+ *
+ * SQLite is loaded when the first history is opened (lazy_sqlite.h): a low-latency `miniatom run`
+ * and the commands that never open one do not map it. */
 #include "history.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lazy_sqlite.h"
 #include "process.h"
 #include "util.h"
 
@@ -525,6 +528,10 @@ ma_history *ma_history_open(const char *data_dir, const ma_history_opts *opts, m
 {
     if (!data_dir || !*data_dir) {
         ma_error_set(err, MA_ERR_USAGE, "execution history: no data folder");
+        return NULL;
+    }
+    if (ma_sqlite_load(err) < 0) {
+        ma_error_prefix(err, "execution history %s/history.db", data_dir);
         return NULL;
     }
     ma_history *h = calloc(1, sizeof *h);

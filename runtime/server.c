@@ -255,8 +255,8 @@ int ma_server_run(const ma_settings *settings, int strict)
     }
     srv->tokens = (double)srv->c.rps;
     srv->rps_last_ns = ma_now_ns();
-    if (ma_server_auth_init(srv) < 0) {
-        ma_log_error(srv, "cannot start the server", "no random numbers for the authentication cache");
+    if (ma_server_auth_init(srv, &err) < 0) {
+        ma_log_error(srv, "cannot start the server", err.msg);
         goto out;
     }
 

@@ -85,8 +85,9 @@ char *ma_server_hash_token(const char *token, size_t len, unsigned iterations, m
 int ma_server_parse_hash(const char *v, ma_hashed_user *u);
 /* 1 when user and password match one of a's users (constant time, cached by HMAC). */
 int ma_server_basic_ok(ma_server *srv, int li, const ma_auth_cfg *a, const char *user, const char *pass);
-/* Makes the key under which verified tokens are remembered; -1 without random numbers. */
-int ma_server_auth_init(ma_server *srv);
+/* Makes the key under which verified tokens are remembered (loading GnuTLS); -1 with err when GnuTLS
+ * cannot be loaded or gives no random numbers. */
+int ma_server_auth_init(ma_server *srv, ma_error *err);
 /* The subject DN of a TLS session's verified client certificate (malloc'ed), or NULL. */
 char *ma_server_peer_subject(void *tls_session);
 

@@ -1,15 +1,13 @@
 /* server_auth.c - authentication of `miniatom serve` (docs/server.md "Authentication"): tokens are
  * stored only as salted PBKDF2-SHA256 hashes, compared in constant time, with an unknown user
  * costing the same time as a known one; a verified token is remembered as an HMAC under a key made
- * at start, never in clear. Client certificates are verified by GnuTLS against server.tls.clientca. */
+ * at start, never in clear. Client certificates are verified by GnuTLS against server.tls.clientca.
+ * GnuTLS is loaded when first needed (lazy_gnutls.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-
+#include "lazy_gnutls.h"
 #include "server.h"
 #include "util.h"
 
@@ -71,6 +69,7 @@ static int pbkdf2(const char *token, size_t len, const unsigned char *salt, size
 char *ma_server_hash_token(const char *token, size_t len, unsigned iterations, ma_error *err)
 {
     unsigned char salt[16], h[MA_SERVER_HASH_LEN];
+    if (ma_gnutls_load(err) < 0) return NULL;
     if (gnutls_rnd(GNUTLS_RND_NONCE, salt, sizeof salt) < 0) {
         ma_error_set(err, MA_ERR_GENERIC, "no random numbers");
         return NULL;
@@ -88,15 +87,19 @@ char *ma_server_hash_token(const char *token, size_t len, unsigned iterations, m
     return out;
 }
 
-int ma_server_auth_init(ma_server *srv)
+int ma_server_auth_init(ma_server *srv, ma_error *err)
 {
-    return gnutls_rnd(GNUTLS_RND_KEY, srv->cache_key, sizeof srv->cache_key) < 0 ? -1 : 0;
+    if (ma_gnutls_load(err) < 0) return -1;
+    if (gnutls_rnd(GNUTLS_RND_KEY, srv->cache_key, sizeof srv->cache_key) < 0)
+        return ma_error_set(err, MA_ERR_GENERIC, "no random numbers for the authentication cache");
+    return 0;
 }
 
 int ma_server_basic_ok(ma_server *srv, int li, const ma_auth_cfg *a, const char *user, const char *pass)
 {
     size_t ul = strlen(user), pl = strlen(pass);
     unsigned char mac[MA_SERVER_HASH_LEN];
+    if (ma_gnutls_load(NULL) < 0) return 0; /* loaded by ma_server_auth_init */
     char *text = malloc(ul + pl + 24);
     if (!text) return 0;
     int tl = snprintf(text, ul + pl + 24, "%d%c%s%c%s", li, 0, user, 0, pass);
@@ -130,6 +133,7 @@ char *ma_server_peer_subject(void *tls_session)
 {
     gnutls_session_t s = tls_session;
     unsigned status = 1, n = 0;
+    if (ma_gnutls_load(NULL) < 0) return NULL; /* loaded by ma_server_auth_init (and libmicrohttpd) */
     if (!s || gnutls_certificate_verify_peers2(s, &status) < 0 || status != 0) return NULL;
     const gnutls_datum_t *certs = gnutls_certificate_get_peers(s, &n);
     if (!certs || !n) return NULL;

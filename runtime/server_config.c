@@ -10,8 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
+#include "lazy_gnutls.h"
 #include "server.h"
 #include "util.h"
 
@@ -255,7 +254,8 @@ static const char *where(const ma_settings *s, const char *key)
     return o ? o : "(default)";
 }
 
-/* The certificate and its key must load together; a client CA must hold certificates. */
+/* The certificate and its key must load together; a client CA must hold certificates (GnuTLS says:
+ * it is loaded here, lazy_gnutls.h). */
 static void check_tls(const ma_server_cfg *c, const ma_settings *s, ma_report_fn report, void *ctx, int *problems)
 {
     gnutls_certificate_credentials_t cr;
@@ -265,6 +265,12 @@ static void check_tls(const ma_server_cfg *c, const ma_settings *s, ma_report_fn
     char *key = cert ? ma_read_file(c->tls_key, MAX_TLS_FILE, &l2, &e) : NULL;
     if (!cert || !key) {
         report_at(report, ctx, problems, where(s, cert ? "server.tls.key" : "server.tls.cert"), "%s", e.msg);
+    } else if (ma_gnutls_load(&e) < 0) {
+        /* said, not counted: a missing library is no configuration problem (serve stops at start
+         * with it, exit status 1) */
+        char why[MA_ERROR_MAX + 64];
+        snprintf(why, sizeof why, "server.tls.cert and server.tls.key are not checked: %s", e.msg);
+        if (report) report(ctx, where(s, "server.tls.cert"), why);
     } else if (gnutls_certificate_allocate_credentials(&cr) == 0) {
         gnutls_datum_t dc = {(unsigned char *)cert, (unsigned)l1}, dk = {(unsigned char *)key, (unsigned)l2};
         int rc = gnutls_certificate_set_x509_key_mem(cr, &dc, &dk, GNUTLS_X509_FMT_PEM);

@@ -5,7 +5,8 @@
  * each to the listener type that owns its URL prefix: inline on the server thread, or on a thread
  * of its own for slow and deferred requests (docs/server.md). Every answer under a listener's
  * prefix, the server's own included, is in that listener's error format. Boomi's Shared Web Server
- * is the model (boomi-atom-semantics.md 3.1-3.2, 4.5). */
+ * is the model (boomi-atom-semantics.md 3.1-3.2, 4.5). libmicrohttpd is loaded when the server
+ * starts listening (lazy_mhd.h). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -14,8 +15,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
+#include "lazy_mhd.h"
 #include "server.h"
 #include "util.h"
 
@@ -696,6 +696,7 @@ int ma_http_start(ma_server *srv, ma_error *err)
     char why[300];
     if (ma_server_parse_listen(srv->c.listen, &ss, &sl, why, sizeof why) < 0)
         return ma_error_set(err, MA_ERR_CONFIG, "server.listen: %s", why);
+    if (ma_mhd_load(err) < 0) return -1;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     struct MHD_OptionItem o[16];
