@@ -35,6 +35,7 @@ typedef struct common {
     size_t n_stubs;
     int json;
     ma_settings *settings; /* --config FILE, then --set (owned; NULL until the first) */
+    int lazy;              /* parse only the components the process references (ma_deploy_opts.lazy) */
 } common;
 
 /* --config FILE / --set KEY=VALUE; returns -1 after printing why. */
@@ -133,6 +134,7 @@ static ma_deploy *make_deploy(const common *c, const ma_registry *reg)
     o.stubs = c->stubs;
     o.n_stubs = c->n_stubs;
     o.settings = c->settings;
+    o.lazy = c->lazy;
     return ma_deploy_new(reg, &o);
 }
 
@@ -372,6 +374,7 @@ int ma_cli_run(int argc, char **argv)
     };
     common c;
     memset(&c, 0, sizeof c);
+    c.lazy = 1; /* one process runs: only what it references is parsed */
     const char **inputs = NULL, **props = NULL;
     size_t n_inputs = 0, n_props = 0;
     ma_run_opts ro;
@@ -724,6 +727,7 @@ int ma_cli_graph(int argc, char **argv)
     common c;
     memset(&c, 0, sizeof c);
     c.stub_connectors = 1; /* draw processes whose connectors are not implemented, too */
+    c.lazy = 1;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

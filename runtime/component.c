@@ -27,7 +27,8 @@ ma_component *ma_deploy_find(const ma_deploy *dep, const char *id)
     for (size_t i = hash_str(id) & mask;; i = (i + 1) & mask) {
         size_t v = dep->index[i];
         if (!v) return NULL;
-        if (strcmp(dep->comps[v - 1]->id, id) == 0) return dep->comps[v - 1];
+        if (strcmp(dep->comps[v - 1]->id, id) == 0)
+            return ma_component_parse(dep, dep->comps[v - 1]) == 0 ? dep->comps[v - 1] : NULL;
     }
 }
 
@@ -42,7 +43,7 @@ ma_component *ma_deploy_find_process(const ma_deploy *dep, const char *id_or_nam
             found = dep->comps[i];
         }
     }
-    return found;
+    return found && ma_component_parse(dep, found) == 0 ? found : NULL;
 }
 
 int ma_deploy_problem(ma_deploy *dep, const ma_component *comp, const ma_shape *shape, int line,
@@ -121,7 +122,10 @@ char *ma_problem_format(const ma_problem *p)
 /* ---- the deployment side of the ABI (miniatom/deploy.h) ---- */
 
 size_t ma_deploy_count(const ma_deploy *dep) { return dep ? dep->n : 0; }
-ma_component *ma_deploy_at(const ma_deploy *dep, size_t i) { return dep && i < dep->n ? dep->comps[i] : NULL; }
+ma_component *ma_deploy_at(const ma_deploy *dep, size_t i)
+{
+    return dep && i < dep->n && ma_component_parse(dep, dep->comps[i]) == 0 ? dep->comps[i] : NULL;
+}
 const char *ma_component_id(const ma_component *c) { return c->id; }
 const char *ma_component_name(const ma_component *c) { return c->name; }
 const char *ma_component_type(const ma_component *c) { return c->type; }

@@ -5,6 +5,7 @@
 #define MA_COMPONENT_H
 
 #include <libxml/tree.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #include "miniatom/deploy.h"
@@ -25,6 +26,12 @@ struct ma_component {
     void *compiled;      /* owned: what a type compiles the component into once per deployment
                             (the stylesheet of an xslt or transform.map component), or NULL */
     void (*compiled_free)(void *compiled);
+    char *buf;           /* owned: the text of a component added from memory, while it is not parsed
+                            yet (a lazy deployment) */
+    size_t len;
+    int unparsed;        /* a lazy deployment: only the envelope is read; parsed from buf, or read
+                            again from file, when first looked up */
+    int parse_failed;    /* parsing it failed once: a problem says why */
 };
 
 /* A problem found at deploy: where and why. All strings owned ("" when not applicable). */
@@ -50,6 +57,9 @@ typedef struct ma_deploy_opts {
     size_t max_file_size;  /* largest component file read (default 16 MiB) */
     size_t max_files;      /* most component files in a deploy folder (default 100000) */
     const ma_settings *settings; /* the configuration files, then --set (borrowed; may be NULL) */
+    int lazy;              /* read only each file's envelope (componentId, name, type) and parse a
+                              component when it is first looked up: a command that runs one process
+                              reads only what that process references (run, graph) */
 } ma_deploy_opts;
 
 struct ma_deploy {
@@ -60,10 +70,15 @@ struct ma_deploy {
     ma_problem *problems; /* owned */
     size_t n_problems, cap_problems;
     const ma_registry *reg; /* borrowed */
+    pthread_mutex_t parse_mu; /* a lazy deployment: components parsed on first lookup, from any thread */
     ma_deploy_opts opts;    /* copied; arrays borrowed */
     char *root;             /* deploy folder (owned) */
 };
 
+
+/* Parses a component of a lazy deployment that is not parsed yet (a no-op otherwise). 0, or -1 when
+ * it is not well-formed or not a component: a problem of the deployment says why (it is tried once). */
+int ma_component_parse(const ma_deploy *dep, ma_component *c);
 
 /* Every reason a process component cannot run (ma_process_reasons), at most max; with_place 1
  * gives each with its file, line and component (ma_problem_format). */

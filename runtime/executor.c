@@ -866,7 +866,8 @@ static int apply_cli_prop(ma_shared *sh, const char *spec, ma_error *err)
         *slash = '\0';
         ma_component *c = ma_deploy_find(sh->dep, name);
         for (size_t i = 0; !c && i < sh->dep->n; i++)
-            if (strcmp(sh->dep->comps[i]->type, "processproperty") == 0 && strcmp(sh->dep->comps[i]->name, name) == 0)
+            if (strcmp(sh->dep->comps[i]->type, "processproperty") == 0 && strcmp(sh->dep->comps[i]->name, name) == 0 &&
+                ma_component_parse(sh->dep, sh->dep->comps[i]) == 0)
                 c = sh->dep->comps[i];
         if (c && strcmp(c->type, "processproperty") == 0 && c->object) {
             for (xmlNode *d = ma_xml_child(c->object, "definedProcessProperty"); d; d = ma_xml_next(d, "definedProcessProperty")) {

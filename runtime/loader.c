@@ -23,6 +23,7 @@ ma_deploy *ma_deploy_new(const ma_registry *reg, const ma_deploy_opts *opts)
     ma_deploy *dep = calloc(1, sizeof *dep);
     if (!dep) return NULL;
     dep->reg = reg;
+    pthread_mutex_init(&dep->parse_mu, NULL);
     if (opts) dep->opts = *opts;
     if (!dep->opts.max_file_size) dep->opts.max_file_size = DEFAULT_MAX_FILE;
     if (!dep->opts.max_files) dep->opts.max_files = DEFAULT_MAX_FILES;
@@ -36,6 +37,7 @@ static void component_free(ma_component *c)
     if (c->compiled && c->compiled_free) c->compiled_free(c->compiled);
     free(c->id); free(c->name); free(c->type); free(c->version); free(c->folder); free(c->file);
     if (c->xml) xmlFreeDoc(c->xml);
+    free(c->buf);
     free(c);
 }
 
@@ -58,6 +60,7 @@ void ma_deploy_free(ma_deploy *dep)
         free(p->label); free(p->shapetype); free(p->message);
     }
     free(dep->problems);
+    pthread_mutex_destroy(&dep->parse_mu);
     free(dep->root);
     free(dep);
 }
@@ -114,56 +117,228 @@ static char *attr_or_empty(xmlNode *n, const char *name)
     return v ? v : ma_strdup("");
 }
 
-int ma_deploy_add_buffer(ma_deploy *dep, const char *buf, size_t len, const char *name, ma_error *err)
+/* The parsed root of a component file: the <bns:Component> element, or NULL with err. */
+static xmlNode *component_root(xmlDoc *xml, const char *name, ma_error *err)
 {
-    if (dep->n >= dep->opts.max_files)
-        return ma_error_set(err, MA_ERR_LIMIT, "%s: more than %zu components in the deployment", name,
-                            dep->opts.max_files);
-    if (len > dep->opts.max_file_size)
-        return ma_error_set(err, MA_ERR_LIMIT, "%s: %zu bytes is larger than the limit of %zu bytes", name, len,
-                            dep->opts.max_file_size);
-    xmlDoc *xml = ma_xml_parse(buf, len, name, err);
-    if (!xml) return -1;
     xmlNode *root = xmlDocGetRootElement(xml);
     if (!root || strcmp((const char *)root->name, "Component") != 0 ||
         (root->ns && strcmp((const char *)root->ns->href, BNS_NS) != 0)) {
         ma_error_set(err, MA_ERR_PARSE, "%s:%d: not a Boomi component: the root element is <%s>, expected <bns:Component>",
                      name, root ? root->line : 1, root ? (const char *)root->name : "(none)");
-        xmlFreeDoc(xml);
-        return -1;
+        return NULL;
     }
-    ma_component *c = calloc(1, sizeof *c);
-    if (!c) {
-        xmlFreeDoc(xml);
-        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    return root;
+}
+
+/* ---- the envelope of a lazy component, read without a parser ------------------------------------- */
+
+typedef struct envelope {
+    char *id, *name, *type, *version, *folder; /* owned, NULL when absent */
+    int line;
+} envelope;
+
+static void envelope_free(envelope *e)
+{
+    free(e->id), free(e->name), free(e->type), free(e->version), free(e->folder);
+    memset(e, 0, sizeof *e);
+}
+
+/* An attribute value with XML's predefined and character references decoded; NULL when it holds
+ * anything else (the full parser will judge it). */
+static char *decode_value(const char *v, size_t n)
+{
+    ma_sb b;
+    ma_sb_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '<') goto bad;
+        if (v[i] != '&') {
+            ma_sb_putc(&b, v[i]);
+            continue;
+        }
+        static const struct { const char *ref; char c; } named[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+        size_t k = 0;
+        for (; k < 5; k++) {
+            size_t rl = strlen(named[k].ref);
+            if (n - i >= rl && memcmp(v + i, named[k].ref, rl) == 0) {
+                ma_sb_putc(&b, named[k].c);
+                i += rl - 1;
+                break;
+            }
+        }
+        if (k < 5) continue;
+        if (n - i < 4 || v[i + 1] != '#') goto bad;
+        int hex = v[i + 2] == 'x';
+        size_t j = i + 2 + (size_t)hex;
+        unsigned long cp = 0;
+        for (; j < n && v[j] != ';' && cp <= 0x10FFFF; j++) {
+            int d = v[j] >= '0' && v[j] <= '9' ? v[j] - '0' : hex && v[j] >= 'a' && v[j] <= 'f' ? v[j] - 'a' + 10
+                    : hex && v[j] >= 'A' && v[j] <= 'F' ? v[j] - 'A' + 10 : -1;
+            if (d < 0) goto bad;
+            cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+        }
+        if (j >= n || j == i + 2 + (size_t)hex || cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) goto bad;
+        char u[4];
+        size_t ul = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        if (ul == 1) u[0] = (char)cp;
+        else if (ul == 2) u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F));
+        else if (ul == 3) u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F));
+        else u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)), u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
+        ma_sb_append(&b, u, ul);
+        i = j;
     }
-    c->xml = xml;
+    return ma_sb_take(&b, NULL);
+bad:
+    ma_sb_free(&b);
+    return NULL;
+}
+
+static int xml_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Reads the start tag of the root element: 0 when it is a plain <(prefix:)Component ...> in Boomi's
+ * namespace with a componentId and a type, -1 for anything the full parser must judge (a DOCTYPE,
+ * another root, a reference it does not know). Nothing else of the text is looked at. */
+static int scan_envelope(const char *s, size_t n, envelope *e)
+{
+    memset(e, 0, sizeof *e);
+    size_t i = 0;
+    int line = 1;
+    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) i = 3;
+    for (;;) { /* the prolog: white space, the XML declaration, comments, processing instructions */
+        while (i < n && xml_space(s[i])) line += s[i++] == '\n';
+        if (i + 1 >= n || s[i] != '<') return -1;
+        const char *end = NULL;
+        if (s[i + 1] == '?') end = memmem(s + i, n - i, "?>", 2);
+        else if (n - i >= 4 && memcmp(s + i, "<!--", 4) == 0) end = memmem(s + i + 4, n - i - 4, "-->", 3);
+        else if (s[i + 1] == '!') return -1; /* a DOCTYPE: the parser refuses what it must */
+        else break;
+        if (!end) return -1;
+        for (; s + i < end; i++) line += s[i] == '\n';
+        i += s[i] == '?' ? 2 : 3;
+    }
+    e->line = line;
+    size_t ns = ++i;
+    while (i < n && !xml_space(s[i]) && s[i] != '>' && s[i] != '/') i++;
+    const char *colon = memchr(s + ns, ':', i - ns);
+    size_t ln = colon ? (size_t)(s + i - colon - 1) : i - ns;
+    if (ln != 9 || memcmp(colon ? colon + 1 : s + ns, "Component", 9) != 0) return -1;
+    char prefix_attr[80];
+    if (colon && (size_t)(colon - (s + ns)) + 7 >= sizeof prefix_attr) return -1;
+    snprintf(prefix_attr, sizeof prefix_attr, colon ? "xmlns:%.*s" : "xmlns", (int)(colon ? colon - (s + ns) : 0), s + ns);
+    int ns_ok = 0;
+    for (;;) {
+        while (i < n && xml_space(s[i])) i++;
+        if (i >= n) goto bad;
+        if (s[i] == '>' || s[i] == '/') break;
+        size_t an = i;
+        while (i < n && s[i] != '=' && !xml_space(s[i]) && s[i] != '>') i++;
+        size_t al = i - an;
+        while (i < n && xml_space(s[i])) i++;
+        if (i >= n || s[i] != '=') goto bad;
+        i++;
+        while (i < n && xml_space(s[i])) i++;
+        if (i >= n || (s[i] != '"' && s[i] != '\'')) goto bad;
+        char q = s[i++];
+        const char *vend = memchr(s + i, q, n - i);
+        if (!vend) goto bad;
+        char *v = decode_value(s + i, (size_t)(vend - (s + i)));
+        if (!v) goto bad;
+        i = (size_t)(vend - s) + 1;
+        char **slot = NULL;
+#define ATTR_IS(lit) (al == sizeof(lit) - 1 && memcmp(s + an, lit, al) == 0)
+        if (ATTR_IS("componentId")) slot = &e->id;
+        else if (ATTR_IS("name")) slot = &e->name;
+        else if (ATTR_IS("type")) slot = &e->type;
+        else if (ATTR_IS("version")) slot = &e->version;
+        else if (ATTR_IS("folderFullPath")) slot = &e->folder;
+        else if (al == strlen(prefix_attr) && memcmp(s + an, prefix_attr, al) == 0) ns_ok = strcmp(v, BNS_NS) == 0 ? 1 : -1;
+#undef ATTR_IS
+        if (slot && !*slot) *slot = v;
+        else free(v);
+    }
+    /* a prefixed root needs its namespace declared here; an unprefixed one may have none */
+    if ((colon && ns_ok != 1) || ns_ok < 0 || !e->id || !*e->id || !e->type || !*e->type) goto bad;
+    return 0;
+bad:
+    envelope_free(e);
+    return -1;
+}
+
+/* Fills c's envelope from the parsed root. -1 with err. */
+static int envelope_from_xml(ma_component *c, xmlNode *root, const char *name, ma_error *err)
+{
     c->root = root;
     c->line = root->line;
-    c->file = ma_strdup(name);
     c->id = attr_or_empty(root, "componentId");
     c->name = attr_or_empty(root, "name");
     c->type = attr_or_empty(root, "type");
     c->version = attr_or_empty(root, "version");
     c->folder = ma_xml_attr(root, "folderFullPath");
     if (!c->folder) c->folder = ma_strdup("");
-    if (!c->file || !c->id || !c->name || !c->type || !c->version || !c->folder) {
-        component_free(c);
-        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    if (!c->id || !c->name || !c->type || !c->version || !c->folder) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    if (!*c->id || !*c->type)
+        return ma_error_set(err, MA_ERR_PARSE, "%s:%d: the Component element has no %s attribute", name, c->line,
+                            !*c->id ? "componentId" : "type");
+    return 0;
+}
+
+/* Adds a component from buf (taken over when owned, else copied as needed). */
+static int add_text(ma_deploy *dep, char *buf, size_t len, int owned, const char *name, ma_error *err)
+{
+    int rc = -1;
+    if (dep->n >= dep->opts.max_files) {
+        rc = ma_error_set(err, MA_ERR_LIMIT, "%s: more than %zu components in the deployment", name, dep->opts.max_files);
+        goto out;
     }
-    if (!*c->id || !*c->type) {
-        ma_error_set(err, MA_ERR_PARSE, "%s:%d: the Component element has no %s attribute", name, c->line,
-                     !*c->id ? "componentId" : "type");
-        component_free(c);
-        return -1;
+    if (len > dep->opts.max_file_size) {
+        rc = ma_error_set(err, MA_ERR_LIMIT, "%s: %zu bytes is larger than the limit of %zu bytes", name, len,
+                          dep->opts.max_file_size);
+        goto out;
     }
-    xmlNode *obj = ma_xml_child(root, "object");
-    c->object = obj ? ma_xml_child(obj, NULL) : NULL;
+    ma_component *c = calloc(1, sizeof *c);
+    if (!c || !(c->file = ma_strdup(name))) {
+        free(c);
+        rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    envelope e;
+    if (dep->opts.lazy && scan_envelope(buf, len, &e) == 0) { /* parsed when first looked up */
+        c->id = e.id, c->name = e.name ? e.name : ma_strdup(""), c->type = e.type;
+        c->version = e.version ? e.version : ma_strdup(""), c->folder = e.folder ? e.folder : ma_strdup("");
+        c->line = e.line;
+        c->unparsed = 1;
+        /* a file is read again when it is needed: keeping every text would cost memory (and, at
+         * start-up, page faults) for components the command never uses */
+        c->len = len;
+        c->buf = owned ? NULL : ma_strndup(buf, len);
+        if (!c->name || !c->version || !c->folder || (!owned && !c->buf)) {
+            component_free(c);
+            rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    } else {
+        xmlDoc *xml = ma_xml_parse(buf, len, name, err);
+        xmlNode *root = xml ? component_root(xml, name, err) : NULL;
+        c->xml = xml;
+        if (!root || envelope_from_xml(c, root, name, err) < 0) {
+            component_free(c);
+            goto out;
+        }
+        xmlNode *obj = ma_xml_child(root, "object");
+        c->object = obj ? ma_xml_child(obj, NULL) : NULL;
+    }
     if (add_component(dep, c, err) < 0) {
         component_free(c);
-        return -1;
+        goto out;
     }
-    return 0;
+    rc = 0;
+out:
+    if (owned) free(buf);
+    return rc;
+}
+
+int ma_deploy_add_buffer(ma_deploy *dep, const char *buf, size_t len, const char *name, ma_error *err)
+{
+    return add_text(dep, (char *)buf, len, 0, name, err);
 }
 
 int ma_deploy_add_file(ma_deploy *dep, const char *path, ma_error *err)
@@ -171,8 +346,43 @@ int ma_deploy_add_file(ma_deploy *dep, const char *path, ma_error *err)
     size_t len;
     char *buf = ma_read_file(path, dep->opts.max_file_size, &len, err);
     if (!buf) return -1;
-    int rc = ma_deploy_add_buffer(dep, buf, len, path, err);
-    free(buf);
+    return add_text(dep, buf, len, 1, path, err);
+}
+
+int ma_component_parse(const ma_deploy *cdep, ma_component *c)
+{
+    if (!cdep->opts.lazy) return 0;           /* every component was parsed when it was added */
+    ma_deploy *dep = (ma_deploy *)cdep; /* the lazy part of a deployment: its own lock */
+    pthread_mutex_lock(&dep->parse_mu);
+    int rc = 0;
+    if (c->unparsed) {
+        ma_error err;
+        ma_error_clear(&err);
+        if (!c->buf) c->buf = ma_read_file(c->file, dep->opts.max_file_size, &c->len, &err);
+        xmlDoc *xml = c->buf ? ma_xml_parse(c->buf, c->len, c->file, &err) : NULL;
+        xmlNode *root = xml ? component_root(xml, c->file, &err) : NULL;
+        char *id = root ? ma_xml_attr(root, "componentId") : NULL;
+        if (root && !ma_streq(id, c->id))
+            ma_error_set(&err, MA_ERR_PARSE, "%s:%d: the componentId attribute reads '%s' to the parser", c->file, c->line, id ? id : "");
+        if (!root || !ma_streq(id, c->id)) {
+            if (xml) xmlFreeDoc(xml);
+            c->parse_failed = 1;
+            ma_deploy_problem(dep, c, NULL, c->line, err.code ? err.code : MA_ERR_PARSE, "%s", err.msg);
+            rc = -1;
+        } else {
+            c->xml = xml;
+            c->root = root;
+            xmlNode *obj = ma_xml_child(root, "object");
+            c->object = obj ? ma_xml_child(obj, NULL) : NULL;
+        }
+        free(id);
+        free(c->buf);
+        c->buf = NULL;
+        c->unparsed = 0;
+    } else if (c->parse_failed) {
+        rc = -1;
+    }
+    pthread_mutex_unlock(&dep->parse_mu);
     return rc;
 }
 
@@ -229,6 +439,10 @@ int ma_deploy_compile_process(ma_deploy *dep, ma_component *comp)
 {
     if (comp->compile_state == 2) return comp->process && comp->process->runnable ? 0 : -1;
     if (comp->compile_state == 1) return 0; /* being compiled further up: a recursive call */
+    if (ma_component_parse(dep, comp) < 0) {
+        comp->compile_state = 2;
+        return -1;
+    }
     comp->compile_state = 1;
     int rc = ma_process_compile(dep, comp);
     comp->compile_state = 2;

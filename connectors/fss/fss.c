@@ -654,6 +654,7 @@ static int fss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *er
     size_t cap = 0;
     for (size_t i = 0; i < ma_deploy_count(dep); i++) {
         ma_component *c = ma_deploy_at(dep, i);
+        if (!c) continue; /* not parsed: a problem of the deployment says why */
         if (strcmp(ma_component_type(c), "flowservice") != 0) continue;
         if (grow((void **)&st->svcs, &cap, st->n, sizeof *st->svcs) < 0) {
             ma_error_set(err, MA_ERR_NOMEM, "out of memory");

@@ -396,6 +396,7 @@ int wss_routes_build(ma_deploy *dep, wss_state *st, ma_error *err)
     /* listener processes and their /ws/simple paths */
     for (size_t i = 0; i < ma_deploy_count(dep); i++) {
         ma_component *c = ma_deploy_at(dep, i);
+        if (!c) continue; /* not parsed: a problem of the deployment says why */
         if (strcmp(ma_component_type(c), "process") != 0) continue;
         const xmlNode *start = wss_start(c);
         if (!start) continue;
@@ -439,6 +440,7 @@ int wss_routes_build(ma_deploy *dep, wss_state *st, ma_error *err)
     /* API Service components and their /ws/rest routes */
     for (size_t i = 0; i < ma_deploy_count(dep); i++) {
         ma_component *c = ma_deploy_at(dep, i);
+        if (!c) continue; /* not parsed: a problem of the deployment says why */
         if (strcmp(ma_component_type(c), "webservice") != 0) continue;
         if (deploy_service(st, dep, c, &cap_r, &order, err) < 0) goto fail;
     }

@@ -21,7 +21,9 @@ typedef struct ma_process ma_process;     /* a compiled process (owned by its co
 
 /* ---- components ---- */
 size_t ma_deploy_count(const ma_deploy *dep);
-ma_component *ma_deploy_at(const ma_deploy *dep, size_t i); /* in load order */
+/* In load order; NULL past the end, or for a component read lazily (`run`) that turns out not to be
+ * well-formed (a problem of the deployment says why). */
+ma_component *ma_deploy_at(const ma_deploy *dep, size_t i);
 /* By componentId; NULL when absent. */
 ma_component *ma_deploy_find(const ma_deploy *dep, const char *id);
 /* By componentId, else by name when exactly one process component has it; NULL otherwise. */
