@@ -193,6 +193,10 @@ static int load_for_process(const common *c, const ma_registry *reg, const char 
     } else {
         comp = ma_deploy_find_process(dep, process);
     }
+    if (!comp && dep->n_problems) { /* it is there, but its file could not be read (a lazy deployment) */
+        for (size_t i = 0; i < dep->n_problems; i++) fprintf(stderr, "miniatom: %s\n", dep->problems[i].message);
+        return MA_EXIT_DEPLOY;
+    }
     if (!comp) {
         fprintf(stderr, "miniatom: no process '%s' in %s (give a componentId, a unique process name, or a component file)\n",
                 process, deploy);

@@ -147,6 +147,7 @@ static void envelope_free(envelope *e)
  * anything else (the full parser will judge it). */
 static char *decode_value(const char *v, size_t n)
 {
+    if (!memchr(v, '&', n)) return memchr(v, '<', n) ? NULL : ma_strndup(v, n); /* the usual case */
     ma_sb b;
     ma_sb_init(&b);
     for (size_t i = 0; i < n; i++) {
@@ -240,20 +241,27 @@ static int scan_envelope(const char *s, size_t n, envelope *e)
         char q = s[i++];
         const char *vend = memchr(s + i, q, n - i);
         if (!vend) goto bad;
-        char *v = decode_value(s + i, (size_t)(vend - (s + i)));
-        if (!v) goto bad;
+        size_t vs = i;
         i = (size_t)(vend - s) + 1;
         char **slot = NULL;
+        int is_ns = 0;
 #define ATTR_IS(lit) (al == sizeof(lit) - 1 && memcmp(s + an, lit, al) == 0)
         if (ATTR_IS("componentId")) slot = &e->id;
         else if (ATTR_IS("name")) slot = &e->name;
         else if (ATTR_IS("type")) slot = &e->type;
         else if (ATTR_IS("version")) slot = &e->version;
         else if (ATTR_IS("folderFullPath")) slot = &e->folder;
-        else if (al == strlen(prefix_attr) && memcmp(s + an, prefix_attr, al) == 0) ns_ok = strcmp(v, BNS_NS) == 0 ? 1 : -1;
+        else is_ns = al == strlen(prefix_attr) && memcmp(s + an, prefix_attr, al) == 0;
 #undef ATTR_IS
-        if (slot && !*slot) *slot = v;
-        else free(v);
+        if (!slot && !is_ns) continue; /* the others are the parser's business */
+        if ((slot && *slot) || memchr(s + vs, '<', (size_t)(vend - (s + vs)))) goto bad; /* repeated, or not XML */
+        char *v = decode_value(s + vs, (size_t)(vend - (s + vs)));
+        if (!v) goto bad;
+        if (slot) *slot = v;
+        else {
+            ns_ok = strcmp(v, BNS_NS) == 0 ? 1 : -1;
+            free(v);
+        }
     }
     /* a prefixed root needs its namespace declared here; an unprefixed one may have none */
     if ((colon && ns_ok != 1) || ns_ok < 0 || !e->id || !*e->id || !e->type || !*e->type) goto bad;

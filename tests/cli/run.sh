@@ -113,6 +113,15 @@ expect_grep "$tmp/out" "plugin ABI" "version names the plugin ABI"
 # the allocator the build chose (configure: mimalloc when installed, never with the sanitizers)
 expect_grep "$tmp/out" "allocator ${MA_ALLOCATOR:?set by make check: mimalloc or libc}" "version names the allocator the build linked"
 
+# run reads a deployment lazily: a file it does not need is not parsed, one it needs that is broken is named
+mkdir -p "$tmp/lazy"
+cp "$ex/hello-world.xml" "$tmp/lazy/"
+printf '<bns:Component xmlns:bns="http://api.platform.boomi.com/" componentId="zz" name="Broken" type="process"><bns:object><process>\n' >"$tmp/lazy/zz-broken.xml"
+expect_exit 0 "run does not parse the files its process does not need" "${RUN[@]}" run --deploy "$tmp/lazy" "Hello World"
+expect_exit 3 "run of a process whose file is not well-formed" "${RUN[@]}" run --deploy "$tmp/lazy" "Broken"
+expect_grep "$tmp/err" "zz-broken.xml" "names the file"
+expect_exit 1 "check still parses every file" "${RUN[@]}" check --deploy "$tmp/lazy"
+
 # settings: one reader for --config and --set (docs/configuration.md), checked against the declared maps
 printf '# a comment\n\nconnection.Some Connection.url = https://example.com/\n\n! another\nnot a setting\n' >"$tmp/bad.conf"
 expect_exit 2 "run --config with a line that is not key = value" "${RUN[@]}" run --deploy "$ex" --config "$tmp/bad.conf" "Hello World"

@@ -271,6 +271,49 @@ static void test_no_start(void **state)
     free(xml);
 }
 
+/* A lazy deployment (run, graph): only each file's envelope is read when it is added; a component
+ * is parsed when it is first looked up, and one that is not well-formed becomes a problem. */
+static void test_lazy(void **state)
+{
+    (void)state;
+    ma_deploy_opts o = {0};
+    o.lazy = 1;
+    ma_deploy *dep = ma_deploy_new(reg, &o);
+    assert_non_null(dep);
+    ma_error err;
+    char *good = process_xml("p1", START("shape2") STOP("shape2"));
+    const char *named = "<?xml version=\"1.0\"?>\n<!-- exported -->\n<Component xmlns=\"http://api.platform.boomi.com/\" "
+                        "componentId='p&amp;2' name=\"Orders &amp; Invoices &#x263A;\" type=\"processproperty\">"
+                        "<object><DefinedProcessProperties xmlns=\"\"/></object></Component>";
+    const char *doctype = "<!DOCTYPE x [<!ENTITY e \"x\">]>" ENV_OPEN ENV_CLOSE;
+    char *bx = NULL;
+    assert_true(asprintf(&bx, ENV_OPEN "<bns:object><process><shapes></bns:object>" ENV_CLOSE, "p3", "Broken", "process") > 0);
+    assert_int_equal(ma_deploy_add_buffer(dep, good, strlen(good), "good.xml", &err), 0);
+    assert_int_equal(ma_deploy_add_buffer(dep, named, strlen(named), "named.xml", &err), 0);
+    assert_int_equal(ma_deploy_add_buffer(dep, bx, strlen(bx), "broken.xml", &err), 0); /* well-formed enough at the top */
+    assert_int_equal(ma_deploy_add_buffer(dep, doctype, strlen(doctype), "doctype.xml", &err), -1); /* parsed at once: refused */
+    assert_int_equal(dep->n, 3);
+    /* the envelope, entities decoded, before any parse */
+    assert_string_equal(dep->comps[1]->id, "p&2");
+    assert_string_equal(dep->comps[1]->name, "Orders & Invoices \xE2\x98\xBA");
+    assert_int_equal(dep->comps[1]->line, 3);
+    assert_null(dep->comps[1]->object);
+    /* parsed on lookup */
+    ma_component *c = ma_deploy_find(dep, "p&2");
+    assert_non_null(c);
+    assert_non_null(c->object);
+    assert_int_equal(ma_deploy_compile_process(dep, ma_deploy_find_process(dep, "p1")), 0);
+    /* a component that is not well-formed: NULL, and a problem naming the file */
+    assert_null(ma_deploy_find(dep, "p3"));
+    assert_int_equal(dep->n_problems, 1);
+    assert_non_null(strstr(dep->problems[0].message, "broken.xml"));
+    assert_null(ma_deploy_find(dep, "p3")); /* tried once */
+    assert_int_equal(dep->n_problems, 1);
+    ma_deploy_free(dep);
+    free(good);
+    free(bx);
+}
+
 static void test_size_limit(void **state)
 {
     (void)state;
@@ -295,7 +338,7 @@ int main(void)
         cmocka_unit_test(test_unknown_shapetype_and_label), cmocka_unit_test(test_missing_subprocess),
         cmocka_unit_test(test_invalid_branch_and_identifiers), cmocka_unit_test(test_loop_refused),
         cmocka_unit_test(test_unset_is_path_end),      cmocka_unit_test(test_no_start),
-        cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_size_limit),            cmocka_unit_test(test_lazy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
