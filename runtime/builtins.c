@@ -10,17 +10,32 @@
 extern const ma_shape_type ma_shape_start, ma_shape_documentproperties, ma_shape_message, ma_shape_notify,
     ma_shape_decision, ma_shape_branch, ma_shape_route, ma_shape_stop, ma_shape_returndocuments, ma_shape_exception,
     ma_shape_catcherrors, ma_shape_processcall, ma_shape_flowcontrol, ma_shape_dataprocess, ma_shape_doccacheload,
-    ma_shape_doccacheretrieve, ma_shape_doccacheremove, ma_shape_connectoraction, ma_shape_map,
-    ma_shape_businessrules, ma_shape_cleanse;
+    ma_shape_doccacheretrieve, ma_shape_doccacheremove, ma_shape_connectoraction, ma_shape_map, ma_shape_businessrules,
+    ma_shape_cleanse;
 extern const ma_connector_type ma_connector_http, ma_connector_disk, ma_connector_flowclient, ma_connector_cloudblue;
 extern const ma_listener_type ma_listener_wss, ma_listener_fss;
 
 static const ma_shape_type *const shapes[] = {
-    &ma_shape_start,           &ma_shape_documentproperties, &ma_shape_message,          &ma_shape_notify,
-    &ma_shape_decision,        &ma_shape_branch,             &ma_shape_route,            &ma_shape_stop,
-    &ma_shape_returndocuments, &ma_shape_exception,          &ma_shape_catcherrors,      &ma_shape_processcall,
-    &ma_shape_flowcontrol,     &ma_shape_dataprocess,        &ma_shape_doccacheload,     &ma_shape_doccacheretrieve,
-    &ma_shape_doccacheremove,  &ma_shape_connectoraction,    &ma_shape_map,              &ma_shape_businessrules,
+    &ma_shape_start,
+    &ma_shape_documentproperties,
+    &ma_shape_message,
+    &ma_shape_notify,
+    &ma_shape_decision,
+    &ma_shape_branch,
+    &ma_shape_route,
+    &ma_shape_stop,
+    &ma_shape_returndocuments,
+    &ma_shape_exception,
+    &ma_shape_catcherrors,
+    &ma_shape_processcall,
+    &ma_shape_flowcontrol,
+    &ma_shape_dataprocess,
+    &ma_shape_doccacheload,
+    &ma_shape_doccacheretrieve,
+    &ma_shape_doccacheremove,
+    &ma_shape_connectoraction,
+    &ma_shape_map,
+    &ma_shape_businessrules,
     &ma_shape_cleanse,
 };
 

@@ -47,7 +47,8 @@ static int add_setting_opt(common *c, int is_file, const char *arg)
         fprintf(stderr, "miniatom: out of memory\n");
         return -1;
     }
-    if ((is_file ? ma_settings_load_file(c->settings, arg, &err) : ma_settings_add_arg(c->settings, arg, &err)) == 0) return 0;
+    if ((is_file ? ma_settings_load_file(c->settings, arg, &err) : ma_settings_add_arg(c->settings, arg, &err)) == 0)
+        return 0;
     fprintf(stderr, "miniatom: %s%s\n", is_file ? "--config: " : "", err.msg);
     return -1;
 }
@@ -198,7 +199,8 @@ static int load_for_process(const common *c, const ma_registry *reg, const char 
         return MA_EXIT_DEPLOY;
     }
     if (!comp) {
-        fprintf(stderr, "miniatom: no process '%s' in %s (give a componentId, a unique process name, or a component file)\n",
+        fprintf(stderr,
+                "miniatom: no process '%s' in %s (give a componentId, a unique process name, or a component file)\n",
                 process, deploy);
         return MA_EXIT_DEPLOY;
     }
@@ -290,10 +292,10 @@ static void write_record(const char *data_dir, const ma_component *comp, const m
     ma_error err;
     ma_error_clear(&err);
     ma_history *h = ma_history_open(data_dir, NULL, &err);
-    if (!h ||
-        ma_history_begin(h, res->execution_id, comp->id, comp->name, "general", "cli", NULL, 1, &err) < 0 ||
+    if (!h || ma_history_begin(h, res->execution_id, comp->id, comp->name, "general", "cli", NULL, 1, &err) < 0 ||
         ma_history_end(h, res->execution_id, comp->process, res, 1, &err) < 0)
-        fprintf(stderr, "miniatom: warning: the execution record was not written: %s\n", err.msg[0] ? err.msg : "out of memory");
+        fprintf(stderr, "miniatom: warning: the execution record was not written: %s\n",
+                err.msg[0] ? err.msg : "out of memory");
     ma_history_close(h);
 }
 
@@ -327,54 +329,74 @@ fail:
 
 static void run_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: miniatom run [OPTIONS] PROCESS\n"
-            "\n"
-            "Runs PROCESS (a componentId, a process name, or a component XML file) and prints its result\n"
-            "documents: those that reach Return Documents shapes or, in a process without one, those that\n"
-            "reach the ends of its paths, in the order they arrive.\n"
-            "\n"
-            "Options:\n"
-            "  --deploy DIR           deploy folder of component XML files (default: ./processes, else .;\n"
-            "                         for a component file: its folder)\n"
-            "  --input FILE           a document for a passthrough or listener start (repeat for more)\n"
-            "  -p, --property NAME=VALUE\n"
-            "                         set a dynamic process property; COMPONENT/PROPERTY=VALUE sets a\n"
-            "                         property of a process property component (id or name / key or label)\n"
-            "  --mode general|low_latency   general records the execution in full (DATA/history.db) with no\n"
-            "                         time limit; low_latency records nothing but errors and stops after\n"
-            "                         30 s unless --timeout says otherwise (default: the process's workload)\n"
-            "  --data DIR             folder for persisted process properties (default: ./data)\n"
-            "  --out DIR              write results as DIR/0001.dat and DIR/0001.properties.json, ...\n"
-            "  --json                 print an execution summary as JSON (with the results unless --out)\n"
-            "  --stub-connectors[=all]  connector steps without an implementation pass documents through;\n"
-            "                         with =all every connector step does (nothing leaves the machine)\n"
-            "  --stub OPERATION_ID=FILE   that operation returns FILE's content for each document\n"
-            "  --plugins DIR          load shape and connector plugins (*.so) from DIR\n"
-            "  --config FILE          settings, one 'key = value' per line (connection.<id or name>.<field>,\n"
-            "                         connector.map.<connectorType> ...; see docs/configuration.md)\n"
-            "  --set KEY=VALUE        one setting; wins over --config\n"
-            "  --timeout MS           abort the execution after MS milliseconds (status ABORTED)\n"
-            "  --retry-scale X        multiply Try/Catch retry waits by X (default 1; 0 retries at once)\n"
-            "  -h, --help             this help\n"
-            "\n"
-            "Exit status: 0 COMPLETE or COMPLETE_WARN, 1 ERROR or ABORTED, 2 usage error, 3 deploy error.\n");
+    fprintf(f, "Usage: miniatom run [OPTIONS] PROCESS\n"
+               "\n"
+               "Runs PROCESS (a componentId, a process name, or a component XML file) and prints its result\n"
+               "documents: those that reach Return Documents shapes or, in a process without one, those that\n"
+               "reach the ends of its paths, in the order they arrive.\n"
+               "\n"
+               "Options:\n"
+               "  --deploy DIR           deploy folder of component XML files (default: ./processes, else .;\n"
+               "                         for a component file: its folder)\n"
+               "  --input FILE           a document for a passthrough or listener start (repeat for more)\n"
+               "  -p, --property NAME=VALUE\n"
+               "                         set a dynamic process property; COMPONENT/PROPERTY=VALUE sets a\n"
+               "                         property of a process property component (id or name / key or label)\n"
+               "  --mode general|low_latency   general records the execution in full (DATA/history.db) with no\n"
+               "                         time limit; low_latency records nothing but errors and stops after\n"
+               "                         30 s unless --timeout says otherwise (default: the process's workload)\n"
+               "  --data DIR             folder for persisted process properties (default: ./data)\n"
+               "  --out DIR              write results as DIR/0001.dat and DIR/0001.properties.json, ...\n"
+               "  --json                 print an execution summary as JSON (with the results unless --out)\n"
+               "  --stub-connectors[=all]  connector steps without an implementation pass documents through;\n"
+               "                         with =all every connector step does (nothing leaves the machine)\n"
+               "  --stub OPERATION_ID=FILE   that operation returns FILE's content for each document\n"
+               "  --plugins DIR          load shape and connector plugins (*.so) from DIR\n"
+               "  --config FILE          settings, one 'key = value' per line (connection.<id or name>.<field>,\n"
+               "                         connector.map.<connectorType> ...; see docs/configuration.md)\n"
+               "  --set KEY=VALUE        one setting; wins over --config\n"
+               "  --timeout MS           abort the execution after MS milliseconds (status ABORTED)\n"
+               "  --retry-scale X        multiply Try/Catch retry waits by X (default 1; 0 retries at once)\n"
+               "  -h, --help             this help\n"
+               "\n"
+               "Exit status: 0 COMPLETE or COMPLETE_WARN, 1 ERROR or ABORTED, 2 usage error, 3 deploy error.\n");
 }
 
-enum { OPT_DEPLOY = 256, OPT_INPUT, OPT_MODE, OPT_DATA, OPT_OUT, OPT_JSON, OPT_STUBS, OPT_STUB, OPT_PLUGINS,
-       OPT_TIMEOUT, OPT_RETRY, OPT_CONFIG, OPT_SET };
+enum {
+    OPT_DEPLOY = 256,
+    OPT_INPUT,
+    OPT_MODE,
+    OPT_DATA,
+    OPT_OUT,
+    OPT_JSON,
+    OPT_STUBS,
+    OPT_STUB,
+    OPT_PLUGINS,
+    OPT_TIMEOUT,
+    OPT_RETRY,
+    OPT_CONFIG,
+    OPT_SET
+};
 
 int ma_cli_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"deploy", required_argument, 0, OPT_DEPLOY},  {"input", required_argument, 0, OPT_INPUT},
-        {"property", required_argument, 0, 'p'},       {"mode", required_argument, 0, OPT_MODE},
-        {"data", required_argument, 0, OPT_DATA},      {"out", required_argument, 0, OPT_OUT},
-        {"json", no_argument, 0, OPT_JSON},            {"stub-connectors", optional_argument, 0, OPT_STUBS},
-        {"stub", required_argument, 0, OPT_STUB},      {"plugins", required_argument, 0, OPT_PLUGINS},
-        {"timeout", required_argument, 0, OPT_TIMEOUT}, {"retry-scale", required_argument, 0, OPT_RETRY},
-        {"config", required_argument, 0, OPT_CONFIG},  {"set", required_argument, 0, OPT_SET},
-        {"help", no_argument, 0, 'h'},                 {0, 0, 0, 0},
+        {"deploy", required_argument, 0, OPT_DEPLOY},
+        {"input", required_argument, 0, OPT_INPUT},
+        {"property", required_argument, 0, 'p'},
+        {"mode", required_argument, 0, OPT_MODE},
+        {"data", required_argument, 0, OPT_DATA},
+        {"out", required_argument, 0, OPT_OUT},
+        {"json", no_argument, 0, OPT_JSON},
+        {"stub-connectors", optional_argument, 0, OPT_STUBS},
+        {"stub", required_argument, 0, OPT_STUB},
+        {"plugins", required_argument, 0, OPT_PLUGINS},
+        {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {"retry-scale", required_argument, 0, OPT_RETRY},
+        {"config", required_argument, 0, OPT_CONFIG},
+        {"set", required_argument, 0, OPT_SET},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     common c;
     memset(&c, 0, sizeof c);
@@ -396,7 +418,10 @@ int ma_cli_run(int argc, char **argv)
         case 'p': {
             const char ***arr = o == 'p' ? &props : &inputs;
             size_t *n = o == 'p' ? &n_props : &n_inputs;
-            if (*n >= MAX_INPUTS) { fprintf(stderr, "miniatom: too many %s\n", o == 'p' ? "properties" : "inputs"); goto out; }
+            if (*n >= MAX_INPUTS) {
+                fprintf(stderr, "miniatom: too many %s\n", o == 'p' ? "properties" : "inputs");
+                goto out;
+            }
             const char **na = realloc(*arr, (*n + 1) * sizeof *na);
             if (!na) goto out;
             *arr = na;
@@ -406,7 +431,10 @@ int ma_cli_run(int argc, char **argv)
         case OPT_MODE:
             if (strcmp(optarg, "general") == 0) ro.general_mode = 1;
             else if (strcmp(optarg, "low_latency") == 0) ro.general_mode = 0;
-            else { fprintf(stderr, "miniatom: --mode is general or low_latency, not '%s'\n", optarg); goto out; }
+            else {
+                fprintf(stderr, "miniatom: --mode is general or low_latency, not '%s'\n", optarg);
+                goto out;
+            }
             break;
         case OPT_DATA: ro.data_dir = optarg; break;
         case OPT_OUT: out_dir = optarg; break;
@@ -418,14 +446,21 @@ int ma_cli_run(int argc, char **argv)
             }
             c.stub_connectors = optarg ? 2 : 1;
             break;
-        case OPT_STUB: if (add_stub(&c, optarg) < 0) goto out; break;
+        case OPT_STUB:
+            if (add_stub(&c, optarg) < 0) goto out;
+            break;
         case OPT_PLUGINS: c.plugins = optarg; break;
         case OPT_CONFIG:
-        case OPT_SET: if (add_setting_opt(&c, o == OPT_CONFIG, optarg) < 0) goto out; break;
+        case OPT_SET:
+            if (add_setting_opt(&c, o == OPT_CONFIG, optarg) < 0) goto out;
+            break;
         case OPT_TIMEOUT: {
             char *end;
             unsigned long long v = strtoull(optarg, &end, 10);
-            if (*end || !*optarg) { fprintf(stderr, "miniatom: --timeout wants milliseconds, not '%s'\n", optarg); goto out; }
+            if (*end || !*optarg) {
+                fprintf(stderr, "miniatom: --timeout wants milliseconds, not '%s'\n", optarg);
+                goto out;
+            }
             ro.timeout_ms = v;
             timeout_set = 1;
             break;
@@ -433,11 +468,17 @@ int ma_cli_run(int argc, char **argv)
         case OPT_RETRY: {
             char *end;
             double v = strtod(optarg, &end);
-            if (*end || !*optarg || v < 0) { fprintf(stderr, "miniatom: --retry-scale wants a number >= 0, not '%s'\n", optarg); goto out; }
+            if (*end || !*optarg || v < 0) {
+                fprintf(stderr, "miniatom: --retry-scale wants a number >= 0, not '%s'\n", optarg);
+                goto out;
+            }
             ro.retry_scale = v;
             break;
         }
-        case 'h': run_usage(stdout); rc = 0; goto out;
+        case 'h':
+            run_usage(stdout);
+            rc = 0;
+            goto out;
         default: run_usage(stderr); goto out;
         }
     }
@@ -495,7 +536,8 @@ int ma_cli_run(int argc, char **argv)
             rc = err.code == MA_ERR_USAGE ? MA_EXIT_USAGE : MA_EXIT_FAILED;
         } else {
             if (ro.general_mode) write_record(ro.data_dir ? ro.data_dir : "./data", comp, &res);
-            rc = res.status == MA_STATUS_COMPLETE || res.status == MA_STATUS_COMPLETE_WARN ? MA_EXIT_OK : MA_EXIT_FAILED;
+            rc =
+                res.status == MA_STATUS_COMPLETE || res.status == MA_STATUS_COMPLETE_WARN ? MA_EXIT_OK : MA_EXIT_FAILED;
             if (out_dir && write_results(out_dir, &res) < 0) rc = MA_EXIT_FAILED;
             if (c.json) {
                 json_t *s = summary_json(comp, &res, out_dir == NULL);
@@ -543,16 +585,15 @@ static void on_load_error(void *vctx, const ma_error *e)
 
 static void check_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: miniatom check [--deploy DIR | FILE...] [--json] [--stub-connectors[=all]] [--plugins DIR]\n"
-            "                      [--config FILE] [--set KEY=VALUE]...\n"
-            "\n"
-            "Loads every component and prints, per process, its shapes by type and what is not runnable\n"
-            "here: unsupported shape types or steps, connector types without an implementation, missing\n"
-            "references, invalid configuration, each with file and line.\n"
-            "\n"
-            "Exit status: 0 every process is runnable, 3 some are not, 1 a file is not well-formed XML or\n"
-            "not a component, 2 usage error.\n");
+    fprintf(f, "Usage: miniatom check [--deploy DIR | FILE...] [--json] [--stub-connectors[=all]] [--plugins DIR]\n"
+               "                      [--config FILE] [--set KEY=VALUE]...\n"
+               "\n"
+               "Loads every component and prints, per process, its shapes by type and what is not runnable\n"
+               "here: unsupported shape types or steps, connector types without an implementation, missing\n"
+               "references, invalid configuration, each with file and line.\n"
+               "\n"
+               "Exit status: 0 every process is runnable, 3 some are not, 1 a file is not well-formed XML or\n"
+               "not a component, 2 usage error.\n");
 }
 
 /* Deploys every listener type on dep as serve would (its routes, its settings): 1 when all accept
@@ -579,10 +620,14 @@ static int check_listeners(const ma_registry *reg, ma_deploy *dep, int json)
 int ma_cli_check(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"deploy", required_argument, 0, OPT_DEPLOY}, {"json", no_argument, 0, OPT_JSON},
-        {"stub-connectors", optional_argument, 0, OPT_STUBS}, {"plugins", required_argument, 0, OPT_PLUGINS},
-        {"config", required_argument, 0, OPT_CONFIG},   {"set", required_argument, 0, OPT_SET},
-        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0},
+        {"deploy", required_argument, 0, OPT_DEPLOY},
+        {"json", no_argument, 0, OPT_JSON},
+        {"stub-connectors", optional_argument, 0, OPT_STUBS},
+        {"plugins", required_argument, 0, OPT_PLUGINS},
+        {"config", required_argument, 0, OPT_CONFIG},
+        {"set", required_argument, 0, OPT_SET},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     common c;
     memset(&c, 0, sizeof c);
@@ -631,8 +676,8 @@ int ma_cli_check(int argc, char **argv)
                 on_load_error(&ctx, &err);
                 ma_error_clear(&err);
             }
-    } else if (ma_deploy_add_dir_report(dep, c.deploy ? c.deploy : (is_dir("processes") ? "processes" : "."), on_load_error,
-                                        &ctx, &err) < 0) {
+    } else if (ma_deploy_add_dir_report(dep, c.deploy ? c.deploy : (is_dir("processes") ? "processes" : "."),
+                                        on_load_error, &ctx, &err) < 0) {
         fprintf(stderr, "miniatom: %s\n", err.msg);
         json_decref(ctx.errors);
         ma_deploy_free(dep);
@@ -668,9 +713,10 @@ int ma_cli_check(int argc, char **argv)
             json_object_set_new(jo, "shape", json_string(pr->shape));
             json_object_set_new(jo, "label", json_string(pr->label));
             json_object_set_new(jo, "shapetype", json_string(pr->shapetype));
-            json_object_set_new(jo, "kind", json_string(pr->code == MA_ERR_UNSUPPORTED ? "unsupported"
-                                                        : pr->code == MA_ERR_REF     ? "missing-reference"
-                                                                                     : "invalid"));
+            json_object_set_new(jo, "kind",
+                                json_string(pr->code == MA_ERR_UNSUPPORTED ? "unsupported"
+                                            : pr->code == MA_ERR_REF       ? "missing-reference"
+                                                                           : "invalid"));
             json_object_set_new(jo, "message", json_string(pr->message));
             json_array_append_new(probs, jo);
         }
@@ -689,13 +735,15 @@ int ma_cli_check(int argc, char **argv)
     } else {
         size_t idx;
         json_t *po;
-        json_array_foreach(procs, idx, po) {
+        json_array_foreach (procs, idx, po) {
             int ok = json_is_true(json_object_get(po, "runnable"));
-            printf("%s  %s (%s)\n    %s\n    shapes:", ok ? "runnable    " : "NOT RUNNABLE", json_string_value(json_object_get(po, "name")),
-                   json_string_value(json_object_get(po, "id")), json_string_value(json_object_get(po, "file")));
+            printf("%s  %s (%s)\n    %s\n    shapes:", ok ? "runnable    " : "NOT RUNNABLE",
+                   json_string_value(json_object_get(po, "name")), json_string_value(json_object_get(po, "id")),
+                   json_string_value(json_object_get(po, "file")));
             const char *k;
             json_t *v;
-            json_object_foreach(json_object_get(po, "shapes"), k, v) printf(" %s=%lld", k, (long long)json_integer_value(v));
+            json_object_foreach (json_object_get(po, "shapes"), k, v)
+                printf(" %s=%lld", k, (long long)json_integer_value(v));
             printf("\n");
             for (size_t k2 = 0; k2 < dep->n_problems; k2++) {
                 if (strcmp(dep->problems[k2].component_id, json_string_value(json_object_get(po, "id"))) != 0) continue;
@@ -706,7 +754,7 @@ int ma_cli_check(int argc, char **argv)
         }
         size_t ei;
         json_t *ev;
-        json_array_foreach(ctx.errors, ei, ev) printf("LOAD ERROR  %s\n", json_string_value(ev));
+        json_array_foreach (ctx.errors, ei, ev) printf("LOAD ERROR  %s\n", json_string_value(ev));
         printf("%zu components, %zu processes, %zu not runnable, %zu files not loaded\n", dep->n, n_proc, bad,
                json_array_size(ctx.errors));
         json_decref(procs);
@@ -725,8 +773,10 @@ int ma_cli_check(int argc, char **argv)
 int ma_cli_graph(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"deploy", required_argument, 0, OPT_DEPLOY}, {"plugins", required_argument, 0, OPT_PLUGINS},
-        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0},
+        {"deploy", required_argument, 0, OPT_DEPLOY},
+        {"plugins", required_argument, 0, OPT_PLUGINS},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     common c;
     memset(&c, 0, sizeof c);
@@ -738,8 +788,10 @@ int ma_cli_graph(int argc, char **argv)
         switch (o) {
         case OPT_DEPLOY: c.deploy = optarg; break;
         case OPT_PLUGINS: c.plugins = optarg; break;
-        case 'h': printf("Usage: miniatom graph [--deploy DIR] PROCESS\n\nPrints PROCESS as Graphviz DOT: shapes with their "
-                         "names, types and labels; paths with their identifiers.\n\nOptions:\n  --deploy DIR    deploy folder (default: ./processes, else .)\n  --plugins DIR   load shape and connector plugins (*.so) from DIR\n\nRender it with: miniatom graph P | dot -Tsvg > p.svg\n");
+        case 'h':
+            printf(
+                "Usage: miniatom graph [--deploy DIR] PROCESS\n\nPrints PROCESS as Graphviz DOT: shapes with their "
+                "names, types and labels; paths with their identifiers.\n\nOptions:\n  --deploy DIR    deploy folder (default: ./processes, else .)\n  --plugins DIR   load shape and connector plugins (*.so) from DIR\n\nRender it with: miniatom graph P | dot -Tsvg > p.svg\n");
             return 0;
         default: return MA_EXIT_USAGE;
         }
@@ -773,7 +825,11 @@ static void print_settings(const ma_config_entry *map, const char *prefix)
     printf("    settings:\n");
     for (const ma_config_entry *e = map; e->key; e++) {
         printf("      %s%s (%s", prefix, e->key, kinds[e->kind]);
-        if (e->max) printf(", %llu to %llu%s", e->min, e->max, e->kind == MA_CONFIG_SIZE ? " bytes" : e->kind == MA_CONFIG_DURATION ? " ms" : "");
+        if (e->max)
+            printf(", %llu to %llu%s", e->min, e->max,
+                   e->kind == MA_CONFIG_SIZE       ? " bytes"
+                   : e->kind == MA_CONFIG_DURATION ? " ms"
+                                                   : "");
         if (e->choices)
             for (size_t k = 0; e->choices[k]; k++) printf("%s%s", k ? "|" : ", ", e->choices[k]);
         if (e->def) printf(", default %s", e->def);
@@ -785,7 +841,9 @@ static void print_settings(const ma_config_entry *map, const char *prefix)
 int ma_cli_plugins(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"plugins", required_argument, 0, OPT_PLUGINS}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"plugins", required_argument, 0, OPT_PLUGINS},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     common c;
     memset(&c, 0, sizeof c);
@@ -795,8 +853,9 @@ int ma_cli_plugins(int argc, char **argv)
         switch (o) {
         case OPT_PLUGINS: c.plugins = optarg; break;
         case 'h':
-            printf("Usage: miniatom plugins [--plugins DIR]\n\nLists every registered shape, connector and listener type, "
-                   "with the settings each declares.\n");
+            printf(
+                "Usage: miniatom plugins [--plugins DIR]\n\nLists every registered shape, connector and listener type, "
+                "with the settings each declares.\n");
             return 0;
         default: return MA_EXIT_USAGE;
         }
@@ -842,23 +901,24 @@ int ma_cli_plugins(int argc, char **argv)
 
 static void map_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: miniatom map compile [--deploy DIR] MAP\n"
-            "\n"
-            "Prints the XSLT stylesheet that MAP (a componentId or a unique name of a transform.map or xslt\n"
-            "component) runs as: the stylesheet generated from a Boomi Map component, or the XSLT component's\n"
-            "own. Keep it, read it, or turn it into an XSLT component of your own.\n"
-            "\n"
-            "Options:\n"
-            "  --deploy DIR    deploy folder (default: ./processes, else .)\n"
-            "\n"
-            "Exit status: 0 printed, 2 usage error, 3 the map cannot be compiled (the reason is printed).\n");
+    fprintf(f, "Usage: miniatom map compile [--deploy DIR] MAP\n"
+               "\n"
+               "Prints the XSLT stylesheet that MAP (a componentId or a unique name of a transform.map or xslt\n"
+               "component) runs as: the stylesheet generated from a Boomi Map component, or the XSLT component's\n"
+               "own. Keep it, read it, or turn it into an XSLT component of your own.\n"
+               "\n"
+               "Options:\n"
+               "  --deploy DIR    deploy folder (default: ./processes, else .)\n"
+               "\n"
+               "Exit status: 0 printed, 2 usage error, 3 the map cannot be compiled (the reason is printed).\n");
 }
 
 int ma_cli_map(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"deploy", required_argument, 0, OPT_DEPLOY}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"deploy", required_argument, 0, OPT_DEPLOY},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     common c;
     memset(&c, 0, sizeof c);

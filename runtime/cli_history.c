@@ -47,21 +47,20 @@ static void executions_usage(FILE *f)
 
 static void execution_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: miniatom execution show [--data DIR] [--json] ID\n"
-            "\n"
-            "Prints everything the execution history (DATA/history.db) holds about execution ID: process,\n"
-            "mode, status, message, times, documents in and out, the documents that entered each shape, the\n"
-            "user log and, for general mode, the documents in and out with their properties (data as text when\n"
-            "it is printable UTF-8, else base64; documents larger than the history's limit are shown cut).\n"
-            "\n"
-            "Options:\n"
-            "  --data DIR      the data folder (default: ./data)\n"
-            "  --json          print the record as one JSON object\n"
-            "  -h, --help      this help\n"
-            "\n"
-            "Exit status: 0 the execution was found, 1 it was not (or the history cannot be read), 2 usage\n"
-            "error.\n");
+    fprintf(f, "Usage: miniatom execution show [--data DIR] [--json] ID\n"
+               "\n"
+               "Prints everything the execution history (DATA/history.db) holds about execution ID: process,\n"
+               "mode, status, message, times, documents in and out, the documents that entered each shape, the\n"
+               "user log and, for general mode, the documents in and out with their properties (data as text when\n"
+               "it is printable UTF-8, else base64; documents larger than the history's limit are shown cut).\n"
+               "\n"
+               "Options:\n"
+               "  --data DIR      the data folder (default: ./data)\n"
+               "  --json          print the record as one JSON object\n"
+               "  -h, --help      this help\n"
+               "\n"
+               "Exit status: 0 the execution was found, 1 it was not (or the history cannot be read), 2 usage\n"
+               "error.\n");
 }
 
 /* Opens the history of data_dir for reading; NULL after printing why when there is none. */
@@ -127,7 +126,7 @@ static void print_table(const json_t *list)
     static const char *const head[NC] = {"TIME (UTC)", "EXECUTION ID", "PROCESS", "MODE",
                                          "STATUS",     "DURATION",     "IN",      "OUT"};
     size_t rows = json_array_size(list);
-    char (*cells)[NC][128] = calloc(rows ? rows : 1, sizeof *cells);
+    char(*cells)[NC][128] = calloc(rows ? rows : 1, sizeof *cells);
     if (!cells) return;
     int widths[NC];
     for (int c = 0; c < NC; c++) widths[c] = (int)strlen(head[c]);
@@ -173,9 +172,13 @@ static void print_json(const json_t *v)
 int ma_cli_executions(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, 0, OPT_DATA}, {"process", required_argument, 0, OPT_PROCESS},
-        {"status", required_argument, 0, OPT_STATUS}, {"last", required_argument, 0, OPT_LAST},
-        {"json", no_argument, 0, OPT_JSON}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"data", required_argument, 0, OPT_DATA},
+        {"process", required_argument, 0, OPT_PROCESS},
+        {"status", required_argument, 0, OPT_STATUS},
+        {"last", required_argument, 0, OPT_LAST},
+        {"json", no_argument, 0, OPT_JSON},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     const char *data = "./data", *process = NULL, *status = NULL;
     size_t last = DEFAULT_LAST;
@@ -190,8 +193,7 @@ int ma_cli_executions(int argc, char **argv)
             for (size_t i = 0; i < sizeof STATUSES / sizeof *STATUSES; i++)
                 if (strcasecmp(optarg, STATUSES[i]) == 0) status = STATUSES[i];
             if (!status) {
-                fprintf(stderr,
-                        "miniatom: --status is STARTED, COMPLETE, COMPLETE_WARN, ERROR or ABORTED, not '%s'\n",
+                fprintf(stderr, "miniatom: --status is STARTED, COMPLETE, COMPLETE_WARN, ERROR or ABORTED, not '%s'\n",
                         optarg);
                 return MA_EXIT_USAGE;
             }
@@ -287,7 +289,7 @@ static void print_docs(const char *title, const json_t *docs, const json_t *rec)
         json_t *v;
         if (json_object_size(props)) {
             printf("    properties:\n");
-            json_object_foreach((json_t *)props, k, v) {
+            json_object_foreach ((json_t *)props, k, v) {
                 const char *value = json_string_value(v);
                 printf("      ");
                 put_clean(k);
@@ -373,8 +375,10 @@ static void print_record(const json_t *rec)
 int ma_cli_execution(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, 0, OPT_DATA}, {"json", no_argument, 0, OPT_JSON},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"data", required_argument, 0, OPT_DATA},
+        {"json", no_argument, 0, OPT_JSON},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     const char *data = "./data";
     int json = 0, o;

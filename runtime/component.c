@@ -46,8 +46,8 @@ ma_component *ma_deploy_find_process(const ma_deploy *dep, const char *id_or_nam
     return found && ma_component_parse(dep, found) == 0 ? found : NULL;
 }
 
-int ma_deploy_problem(ma_deploy *dep, const ma_component *comp, const ma_shape *shape, int line,
-                      int code, const char *fmt, ...)
+int ma_deploy_problem(ma_deploy *dep, const ma_component *comp, const ma_shape *shape, int line, int code,
+                      const char *fmt, ...)
 {
     if (dep->n_problems == dep->cap_problems) {
         size_t cap = dep->cap_problems ? dep->cap_problems * 2 : 16;
@@ -72,18 +72,21 @@ int ma_deploy_problem(ma_deploy *dep, const ma_component *comp, const ma_shape *
     p->shapetype = ma_strdup(shape ? shape->type_name : "");
     p->code = code;
     p->message = ma_strdup(msg);
-    if (!p->file || !p->component_id || !p->component_name || !p->shape || !p->label || !p->shapetype ||
-        !p->message) {
-        free(p->file); free(p->component_id); free(p->component_name); free(p->shape);
-        free(p->label); free(p->shapetype); free(p->message);
+    if (!p->file || !p->component_id || !p->component_name || !p->shape || !p->label || !p->shapetype || !p->message) {
+        free(p->file);
+        free(p->component_id);
+        free(p->component_name);
+        free(p->shape);
+        free(p->label);
+        free(p->shapetype);
+        free(p->message);
         return -1;
     }
     dep->n_problems++;
     return -1;
 }
 
-ma_component *ma_deploy_ref(ma_deploy *dep, const char *id, const char *type_prefix, const char *what,
-                            ma_error *err)
+ma_component *ma_deploy_ref(ma_deploy *dep, const char *id, const char *type_prefix, const char *what, ma_error *err)
 {
     if (!id || !*id) {
         ma_error_set(err, MA_ERR_CONFIG, "no %s is set", what);
@@ -176,7 +179,8 @@ static void reasons_of(const ma_deploy *dep, const ma_component *c, int with_pla
         char *pid = ma_xml_attr(s->config, "processId");
         ma_component *child = pid ? ma_deploy_find(dep, pid) : NULL;
         free(pid);
-        if (child && child->process && !child->process->runnable) reasons_of(dep, child, with_place, max, out, n, seen, n_seen, max_seen);
+        if (child && child->process && !child->process->runnable)
+            reasons_of(dep, child, with_place, max, out, n, seen, n_seen, max_seen);
     }
 }
 

@@ -206,9 +206,21 @@ static int parse_size(const char *v, unsigned long long *out)
     unsigned long long x;
     if (parse_digits(v, &e, &x) < 0) return -1;
     while (*e == ' ') e++;
-    static const struct { const char *u; unsigned long long m; } units[] = {
-        {"", 1}, {"B", 1}, {"K", 1ull << 10}, {"KB", 1ull << 10}, {"KiB", 1ull << 10}, {"M", 1ull << 20},
-        {"MB", 1ull << 20}, {"MiB", 1ull << 20}, {"G", 1ull << 30}, {"GB", 1ull << 30}, {"GiB", 1ull << 30},
+    static const struct {
+        const char *u;
+        unsigned long long m;
+    } units[] = {
+        {"", 1},
+        {"B", 1},
+        {"K", 1ull << 10},
+        {"KB", 1ull << 10},
+        {"KiB", 1ull << 10},
+        {"M", 1ull << 20},
+        {"MB", 1ull << 20},
+        {"MiB", 1ull << 20},
+        {"G", 1ull << 30},
+        {"GB", 1ull << 30},
+        {"GiB", 1ull << 30},
     };
     for (size_t i = 0; i < sizeof units / sizeof *units; i++)
         if (strcasecmp(e, units[i].u) == 0) return scale(x, units[i].m, out);
@@ -223,8 +235,14 @@ static int parse_duration(const char *v, unsigned long long *out)
     if (parse_digits(v, &e, &x) < 0) return -1;
     if (!*e && x == 0) return *out = 0, 0;
     while (*e == ' ') e++;
-    static const struct { const char *u; unsigned long long m; } units[] = {
-        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+    static const struct {
+        const char *u;
+        unsigned long long m;
+    } units[] = {
+        {"ms", 1},
+        {"s", 1000},
+        {"m", 60000},
+        {"h", 3600000},
     };
     for (size_t i = 0; i < sizeof units / sizeof *units; i++)
         if (strcmp(e, units[i].u) == 0) return scale(x, units[i].m, out);
@@ -241,7 +259,10 @@ static int parse_bool(const char *v, unsigned long long *out)
     return -1;
 }
 
-static const char *unit_of(ma_config_kind k) { return k == MA_CONFIG_SIZE ? " bytes" : k == MA_CONFIG_DURATION ? " ms" : ""; }
+static const char *unit_of(ma_config_kind k)
+{
+    return k == MA_CONFIG_SIZE ? " bytes" : k == MA_CONFIG_DURATION ? " ms" : "";
+}
 
 int ma_config_parse(const ma_config_entry *e, const char *v, uint64_t *num, char *why, size_t whyn)
 {
@@ -270,7 +291,8 @@ int ma_config_parse(const ma_config_entry *e, const char *v, uint64_t *num, char
             char list[256] = "";
             for (size_t k = 0; e->choices && e->choices[k]; k++) {
                 size_t l = strlen(list);
-                snprintf(list + l, sizeof list - l, "%s%s", k ? (e->choices[k + 1] ? ", " : " or ") : "", e->choices[k]);
+                snprintf(list + l, sizeof list - l, "%s%s", k ? (e->choices[k + 1] ? ", " : " or ") : "",
+                         e->choices[k]);
             }
             return fail(why, whyn, "expected %s, not '%s'", list, shown);
         }
@@ -291,13 +313,15 @@ int ma_config_parse(const ma_config_entry *e, const char *v, uint64_t *num, char
         break;
     case MA_CONFIG_DURATION:
         if (parse_duration(v, &x) < 0)
-            return fail(why, whyn, "expected a duration with its unit (ms, s, m, h) such as 30s or 500ms, not '%s'", shown);
+            return fail(why, whyn, "expected a duration with its unit (ms, s, m, h) such as 30s or 500ms, not '%s'",
+                        shown);
         break;
     }
     int numeric = e->kind == MA_CONFIG_UINT || e->kind == MA_CONFIG_SIZE || e->kind == MA_CONFIG_DURATION;
     if (numeric && e->max && (x < e->min || x > e->max)) {
         if (e->kind == MA_CONFIG_UINT)
-            return fail(why, whyn, "'%s' is out of range: expected a whole number from %llu to %llu", shown, e->min, e->max);
+            return fail(why, whyn, "'%s' is out of range: expected a whole number from %llu to %llu", shown, e->min,
+                        e->max);
         return fail(why, whyn, "'%s' is out of range (%llu to %llu%s)", shown, e->min, e->max, unit_of(e->kind));
     }
     if (e->check && e->check(v, why, whyn) < 0) return -1;

@@ -16,13 +16,17 @@
 
 const ma_settings *ma_deploy_settings(const ma_deploy *dep) { return dep ? dep->opts.settings : NULL; }
 
-const char *ma_deploy_setting(const ma_deploy *dep, const char *key) { return ma_settings_get(ma_deploy_settings(dep), key); }
+const char *ma_deploy_setting(const ma_deploy *dep, const char *key)
+{
+    return ma_settings_get(ma_deploy_settings(dep), key);
+}
 
 /* MINIATOM_CONNECTION_<WHO>_<FIELD>[_FILE] */
 static char *env_name(const char *who, const char *field, int file)
 {
     char *s = ma_asprintf("MINIATOM_CONNECTION_%s_%s%s", who, field, file ? "_FILE" : "");
-    for (char *p = s ? s + 20 : NULL; p && *p; p++) *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
+    for (char *p = s ? s + 20 : NULL; p && *p; p++)
+        *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
     return s;
 }
 
@@ -167,9 +171,11 @@ int ma_connection_check_settings(const ma_connector_step *step, const ma_connect
             if (ma_config_find(type->config_map, field)) break;
             ma_sb b;
             ma_sb_init(&b);
-            for (const ma_config_entry *e = type->config_map; e->key; e++) ma_sb_printf(&b, "%s%s", e == type->config_map ? "" : ", ", e->key);
-            ma_error_set(err, MA_ERR_CONFIG, "%s: %s: connector type '%s' has no connection field '%s' (its fields: %s)", origin,
-                         key, type->name, field, b.s ? b.s : "");
+            for (const ma_config_entry *e = type->config_map; e->key; e++)
+                ma_sb_printf(&b, "%s%s", e == type->config_map ? "" : ", ", e->key);
+            ma_error_set(err, MA_ERR_CONFIG,
+                         "%s: %s: connector type '%s' has no connection field '%s' (its fields: %s)", origin, key,
+                         type->name, field, b.s ? b.s : "");
             ma_sb_free(&b);
             return -1;
         }

@@ -29,13 +29,11 @@ struct ma_datefmt {
     size_t n;
 };
 
-static const char *const month_long[12] = {"January", "February", "March",     "April",
-                                           "May",     "June",     "July",      "August",
-                                           "September", "October", "November", "December"};
+static const char *const month_long[12] = {"January", "February", "March",     "April",   "May",      "June",
+                                           "July",    "August",   "September", "October", "November", "December"};
 static const char *const month_short[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-static const char *const day_long[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
-                                        "Thursday", "Friday", "Saturday"};
+static const char *const day_long[7] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
 static const char *const day_short[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
 #define DF_LETTERS "GyYMLdDEuaHkKhmsSzZXwWF"
@@ -94,7 +92,8 @@ ma_datefmt *ma_datefmt_compile(const char *mask, ma_error *err)
             size_t j = i + 1;
             for (;;) {
                 if (mask[j] == '\0') {
-                    ma_error_set(err, MA_ERR_PARSE, "column %zu: quote is not closed (write '' for a quote character)", i + 1);
+                    ma_error_set(err, MA_ERR_PARSE, "column %zu: quote is not closed (write '' for a quote character)",
+                                 i + 1);
                     goto fail;
                 }
                 if (mask[j] == '\'') {
@@ -206,18 +205,15 @@ static void week_of_year(int64_t days, int64_t y, int *week, int64_t *week_year)
 static void put_year(ma_sb *out, int64_t y, int count)
 {
     int64_t ey = y > 0 ? y : 1 - y; /* year of era: 1 BC is year 0 */
-    if (count == 2)
-        put_num(out, ey % 100, 2);
-    else
-        put_num(out, ey, count);
+    if (count == 2) put_num(out, ey % 100, 2);
+    else put_num(out, ey, count);
 }
 
 int ma_datefmt_format(const ma_datefmt *f, time_t secs, int millis, int utc_offset_min, ma_sb *out)
 {
     /* keep the arithmetic far from int64 overflow: +-292 billion years is plenty */
     const int64_t lim = INT64_C(1) << 53;
-    if (!f || (int64_t)secs > lim || (int64_t)secs < -lim || utc_offset_min > 24 * 60 ||
-        utc_offset_min < -24 * 60)
+    if (!f || (int64_t)secs > lim || (int64_t)secs < -lim || utc_offset_min > 24 * 60 || utc_offset_min < -24 * 60)
         return -1;
     int64_t t = (int64_t)secs + (int64_t)utc_offset_min * 60 + floor_div(millis, 1000);
     int ms = (int)floor_mod(millis, 1000);
@@ -248,12 +244,9 @@ int ma_datefmt_format(const ma_datefmt *f, time_t secs, int millis, int utc_offs
         }
         case 'M':
         case 'L':
-            if (c >= 4)
-                ma_sb_puts(out, month_long[m - 1]);
-            else if (c == 3)
-                ma_sb_puts(out, month_short[m - 1]);
-            else
-                put_num(out, m, c);
+            if (c >= 4) ma_sb_puts(out, month_long[m - 1]);
+            else if (c == 3) ma_sb_puts(out, month_short[m - 1]);
+            else put_num(out, m, c);
             break;
         case 'd': put_num(out, d, c); break;
         case 'D': put_num(out, days - jan1 + 1, c); break;
@@ -281,21 +274,15 @@ int ma_datefmt_format(const ma_datefmt *f, time_t secs, int millis, int utc_offs
         }
         case 'F': put_num(out, (d - 1) / 7 + 1, c); break;
         case 'z':
-            if (off == 0)
-                ma_sb_puts(out, c >= 4 ? "Coordinated Universal Time" : "UTC");
-            else
-                ma_sb_printf(out, "GMT%c%02d:%02d", sign, aoff / 60, aoff % 60);
+            if (off == 0) ma_sb_puts(out, c >= 4 ? "Coordinated Universal Time" : "UTC");
+            else ma_sb_printf(out, "GMT%c%02d:%02d", sign, aoff / 60, aoff % 60);
             break;
         case 'Z': ma_sb_printf(out, "%c%02d%02d", sign, aoff / 60, aoff % 60); break;
         case 'X':
-            if (off == 0)
-                ma_sb_putc(out, 'Z');
-            else if (c == 1)
-                ma_sb_printf(out, "%c%02d", sign, aoff / 60);
-            else if (c == 2)
-                ma_sb_printf(out, "%c%02d%02d", sign, aoff / 60, aoff % 60);
-            else
-                ma_sb_printf(out, "%c%02d:%02d", sign, aoff / 60, aoff % 60);
+            if (off == 0) ma_sb_putc(out, 'Z');
+            else if (c == 1) ma_sb_printf(out, "%c%02d", sign, aoff / 60);
+            else if (c == 2) ma_sb_printf(out, "%c%02d%02d", sign, aoff / 60, aoff % 60);
+            else ma_sb_printf(out, "%c%02d:%02d", sign, aoff / 60, aoff % 60);
             break;
         default: break;
         }
@@ -315,8 +302,15 @@ typedef struct pstate {
 static int is_numeric_field(const df_item *it)
 {
     switch (it->letter) {
-    case 0: case 'G': case 'E': case 'a': case 'z': case 'Z': case 'X': return 0;
-    case 'M': case 'L': return it->count < 3;
+    case 0:
+    case 'G':
+    case 'E':
+    case 'a':
+    case 'z':
+    case 'Z':
+    case 'X': return 0;
+    case 'M':
+    case 'L': return it->count < 3;
     default: return 1;
     }
 }
@@ -329,8 +323,7 @@ static size_t match_word(const char *s, const char *word)
 }
 
 /* Longest of the long names, then the short names; returns the index or -1, *len consumed. */
-static int match_names(const char *s, const char *const *lng, const char *const *shrt, int n,
-                       size_t *len)
+static int match_names(const char *s, const char *const *lng, const char *const *shrt, int n, size_t *len)
 {
     for (int i = 0; i < n; i++)
         if ((*len = match_word(s, lng[i])) > 0) return i;
@@ -402,8 +395,7 @@ static int parse_zone(const char *s, int *off)
     return -1;
 }
 
-static int parse_fail(const ma_datefmt *f, const char *text, size_t pos, const char *what,
-                      ma_error *err)
+static int parse_fail(const ma_datefmt *f, const char *text, size_t pos, const char *what, ma_error *err)
 {
     size_t len = strlen(text);
     return ma_error_set(err, MA_ERR_PARSE, "'%.*s%s' does not match date mask '%s' at character %zu: %s",
@@ -435,8 +427,7 @@ int ma_datefmt_parse(const ma_datefmt *f, const char *text, time_t *secs, int *m
         const df_item *it = &f->items[i];
         if (it->letter == 0) {
             if (strncmp(text + pos, f->lit + it->off, it->len) != 0) {
-                snprintf(what, sizeof what, "expected '%.*s'", (int)(it->len > 40 ? 40 : it->len),
-                         f->lit + it->off);
+                snprintf(what, sizeof what, "expected '%.*s'", (int)(it->len > 40 ? 40 : it->len), f->lit + it->off);
                 return parse_fail(f, text, pos, what, err);
             }
             pos += it->len;
@@ -474,13 +465,35 @@ int ma_datefmt_parse(const ma_datefmt *f, const char *text, time_t *secs, int *m
                     st.year_set = 1;
                 }
                 break;
-            case 'M': case 'L': st.month = v; st.month_set = 1; break;
-            case 'd': st.day = v; st.day_set = 1; break;
-            case 'D': st.doy = v; st.doy_set = 1; break;
-            case 'H': st.hour = v; st.hour_set = 1; break;
-            case 'k': st.hour = v == 24 ? 0 : v; st.hour_set = 1; break;
-            case 'K': st.hour12 = v; st.hour12_set = 1; break;
-            case 'h': st.hour12 = v == 12 ? 0 : v; st.hour12_set = 1; break;
+            case 'M':
+            case 'L':
+                st.month = v;
+                st.month_set = 1;
+                break;
+            case 'd':
+                st.day = v;
+                st.day_set = 1;
+                break;
+            case 'D':
+                st.doy = v;
+                st.doy_set = 1;
+                break;
+            case 'H':
+                st.hour = v;
+                st.hour_set = 1;
+                break;
+            case 'k':
+                st.hour = v == 24 ? 0 : v;
+                st.hour_set = 1;
+                break;
+            case 'K':
+                st.hour12 = v;
+                st.hour12_set = 1;
+                break;
+            case 'h':
+                st.hour12 = v == 12 ? 0 : v;
+                st.hour12_set = 1;
+                break;
             case 'm': st.minute = v; break;
             case 's': st.second = v; break;
             case 'S': st.millis = v; break;
@@ -541,8 +554,7 @@ int ma_datefmt_parse(const ma_datefmt *f, const char *text, time_t *secs, int *m
     int64_t hour = st.hour;
     if (st.hour12_set) hour = st.hour12 + (st.pm == 1 ? 12 : 0);
     else if (!st.hour_set && st.pm == 1) hour = 12;
-    int64_t t = days * 86400 + hour * 3600 + st.minute * 60 + st.second - (int64_t)st.off_min * 60 +
-                st.millis / 1000;
+    int64_t t = days * 86400 + hour * 3600 + st.minute * 60 + st.second - (int64_t)st.off_min * 60 + st.millis / 1000;
     *secs = (time_t)t;
     *millis = (int)(st.millis % 1000);
     return 0;

@@ -38,7 +38,10 @@ static atomic_uint_fast64_t next_track = 1;
 static blob *blob_new_owned(char *data, size_t len)
 {
     blob *b = malloc(sizeof *b);
-    if (!b) { free(data); return NULL; }
+    if (!b) {
+        free(data);
+        return NULL;
+    }
     atomic_init(&b->refs, 1);
     b->len = len;
     b->data = data;
@@ -82,13 +85,19 @@ static propmap *props_clone(const propmap *src)
     atomic_init(&p->refs, 1);
     if (!src || !src->n) return p;
     p->v = calloc(src->n, sizeof *p->v);
-    if (!p->v) { free(p); return NULL; }
+    if (!p->v) {
+        free(p);
+        return NULL;
+    }
     p->cap = src->n;
     for (size_t i = 0; i < src->n; i++) {
         p->v[i].id = strdup(src->v[i].id);
         p->v[i].value = strdup(src->v[i].value);
         p->n = i + 1;
-        if (!p->v[i].id || !p->v[i].value) { props_unref(p); return NULL; }
+        if (!p->v[i].id || !p->v[i].value) {
+            props_unref(p);
+            return NULL;
+        }
     }
     return p;
 }
@@ -106,7 +115,10 @@ static ma_doc *doc_alloc(blob *b, propmap *props, uint64_t track)
 
 ma_doc *ma_doc_new_owned(char *data, size_t len)
 {
-    if (!data || len > MA_DOC_MAX_SIZE) { free(data); return NULL; }
+    if (!data || len > MA_DOC_MAX_SIZE) {
+        free(data);
+        return NULL;
+    }
     blob *b = blob_new_owned(data, len);
     if (!b) return NULL;
     ma_doc *d = doc_alloc(b, NULL, 0);
@@ -128,7 +140,10 @@ static ma_doc *derive_blob(const ma_doc *src, blob *b)
     propmap *p = src->props;
     if (p) atomic_fetch_add(&p->refs, 1);
     ma_doc *d = doc_alloc(b, p, src->track);
-    if (!d) { blob_unref(b); props_unref(p); }
+    if (!d) {
+        blob_unref(b);
+        props_unref(p);
+    }
     return d;
 }
 
@@ -140,7 +155,10 @@ ma_doc *ma_doc_derive(const ma_doc *src, const void *data, size_t len)
 
 ma_doc *ma_doc_derive_owned(const ma_doc *src, char *data, size_t len)
 {
-    if (!data || len > MA_DOC_MAX_SIZE) { free(data); return NULL; }
+    if (!data || len > MA_DOC_MAX_SIZE) {
+        free(data);
+        return NULL;
+    }
     blob *b = blob_new_owned(data, len);
     return b ? derive_blob(src, b) : NULL;
 }
@@ -201,8 +219,14 @@ static int props_own(ma_doc **doc)
 
 int ma_doc_set_data_owned(ma_doc **doc, char *data, size_t len)
 {
-    if (!data || len > MA_DOC_MAX_SIZE) { free(data); return -1; }
-    if (doc_own(doc) < 0) { free(data); return -1; }
+    if (!data || len > MA_DOC_MAX_SIZE) {
+        free(data);
+        return -1;
+    }
+    if (doc_own(doc) < 0) {
+        free(data);
+        return -1;
+    }
     blob *b = blob_new_owned(data, len);
     if (!b) return -1;
     blob_unref((*doc)->data);
@@ -257,12 +281,18 @@ int ma_doc_set_prop(ma_doc **doc, const char *id, const char *value)
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 4;
         prop *nv = realloc(m->v, cap * sizeof *nv);
-        if (!nv) { free(v); return -1; }
+        if (!nv) {
+            free(v);
+            return -1;
+        }
         m->v = nv;
         m->cap = cap;
     }
     char *k = strdup(id);
-    if (!k) { free(v); return -1; }
+    if (!k) {
+        free(v);
+        return -1;
+    }
     m->v[m->n].id = k;
     m->v[m->n].value = v;
     m->n++;
@@ -304,7 +334,10 @@ int ma_batch_push(ma_batch *b, ma_doc *doc)
     if (b->len == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 8;
         ma_doc **nd = realloc(b->docs, cap * sizeof *nd);
-        if (!nd) { ma_doc_unref(doc); return -1; }
+        if (!nd) {
+            ma_doc_unref(doc);
+            return -1;
+        }
         b->docs = nd;
         b->cap = cap;
     }

@@ -60,7 +60,7 @@ typedef struct ma_shared {
     /* process properties: dynamic (name) and defined ("\x01compid\x01key") */
     ma_kv *props;
     size_t n_props, cap_props;
-    char **loaded;   /* process ids whose persisted properties are loaded */
+    char **loaded; /* process ids whose persisted properties are loaded */
     size_t n_loaded;
     slot *slots;
     size_t n_slots;
@@ -87,7 +87,7 @@ struct ma_exec {
     ma_child_returns *returns;
     int depth;
     size_t doc_count;
-    int raw_set;               /* raw_msg holds the first process error's own message */
+    int raw_set;                /* raw_msg holds the first process error's own message */
     char raw_msg[MA_ERROR_MAX]; /* ... before "shape N (type)" prefixes were added */
 };
 
@@ -123,10 +123,16 @@ int ma_outputs_fail(ma_outputs *out, ma_doc *doc, const char *fmt, ...)
     if (out->n_fails == out->cap_fails) {
         size_t cap = out->cap_fails ? out->cap_fails * 2 : 4;
         ma_doc **nd = realloc(out->fail_docs, cap * sizeof *nd);
-        if (!nd) { ma_doc_unref(doc); return -1; }
+        if (!nd) {
+            ma_doc_unref(doc);
+            return -1;
+        }
         out->fail_docs = nd;
         char **nm = realloc(out->fail_msgs, cap * sizeof *nm);
-        if (!nm) { ma_doc_unref(doc); return -1; }
+        if (!nm) {
+            ma_doc_unref(doc);
+            return -1;
+        }
         out->fail_msgs = nm;
         out->cap_fails = cap;
     }
@@ -136,7 +142,10 @@ int ma_outputs_fail(ma_outputs *out, ma_doc *doc, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     char *m = ma_strdup(msg);
-    if (!m) { ma_doc_unref(doc); return -1; }
+    if (!m) {
+        ma_doc_unref(doc);
+        return -1;
+    }
     out->fail_docs[out->n_fails] = doc;
     out->fail_msgs[out->n_fails] = m;
     out->n_fails++;
@@ -194,12 +203,18 @@ static int prop_set(ma_shared *sh, const char *name, const char *value)
     if (sh->n_props == sh->cap_props) {
         size_t cap = sh->cap_props ? sh->cap_props * 2 : 16;
         ma_kv *np = realloc(sh->props, cap * sizeof *np);
-        if (!np) { free(v); return -1; }
+        if (!np) {
+            free(v);
+            return -1;
+        }
         sh->props = np;
         sh->cap_props = cap;
     }
     char *n = ma_strdup(name);
-    if (!n) { free(v); return -1; }
+    if (!n) {
+        free(v);
+        return -1;
+    }
     sh->props[sh->n_props].name = n;
     sh->props[sh->n_props].value = v;
     sh->n_props++;
@@ -232,7 +247,10 @@ int ma_exec_set_process_prop(ma_exec *ex, const char *name, const char *value, i
     return 0;
 }
 
-static char *defined_key(const char *component_id, const char *key) { return ma_asprintf("\x01%s\x01%s", component_id, key); }
+static char *defined_key(const char *component_id, const char *key)
+{
+    return ma_asprintf("\x01%s\x01%s", component_id, key);
+}
 
 char *ma_exec_get_defined_prop(ma_exec *ex, const char *component_id, const char *key)
 {
@@ -247,7 +265,8 @@ char *ma_exec_get_defined_prop(ma_exec *ex, const char *component_id, const char
     /* the component's default */
     ma_component *c = ma_deploy_find(ex->sh->dep, component_id);
     if (!c || !c->object) return NULL;
-    for (xmlNode *d = ma_xml_child(c->object, "definedProcessProperty"); d; d = ma_xml_next(d, "definedProcessProperty")) {
+    for (xmlNode *d = ma_xml_child(c->object, "definedProcessProperty"); d;
+         d = ma_xml_next(d, "definedProcessProperty")) {
         if (ma_xml_attr_is(d, "key", key)) return ma_xml_text(ma_xml_child(d, "defaultValue"));
     }
     return NULL;
@@ -323,7 +342,10 @@ void *ma_exec_slot(ma_exec *ex, const char *key, void *(*create)(void), void (*d
     char *k = ma_strdup(key);
     if (!k) goto out;
     obj = create();
-    if (!obj) { free(k); goto out; }
+    if (!obj) {
+        free(k);
+        goto out;
+    }
     sh->slots[sh->n_slots].key = k;
     sh->slots[sh->n_slots].obj = obj;
     sh->slots[sh->n_slots].destroy = destroy;
@@ -420,8 +442,9 @@ static void fail_doc(ma_exec *ex, ma_shape *shape, ma_doc *doc, const char *msg)
         frame_add(f, known ? id : 0, msg);
     } else {
         sh->doc_errors++;
-        if (!sh->first_error) sh->first_error = ma_asprintf("shape %s%s%s%s: %s", shape->name, *shape->label ? " '" : "",
-                                                            shape->label, *shape->label ? "'" : "", msg);
+        if (!sh->first_error)
+            sh->first_error = ma_asprintf("shape %s%s%s%s: %s", shape->name, *shape->label ? " '" : "", shape->label,
+                                          *shape->label ? "'" : "", msg);
         logit = 1;
     }
     ma_exec_unlock(ex);
@@ -452,10 +475,8 @@ static void drop_failed(ma_exec *ex, ma_batch *b)
     ma_exec_lock(ex);
     size_t k = 0;
     for (size_t i = 0; i < b->len; i++) {
-        if (is_failed(ex->sh, ma_doc_track_id(b->docs[i])))
-            ma_doc_unref(b->docs[i]);
-        else
-            b->docs[k++] = b->docs[i];
+        if (is_failed(ex->sh, ma_doc_track_id(b->docs[i]))) ma_doc_unref(b->docs[i]);
+        else b->docs[k++] = b->docs[i];
     }
     b->len = k;
     ma_exec_unlock(ex);
@@ -477,10 +498,7 @@ int ma_exec_run_output(ma_exec *ex, ma_shape *shape, int index, ma_batch *batch,
     return run_shape(ex, t, batch, 0, err);
 }
 
-static int stopped(ma_exec *ex)
-{
-    return atomic_load(ex->stopped) || atomic_load(&ex->sh->aborted);
-}
+static int stopped(ma_exec *ex) { return atomic_load(ex->stopped) || atomic_load(&ex->sh->aborted); }
 
 static int run_shape(ma_exec *ex, ma_shape *s, ma_batch *in, int force, ma_error *err)
 {
@@ -489,7 +507,8 @@ static int run_shape(ma_exec *ex, ma_shape *s, ma_batch *in, int force, ma_error
         return 0;
     }
     ma_shared *sh = ex->sh;
-    if ((sh->deadline_ns && ma_now_ns() > sh->deadline_ns) || (sh->opts.cancel && __atomic_load_n(sh->opts.cancel, __ATOMIC_RELAXED))) {
+    if ((sh->deadline_ns && ma_now_ns() > sh->deadline_ns) ||
+        (sh->opts.cancel && __atomic_load_n(sh->opts.cancel, __ATOMIC_RELAXED))) {
         atomic_store(&sh->aborted, 1);
         ma_batch_clear(in);
         return 0;
@@ -506,7 +525,8 @@ static int run_shape(ma_exec *ex, ma_shape *s, ma_batch *in, int force, ma_error
     int rc = s->type->execute(ex, s, in, &out, err);
     ma_batch_clear(in);
     if (ex->proc == sh->top && force && rc == 0) /* the start shape: count what it yields */
-        for (size_t i = 0; i < out.n; i++) __atomic_fetch_add(&sh->counts[s->index], out.slots[i].len, __ATOMIC_RELAXED);
+        for (size_t i = 0; i < out.n; i++)
+            __atomic_fetch_add(&sh->counts[s->index], out.slots[i].len, __ATOMIC_RELAXED);
     if (rc < 0) {
         outputs_free(&out);
         if (!ex->raw_set) {
@@ -609,7 +629,8 @@ int ma_exec_try(ma_exec *ex, ma_shape *shape, int try_out, int catch_out, int ca
         ma_exec_unlock(ex);
         for (size_t i = 0; i < f.n; i++) free(f.msgs[i]);
         f.n = 0;
-        ma_exec_log(ex, shape, MA_LOG_INFO, "Try/Catch retry %d of %d for %zu document(s)", attempt + 1, retries, again.len);
+        ma_exec_log(ex, shape, MA_LOG_INFO, "Try/Catch retry %d of %d for %zu document(s)", attempt + 1, retries,
+                    again.len);
         rc = ma_exec_run_output(ex, shape, try_out, &again, err);
     }
     ex->frame = f.parent;
@@ -726,10 +747,16 @@ int ma_exec_call(ma_exec *ex, ma_shape *shape, ma_process *child, const ma_batch
         return ma_error_set(err, MA_ERR_LIMIT, "process calls are nested more than %d deep (calling '%s')", max,
                             child->comp->name);
     if (!child->runnable)
-        return ma_error_set(err, MA_ERR_RUNTIME, "subprocess '%s' (%s) is not runnable", child->comp->name, child->comp->id);
+        return ma_error_set(err, MA_ERR_RUNTIME, "subprocess '%s' (%s) is not runnable", child->comp->name,
+                            child->comp->id);
     atomic_int stop;
     atomic_init(&stop, 0);
-    ma_exec cex = {.sh = ex->sh, .proc = child, .parent = ex, .frame = ex->frame, .stopped = &stop, .returns = ret,
+    ma_exec cex = {.sh = ex->sh,
+                   .proc = child,
+                   .parent = ex,
+                   .frame = ex->frame,
+                   .stopped = &stop,
+                   .returns = ret,
                    .depth = ex->depth + 1};
     int rc = run_process(&cex, in, err);
     if (rc < 0) {
@@ -788,7 +815,9 @@ int ma_exec_run_output_parallel(ma_exec *ex, ma_shape *shape, int index, ma_batc
     pthread_t *th = calloc(n ? n : 1, sizeof *th);
     int *started = calloc(n ? n : 1, sizeof *started);
     if (!fs || !th || !started) {
-        free(fs); free(th); free(started);
+        free(fs);
+        free(th);
+        free(started);
         for (size_t i = 0; i < n; i++) ma_batch_clear(&batches[i]);
         return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
@@ -823,7 +852,8 @@ static pthread_once_t host_once = PTHREAD_ONCE_INIT;
 static char host_name[256];
 static void read_host_name(void)
 {
-    if (gethostname(host_name, sizeof host_name - 1) < 0 || !host_name[0]) snprintf(host_name, sizeof host_name, "miniatom");
+    if (gethostname(host_name, sizeof host_name - 1) < 0 || !host_name[0])
+        snprintf(host_name, sizeof host_name, "miniatom");
 }
 
 void ma_execution_id_new(char out[80])
@@ -870,7 +900,8 @@ static int apply_cli_prop(ma_shared *sh, const char *spec, ma_error *err)
                 ma_component_parse(sh->dep, sh->dep->comps[i]) == 0)
                 c = sh->dep->comps[i];
         if (c && strcmp(c->type, "processproperty") == 0 && c->object) {
-            for (xmlNode *d = ma_xml_child(c->object, "definedProcessProperty"); d; d = ma_xml_next(d, "definedProcessProperty")) {
+            for (xmlNode *d = ma_xml_child(c->object, "definedProcessProperty"); d;
+                 d = ma_xml_next(d, "definedProcessProperty")) {
                 char *key = ma_xml_attr(d, "key");
                 char *label = ma_xml_text(ma_xml_child(d, "label"));
                 int hit = ma_streq(key, slash + 1) || ma_streq(label, slash + 1);
@@ -886,7 +917,8 @@ static int apply_cli_prop(ma_shared *sh, const char *spec, ma_error *err)
                     return rc < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
                 }
             }
-            rc = ma_error_set(err, MA_ERR_USAGE, "process property component '%s' has no property '%s'", name, slash + 1);
+            rc = ma_error_set(err, MA_ERR_USAGE, "process property component '%s' has no property '%s'", name,
+                              slash + 1);
             free(name);
             return rc;
         }
@@ -940,10 +972,8 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     clock_gettime(CLOCK_REALTIME, &now);
     sh.start_s = now.tv_sec;
     sh.start_ms = (int)(now.tv_nsec / 1000000);
-    if (sh.opts.execution_id && *sh.opts.execution_id)
-        ma_strlcpy(sh.exec_id, sh.opts.execution_id, sizeof sh.exec_id);
-    else
-        ma_execution_id_new(sh.exec_id);
+    if (sh.opts.execution_id && *sh.opts.execution_id) ma_strlcpy(sh.exec_id, sh.opts.execution_id, sizeof sh.exec_id);
+    else ma_execution_id_new(sh.exec_id);
     if (sh.opts.atom_name) ma_strlcpy(sh.atom_name, sh.opts.atom_name, sizeof sh.atom_name);
     else {
         pthread_once(&host_once, read_host_name);
@@ -979,8 +1009,9 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
         ma_exec_log(&ex, NULL, MA_LOG_ERROR, "%s", rerr.msg);
     } else if (sh.doc_errors) {
         res->status = MA_STATUS_ERROR;
-        res->message = sh.doc_errors == 1 ? ma_strdup(sh.first_error)
-                                          : ma_asprintf("%zu documents failed; the first: %s", sh.doc_errors, sh.first_error);
+        res->message = sh.doc_errors == 1
+                           ? ma_strdup(sh.first_error)
+                           : ma_asprintf("%zu documents failed; the first: %s", sh.doc_errors, sh.first_error);
     } else if (sh.warning) {
         res->status = MA_STATUS_COMPLETE_WARN;
         res->message = ma_strdup(sh.warning);

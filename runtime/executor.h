@@ -15,18 +15,18 @@
 const char *ma_status_name(ma_status s);
 
 typedef struct ma_run_opts {
-    int general_mode;          /* 1 general (default), 0 low latency */
-    const char *data_dir;      /* persisted process properties; NULL = "./data" */
-    const char *const *props;  /* "NAME=VALUE" process properties (borrowed) */
+    int general_mode;         /* 1 general (default), 0 low latency */
+    const char *data_dir;     /* persisted process properties; NULL = "./data" */
+    const char *const *props; /* "NAME=VALUE" process properties (borrowed) */
     size_t n_props;
-    double retry_scale;        /* multiplies Boomi's Try/Catch retry waits (1.0; tests use 0) */
-    const char *atom_name;     /* "Atom Name" (default: host name) */
-    const char *account_id;    /* "Account Id" (default: "miniatom") */
-    int max_depth;             /* process call nesting limit (default 32) */
-    uint64_t timeout_ms;       /* 0 = none; exceeded -> ABORTED */
+    double retry_scale;         /* multiplies Boomi's Try/Catch retry waits (1.0; tests use 0) */
+    const char *atom_name;      /* "Atom Name" (default: host name) */
+    const char *account_id;     /* "Account Id" (default: "miniatom") */
+    int max_depth;              /* process call nesting limit (default 32) */
+    uint64_t timeout_ms;        /* 0 = none; exceeded -> ABORTED */
     const volatile int *cancel; /* when it becomes non-zero the execution stops: ABORTED (borrowed;
                                    NULL = never) */
-    const char *execution_id;  /* use this id instead of a new one (a listener records it first) */
+    const char *execution_id;   /* use this id instead of a new one (a listener records it first) */
 } ma_run_opts;
 
 typedef struct ma_log_entry {
@@ -39,21 +39,21 @@ typedef struct ma_log_entry {
 typedef struct ma_result {
     ma_status status;
     char execution_id[80];
-    char *message;       /* owned: why ERROR / ABORTED / COMPLETE_WARN, or NULL */
-    ma_batch docs;       /* result documents, in arrival order */
-    size_t *counts;      /* owned: documents that entered each shape of the top process */
+    char *message;  /* owned: why ERROR / ABORTED / COMPLETE_WARN, or NULL */
+    ma_batch docs;  /* result documents, in arrival order */
+    size_t *counts; /* owned: documents that entered each shape of the top process */
     size_t n_counts;
-    ma_log_entry *log;   /* owned */
+    ma_log_entry *log; /* owned */
     size_t n_log;
-    size_t doc_errors;   /* document errors not caught by a Try/Catch */
+    size_t doc_errors; /* document errors not caught by a Try/Catch */
     uint64_t duration_ns;
 } ma_result;
 
 /* Runs proc (top level). input: documents for a passthrough or listener start (borrowed; the
  * documents are referenced, not consumed), may be NULL. Returns 0 when the execution ran (its
  * outcome is res->status) and -1 with err when it could not start. Free res with ma_result_free. */
-int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma_run_opts *opts,
-               ma_result *res, ma_error *err);
+int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma_run_opts *opts, ma_result *res,
+               ma_error *err);
 void ma_result_free(ma_result *res);
 /* A new execution id, execution-<uuid>-<yyyy.MM.dd> (Boomi's form, boomi-atom-semantics.md 3.4). */
 void ma_execution_id_new(char out[80]);
@@ -64,8 +64,8 @@ void ma_execution_id_new(char out[80]);
  * retried `retries` times with Boomi's waits, then run down the catch output carrying
  * meta.base.catcherrorsmessage. With catch_all, process-level errors on the try path send every
  * original document to catch; without it they propagate. Consumes in. */
-int ma_exec_try(ma_exec *ex, ma_shape *shape, int try_out, int catch_out, int catch_all,
-                int retries, ma_batch *in, ma_error *err);
+int ma_exec_try(ma_exec *ex, ma_shape *shape, int try_out, int catch_out, int catch_all, int retries, ma_batch *in,
+                ma_error *err);
 
 /* Stop with continue="false": ends the current process execution; nothing more runs in it. */
 void ma_exec_stop_process(ma_exec *ex);
@@ -84,18 +84,17 @@ void ma_child_returns_free(ma_child_returns *r);
 /* Runs child once with batch `in` (borrowed) passed to its start shape; the child shares the
  * execution's process properties, caches and Try/Catch scopes. Returns 0 when the child
  * completed, 1 when it ended with an error (message in err), -1 on a failure to run it. */
-int ma_exec_call(ma_exec *ex, ma_shape *shape, ma_process *child, const ma_batch *in,
-                 ma_child_returns *ret, ma_error *err);
+int ma_exec_call(ma_exec *ex, ma_shape *shape, ma_process *child, const ma_batch *in, ma_child_returns *ret,
+                 ma_error *err);
 
 /* Runs output `index` of shape on each batch, all batches at the same time, one thread each
  * (Flow Control parallel processing). Within a thread, each > 0 runs the batch in consecutive
  * pieces of `each` documents, one after another. Consumes the batches. */
-int ma_exec_run_output_parallel(ma_exec *ex, ma_shape *shape, int index, ma_batch *batches,
-                                size_t n, size_t each, ma_error *err);
+int ma_exec_run_output_parallel(ma_exec *ex, ma_shape *shape, int index, ma_batch *batches, size_t n, size_t each,
+                                ma_error *err);
 /* Runs output index on consecutive pieces of `each` documents of batch, one piece after the
  * other (Flow Control "run as batches of x documents"). Consumes batch. */
-int ma_exec_run_output_chunked(ma_exec *ex, ma_shape *shape, int index, ma_batch *batch, size_t each,
-                               ma_error *err);
+int ma_exec_run_output_chunked(ma_exec *ex, ma_shape *shape, int index, ma_batch *batch, size_t each, ma_error *err);
 /* Documents that end their path here (Stop): they are results of a process without Return
  * Documents. Consumes b. */
 int ma_exec_path_end(ma_exec *ex, ma_batch *b);
@@ -112,8 +111,7 @@ size_t ma_exec_document_count(const ma_exec *ex);
 /* Options of the run (borrowed). */
 const ma_run_opts *ma_exec_opts(const ma_exec *ex);
 /* Marks the execution COMPLETE_WARN (unless it ends worse) with a message. */
-void ma_exec_warn(ma_exec *ex, const ma_shape *shape, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void ma_exec_warn(ma_exec *ex, const ma_shape *shape, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Value of a defined process property (processproperty component id + key): the value set for
  * the execution, else the component's default. Returns malloc'ed or NULL. */
 char *ma_exec_get_defined_prop(ma_exec *ex, const char *component_id, const char *key);

@@ -60,53 +60,69 @@
 #define DEFAULT_MAX_DOC_BYTES ((size_t)1 << 20)
 #define DEFAULT_MAX_DOCS 1000
 
-static const char SCHEMA[] =
-    "CREATE TABLE executions ("
-    " rid INTEGER PRIMARY KEY,"
-    " id TEXT NOT NULL UNIQUE,"
-    " process_id TEXT NOT NULL,"
-    " process_name TEXT NOT NULL,"
-    " mode TEXT NOT NULL,"
-    " trig TEXT NOT NULL,"
-    " status TEXT NOT NULL,"
-    " message TEXT,"
-    " started_ms INTEGER NOT NULL,"
-    " ended_ms INTEGER,"
-    " duration_ms REAL,"
-    " docs_in INTEGER NOT NULL,"
-    " docs_out INTEGER,"
-    " doc_errors INTEGER,"
-    " payloads INTEGER NOT NULL,"
-    " log_omitted INTEGER NOT NULL DEFAULT 0,"
-    " owner TEXT);"
-    "CREATE INDEX executions_started ON executions(started_ms);"
-    "CREATE INDEX executions_process ON executions(process_id);"
-    "CREATE INDEX executions_running ON executions(status) WHERE status = 'STARTED';"
-    "CREATE TABLE shape_counts ("
-    " exec INTEGER NOT NULL REFERENCES executions(rid) ON DELETE CASCADE,"
-    " idx INTEGER NOT NULL, shape TEXT NOT NULL, type TEXT NOT NULL, label TEXT NOT NULL,"
-    " documents INTEGER NOT NULL, PRIMARY KEY (exec, idx)) WITHOUT ROWID;"
-    "CREATE TABLE log ("
-    " exec INTEGER NOT NULL REFERENCES executions(rid) ON DELETE CASCADE,"
-    " seq INTEGER NOT NULL, time TEXT NOT NULL, level TEXT NOT NULL, shape TEXT NOT NULL,"
-    " message TEXT NOT NULL, PRIMARY KEY (exec, seq)) WITHOUT ROWID;"
-    "CREATE TABLE documents ("
-    " exec INTEGER NOT NULL REFERENCES executions(rid) ON DELETE CASCADE,"
-    " dir TEXT NOT NULL CHECK (dir IN ('in', 'out')), seq INTEGER NOT NULL,"
-    " size INTEGER NOT NULL, data BLOB NOT NULL, properties TEXT NOT NULL,"
-    " PRIMARY KEY (exec, dir, seq));"
-    "CREATE TABLE callbacks ("
-    " exec_id TEXT PRIMARY KEY, callback_uri TEXT, tenant TEXT, token TEXT, state_id TEXT,"
-    " created_ms INTEGER NOT NULL);"
-    "CREATE TABLE settings (key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+static const char SCHEMA[] = "CREATE TABLE executions ("
+                             " rid INTEGER PRIMARY KEY,"
+                             " id TEXT NOT NULL UNIQUE,"
+                             " process_id TEXT NOT NULL,"
+                             " process_name TEXT NOT NULL,"
+                             " mode TEXT NOT NULL,"
+                             " trig TEXT NOT NULL,"
+                             " status TEXT NOT NULL,"
+                             " message TEXT,"
+                             " started_ms INTEGER NOT NULL,"
+                             " ended_ms INTEGER,"
+                             " duration_ms REAL,"
+                             " docs_in INTEGER NOT NULL,"
+                             " docs_out INTEGER,"
+                             " doc_errors INTEGER,"
+                             " payloads INTEGER NOT NULL,"
+                             " log_omitted INTEGER NOT NULL DEFAULT 0,"
+                             " owner TEXT);"
+                             "CREATE INDEX executions_started ON executions(started_ms);"
+                             "CREATE INDEX executions_process ON executions(process_id);"
+                             "CREATE INDEX executions_running ON executions(status) WHERE status = 'STARTED';"
+                             "CREATE TABLE shape_counts ("
+                             " exec INTEGER NOT NULL REFERENCES executions(rid) ON DELETE CASCADE,"
+                             " idx INTEGER NOT NULL, shape TEXT NOT NULL, type TEXT NOT NULL, label TEXT NOT NULL,"
+                             " documents INTEGER NOT NULL, PRIMARY KEY (exec, idx)) WITHOUT ROWID;"
+                             "CREATE TABLE log ("
+                             " exec INTEGER NOT NULL REFERENCES executions(rid) ON DELETE CASCADE,"
+                             " seq INTEGER NOT NULL, time TEXT NOT NULL, level TEXT NOT NULL, shape TEXT NOT NULL,"
+                             " message TEXT NOT NULL, PRIMARY KEY (exec, seq)) WITHOUT ROWID;"
+                             "CREATE TABLE documents ("
+                             " exec INTEGER NOT NULL REFERENCES executions(rid) ON DELETE CASCADE,"
+                             " dir TEXT NOT NULL CHECK (dir IN ('in', 'out')), seq INTEGER NOT NULL,"
+                             " size INTEGER NOT NULL, data BLOB NOT NULL, properties TEXT NOT NULL,"
+                             " PRIMARY KEY (exec, dir, seq));"
+                             "CREATE TABLE callbacks ("
+                             " exec_id TEXT PRIMARY KEY, callback_uri TEXT, tenant TEXT, token TEXT, state_id TEXT,"
+                             " created_ms INTEGER NOT NULL);"
+                             "CREATE TABLE settings (key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
 enum {
-    S_BEGIN, S_COMMIT, S_ROLLBACK,
-    S_INS_EXEC, S_FIND_EXEC, S_INS_DOC, S_END_EXEC,
-    S_DEL_COUNTS, S_DEL_LOG, S_DEL_OUT, S_INS_COUNT, S_INS_LOG,
-    S_CB_ADD, S_CB_DONE, S_CB_LIST,
-    S_LIST, S_SHOW, S_SHOW_COUNTS, S_SHOW_LOG, S_SHOW_DOCS, S_SHOW_CB,
-    S_PURGE, S_ABORT_OWNER,
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_INS_EXEC,
+    S_FIND_EXEC,
+    S_INS_DOC,
+    S_END_EXEC,
+    S_DEL_COUNTS,
+    S_DEL_LOG,
+    S_DEL_OUT,
+    S_INS_COUNT,
+    S_INS_LOG,
+    S_CB_ADD,
+    S_CB_DONE,
+    S_CB_LIST,
+    S_LIST,
+    S_SHOW,
+    S_SHOW_COUNTS,
+    S_SHOW_LOG,
+    S_SHOW_DOCS,
+    S_SHOW_CB,
+    S_PURGE,
+    S_ABORT_OWNER,
     S_N
 };
 
@@ -150,11 +166,11 @@ struct ma_history {
     pthread_mutex_t mu;
     sqlite3 *db;
     sqlite3_stmt *st[S_N];
-    char *dir;         /* the data folder */
+    char *dir; /* the data folder */
     ma_history_opts opts;
     int64_t last_purge_ms;
-    char owner[37];    /* this handle's uuid: the STARTED rows it records carry it */
-    int owner_fd;      /* DATA/history.db-owners/<owner>, flock'ed; -1 until the first begin */
+    char owner[37]; /* this handle's uuid: the STARTED rows it records carry it */
+    int owner_fd;   /* DATA/history.db-owners/<owner>, flock'ed; -1 until the first begin */
 };
 
 /* ---- small helpers ---- */
@@ -239,8 +255,8 @@ static void json_time(ma_sb *b, int64_t ms)
     time_t secs = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    ma_sb_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    ma_sb_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 /* A column as JSON: text, integer, time (ms) or real, null when NULL. */
@@ -634,8 +650,7 @@ static int insert_doc(ma_history *h, sqlite3_int64 rid, const char *dir, size_t 
 }
 
 int ma_history_begin(ma_history *h, const char *exec_id, const char *process_id, const char *process_name,
-                     const char *mode, const char *trigger, const ma_batch *input, int with_payloads,
-                     ma_error *err)
+                     const char *mode, const char *trigger, const ma_batch *input, int with_payloads, ma_error *err)
 {
     if (!h || !exec_id || !*exec_id) return ma_error_set(err, MA_ERR_USAGE, "execution history: no execution id");
     pthread_mutex_lock(&h->mu);
@@ -706,8 +721,8 @@ static int find_or_insert(ma_history *h, const char *exec_id, const ma_process *
     return 0;
 }
 
-int ma_history_end(ma_history *h, const char *exec_id, const ma_process *proc, const ma_result *res,
-                   int with_payloads, ma_error *err)
+int ma_history_end(ma_history *h, const char *exec_id, const ma_process *proc, const ma_result *res, int with_payloads,
+                   ma_error *err)
 {
     if (!h || !exec_id || !*exec_id || !res)
         return ma_error_set(err, MA_ERR_USAGE, "execution history: no execution id or result");

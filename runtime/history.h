@@ -16,9 +16,9 @@
 typedef struct ma_history ma_history; /* thread-safe: one connection, one lock */
 
 typedef struct ma_history_opts {
-    int purge_days;        /* records older than this are deleted at open and daily (default 30; 0 = never) */
-    size_t max_doc_bytes;  /* documents larger than this are recorded cut, with their full size (default 1 MiB) */
-    size_t max_docs;       /* at most this many documents in and out per execution (default 1000) */
+    int purge_days;       /* records older than this are deleted at open and daily (default 30; 0 = never) */
+    size_t max_doc_bytes; /* documents larger than this are recorded cut, with their full size (default 1 MiB) */
+    size_t max_docs;      /* at most this many documents in and out per execution (default 1000) */
 } ma_history_opts;
 
 /* Opens (creating) DATA/history.db. Executions recorded as STARTED (left by a crash) become
@@ -28,12 +28,11 @@ void ma_history_close(ma_history *h);
 
 /* Records an execution as STARTED: with_payloads 1 also records the input documents. */
 int ma_history_begin(ma_history *h, const char *exec_id, const char *process_id, const char *process_name,
-                     const char *mode, const char *trigger, const ma_batch *input, int with_payloads,
-                     ma_error *err);
+                     const char *mode, const char *trigger, const ma_batch *input, int with_payloads, ma_error *err);
 /* Records its end: status, message, duration, per-shape counts (with the process's shape names),
  * the user log and, with payloads, the result documents with their properties. */
-int ma_history_end(ma_history *h, const char *exec_id, const ma_process *proc, const ma_result *res,
-                   int with_payloads, ma_error *err);
+int ma_history_end(ma_history *h, const char *exec_id, const ma_process *proc, const ma_result *res, int with_payloads,
+                   ma_error *err);
 
 /* Pending Flow callbacks (ma_pending_callback: miniatom/listener.h). */
 int ma_history_callback_add(ma_history *h, const ma_pending_callback *cb, ma_error *err);

@@ -47,7 +47,10 @@ static int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' ||
 
 static size_t utf8_encode(unsigned cp, char out[4])
 {
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
     if (cp < 0x800) {
         out[0] = (char)(0xC0 | (cp >> 6));
         out[1] = (char)(0x80 | (cp & 0x3F));
@@ -101,7 +104,10 @@ static int hex4(const unsigned char *p, const unsigned char *end, unsigned *v)
  * surrogate is returned as such (the caller decides). */
 static size_t unescape1(const unsigned char *p, const unsigned char *end, unsigned *cp, const char **why)
 {
-    if (end - p < 2) { *why = "unterminated escape"; return 0; }
+    if (end - p < 2) {
+        *why = "unterminated escape";
+        return 0;
+    }
     switch (p[1]) {
     case '"': *cp = '"'; return 2;
     case '\\': *cp = '\\'; return 2;
@@ -113,9 +119,12 @@ static size_t unescape1(const unsigned char *p, const unsigned char *end, unsign
     case 't': *cp = '\t'; return 2;
     case 'u': {
         unsigned v, lo;
-        if (hex4(p + 2, end, &v) < 0) { *why = "invalid \\u escape (it needs 4 hex digits)"; return 0; }
-        if (v >= 0xD800 && v <= 0xDBFF && end - p >= 12 && p[6] == '\\' && p[7] == 'u' &&
-            hex4(p + 8, end, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+        if (hex4(p + 2, end, &v) < 0) {
+            *why = "invalid \\u escape (it needs 4 hex digits)";
+            return 0;
+        }
+        if (v >= 0xD800 && v <= 0xDBFF && end - p >= 12 && p[6] == '\\' && p[7] == 'u' && hex4(p + 8, end, &lo) == 0 &&
+            lo >= 0xDC00 && lo <= 0xDFFF) {
             *cp = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
             return 12;
         }
@@ -129,36 +138,35 @@ static size_t unescape1(const unsigned char *p, const unsigned char *end, unsign
 /* ---- JSON -> XML ------------------------------------------------------------------------ */
 
 typedef struct jp {
-    const unsigned char *s;      /* start of the text, after a byte order mark */
+    const unsigned char *s; /* start of the text, after a byte order mark */
     const unsigned char *p, *end;
     int depth;
     int too_deep;
-    xmlDoc *doc;                 /* building XML; NULL and !tree: validate only */
+    xmlDoc *doc; /* building XML; NULL and !tree: validate only */
     xmlNs *ns;
-    int tree;                    /* building an ma_jv tree (ma_jv_parse); 0 while checking a dropped member */
-    int strict;                  /* ma_jv_parse, kept members or not: refuse "\u0000", lone surrogates and
+    int tree;            /* building an ma_jv tree (ma_jv_parse); 0 while checking a dropped member */
+    int strict;          /* ma_jv_parse, kept members or not: refuse "\u0000", lone surrogates and
                                     numbers out of range */
-    int unicode;                 /* ma_json_check: refuse lone surrogates */
-    int want_items;              /* ma_json_check: record the spans of a top-level array's items */
-    ma_json_span *items;         /* their offsets from s (malloc'ed) */
+    int unicode;         /* ma_json_check: refuse lone surrogates */
+    int want_items;      /* ma_json_check: record the spans of a top-level array's items */
+    ma_json_span *items; /* their offsets from s (malloc'ed) */
     size_t nitems, capitems;
-    ma_sb buf;                   /* decoded keys and escaped strings */
-    struct jv_block *blocks;     /* tree: the arena the tree is built in (newest block first) */
-    ma_jv *stack;                /* tree: values parsed, not yet placed in their container */
+    ma_sb buf;               /* decoded keys and escaped strings */
+    struct jv_block *blocks; /* tree: the arena the tree is built in (newest block first) */
+    ma_jv *stack;            /* tree: values parsed, not yet placed in their container */
     size_t sn, scap;
     ma_error *err;
 } jp;
 
 /* Plain string bytes: ASCII from space on, except '"' and '\\'. */
 static const unsigned char plain[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 /* The first byte at or after p that is not plain (a quote, a backslash, a control character or
  * a byte of a multi-byte UTF-8 sequence), or end: eight bytes at a time, then one by one. In a
@@ -196,7 +204,10 @@ static void jp_where(const jp *j, const unsigned char *at, size_t *line, size_t 
     *col = 1;
     const unsigned char *ls = j->s;
     for (const unsigned char *q = j->s; q < at; q++)
-        if (*q == '\n' || (*q == '\r' && !(q + 1 < j->end && q[1] == '\n'))) { (*line)++; ls = q + 1; }
+        if (*q == '\n' || (*q == '\r' && !(q + 1 < j->end && q[1] == '\n'))) {
+            (*line)++;
+            ls = q + 1;
+        }
     for (const unsigned char *q = ls; q < at; q++)
         if ((*q & 0xC0) != 0x80) (*col)++;
 }
@@ -235,11 +246,17 @@ static inline void jp_ws(jp *j)
 static xmlNode *jp_node(jp *j, xmlNode *parent, int kind, int keyed)
 {
     xmlNode *n = xmlNewDocNode(j->doc, j->ns, BAD_CAST kind_name[kind], NULL);
-    if (!n) { jp_nomem(j); return NULL; }
+    if (!n) {
+        jp_nomem(j);
+        return NULL;
+    }
     if (!parent) {
         xmlDocSetRootElement(j->doc, n);
         j->ns = xmlNewNs(n, BAD_CAST MA_FN_NS, BAD_CAST "fn");
-        if (!j->ns) { jp_nomem(j); return NULL; }
+        if (!j->ns) {
+            jp_nomem(j);
+            return NULL;
+        }
         n->ns = j->ns;
     } else {
         n->parent = parent;
@@ -251,7 +268,10 @@ static xmlNode *jp_node(jp *j, xmlNode *parent, int kind, int keyed)
         }
         parent->last = n;
     }
-    if (keyed && !xmlNewNsProp(n, NULL, BAD_CAST "key", BAD_CAST j->buf.s)) { jp_nomem(j); return NULL; }
+    if (keyed && !xmlNewNsProp(n, NULL, BAD_CAST "key", BAD_CAST j->buf.s)) {
+        jp_nomem(j);
+        return NULL;
+    }
     return n;
 }
 
@@ -275,7 +295,10 @@ static int jp_string_rest(jp *j, int key, const unsigned char **out, size_t *out
     const unsigned char *end = j->end, *open = j->p - 1, *run = j->p;
     const int build = j->doc != NULL || j->tree;
     int inbuf = 0;
-    if (build && key) { ma_sb_reset(&j->buf); inbuf = 1; }
+    if (build && key) {
+        ma_sb_reset(&j->buf);
+        inbuf = 1;
+    }
     for (;;) {
         p = skip_plain(p, end);
         if (p >= end) {
@@ -295,7 +318,8 @@ static int jp_string_rest(jp *j, int key, const unsigned char **out, size_t *out
                 if (p + 1 >= end) {
                     size_t l, co;
                     jp_where(j, open, &l, &co);
-                    return jp_fail(j, end, MA_ERR_PARSE, "unterminated string (it starts at line %zu, column %zu)", l, co);
+                    return jp_fail(j, end, MA_ERR_PARSE, "unterminated string (it starts at line %zu, column %zu)", l,
+                                   co);
                 }
                 return jp_fail(j, p, MA_ERR_PARSE, "%s", why);
             }
@@ -313,7 +337,10 @@ static int jp_string_rest(jp *j, int key, const unsigned char **out, size_t *out
                                    (int)(n > 6 ? 6 : n), (const char *)p, cp);
             }
             if (build) {
-                if (!inbuf) { ma_sb_reset(&j->buf); inbuf = 1; }
+                if (!inbuf) {
+                    ma_sb_reset(&j->buf);
+                    inbuf = 1;
+                }
                 char u[4];
                 ma_sb_append(&j->buf, (const char *)run, (size_t)(p - run));
                 ma_sb_append(&j->buf, u, utf8_encode(cp, u));
@@ -325,14 +352,18 @@ static int jp_string_rest(jp *j, int key, const unsigned char **out, size_t *out
         size_t n = ma_utf8_decode_inline(p, (size_t)(end - p), &cp);
         if (!n) return jp_fail(j, p, MA_ERR_PARSE, "invalid UTF-8 (byte 0x%02X) in a string", c);
         if (j->doc && (cp == 0xFFFE || cp == 0xFFFF))
-            return jp_fail(j, p, MA_ERR_UNSUPPORTED, "U+%04X is a character that XML 1.0 cannot hold; it is refused", cp);
+            return jp_fail(j, p, MA_ERR_UNSUPPORTED, "U+%04X is a character that XML 1.0 cannot hold; it is refused",
+                           cp);
         p += n;
     }
     if (build) {
         if (inbuf) {
             ma_sb_append(&j->buf, (const char *)run, (size_t)(p - run));
             if (j->buf.oom) return jp_nomem(j);
-            if (out) { *out = (const unsigned char *)j->buf.s; *outlen = j->buf.len; }
+            if (out) {
+                *out = (const unsigned char *)j->buf.s;
+                *outlen = j->buf.len;
+            }
         } else if (out) {
             *out = run;
             *outlen = (size_t)(p - run);
@@ -363,7 +394,8 @@ static int jp_number(jp *j, const unsigned char **end_out)
     if (*p == '-') p++;
     if (p < end && *p == '0') {
         p++;
-        if (p < end && *p >= '0' && *p <= '9') return jp_fail(j, start, MA_ERR_PARSE, "invalid number: leading zeros are not allowed");
+        if (p < end && *p >= '0' && *p <= '9')
+            return jp_fail(j, start, MA_ERR_PARSE, "invalid number: leading zeros are not allowed");
     } else if (p < end && *p >= '1' && *p <= '9') {
         while (p < end && *p >= '0' && *p <= '9') p++;
     } else {
@@ -371,13 +403,15 @@ static int jp_number(jp *j, const unsigned char **end_out)
     }
     if (p < end && *p == '.') {
         p++;
-        if (!(p < end && *p >= '0' && *p <= '9')) return jp_fail(j, start, MA_ERR_PARSE, "invalid number: '.' must be followed by a digit");
+        if (!(p < end && *p >= '0' && *p <= '9'))
+            return jp_fail(j, start, MA_ERR_PARSE, "invalid number: '.' must be followed by a digit");
         while (p < end && *p >= '0' && *p <= '9') p++;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < end && (*p == '+' || *p == '-')) p++;
-        if (!(p < end && *p >= '0' && *p <= '9')) return jp_fail(j, start, MA_ERR_PARSE, "invalid number: the exponent needs digits");
+        if (!(p < end && *p >= '0' && *p <= '9'))
+            return jp_fail(j, start, MA_ERR_PARSE, "invalid number: the exponent needs digits");
         while (p < end && *p >= '0' && *p <= '9') p++;
     }
     *end_out = p;
@@ -460,11 +494,9 @@ static int jp_members(jp *j, int map, xmlNode *xparent, const ma_json_keep *keep
         if (!j->tree) {
             rc = jp_value(j, xparent, map);
             if (rc == 0 && j->want_items && j->depth == 1 && !map) rc = jp_item(j, item);
-        }
-        else if (!map) rc = jp_jvalue(j, NULL, 0, keep); /* the items' objects are filtered as the array is */
+        } else if (!map) rc = jp_jvalue(j, NULL, 0, keep); /* the items' objects are filtered as the array is */
         else if (at >= 0) rc = jp_jvalue(j, k, kl, keep ? keep->subs[at] : NULL);
-        else { /* not kept: checked, not built */
-            j->tree = 0;
+        else { /* not kept: checked, not built */ j->tree = 0;
             rc = jp_value(j, NULL, 0);
             j->tree = 1;
         }
@@ -507,7 +539,8 @@ static int jp_container(jp *j, xmlNode *parent, int keyed, int map)
 static int jp_bad_literal(jp *j)
 {
     const unsigned char *q = j->p;
-    while (q < j->end && q - j->p < 16 && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
+    while (q < j->end && q - j->p < 16 &&
+           ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
         q++;
     if (q == j->p) q++;
     return jp_fail(j, j->p, MA_ERR_PARSE, "invalid literal '%.*s' (expected true, false or null)", (int)(q - j->p),
@@ -518,8 +551,8 @@ static int jp_literal(jp *j, xmlNode *parent, int keyed, const char *word, size_
 {
     const unsigned char *at = j->p;
     if ((size_t)(j->end - at) < n || memcmp(at, word, n) != 0 ||
-        ((size_t)(j->end - at) > n && ((at[n] >= 'a' && at[n] <= 'z') || (at[n] >= 'A' && at[n] <= 'Z') ||
-                                       (at[n] >= '0' && at[n] <= '9'))))
+        ((size_t)(j->end - at) > n &&
+         ((at[n] >= 'a' && at[n] <= 'z') || (at[n] >= 'A' && at[n] <= 'Z') || (at[n] >= '0' && at[n] <= '9'))))
         return jp_bad_literal(j);
     j->p += n;
     if (!j->doc) return 0;
@@ -546,7 +579,17 @@ static int jp_value(jp *j, xmlNode *parent, int keyed)
     case 't': return jp_literal(j, parent, keyed, "true", 4, K_BOOLEAN);
     case 'f': return jp_literal(j, parent, keyed, "false", 5, K_BOOLEAN);
     case 'n': return jp_literal(j, parent, keyed, "null", 4, K_NULL);
-    case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9': {
         const unsigned char *start = j->p, *e = start;
         if (jp_number(j, &e) < 0) return -1;
         j->p = e;
@@ -650,7 +693,7 @@ typedef struct jv_block {
 } jv_block;
 
 typedef struct jv_head { /* what ma_jv_parse returns a pointer into */
-    jv_block *blocks;     /* owned: the arena */
+    jv_block *blocks;    /* owned: the arena */
     ma_jv root;
 } jv_head;
 
@@ -722,7 +765,8 @@ static int jv_number(jp *j, const unsigned char *s, const unsigned char *e, ma_j
         for (const unsigned char *q = s + neg; q < e; q++) {
             unsigned d = (unsigned)(*q - '0');
             if (x > (lim - d) / 10)
-                return jp_fail(j, s, MA_ERR_PARSE, "the integer %.*s is too big", (int)(e - s > 40 ? 40 : e - s), (const char *)s);
+                return jp_fail(j, s, MA_ERR_PARSE, "the integer %.*s is too big", (int)(e - s > 40 ? 40 : e - s),
+                               (const char *)s);
             x = x * 10 + d;
         }
         v->type = MA_JV_INTEGER;
@@ -734,13 +778,17 @@ static int jv_number(jp *j, const unsigned char *s, const unsigned char *e, ma_j
     errno = 0;
     double d = strtod(j->buf.s, NULL);
     if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
-        return jp_fail(j, s, MA_ERR_PARSE, "the number %.*s is too big", (int)(e - s > 40 ? 40 : e - s), (const char *)s);
+        return jp_fail(j, s, MA_ERR_PARSE, "the number %.*s is too big", (int)(e - s > 40 ? 40 : e - s),
+                       (const char *)s);
     v->type = MA_JV_REAL;
     v->d = d;
     return 0;
 }
 
-static int jv_same_key(const ma_jv *a, const ma_jv *b) { return a->klen == b->klen && memcmp(a->key, b->key, a->klen) == 0; }
+static int jv_same_key(const ma_jv *a, const ma_jv *b)
+{
+    return a->klen == b->klen && memcmp(a->key, b->key, a->klen) == 0;
+}
 
 /* Member b repeats the key of member a (a < b): a takes b's value, b is dropped (key NULL). */
 static void jv_replace(ma_jv *a, ma_jv *b)
@@ -761,7 +809,10 @@ static size_t jv_dedupe(ma_jv *m, size_t n)
     if (n <= 16) {
         for (size_t a = 0; a < n; a++)
             for (size_t b = a + 1; m[a].key && b < n; b++)
-                if (m[b].key && jv_same_key(&m[a], &m[b])) { jv_replace(&m[a], &m[b]); dup = 1; }
+                if (m[b].key && jv_same_key(&m[a], &m[b])) {
+                    jv_replace(&m[a], &m[b]);
+                    dup = 1;
+                }
     } else { /* open addressing over the first member of each key */
         size_t cap = 32;
         while (cap < 2 * n) cap *= 2;
@@ -772,8 +823,15 @@ static size_t jv_dedupe(ma_jv *m, size_t n)
             uint64_t h = 1469598103934665603ULL; /* FNV-1a */
             for (size_t i = 0; i < m[b].klen; i++) h = (h ^ (unsigned char)m[b].key[i]) * 1099511628211ULL;
             for (size_t at = (size_t)h & (cap - 1);; at = (at + 1) & (cap - 1)) {
-                if (tab[at] == SIZE_MAX) { tab[at] = b; break; }
-                if (jv_same_key(&m[tab[at]], &m[b])) { jv_replace(&m[tab[at]], &m[b]); dup = 1; break; }
+                if (tab[at] == SIZE_MAX) {
+                    tab[at] = b;
+                    break;
+                }
+                if (jv_same_key(&m[tab[at]], &m[b])) {
+                    jv_replace(&m[tab[at]], &m[b]);
+                    dup = 1;
+                    break;
+                }
             }
         }
         free(tab);
@@ -825,14 +883,26 @@ static int jp_jvalue(jp *j, const char *key, size_t klen, const ma_json_keep *ke
         v.n = len;
         break;
     }
-    case 't': case 'f': case 'n': {
+    case 't':
+    case 'f':
+    case 'n': {
         int k = *at == 'n' ? K_NULL : K_BOOLEAN;
         const char *word = *at == 't' ? "true" : *at == 'f' ? "false" : "null";
         if (jp_literal(j, NULL, 0, word, strlen(word), k) < 0) return -1;
         v.type = *at == 't' ? MA_JV_TRUE : *at == 'f' ? MA_JV_FALSE : MA_JV_NULL;
         break;
     }
-    case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9': {
         const unsigned char *e = at;
         if (jp_number(j, &e) < 0) return -1;
         j->p = e;
@@ -864,7 +934,8 @@ ma_jv *ma_jv_parse(const char *json, size_t len, int any, const ma_json_keep *ke
             rc = jp_fail(&j, j.p, MA_ERR_PARSE, "expected an object or an array, found %s", jp_what(&j, j.p, w));
         else if ((rc = jp_jvalue(&j, NULL, 0, keep)) == 0) {
             jp_ws(&j);
-            if (j.p < j.end) rc = jp_fail(&j, j.p, MA_ERR_PARSE, "unexpected %s after the JSON value", jp_what(&j, j.p, w));
+            if (j.p < j.end)
+                rc = jp_fail(&j, j.p, MA_ERR_PARSE, "unexpected %s after the JSON value", jp_what(&j, j.p, w));
         }
     }
     ma_sb_free(&j.buf);
@@ -1036,8 +1107,14 @@ static int jw_attr(const xmlNode *el, const char *name, const char **v, xmlChar 
     for (const xmlAttr *a = el->properties; a; a = a->next) {
         if (a->ns || strcmp((const char *)a->name, name) != 0) continue;
         const xmlNode *c = a->children;
-        if (!c) { *v = ""; return 1; }
-        if (c->type == XML_TEXT_NODE && !c->next) { *v = c->content ? (const char *)c->content : ""; return 1; }
+        if (!c) {
+            *v = "";
+            return 1;
+        }
+        if (c->type == XML_TEXT_NODE && !c->next) {
+            *v = c->content ? (const char *)c->content : "";
+            return 1;
+        }
         *owned = xmlNodeListGetString(el->doc, c, 1);
         if (!*owned) return -1;
         *v = (const char *)*owned;
@@ -1048,7 +1125,10 @@ static int jw_attr(const xmlNode *el, const char *name, const char **v, xmlChar 
 
 static void trim(const char **s, size_t *n)
 {
-    while (*n && is_ws((unsigned char)**s)) { (*s)++; (*n)--; }
+    while (*n && is_ws((unsigned char)**s)) {
+        (*s)++;
+        (*n)--;
+    }
     while (*n && is_ws((unsigned char)(*s)[*n - 1])) (*n)--;
 }
 
@@ -1078,7 +1158,10 @@ static int jw_unescape(jw *w, const xmlNode *el, const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
     ma_sb_reset(&w->tmp2);
     while (p < end) {
-        if (*p != '\\') { p++; continue; }
+        if (*p != '\\') {
+            p++;
+            continue;
+        }
         unsigned cp;
         const char *why = NULL;
         size_t k = unescape1(p, end, &cp, &why);
@@ -1102,7 +1185,11 @@ static int jw_unescape(jw *w, const xmlNode *el, const char *s, size_t n)
 static int jw_text(jw *w, const xmlNode *el, const char **s, size_t *n)
 {
     const xmlNode *c = el->children;
-    if (!c) { *s = ""; *n = 0; return 0; }
+    if (!c) {
+        *s = "";
+        *n = 0;
+        return 0;
+    }
     if (!c->next && (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE)) {
         *s = c->content ? (const char *)c->content : "";
         *n = strlen(*s);
@@ -1116,12 +1203,13 @@ static int jw_text(jw *w, const xmlNode *el, const char **s, size_t *n)
             if (c->content) ma_sb_puts(&w->tmp, (const char *)c->content);
             break;
         case XML_COMMENT_NODE:
-        case XML_PI_NODE:
-            break;
+        case XML_PI_NODE: break;
         case XML_ELEMENT_NODE:
-            return jw_fail(w, el, MA_ERR_PARSE, "element <%s> inside a %s", (const char *)c->name, (const char *)el->name);
+            return jw_fail(w, el, MA_ERR_PARSE, "element <%s> inside a %s", (const char *)c->name,
+                           (const char *)el->name);
         default:
-            return jw_fail(w, el, MA_ERR_PARSE, "unexpected node (type %d) inside a %s", (int)c->type, (const char *)el->name);
+            return jw_fail(w, el, MA_ERR_PARSE, "unexpected node (type %d) inside a %s", (int)c->type,
+                           (const char *)el->name);
         }
     }
     *s = w->tmp.s ? w->tmp.s : "";
@@ -1134,7 +1222,8 @@ static int is_json_number(const char *s, size_t n)
     size_t i = 0;
     if (i < n && s[i] == '-') i++;
     if (i < n && s[i] == '0') i++;
-    else if (i < n && s[i] >= '1' && s[i] <= '9') while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    else if (i < n && s[i] >= '1' && s[i] <= '9')
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
     else return 0;
     if (i < n && s[i] == '.') {
         i++;
@@ -1167,12 +1256,18 @@ static int jw_dups(jw *w, const xmlNode *el, size_t base)
     if (n <= 24) {
         for (size_t i = 1; i < n && !dup; i++)
             for (size_t m = 0; m < i; m++)
-                if (k[i].len == k[m].len && !memcmp(o + k[i].off, o + k[m].off, k[i].len)) { dup = &k[i]; break; }
+                if (k[i].len == k[m].len && !memcmp(o + k[i].off, o + k[m].off, k[i].len)) {
+                    dup = &k[i];
+                    break;
+                }
     } else {
         for (size_t i = 0; i < n; i++) k[i].p = o + k[i].off;
         qsort(k, n, sizeof *k, kspan_cmp);
         for (size_t i = 1; i < n; i++)
-            if (kspan_cmp(&k[i - 1], &k[i]) == 0) { dup = &k[i]; break; }
+            if (kspan_cmp(&k[i - 1], &k[i]) == 0) {
+                dup = &k[i];
+                break;
+            }
     }
     if (!dup) return 0;
     char ex[48];
@@ -1187,17 +1282,26 @@ static int jw_key(jw *w, const xmlNode *c)
     if (r < 0) return ma_error_set(w->err, MA_ERR_NOMEM, "out of memory converting XML to JSON");
     if (r == 0) return jw_fail(w, c, MA_ERR_PARSE, "a member of a map without a key attribute");
     int esc = jw_flag(w, c, "escaped-key");
-    if (esc < 0) { xmlFree(owned); return -1; }
+    if (esc < 0) {
+        xmlFree(owned);
+        return -1;
+    }
     size_t n = strlen(v);
     if (esc) {
-        if (jw_unescape(w, c, v, n) < 0) { xmlFree(owned); return -1; }
+        if (jw_unescape(w, c, v, n) < 0) {
+            xmlFree(owned);
+            return -1;
+        }
         v = w->tmp2.s ? w->tmp2.s : "";
         n = w->tmp2.len;
     }
     if (w->nkeys == w->capkeys) {
         size_t cap = w->capkeys ? w->capkeys * 2 : 32;
         kspan *k = realloc(w->keys, cap * sizeof *k);
-        if (!k) { xmlFree(owned); return ma_error_set(w->err, MA_ERR_NOMEM, "out of memory converting XML to JSON"); }
+        if (!k) {
+            xmlFree(owned);
+            return ma_error_set(w->err, MA_ERR_NOMEM, "out of memory converting XML to JSON");
+        }
         w->keys = k;
         w->capkeys = cap;
     }
@@ -1219,9 +1323,10 @@ static int jw_value(jw *w, const xmlNode *el, int depth)
     if (k < 0) {
         if (!el || el->type != XML_ELEMENT_NODE)
             return ma_error_set(w->err, MA_ERR_USAGE, "xml-to-json: not an element");
-        return jw_fail(w, el, MA_ERR_PARSE, "unknown element (namespace \"%s\"); expected map, array, string, number, "
-                       "boolean or null in namespace %s", el->ns && el->ns->href ? (const char *)el->ns->href : "",
-                       MA_FN_NS);
+        return jw_fail(w, el, MA_ERR_PARSE,
+                       "unknown element (namespace \"%s\"); expected map, array, string, number, "
+                       "boolean or null in namespace %s",
+                       el->ns && el->ns->href ? (const char *)el->ns->href : "", MA_FN_NS);
     }
     switch (k) {
     case K_MAP:
@@ -1251,8 +1356,7 @@ static int jw_value(jw *w, const xmlNode *el, int depth)
                 }
                 break;
             case XML_COMMENT_NODE:
-            case XML_PI_NODE:
-                break;
+            case XML_PI_NODE: break;
             default:
                 return jw_fail(w, el, MA_ERR_PARSE, "unexpected node (type %d) inside %s", (int)c->type,
                                k == K_MAP ? "a map" : "an array");
@@ -1284,7 +1388,8 @@ static int jw_value(jw *w, const xmlNode *el, int depth)
         size_t n;
         if (jw_text(w, el, &s, &n) < 0) return -1;
         trim(&s, &n);
-        if (!is_json_number(s, n)) return jw_fail(w, el, MA_ERR_PARSE, "\"%s\" is not a JSON number", excerpt(s, n, ex));
+        if (!is_json_number(s, n))
+            return jw_fail(w, el, MA_ERR_PARSE, "\"%s\" is not a JSON number", excerpt(s, n, ex));
         ma_sb_append(&w->out, s, n);
         return 0;
     }

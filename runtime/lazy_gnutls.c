@@ -12,7 +12,7 @@ static const ma_lazy_sym syms[] = {
 #define MA_GNUTLS_SYM(f) {"gnutls_" #f, (void **)&ma_gnutls.f},
     MA_GNUTLS_FUNCTIONS(MA_GNUTLS_SYM)
 #undef MA_GNUTLS_SYM
-    {"gnutls_free", (void **)&ma_gnutls.free_fn},
+        {"gnutls_free", (void **)&ma_gnutls.free_fn},
     {NULL, NULL},
 };
 

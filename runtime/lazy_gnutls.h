@@ -14,12 +14,14 @@
 #include "miniatom/error.h"
 
 /* every GnuTLS function miniatom calls */
+/* clang-format off */
 #define MA_GNUTLS_FUNCTIONS(X)                                                                               \
     X(pbkdf2) X(rnd) X(hmac_fast) X(strerror)                                                                \
     X(certificate_verify_peers2) X(certificate_get_peers)                                                    \
     X(certificate_allocate_credentials) X(certificate_free_credentials)                                      \
     X(certificate_set_x509_key_mem) X(certificate_set_x509_trust_mem)                                        \
     X(x509_crt_init) X(x509_crt_import) X(x509_crt_get_dn3) X(x509_crt_deinit)
+/* clang-format on */
 
 struct ma_gnutls_functions {
 #define MA_GNUTLS_FIELD(f) __typeof__(&gnutls_##f) f;

@@ -11,9 +11,10 @@ static const ma_lazy_sym syms[] = {
 #define MA_MHD_SYM(f) {"MHD_" #f, (void **)&ma_mhd.f},
     MA_MHD_FUNCTIONS(MA_MHD_SYM)
 #undef MA_MHD_SYM
-    {NULL, NULL},
+        {NULL, NULL},
 };
 
-static ma_lazy_lib lib = {.what = "libmicrohttpd", .soname = "libmicrohttpd.so.12", .package = "libmicrohttpd12", .syms = syms};
+static ma_lazy_lib lib = {
+    .what = "libmicrohttpd", .soname = "libmicrohttpd.so.12", .package = "libmicrohttpd12", .syms = syms};
 
 int ma_mhd_load(ma_error *err) { return ma_lazy_load(&lib, err); }

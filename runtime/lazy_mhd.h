@@ -10,11 +10,13 @@
 #include "miniatom/error.h"
 
 /* every libmicrohttpd function miniatom calls */
+/* clang-format off */
 #define MA_MHD_FUNCTIONS(X)                                                                                  \
     X(start_daemon) X(stop_daemon) X(quiesce_daemon) X(get_daemon_info) X(is_feature_supported)              \
     X(get_connection_info) X(get_connection_values) X(lookup_connection_value)                               \
     X(basic_auth_get_username_password) X(free) X(suspend_connection) X(resume_connection)                   \
     X(create_response_from_buffer) X(add_response_header) X(queue_response) X(destroy_response)
+/* clang-format on */
 
 struct ma_mhd_functions {
 #define MA_MHD_FIELD(f) __typeof__(&MHD_##f) f;

@@ -11,7 +11,7 @@ static const ma_lazy_sym syms[] = {
 #define MA_SQLITE_SYM(f) {"sqlite3_" #f, (void **)&ma_sqlite.f},
     MA_SQLITE_FUNCTIONS(MA_SQLITE_SYM)
 #undef MA_SQLITE_SYM
-    {NULL, NULL},
+        {NULL, NULL},
 };
 
 static ma_lazy_lib lib = {.what = "SQLite", .soname = "libsqlite3.so.0", .package = "libsqlite3-0", .syms = syms};

@@ -10,6 +10,7 @@
 #include "miniatom/error.h"
 
 /* every SQLite function miniatom calls */
+/* clang-format off */
 #define MA_SQLITE_FUNCTIONS(X)                                                                               \
     X(open_v2) X(close) X(busy_timeout) X(extended_result_codes) X(exec) X(free)                             \
     X(errmsg) X(extended_errcode) X(get_autocommit) X(last_insert_rowid)                                     \
@@ -17,6 +18,7 @@
     X(bind_blob64) X(bind_double) X(bind_int) X(bind_int64) X(bind_null) X(bind_text) X(bind_text64)         \
     X(column_blob) X(column_bytes) X(column_double) X(column_int) X(column_int64) X(column_text)             \
     X(column_type)
+/* clang-format on */
 
 struct ma_sqlite_functions {
 #define MA_SQLITE_FIELD(f) __typeof__(&sqlite3_##f) f;

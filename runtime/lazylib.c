@@ -21,8 +21,10 @@ static int load(ma_lazy_lib *lib)
     for (const ma_lazy_sym *s = lib->syms; s->name; s++) {
         void *p = dlsym(h, s->name);
         if (!p) {
-            snprintf(lib->error, sizeof lib->error, "%s (%s) has no %s: it is older than the one miniatom was built "
-                     "with (apt-get install -y %s)", lib->what, lib->soname, s->name, lib->package);
+            snprintf(lib->error, sizeof lib->error,
+                     "%s (%s) has no %s: it is older than the one miniatom was built "
+                     "with (apt-get install -y %s)",
+                     lib->what, lib->soname, s->name, lib->package);
             return -1; /* h stays open: what it mapped may already be in use by another library */
         }
         *s->at = p;

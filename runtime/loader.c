@@ -35,7 +35,12 @@ static void component_free(ma_component *c)
     if (!c) return;
     if (c->process) ma_process_free(c->process);
     if (c->compiled && c->compiled_free) c->compiled_free(c->compiled);
-    free(c->id); free(c->name); free(c->type); free(c->version); free(c->folder); free(c->file);
+    free(c->id);
+    free(c->name);
+    free(c->type);
+    free(c->version);
+    free(c->folder);
+    free(c->file);
     if (c->xml) xmlFreeDoc(c->xml);
     free(c->buf);
     free(c);
@@ -56,8 +61,13 @@ void ma_deploy_free(ma_deploy *dep)
     free(dep->index);
     for (size_t i = 0; i < dep->n_problems; i++) {
         ma_problem *p = &dep->problems[i];
-        free(p->file); free(p->component_id); free(p->component_name); free(p->shape);
-        free(p->label); free(p->shapetype); free(p->message);
+        free(p->file);
+        free(p->component_id);
+        free(p->component_name);
+        free(p->shape);
+        free(p->label);
+        free(p->shapetype);
+        free(p->message);
     }
     free(dep->problems);
     pthread_mutex_destroy(&dep->parse_mu);
@@ -123,8 +133,9 @@ static xmlNode *component_root(xmlDoc *xml, const char *name, ma_error *err)
     xmlNode *root = xmlDocGetRootElement(xml);
     if (!root || strcmp((const char *)root->name, "Component") != 0 ||
         (root->ns && strcmp((const char *)root->ns->href, BNS_NS) != 0)) {
-        ma_error_set(err, MA_ERR_PARSE, "%s:%d: not a Boomi component: the root element is <%s>, expected <bns:Component>",
-                     name, root ? root->line : 1, root ? (const char *)root->name : "(none)");
+        ma_error_set(err, MA_ERR_PARSE,
+                     "%s:%d: not a Boomi component: the root element is <%s>, expected <bns:Component>", name,
+                     root ? root->line : 1, root ? (const char *)root->name : "(none)");
         return NULL;
     }
     return root;
@@ -156,7 +167,10 @@ static char *decode_value(const char *v, size_t n)
             ma_sb_putc(&b, v[i]);
             continue;
         }
-        static const struct { const char *ref; char c; } named[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+        static const struct {
+            const char *ref;
+            char c;
+        } named[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
         size_t k = 0;
         for (; k < 5; k++) {
             size_t rl = strlen(named[k].ref);
@@ -172,8 +186,10 @@ static char *decode_value(const char *v, size_t n)
         size_t j = i + 2 + (size_t)hex;
         unsigned long cp = 0;
         for (; j < n && v[j] != ';' && cp <= 0x10FFFF; j++) {
-            int d = v[j] >= '0' && v[j] <= '9' ? v[j] - '0' : hex && v[j] >= 'a' && v[j] <= 'f' ? v[j] - 'a' + 10
-                    : hex && v[j] >= 'A' && v[j] <= 'F' ? v[j] - 'A' + 10 : -1;
+            int d = v[j] >= '0' && v[j] <= '9'          ? v[j] - '0'
+                    : hex && v[j] >= 'a' && v[j] <= 'f' ? v[j] - 'a' + 10
+                    : hex && v[j] >= 'A' && v[j] <= 'F' ? v[j] - 'A' + 10
+                                                        : -1;
             if (d < 0) goto bad;
             cp = cp * (hex ? 16 : 10) + (unsigned long)d;
         }
@@ -182,8 +198,11 @@ static char *decode_value(const char *v, size_t n)
         size_t ul = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
         if (ul == 1) u[0] = (char)cp;
         else if (ul == 2) u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F));
-        else if (ul == 3) u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F));
-        else u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)), u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
+        else if (ul == 3)
+            u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F));
+        else
+            u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)),
+            u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
         ma_sb_append(&b, u, ul);
         i = j;
     }
@@ -224,7 +243,8 @@ static int scan_envelope(const char *s, size_t n, envelope *e)
     if (ln != 9 || memcmp(colon ? colon + 1 : s + ns, "Component", 9) != 0) return -1;
     char prefix_attr[80];
     if (colon && (size_t)(colon - (s + ns)) + 7 >= sizeof prefix_attr) return -1;
-    snprintf(prefix_attr, sizeof prefix_attr, colon ? "xmlns:%.*s" : "xmlns", (int)(colon ? colon - (s + ns) : 0), s + ns);
+    snprintf(prefix_attr, sizeof prefix_attr, colon ? "xmlns:%.*s" : "xmlns", (int)(colon ? colon - (s + ns) : 0),
+             s + ns);
     int ns_ok = 0;
     for (;;) {
         while (i < n && xml_space(s[i])) i++;
@@ -282,7 +302,8 @@ static int envelope_from_xml(ma_component *c, xmlNode *root, const char *name, m
     c->version = attr_or_empty(root, "version");
     c->folder = ma_xml_attr(root, "folderFullPath");
     if (!c->folder) c->folder = ma_strdup("");
-    if (!c->id || !c->name || !c->type || !c->version || !c->folder) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    if (!c->id || !c->name || !c->type || !c->version || !c->folder)
+        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     if (!*c->id || !*c->type)
         return ma_error_set(err, MA_ERR_PARSE, "%s:%d: the Component element has no %s attribute", name, c->line,
                             !*c->id ? "componentId" : "type");
@@ -294,7 +315,8 @@ static int add_text(ma_deploy *dep, char *buf, size_t len, int owned, const char
 {
     int rc = -1;
     if (dep->n >= dep->opts.max_files) {
-        rc = ma_error_set(err, MA_ERR_LIMIT, "%s: more than %zu components in the deployment", name, dep->opts.max_files);
+        rc = ma_error_set(err, MA_ERR_LIMIT, "%s: more than %zu components in the deployment", name,
+                          dep->opts.max_files);
         goto out;
     }
     if (len > dep->opts.max_file_size) {
@@ -359,7 +381,7 @@ int ma_deploy_add_file(ma_deploy *dep, const char *path, ma_error *err)
 
 int ma_component_parse(const ma_deploy *cdep, ma_component *c)
 {
-    if (!cdep->opts.lazy) return 0;           /* every component was parsed when it was added */
+    if (!cdep->opts.lazy) return 0;     /* every component was parsed when it was added */
     ma_deploy *dep = (ma_deploy *)cdep; /* the lazy part of a deployment: its own lock */
     pthread_mutex_lock(&dep->parse_mu);
     int rc = 0;
@@ -371,7 +393,8 @@ int ma_component_parse(const ma_deploy *cdep, ma_component *c)
         xmlNode *root = xml ? component_root(xml, c->file, &err) : NULL;
         char *id = root ? ma_xml_attr(root, "componentId") : NULL;
         if (root && !ma_streq(id, c->id))
-            ma_error_set(&err, MA_ERR_PARSE, "%s:%d: the componentId attribute reads '%s' to the parser", c->file, c->line, id ? id : "");
+            ma_error_set(&err, MA_ERR_PARSE, "%s:%d: the componentId attribute reads '%s' to the parser", c->file,
+                         c->line, id ? id : "");
         if (!root || !ma_streq(id, c->id)) {
             if (xml) xmlFreeDoc(xml);
             c->parse_failed = 1;
@@ -408,10 +431,8 @@ static int add_dir(ma_deploy *dep, const char *dir, int depth, on_error_fn on_er
         struct stat st;
         if (!path) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         else if (stat(path, &st) < 0) rc = 0;
-        else if (S_ISDIR(st.st_mode))
-            rc = add_dir(dep, path, depth + 1, on_error, ctx, err);
-        else if (S_ISREG(st.st_mode) && ma_str_has_suffix(path, ".xml"))
-            rc = ma_deploy_add_file(dep, path, err);
+        else if (S_ISDIR(st.st_mode)) rc = add_dir(dep, path, depth + 1, on_error, ctx, err);
+        else if (S_ISREG(st.st_mode) && ma_str_has_suffix(path, ".xml")) rc = ma_deploy_add_file(dep, path, err);
         free(path);
         if (rc < 0 && on_error && err->code != MA_ERR_NOMEM) {
             on_error(ctx, err);

@@ -18,8 +18,8 @@ int ma_deploy_add_file(ma_deploy *dep, const char *path, ma_error *err);
 int ma_deploy_add_dir(ma_deploy *dep, const char *dir, ma_error *err);
 /* Like ma_deploy_add_dir, but a file that fails is handed to on_error (with its error) and the
  * walk goes on. Returns -1 only when dir itself cannot be read. */
-int ma_deploy_add_dir_report(ma_deploy *dep, const char *dir,
-                             void (*on_error)(void *ctx, const ma_error *e), void *ctx, ma_error *err);
+int ma_deploy_add_dir_report(ma_deploy *dep, const char *dir, void (*on_error)(void *ctx, const ma_error *e), void *ctx,
+                             ma_error *err);
 /* Adds a component from memory (for tests and fuzzing); name is used in messages. */
 int ma_deploy_add_buffer(ma_deploy *dep, const char *buf, size_t len, const char *name, ma_error *err);
 

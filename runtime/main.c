@@ -18,25 +18,24 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: miniatom COMMAND [OPTIONS]\n"
-            "\n"
-            "mini-Atom runs Boomi integration processes (component XML as exported by Boomi) on this machine.\n"
-            "\n"
-            "Commands:\n"
-            "  run PROCESS      run a process and print its result documents\n"
-            "  check            load a deployment and report what is not runnable\n"
-            "  graph PROCESS    print a process as Graphviz DOT\n"
-            "  plugins          list the shape and connector types this miniatom can run\n"
-            "  map compile MAP  print the XSLT stylesheet a map runs as\n"
-            "  serve            serve the deployment's listeners over HTTP (Web Services, Flow Services)\n"
-            "  executions       list the executions recorded in the execution history\n"
-            "  execution show ID  print everything recorded about one execution\n"
-            "  version          print the version\n"
-            "  help             print this help\n"
-            "\n"
-            "Run 'miniatom COMMAND --help' for the options of a command.\n"
-            "Exit status: 0 complete, 1 execution error, 2 usage error, 3 deploy error.\n");
+    fprintf(f, "Usage: miniatom COMMAND [OPTIONS]\n"
+               "\n"
+               "mini-Atom runs Boomi integration processes (component XML as exported by Boomi) on this machine.\n"
+               "\n"
+               "Commands:\n"
+               "  run PROCESS      run a process and print its result documents\n"
+               "  check            load a deployment and report what is not runnable\n"
+               "  graph PROCESS    print a process as Graphviz DOT\n"
+               "  plugins          list the shape and connector types this miniatom can run\n"
+               "  map compile MAP  print the XSLT stylesheet a map runs as\n"
+               "  serve            serve the deployment's listeners over HTTP (Web Services, Flow Services)\n"
+               "  executions       list the executions recorded in the execution history\n"
+               "  execution show ID  print everything recorded about one execution\n"
+               "  version          print the version\n"
+               "  help             print this help\n"
+               "\n"
+               "Run 'miniatom COMMAND --help' for the options of a command.\n"
+               "Exit status: 0 complete, 1 execution error, 2 usage error, 3 deploy error.\n");
 }
 
 int main(int argc, char **argv)
@@ -59,8 +58,8 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 #ifdef HAVE_MIMALLOC
         int mv = mi_version(); /* e.g. 209 for 2.0.9 */
-        printf("miniatom %s (plugin ABI %d, allocator mimalloc %d.%d.%d)\n", MA_VERSION_STRING, MA_ABI_VERSION, mv / 100,
-               mv / 10 % 10, mv % 10);
+        printf("miniatom %s (plugin ABI %d, allocator mimalloc %d.%d.%d)\n", MA_VERSION_STRING, MA_ABI_VERSION,
+               mv / 100, mv / 10 % 10, mv % 10);
 #else
         printf("miniatom %s (plugin ABI %d, allocator libc)\n", MA_VERSION_STRING, MA_ABI_VERSION);
 #endif

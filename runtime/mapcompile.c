@@ -164,43 +164,65 @@ struct pnode {
     const char *path;       /* Boomi name path ("Orders/Order/id", "Root/Object/lines/...") */
     int ns;                 /* namespace table index, -1 for none */
     dtype dt;
-    const char *datefmt;    /* datetime mask, NULL when none */
+    const char *datefmt; /* datetime mask, NULL when none */
     int repeating;
-    long index;             /* item position (1-based) in an absolute JSON array, else 0 */
-    jcont jc;               /* JSON: what the node holds */
-    pnode *parent;          /* profile parent */
-    pnode *sparent;         /* nearest ancestor that is a path step (not JSONObject / JSONArray) */
-    int sdepth;             /* steps from the document: 1 for the root */
-    vec skids;              /* step children */
-    size_t order;           /* profile document order */
+    long index;     /* item position (1-based) in an absolute JSON array, else 0 */
+    jcont jc;       /* JSON: what the node holds */
+    pnode *parent;  /* profile parent */
+    pnode *sparent; /* nearest ancestor that is a path step (not JSONObject / JSONArray) */
+    int sdepth;     /* steps from the document: 1 for the root */
+    vec skids;      /* step children */
+    size_t order;   /* profile document order */
     /* as a target */
-    int mapping;            /* 1-based index of the Mapping writing it, 0 */
-    pnode *src;             /* source field written into it */
-    fnc *fsrc;              /* or function output fout */
+    int mapping; /* 1-based index of the Mapping writing it, 0 */
+    pnode *src;  /* source field written into it */
+    fnc *fsrc;   /* or function output fout */
     const char *fout;
-    const char *def;        /* Default value, or NULL */
+    const char *def; /* Default value, or NULL */
     int emit, loop;
-    pnode *bound;           /* loop: the source element it iterates */
-    pnode *pscope, *pctx;   /* scope (loop node, NULL: template) and source context it is placed in */
-    pnode *scope, *ctx;     /* scope and context of its content (itself and bound for a loop) */
+    pnode *bound;         /* loop: the source element it iterates */
+    pnode *pscope, *pctx; /* scope (loop node, NULL: template) and source context it is placed in */
+    pnode *scope, *ctx;   /* scope and context of its content (itself and bound for a loop) */
 };
 
 typedef struct profile {
     const ma_component *comp;
     int json, target;
     pnode *root;
-    vec all;                /* every node, in document order */
+    vec all; /* every node, in document order */
 } profile;
 
 typedef struct nsent {
     const char *uri, *prefix;
-    int src, tgt;           /* used by the source, by the emitted target */
+    int src, tgt; /* used by the source, by the emitted target */
 } nsent;
 
 typedef enum fkind {
-    FK_DOCPROP_GET, FK_DOCPROP_SET, FK_DPP_GET, FK_DPP_SET, FK_CONCAT, FK_LTRIM, FK_RTRIM, FK_WSTRIM,
-    FK_UPPER, FK_LOWER, FK_APPEND, FK_PREPEND, FK_DATEFORMAT, FK_CURRENTDATE, FK_NUMBERFORMAT, FK_ADD,
-    FK_SUB, FK_MUL, FK_DIV, FK_ABS, FK_CEIL, FK_FLOOR, FK_PRECISION, FK_SEQUENCE, FK_SIMPLELOOKUP
+    FK_DOCPROP_GET,
+    FK_DOCPROP_SET,
+    FK_DPP_GET,
+    FK_DPP_SET,
+    FK_CONCAT,
+    FK_LTRIM,
+    FK_RTRIM,
+    FK_WSTRIM,
+    FK_UPPER,
+    FK_LOWER,
+    FK_APPEND,
+    FK_PREPEND,
+    FK_DATEFORMAT,
+    FK_CURRENTDATE,
+    FK_NUMBERFORMAT,
+    FK_ADD,
+    FK_SUB,
+    FK_MUL,
+    FK_DIV,
+    FK_ABS,
+    FK_CEIL,
+    FK_FLOOR,
+    FK_PRECISION,
+    FK_SEQUENCE,
+    FK_SIMPLELOOKUP
 } fkind;
 
 static const struct {
@@ -208,29 +230,41 @@ static const struct {
     fkind kind;
     int side_effect;
 } FTYPES[] = {
-    {"DocumentPropertyGet", FK_DOCPROP_GET, 0}, {"DocumentPropertySet", FK_DOCPROP_SET, 1},
-    {"PropertyGet", FK_DPP_GET, 0},             {"PropertySet", FK_DPP_SET, 1},
-    {"StringConcat", FK_CONCAT, 0},             {"LeftTrim", FK_LTRIM, 0},
-    {"RightTrim", FK_RTRIM, 0},                 {"WhitespaceTrim", FK_WSTRIM, 0},
-    {"String2Upper", FK_UPPER, 0},              {"String2Lower", FK_LOWER, 0},
-    {"StringAppend", FK_APPEND, 0},             {"StringPrepend", FK_PREPEND, 0},
-    {"DateFormat", FK_DATEFORMAT, 0},           {"CurrentDate", FK_CURRENTDATE, 0},
-    {"NumberFormat", FK_NUMBERFORMAT, 0},       {"MathAdd", FK_ADD, 0},
-    {"MathSubtract", FK_SUB, 0},                {"MathMultiply", FK_MUL, 0},
-    {"MathDivide", FK_DIV, 0},                  {"MathAbs", FK_ABS, 0},
-    {"MathCeil", FK_CEIL, 0},                   {"MathFloor", FK_FLOOR, 0},
-    {"MathPrecision", FK_PRECISION, 0},         {"SequentialValue", FK_SEQUENCE, 0},
+    {"DocumentPropertyGet", FK_DOCPROP_GET, 0},
+    {"DocumentPropertySet", FK_DOCPROP_SET, 1},
+    {"PropertyGet", FK_DPP_GET, 0},
+    {"PropertySet", FK_DPP_SET, 1},
+    {"StringConcat", FK_CONCAT, 0},
+    {"LeftTrim", FK_LTRIM, 0},
+    {"RightTrim", FK_RTRIM, 0},
+    {"WhitespaceTrim", FK_WSTRIM, 0},
+    {"String2Upper", FK_UPPER, 0},
+    {"String2Lower", FK_LOWER, 0},
+    {"StringAppend", FK_APPEND, 0},
+    {"StringPrepend", FK_PREPEND, 0},
+    {"DateFormat", FK_DATEFORMAT, 0},
+    {"CurrentDate", FK_CURRENTDATE, 0},
+    {"NumberFormat", FK_NUMBERFORMAT, 0},
+    {"MathAdd", FK_ADD, 0},
+    {"MathSubtract", FK_SUB, 0},
+    {"MathMultiply", FK_MUL, 0},
+    {"MathDivide", FK_DIV, 0},
+    {"MathAbs", FK_ABS, 0},
+    {"MathCeil", FK_CEIL, 0},
+    {"MathFloor", FK_FLOOR, 0},
+    {"MathPrecision", FK_PRECISION, 0},
+    {"SequentialValue", FK_SEQUENCE, 0},
     {"SimpleLookup", FK_SIMPLELOOKUP, 0},
 };
 
 typedef struct port {
     const char *key, *name;
-    const char *def;        /* Input default, NULL when absent */
-    int mapping;            /* input: 1-based Mapping feeding it, 0 */
-    pnode *src;             /* input fed by a source field */
-    fnc *from;              /* or by output from_out of a function */
+    const char *def; /* Input default, NULL when absent */
+    int mapping;     /* input: 1-based Mapping feeding it, 0 */
+    pnode *src;      /* input fed by a source field */
+    fnc *from;       /* or by output from_out of a function */
     const char *from_out;
-    int used;               /* output: read by a target or a function */
+    int used; /* output: read by a target or a function */
 } port;
 
 struct fnc {
@@ -241,10 +275,10 @@ struct fnc {
     int side_effect;
     port *in, *out;
     size_t nin, nout;
-    vec srcs;               /* source fields it reads, directly or through other functions */
-    int srcs_state;         /* 0 not computed, 1 computing, 2 done */
-    int scope_state;        /* 0 not computed, 1 computing, 2 done */
-    int active;             /* it runs: a side effect or an output is read by an active reader */
+    vec srcs;        /* source fields it reads, directly or through other functions */
+    int srcs_state;  /* 0 not computed, 1 computing, 2 done */
+    int scope_state; /* 0 not computed, 1 computing, 2 done */
+    int active;      /* it runs: a side effect or an output is read by an active reader */
     pnode *scope;
     int emitted;
 };
@@ -258,14 +292,14 @@ typedef struct mc {
     const ma_component *map;
     ma_error *err;
     jmp_buf jb;
-    vec allocs;             /* everything malloc'ed here */
-    vec sbs;                /* ma_sb buffers to free */
+    vec allocs; /* everything malloc'ed here */
+    vec sbs;    /* ma_sb buffers to free */
     profile src, tgt;
     nsent *ns;
     size_t nns, capns;
     fnc *fns;
     size_t nfns;
-    vec loops;              /* target loop nodes in document order */
+    vec loops; /* target loop nodes in document order */
     size_t order;
 } mc;
 
@@ -519,10 +553,7 @@ static size_t u8len(const char *s)
 
 /* ---- namespaces ---------------------------------------------------------------------------- */
 
-static int ncname_ok(const char *s)
-{
-    return !empty(s) && xmlValidateNCName((const xmlChar *)s, 0) == 0;
-}
+static int ncname_ok(const char *s) { return !empty(s) && xmlValidateNCName((const xmlChar *)s, 0) == 0; }
 
 static int ns_register(mc *c, const char *uri, const char *prefix)
 {
@@ -639,13 +670,14 @@ static void build_xml(mc *c, profile *p, const xmlNode *x, pnode *parent, xmlns_
     if (!attribute && parent) {
         const char *mo = attr(c, x, "maxOccurs");
         long m;
-        if (mo && (strcmp(mo, "-1") == 0 || strcmp(mo, "unbounded") == 0 || (is_int(mo, &m) && m > 1))) n->repeating = 1;
+        if (mo && (strcmp(mo, "-1") == 0 || strcmp(mo, "unbounded") == 0 || (is_int(mo, &m) && m > 1)))
+            n->repeating = 1;
     }
     for (const xmlNode *k = x->children; k; k = k->next) {
         if (!ma_xml_is(k, "XMLElement") && !ma_xml_is(k, "XMLAttribute")) continue;
         if (attribute)
-            fail(c, MA_ERR_CONFIG, "profile '%s' (%s): attribute '%s' (key %s) has children", p->comp->name, p->comp->id,
-                 n->name, n->key);
+            fail(c, MA_ERR_CONFIG, "profile '%s' (%s): attribute '%s' (key %s) has children", p->comp->name,
+                 p->comp->id, n->name, n->key);
         build_xml(c, p, k, n, nss, nn, depth + 1);
     }
 }
@@ -690,8 +722,8 @@ static void build_json(mc *c, profile *p, const xmlNode *x, pnode *parent, int d
                 it->repeating = 1;
                 if (pos > 1)
                     fail(c, MA_ERR_UNSUPPORTED,
-                         "profile '%s' (%s): repeating array '%s' (key %s) declares more than one element", p->comp->name,
-                         p->comp->id, a->path, a->key);
+                         "profile '%s' (%s): repeating array '%s' (key %s) declares more than one element",
+                         p->comp->name, p->comp->id, a->path, a->key);
             } else {
                 it->index = pos;
             }
@@ -711,14 +743,15 @@ static void load_profile(mc *c, profile *p, const char *id, int target)
     if (ma_streq(comp->type, "profile.xml")) p->json = 0;
     else if (ma_streq(comp->type, "profile.json")) p->json = 1;
     else if (ma_str_has_prefix(comp->type, "profile."))
-        fail(c, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile: only XML and JSON profiles are supported", comp->name,
-             comp->id, profile_kind(comp->type));
+        fail(c, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile: only XML and JSON profiles are supported",
+             comp->name, comp->id, profile_kind(comp->type));
     else
         fail(c, MA_ERR_REF, "%s %s is a component of type '%s' ('%s' in %s), not a profile", what, id, comp->type,
              comp->name, comp->file);
     const xmlNode *root = comp->object;
     if (!root || !ma_xml_is(root, p->json ? "JSONProfile" : "XMLProfile"))
-        fail(c, MA_ERR_CONFIG, "profile '%s' (%s) has no <%s>", comp->name, comp->id, p->json ? "JSONProfile" : "XMLProfile");
+        fail(c, MA_ERR_CONFIG, "profile '%s' (%s) has no <%s>", comp->name, comp->id,
+             p->json ? "JSONProfile" : "XMLProfile");
     const xmlNode *de = ma_xml_child(root, "DataElements");
     if (p->json) {
         const xmlNode *rv = ma_xml_child(de, "JSONRootValue");
@@ -812,7 +845,8 @@ static void load_functions(mc *c, const xmlNode *fns)
         for (size_t i = 0; i + 1 < c->nfns; i++) {
             if (strcmp(c->fns[i].key, f->key) == 0) fail(c, MA_ERR_CONFIG, "two functions have the key %s", f->key);
             if (strcmp(c->fns[i].id, f->id) == 0) /* keys are numbers; "1-2" and "1_2" would share names */
-                fail(c, MA_ERR_UNSUPPORTED, "function keys %s and %s are not supported together", c->fns[i].key, f->key);
+                fail(c, MA_ERR_UNSUPPORTED, "function keys %s and %s are not supported together", c->fns[i].key,
+                     f->key);
         }
         size_t t = 0;
         while (t < sizeof FTYPES / sizeof *FTYPES && strcmp(FTYPES[t].type, f->type) != 0) t++;
@@ -868,7 +902,10 @@ static void check_function(mc *c, fnc *f)
         break;
     }
     case FK_DPP_GET: want_in = 1; break;
-    case FK_DPP_SET: want_in = 2; want_out = 0; break;
+    case FK_DPP_SET:
+        want_in = 2;
+        want_out = 0;
+        break;
     case FK_CONCAT: break;
     case FK_LTRIM:
     case FK_RTRIM: want_in = 2; break;
@@ -881,10 +918,11 @@ static void check_function(mc *c, fnc *f)
         if (f->nin < 3) break;
         long len;
         if (f->in[1].mapping || f->in[2].mapping)
-            fail(c, MA_ERR_UNSUPPORTED, "%s: a mapped Fix to Length or fill character is not supported (only their defaults)",
-                 label);
+            fail(c, MA_ERR_UNSUPPORTED,
+                 "%s: a mapped Fix to Length or fill character is not supported (only their defaults)", label);
         if (!is_int(f->in[1].def, &len) || len < 0 || len > 100000)
-            fail(c, MA_ERR_CONFIG, "%s: Fix to Length '%s' is not a whole number", label, f->in[1].def ? f->in[1].def : "");
+            fail(c, MA_ERR_CONFIG, "%s: Fix to Length '%s' is not a whole number", label,
+                 f->in[1].def ? f->in[1].def : "");
         break;
     }
     case FK_DATEFORMAT:
@@ -897,12 +935,14 @@ static void check_function(mc *c, fnc *f)
     case FK_NUMBERFORMAT: {
         want_in = 3;
         if (f->nin < 3) break;
-        if (f->in[1].mapping) fail(c, MA_ERR_UNSUPPORTED, "%s: a mapped input mask is not supported (only its default)", label);
+        if (f->in[1].mapping)
+            fail(c, MA_ERR_UNSUPPORTED, "%s: a mapped input mask is not supported (only its default)", label);
         const char *im = f->in[1].def ? f->in[1].def : "";
         if (im[strspn(im, "#0,.")])
             fail(c, MA_ERR_UNSUPPORTED, "%s: input mask '%s' is not supported (only #, 0, ',' and '.')", label, im);
         if (!f->in[2].mapping && empty(f->in[2].def))
-            fail(c, MA_ERR_CONFIG, "%s: the output mask (input %s) has no default and is not mapped", label, f->in[2].key);
+            fail(c, MA_ERR_CONFIG, "%s: the output mask (input %s) has no default and is not mapped", label,
+                 f->in[2].key);
         break;
     }
     case FK_ADD:
@@ -960,8 +1000,8 @@ static void load_mappings(mc *c, const xmlNode *maps)
         if (strcmp(ft, "profile") == 0) {
             src = find_key(&c->src, fk);
             if (!src)
-                fail(c, MA_ERR_REF, "%s: the source profile '%s' (%s) has no element with key %s", where, c->src.comp->name,
-                     c->src.comp->id, fk);
+                fail(c, MA_ERR_REF, "%s: the source profile '%s' (%s) has no element with key %s", where,
+                     c->src.comp->name, c->src.comp->id, fk);
             if (!is_value(src))
                 fail(c, MA_ERR_CONFIG, "%s: source element '%s' is a JSON %s, not a value", where, src->path,
                      src->kind == PK_JARRAY || src->jc == JC_ARRAY ? "array" : "object");
@@ -977,8 +1017,8 @@ static void load_mappings(mc *c, const xmlNode *maps)
         if (strcmp(tt, "profile") == 0) {
             pnode *t = find_key(&c->tgt, tk);
             if (!t)
-                fail(c, MA_ERR_REF, "%s: the target profile '%s' (%s) has no element with key %s", where, c->tgt.comp->name,
-                     c->tgt.comp->id, tk);
+                fail(c, MA_ERR_REF, "%s: the target profile '%s' (%s) has no element with key %s", where,
+                     c->tgt.comp->name, c->tgt.comp->id, tk);
             if (!is_value(t))
                 fail(c, MA_ERR_CONFIG, "%s: target element '%s' is a JSON %s, not a value", where, t->path,
                      t->kind == PK_JARRAY || t->jc == JC_ARRAY ? "array" : "object");
@@ -996,8 +1036,8 @@ static void load_mappings(mc *c, const xmlNode *maps)
             port *ip = fn_port(f->in, f->nin, tk);
             if (!ip) fail(c, MA_ERR_REF, "%s: %s has no input %s", where, fn_label(c, f), tk);
             if (ip->mapping)
-                fail(c, MA_ERR_UNSUPPORTED, "%s: input %s of %s is already fed by mapping %d", where, tk, fn_label(c, f),
-                     ip->mapping);
+                fail(c, MA_ERR_UNSUPPORTED, "%s: input %s of %s is already fed by mapping %d", where, tk,
+                     fn_label(c, f), ip->mapping);
             ip->mapping = idx;
             ip->src = src;
             ip->from = sf;
@@ -1014,7 +1054,8 @@ static void load_defaults(mc *c, const xmlNode *defs)
     for (const xmlNode *d = ma_xml_child(defs, "Default"); d; d = ma_xml_next(d, "Default")) {
         const char *tk = attr_or(c, d, "toKey", ""), *tl = attr(c, d, "toTagListKey");
         if (taglist_set(tl))
-            fail(c, MA_ERR_UNSUPPORTED, "default for key %s: instance identifiers (toTagListKey %s) are not supported", tk, tl);
+            fail(c, MA_ERR_UNSUPPORTED, "default for key %s: instance identifiers (toTagListKey %s) are not supported",
+                 tk, tl);
         pnode *t = find_key(&c->tgt, tk);
         if (!t)
             fail(c, MA_ERR_REF, "default for key %s: the target profile '%s' (%s) has no element with key %s", tk,
@@ -1090,14 +1131,16 @@ static pnode *choose_loop(mc *c, const pnode *t, const pnode *ctx)
     pnode *best = NULL;
     for (size_t i = 0; i < direct.n; i++) /* the deepest unbound repeating element of its own fields */
         for (pnode *r = direct.v[i]; r; r = r->sparent)
-            if (unbound(r, ctx) && (!best || r->sdepth > best->sdepth || (r->sdepth == best->sdepth && r->order < best->order)))
+            if (unbound(r, ctx) &&
+                (!best || r->sdepth > best->sdepth || (r->sdepth == best->sdepth && r->order < best->order)))
                 best = r;
     if (best) return best;
     for (size_t i = 0; i < nest.n; i++) { /* else the outermost one of the nested fields */
         pnode *first = NULL;
         for (pnode *r = nest.v[i]; r; r = r->sparent)
             if (unbound(r, ctx)) first = r;
-        if (first && (!best || first->sdepth < best->sdepth || (first->sdepth == best->sdepth && first->order < best->order)))
+        if (first &&
+            (!best || first->sdepth < best->sdepth || (first->sdepth == best->sdepth && first->order < best->order)))
             best = first;
     }
     return best;
@@ -1274,8 +1317,9 @@ static const char *relpath(mc *c, const pnode *ctx, const pnode *n, glist *g)
             if (!chain[i]->repeating) continue;
             const char *p = relpath(c, ctx, chain[i], NULL);
             add_guard(c, g, mc_printf(c, "count(%s) &gt; 1", EA(p)),
-                      mc_printf(c, "source element '%s' occurs more than once where the map reads it once: Boomi would "
-                                   "split the document there, which is not supported",
+                      mc_printf(c,
+                                "source element '%s' occurs more than once where the map reads it once: Boomi would "
+                                "split the document there, which is not supported",
                                 chain[i]->path));
         }
     }
@@ -1294,7 +1338,10 @@ static const char *read_src(mc *c, const pnode *ctx, const pnode *n, glist *g)
     return mc_printf(c, "string(%s)", p);
 }
 
-static const char *fvar(mc *c, const fnc *f, const char *out_key) { return mc_printf(c, "%s.out%s", f->id, ident(c, out_key)); }
+static const char *fvar(mc *c, const fnc *f, const char *out_key)
+{
+    return mc_printf(c, "%s.out%s", f->id, ident(c, out_key));
+}
 
 /* Raw value of a target's mapping (for the emptiness test) in ctx. */
 static const char *raw_value(mc *c, const pnode *t, const pnode *ctx, glist *g)
@@ -1450,8 +1497,7 @@ static void stop_if(fctx *x, const fnc *f, const char *test, const char *msg, co
     if (shown)
         out(x->b, x->ind + 1, "<xsl:message terminate=\"yes\">%s: %s: '<xsl:value-of select=\"%s\"/>'</xsl:message>",
             ET(fn_label(c, f)), ET(msg), EA(shown));
-    else
-        out(x->b, x->ind + 1, "<xsl:message terminate=\"yes\">%s: %s</xsl:message>", ET(fn_label(c, f)), ET(msg));
+    else out(x->b, x->ind + 1, "<xsl:message terminate=\"yes\">%s: %s</xsl:message>", ET(fn_label(c, f)), ET(msg));
     out(x->b, x->ind, "</xsl:if>");
 }
 
@@ -1479,8 +1525,8 @@ static void check_number(fctx *x, fnc *f, size_t i, const char *v)
     const char *k = const_in(in_at(f, i));
     if (k) {
         if (*k && !xpath_number(k))
-            fail(x->c, MA_ERR_CONFIG, "%s: input %s '%s' is not a number: '%s'", fn_label(x->c, f), f->in[i].key, f->in[i].name,
-                 k);
+            fail(x->c, MA_ERR_CONFIG, "%s: input %s '%s' is not a number: '%s'", fn_label(x->c, f), f->in[i].key,
+                 f->in[i].name, k);
         return;
     }
     stop_if(x, f, mc_printf(x->c, "%s != '' and string(number(%s)) = 'NaN'", v, v), "not a number", v);
@@ -1500,7 +1546,8 @@ static void gen_math(fctx *x, fnc *f)
 {
     mc *c = x->c;
     const char *a = in_n(x, f, 0);
-    int two = f->kind == FK_ADD || f->kind == FK_SUB || f->kind == FK_MUL || f->kind == FK_DIV || f->kind == FK_PRECISION;
+    int two =
+        f->kind == FK_ADD || f->kind == FK_SUB || f->kind == FK_MUL || f->kind == FK_DIV || f->kind == FK_PRECISION;
     const char *b = two ? in_n(x, f, 1) : NULL;
     check_number(x, f, 0, a);
     if (b) check_number(x, f, 1, b);
@@ -1526,7 +1573,8 @@ static void gen_math(fctx *x, fnc *f)
         long n;
         port *pp = in_at(f, 1);
         if (!pp->src && !pp->from && is_int(pp->def, &n)) {
-            if (n < 0 || n > 100) fail(c, MA_ERR_CONFIG, "%s: Number of Precision %ld is out of range", fn_label(c, f), n);
+            if (n < 0 || n > 100)
+                fail(c, MA_ERR_CONFIG, "%s: Number of Precision %ld is out of range", fn_label(c, f), n);
             char mask[128] = "0";
             if (n > 0) {
                 mask[1] = '.';
@@ -1537,8 +1585,9 @@ static void gen_math(fctx *x, fnc *f)
         } else {
             stop_if(x, f, mc_printf(c, "%s != '' and (floor(%s) != %s or %s < 0 or %s > 30)", b, nb, nb, nb, nb),
                     "the precision is not a whole number from 0 to 30", b);
-            e = mc_printf(c, "format-number(%s, concat('0', substring('.000000000000000000000000000000', 1, %s + (%s > 0))))",
-                          na, nb, nb);
+            e = mc_printf(
+                c, "format-number(%s, concat('0', substring('.000000000000000000000000000000', 1, %s + (%s > 0))))", na,
+                nb, nb);
         }
         break;
     }
@@ -1634,8 +1683,8 @@ static void gen_function(fctx *x, fnc *f)
         const char *name;
         if (!np->src && !np->from) {
             if (empty(np->def))
-                fail(c, MA_ERR_CONFIG, "%s: the property name (input %s) has no default and is not mapped", fn_label(c, f),
-                     np->key);
+                fail(c, MA_ERR_CONFIG, "%s: the property name (input %s) has no default and is not mapped",
+                     fn_label(c, f), np->key);
             name = xlit(c, mc_printf(c, "process.%s", np->def));
         } else {
             name = mc_printf(c, "concat('process.', %s)", in_expr(x, f, np));
@@ -1664,7 +1713,9 @@ static void gen_function(fctx *x, fnc *f)
         }
         sb_check(c, b);
         const char *args = mc_strdup(c, b->s);
-        const char *e = f->nin == 0 ? "''" : f->nin == 1 ? mc_printf(c, "string(%s)", args) : mc_printf(c, "concat(%s)", args);
+        const char *e = f->nin == 0   ? "''"
+                        : f->nin == 1 ? mc_printf(c, "string(%s)", args)
+                                      : mc_printf(c, "concat(%s)", args);
         if (fixed > 0) e = mc_printf(c, "substring(%s, 1, %ld)", e, fixed);
         var(x, out0(x, f), e);
         break;
@@ -1676,7 +1727,8 @@ static void gen_function(fctx *x, fnc *f)
         long n;
         const char *len = !lp->src && !lp->from && is_int(lp->def, &n) ? mc_printf(c, "%ld", n)
                                                                        : mc_printf(c, "number(%s)", in_expr(x, f, lp));
-        if (f->kind == FK_LTRIM) var(x, out0(x, f), mc_printf(c, "substring(%s, string-length(%s) - %s + 1)", s, s, len));
+        if (f->kind == FK_LTRIM)
+            var(x, out0(x, f), mc_printf(c, "substring(%s, string-length(%s) - %s + 1)", s, s, len));
         else var(x, out0(x, f), mc_printf(c, "substring(%s, 1, %s)", s, len));
         break;
     }
@@ -1698,8 +1750,9 @@ static void gen_function(fctx *x, fnc *f)
         if (f->kind == FK_APPEND)
             var(x, out0(x, f), mc_printf(c, "substring(concat(%s, %s), 1, %ld)", s, xlit(c, ps), n));
         else
-            var(x, out0(x, f), mc_printf(c, "substring(concat(%s, %s), string-length(%s) + %zu - %ld + 1)", xlit(c, ps), s, s,
-                                         u8len(ps), n));
+            var(x, out0(x, f),
+                mc_printf(c, "substring(concat(%s, %s), string-length(%s) + %zu - %ld + 1)", xlit(c, ps), s, s,
+                          u8len(ps), n));
         break;
     }
     case FK_DATEFORMAT:
@@ -1709,7 +1762,8 @@ static void gen_function(fctx *x, fnc *f)
     case FK_NUMBERFORMAT: {
         const char *v = in_n(x, f, 0);
         const char *im = in_at(f, 1)->def ? in_at(f, 1)->def : "";
-        const char *num = strchr(im, ',') ? mc_printf(c, "number(translate(%s, ',', ''))", v) : mc_printf(c, "number(%s)", v);
+        const char *num =
+            strchr(im, ',') ? mc_printf(c, "number(translate(%s, ',', ''))", v) : mc_printf(c, "number(%s)", v);
         const char *k = const_in(in_at(f, 0));
         if (k && *k) {
             ma_sb *nb = new_sb(c); /* the constant without grouping separators */
@@ -1781,7 +1835,8 @@ static void emit_value(mc *c, pnode *t, int ind, ma_sb *b, glist *g)
     if (t->mapping && t->def) {
         out(b, ind, "<xsl:choose>");
         out(b, ind + 1, "<xsl:when test=\"%s\"><xsl:value-of select=\"%s\"/></xsl:when>",
-            EA(mc_printf(c, "normalize-space(%s) != ''", raw_value(c, t, t->ctx, NULL))), EA(write_value(c, t, t->ctx, g)));
+            EA(mc_printf(c, "normalize-space(%s) != ''", raw_value(c, t, t->ctx, NULL))),
+            EA(write_value(c, t, t->ctx, g)));
         out(b, ind + 1, "<xsl:otherwise>%s</xsl:otherwise>", default_instr(c, t));
         out(b, ind, "</xsl:choose>");
     } else if (t->mapping) {
@@ -1917,8 +1972,8 @@ static char *generate(mc *c)
         const ma_component *pc = empty(ids[i]) ? NULL : ma_deploy_find(c->dep, ids[i]);
         if (pc && ma_str_has_prefix(pc->type, "profile.") && !ma_streq(pc->type, "profile.xml") &&
             !ma_streq(pc->type, "profile.json"))
-            fail(c, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile: only XML and JSON profiles are supported", pc->name,
-                 pc->id, profile_kind(pc->type));
+            fail(c, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile: only XML and JSON profiles are supported",
+                 pc->name, pc->id, profile_kind(pc->type));
     }
     load_profile(c, &c->src, from, 0);
     load_profile(c, &c->tgt, to, 1);
@@ -1943,7 +1998,8 @@ static char *generate(mc *c)
         out(body, 2, "<!-- nothing is mapped: the map produces no document -->");
         for (size_t i = 0; i < g.v.n; i++) {
             const guard *gd = g.v.v[i];
-            out(body, 2, "<xsl:if test=\"%s\"><xsl:message terminate=\"yes\">%s</xsl:message></xsl:if>", gd->test, ET(gd->msg));
+            out(body, 2, "<xsl:if test=\"%s\"><xsl:message terminate=\"yes\">%s</xsl:message></xsl:if>", gd->test,
+                ET(gd->msg));
         }
         sb_check(c, funcs);
         if (funcs->len) ma_sb_append(body, funcs->s, funcs->len);
@@ -1954,7 +2010,8 @@ static char *generate(mc *c)
     ma_sb_puts(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out(s, 0, "<!--");
     out(s, 1, "Generated by mini-Atom from the Boomi map '%s' (%s).", cmt(c, c->map->name), cmt(c, c->map->id));
-    out(s, 1, "Source profile %s, target profile %s.", cmt(c, profile_desc(c, &c->src)), cmt(c, profile_desc(c, &c->tgt)));
+    out(s, 1, "Source profile %s, target profile %s.", cmt(c, profile_desc(c, &c->src)),
+        cmt(c, profile_desc(c, &c->tgt)));
     if (c->src.json) out(s, 1, "The source JSON is read in the XPath 3.1 json-to-xml vocabulary (prefix fn).");
     if (c->tgt.json) out(s, 1, "The result is built in the json-to-xml vocabulary (prefix fn) and written as JSON.");
     out(s, 1, "ma: functions are mini-Atom's (urn:miniatom, docs/maps.md).");

@@ -16,14 +16,14 @@
 #include "util.h"
 
 static const char *const exec_props[] = {
-    [MA_EP_PROCESS_NAME] = "Process Name", [MA_EP_PROCESS_ID] = "Process Id",   [MA_EP_EXECUTION_ID] = "Execution Id",
-    [MA_EP_ATOM_NAME] = "Atom Name",       [MA_EP_ACCOUNT_ID] = "Account Id",   [MA_EP_DOCUMENT_COUNT] = "Document Count",
+    [MA_EP_PROCESS_NAME] = "Process Name", [MA_EP_PROCESS_ID] = "Process Id", [MA_EP_EXECUTION_ID] = "Execution Id",
+    [MA_EP_ATOM_NAME] = "Atom Name",       [MA_EP_ACCOUNT_ID] = "Account Id", [MA_EP_DOCUMENT_COUNT] = "Document Count",
     [MA_EP_ATOM_ID] = "Atom Id",           [MA_EP_NODE_ID] = "Node Id",
 };
 /* the scripting names (HB:ExecProps) are accepted too */
 static const char *const exec_props_script[] = {
-    [MA_EP_PROCESS_NAME] = "PROCESS_NAME", [MA_EP_PROCESS_ID] = "PROCESS_ID",   [MA_EP_EXECUTION_ID] = "EXECUTION_ID",
-    [MA_EP_ATOM_NAME] = "ATOM_NAME",       [MA_EP_ACCOUNT_ID] = "ACCOUNT_ID",   [MA_EP_DOCUMENT_COUNT] = "DOCUMENT_COUNT",
+    [MA_EP_PROCESS_NAME] = "PROCESS_NAME", [MA_EP_PROCESS_ID] = "PROCESS_ID", [MA_EP_EXECUTION_ID] = "EXECUTION_ID",
+    [MA_EP_ATOM_NAME] = "ATOM_NAME",       [MA_EP_ACCOUNT_ID] = "ACCOUNT_ID", [MA_EP_DOCUMENT_COUNT] = "DOCUMENT_COUNT",
     [MA_EP_ATOM_ID] = "ATOM_ID",           [MA_EP_NODE_ID] = "NODE_ID",
 };
 
@@ -100,12 +100,14 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
         p->kind = MA_PV_PROCESS;
         p->value = ma_xml_attr(c, "processproperty");
         p->def = ma_xml_attr(c, "processpropertydefaultvalue");
-        if (!p->value || !*p->value) rc = ma_error_set(err, MA_ERR_CONFIG, "line %d: a process property value names no property", node->line);
+        if (!p->value || !*p->value)
+            rc = ma_error_set(err, MA_ERR_CONFIG, "line %d: a process property value names no property", node->line);
     } else if (strcmp(vt, "track") == 0) {
         p->kind = MA_PV_TRACK;
         p->value = ma_xml_attr(c, "propertyId");
         p->def = ma_xml_attr(c, "defaultValue");
-        if (!p->value || !*p->value) rc = ma_error_set(err, MA_ERR_CONFIG, "line %d: a document property value names no propertyId", node->line);
+        if (!p->value || !*p->value)
+            rc = ma_error_set(err, MA_ERR_CONFIG, "line %d: a document property value names no propertyId", node->line);
     } else if (strcmp(vt, "current") == 0) {
         p->kind = MA_PV_CURRENT;
     } else if (strcmp(vt, "execution") == 0) {
@@ -115,8 +117,7 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
         if (ep < 0)
             rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: execution property '%s' is not supported", node->line,
                               name ? name : "");
-        else
-            p->exec_prop = (ma_exec_prop)ep;
+        else p->exec_prop = (ma_exec_prop)ep;
         free(name);
     } else if (strcmp(vt, "date") == 0) {
         p->kind = MA_PV_DATE;
@@ -144,9 +145,13 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
             else if (!strcmp(unit, "weeks")) mult = 7 * 86400;
             else if (!strcmp(unit, "months")) months = 1, mult = 1;
             else if (!strcmp(unit, "years")) months = 12, mult = 1;
-            if (!mult) rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: date delta unit '%s' is not supported", node->line, unit);
+            if (!mult)
+                rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: date delta unit '%s' is not supported", node->line,
+                                  unit);
             p->key = ma_asprintf("%ld%s", v * mult * (months ? months : 1), months ? "m" : "");
-            free(sign); free(unit); free(val);
+            free(sign);
+            free(unit);
+            free(val);
         } else if (rc == 0 && type && strcmp(type, "current") != 0 && strcmp(type, "lastsuccessful") != 0 &&
                    strcmp(type, "lastrun") != 0) {
             rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: date type '%s' is not supported", node->line, type);
@@ -157,7 +162,8 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
         p->kind = MA_PV_DEFINED;
         p->value = ma_xml_attr(c, "componentId");
         p->key = ma_xml_attr(c, "propertyKey");
-        ma_component *comp = ma_deploy_ref(ma_shape_deploy(shape), p->value, "processproperty", "process property component", err);
+        ma_component *comp =
+            ma_deploy_ref(ma_shape_deploy(shape), p->value, "processproperty", "process property component", err);
         if (!comp) {
             char *cname = ma_xml_attr(c, "componentName");
             ma_error_prefix(err, "line %d: defined process property '%s'", node->line, cname ? cname : "");
@@ -169,7 +175,8 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
                  d = ma_xml_next(d, "definedProcessProperty"))
                 found = ma_xml_attr_is(d, "key", p->key ? p->key : "");
             if (!found)
-                rc = ma_error_set(err, MA_ERR_REF, "line %d: process property component '%s' (%s) has no property with key %s",
+                rc = ma_error_set(err, MA_ERR_REF,
+                                  "line %d: process property component '%s' (%s) has no property with key %s",
                                   node->line, comp->name, comp->id, p->key ? p->key : "(none)");
         }
     } else if (strcmp(vt, "profile") == 0) {
@@ -181,12 +188,17 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
             ma_error_prefix(err, "line %d: profile element", node->line);
             rc = -1;
         }
-        free(pid); free(ptype); free(eid); free(ename);
+        free(pid);
+        free(ptype);
+        free(eid);
+        free(ename);
     } else if (strcmp(vt, "connector") == 0 || strcmp(vt, "crossref") == 0) {
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: %s parameter values (%s) are not supported by this runtime",
-                          node->line, vt, strcmp(vt, "connector") == 0 ? "a connector call lookup" : "a cross reference table lookup");
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                          "line %d: %s parameter values (%s) are not supported by this runtime", node->line, vt,
+                          strcmp(vt, "connector") == 0 ? "a connector call lookup" : "a cross reference table lookup");
     } else {
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: parameter value type '%s' is not supported", node->line, vt);
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: parameter value type '%s' is not supported", node->line,
+                          vt);
     }
     free(vt);
     if (rc < 0) {
@@ -250,7 +262,9 @@ char *ma_param_eval(ma_exec *ex, const ma_param *p, const ma_doc *doc, ma_error 
         case MA_EP_PROCESS_NAME: v = ma_strdup(ma_exec_process_name(ex)); break;
         case MA_EP_PROCESS_ID: v = ma_strdup(ma_exec_process_id(ex)); break;
         case MA_EP_EXECUTION_ID: v = ma_strdup(ma_exec_id(ex)); break;
-        case MA_EP_ATOM_NAME: case MA_EP_ATOM_ID: case MA_EP_NODE_ID: v = ma_strdup(ma_exec_atom_name(ex)); break;
+        case MA_EP_ATOM_NAME:
+        case MA_EP_ATOM_ID:
+        case MA_EP_NODE_ID: v = ma_strdup(ma_exec_atom_name(ex)); break;
         case MA_EP_ACCOUNT_ID: {
             const char *a = ma_exec_opts(ex)->account_id;
             v = ma_strdup(a ? a : "miniatom");

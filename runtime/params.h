@@ -33,12 +33,12 @@ typedef enum ma_exec_prop {
 
 struct ma_param {
     ma_param_kind kind;
-    char *value;      /* owned: static value, process property name, track property id,
+    char *value; /* owned: static value, process property name, track property id,
                          defined component id */
-    char *key;        /* owned: defined property key */
-    char *def;        /* owned: default value when unset (process, track), or NULL */
+    char *key;   /* owned: defined property key */
+    char *def;   /* owned: default value when unset (process, track), or NULL */
     ma_exec_prop exec_prop;
-    ma_datefmt *fmt;  /* owned: date mask */
+    ma_datefmt *fmt;       /* owned: date mask */
     ma_profile_path *path; /* owned: profile element */
 };
 

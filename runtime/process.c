@@ -28,7 +28,10 @@ ma_deploy *ma_shape_deploy(const ma_shape *s) { return s->deploy; }
 void *ma_shape_data(const ma_shape *s) { return s->data; }
 void ma_shape_set_data(ma_shape *s, void *data) { s->data = data; }
 size_t ma_shape_dragpoint_count(const ma_shape *s) { return s->n_dps; }
-const char *ma_shape_dragpoint_identifier(const ma_shape *s, size_t i) { return i < s->n_dps ? s->dps[i].identifier : NULL; }
+const char *ma_shape_dragpoint_identifier(const ma_shape *s, size_t i)
+{
+    return i < s->n_dps ? s->dps[i].identifier : NULL;
+}
 
 int ma_shape_declare_output(ma_shape *s, const char *identifier, ma_error *err)
 {
@@ -192,7 +195,8 @@ int ma_process_compile(ma_deploy *dep, ma_component *comp)
         s->index = p->n_shapes++;
         s->process = p;
         s->deploy = dep;
-        if (read_shape(dep, comp, x, s) < 0) return ma_deploy_problem(dep, comp, NULL, x->line, MA_ERR_NOMEM, "out of memory");
+        if (read_shape(dep, comp, x, s) < 0)
+            return ma_deploy_problem(dep, comp, NULL, x->line, MA_ERR_NOMEM, "out of memory");
         if (!*s->name) ma_deploy_problem(dep, comp, s, 0, MA_ERR_CONFIG, "a shape has no name attribute");
         for (size_t j = 0; j < s->index; j++)
             if (*s->name && strcmp(p->shapes[j].name, s->name) == 0)
@@ -205,8 +209,7 @@ int ma_process_compile(ma_deploy *dep, ma_component *comp)
         if (p->start)
             ma_deploy_problem(dep, comp, &p->shapes[i], 0, MA_ERR_CONFIG, "a second start shape (the first is %s)",
                               p->start->name);
-        else
-            p->start = &p->shapes[i];
+        else p->start = &p->shapes[i];
     }
     if (!p->start) ma_deploy_problem(dep, comp, NULL, px->line, MA_ERR_CONFIG, "the process has no start shape");
     /* targets of every dragpoint */
@@ -250,9 +253,11 @@ int ma_process_compile(ma_deploy *dep, ma_component *comp)
     }
     if (p->start) {
         if (p->start->config && ma_xml_is(p->start->config, "noaction")) p->start_kind = MA_START_NODATA;
-        else if (p->start->config && ma_xml_is(p->start->config, "passthroughaction")) p->start_kind = MA_START_PASSTHROUGH;
+        else if (p->start->config && ma_xml_is(p->start->config, "passthroughaction"))
+            p->start_kind = MA_START_PASSTHROUGH;
         else if (p->start->config && ma_xml_is(p->start->config, "connectoraction"))
-            p->start_kind = ma_xml_attr_is(p->start->config, "actionType", "Listen") ? MA_START_LISTEN : MA_START_CONNECTOR;
+            p->start_kind =
+                ma_xml_attr_is(p->start->config, "actionType", "Listen") ? MA_START_LISTEN : MA_START_CONNECTOR;
         unsigned char *mark = calloc(p->n_shapes ? p->n_shapes : 1, 1);
         ma_shape *from = NULL, *to = NULL;
         if (mark && find_loop(p, p->start, mark, &from, &to))
@@ -268,7 +273,10 @@ static void dot_escape(ma_sb *b, const char *s)
 {
     for (; *s; s++) {
         if (*s == '"' || *s == '\\') ma_sb_putc(b, '\\');
-        if (*s == '\n') { ma_sb_puts(b, "\\n"); continue; }
+        if (*s == '\n') {
+            ma_sb_puts(b, "\\n");
+            continue;
+        }
         ma_sb_putc(b, *s);
     }
 }
@@ -336,7 +344,8 @@ const ma_xml_node *ma_process_listen_start(const ma_component *comp, const char 
     for (xmlNode *s = ma_xml_child(ma_xml_child(comp->object, "shapes"), "shape"); s; s = ma_xml_next(s, "shape")) {
         if (!ma_xml_attr_is(s, "shapetype", "start")) continue;
         xmlNode *c = ma_xml_child(ma_xml_child(s, "configuration"), "connectoraction");
-        if (c && ma_xml_attr_is(c, "actionType", "Listen") && ma_xml_attr_is(c, "connectorType", connector_type)) return c;
+        if (c && ma_xml_attr_is(c, "actionType", "Listen") && ma_xml_attr_is(c, "connectorType", connector_type))
+            return c;
         return NULL;
     }
     return NULL;

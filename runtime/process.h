@@ -14,7 +14,7 @@ typedef struct ma_dragpoint {
     char *text;       /* owned, NULL when none */
     char *to;         /* owned: toShape ("unset" or missing -> NULL) */
     int line;
-    int used;         /* bound to a declared output */
+    int used; /* bound to a declared output */
 } ma_dragpoint;
 
 typedef struct ma_output {
@@ -45,20 +45,20 @@ struct ma_shape {
     size_t n_outs;
     ma_dragpoint *dps; /* owned */
     size_t n_dps;
-    size_t index;      /* position in process->shapes */
-    int compiled;      /* compile succeeded */
+    size_t index; /* position in process->shapes */
+    int compiled; /* compile succeeded */
 };
 
 struct ma_process {
     ma_component *comp; /* borrowed: its component */
     ma_shape *shapes;   /* owned array (note shapes are not kept) */
     size_t n_shapes;
-    ma_shape *start;    /* borrowed */
+    ma_shape *start; /* borrowed */
     ma_start_kind start_kind;
-    int has_return;     /* a returndocuments shape exists */
-    int runnable;       /* no problem was found */
-    int low_latency;    /* workload="low_latency" */
-    xmlNode *xml;       /* borrowed: the <process> element */
+    int has_return;  /* a returndocuments shape exists */
+    int runnable;    /* no problem was found */
+    int low_latency; /* workload="low_latency" */
+    xmlNode *xml;    /* borrowed: the <process> element */
 };
 
 /* Compiles comp (type "process") into comp->process, recording problems in dep. Returns 0 when

@@ -29,7 +29,7 @@
 
 #include "util.h"
 
-#define MAX_STEPS 256   /* deepest path accepted */
+#define MAX_STEPS 256 /* deepest path accepted */
 #define MAX_XML_DEPTH 4096
 
 typedef enum ps_kind {
@@ -143,7 +143,8 @@ ma_profile_path *ma_profile_path_from_names(const char *names, int json, ma_erro
         for (size_t i = 0; i < ns; i++) {
             if (seg[i][0] == '@') {
                 if (i + 1 != ns || i == 0) {
-                    ma_error_set(err, MA_ERR_CONFIG, "profile element path '%s': an attribute must be the last name", names);
+                    ma_error_set(err, MA_ERR_CONFIG, "profile element path '%s': an attribute must be the last name",
+                                 names);
                     goto fail;
                 }
                 if (path_add(p, PS_ATTR, seg[i] + 1, -1, err) < 0) goto fail;
@@ -172,8 +173,8 @@ ma_profile_path *ma_profile_path_from_names(const char *names, int json, ma_erro
             } else if (strcmp(s, "Object") == 0) {
                 if (path_add(p, PS_JOBJECT, NULL, -1, err) < 0) goto fail;
                 st = AT_OBJECT;
-            } else if (strcmp(s, "Array") == 0 ||
-                       (last_entry && strcmp(s, last_entry) == 0 && i + 1 < ns && starts_with_array_element(seg[i + 1]))) {
+            } else if (strcmp(s, "Array") == 0 || (last_entry && strcmp(s, last_entry) == 0 && i + 1 < ns &&
+                                                   starts_with_array_element(seg[i + 1]))) {
                 if (path_add(p, PS_JARRAY, NULL, -1, err) < 0) goto fail;
                 st = AT_ARRAY;
             } else if (starts_with_array_element(s)) {
@@ -235,8 +236,7 @@ static const char *profile_kind(const char *type)
     return type ? type : "unknown";
 }
 
-ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id, const char *element_key,
-                                         ma_error *err)
+ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id, const char *element_key, ma_error *err)
 {
     ma_component *c = ma_deploy_ref(dep, profile_id, "profile", "profile", err);
     if (!c) return NULL;
@@ -304,9 +304,9 @@ ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id,
             free(key);
         } else if (!json) {
             if (strcmp(nm, "XMLAttribute") == 0 && k != 0)
-                rc = ma_error_set(err, MA_ERR_CONFIG, "profile '%s' (%s): attribute '%s' has children", c->name, c->id, name);
-            else
-                rc = path_add(p, strcmp(nm, "XMLAttribute") == 0 ? PS_ATTR : PS_ELEM, name, -1, err);
+                rc = ma_error_set(err, MA_ERR_CONFIG, "profile '%s' (%s): attribute '%s' has children", c->name, c->id,
+                                  name);
+            else rc = path_add(p, strcmp(nm, "XMLAttribute") == 0 ? PS_ATTR : PS_ELEM, name, -1, err);
         } else if (strcmp(nm, "JSONRootValue") == 0) {
             rc = path_add(p, PS_JROOT, NULL, -1, err);
         } else if (strcmp(nm, "JSONObject") == 0) {
@@ -321,14 +321,16 @@ ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id,
             char *et = ma_xml_attr(arr, "elementType");
             if (et && strcmp(et, "repeating") != 0) { /* absolute (tuple) array: position counts */
                 idx = 0;
-                for (xmlNode *s = ma_xml_child(arr, "JSONArrayElement"); s && s != x; s = ma_xml_next(s, "JSONArrayElement"))
+                for (xmlNode *s = ma_xml_child(arr, "JSONArrayElement"); s && s != x;
+                     s = ma_xml_next(s, "JSONArrayElement"))
                     idx++;
             }
             free(et);
             rc = path_add(p, PS_JITEM, NULL, idx, err);
         } else {
-            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "profile '%s' (%s): element %s is under a <%s>, which is not supported",
-                              c->name, c->id, element_key, nm);
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                              "profile '%s' (%s): element %s is under a <%s>, which is not supported", c->name, c->id,
+                              element_key, nm);
         }
         if (rc == 0 && k != n - 1) ma_sb_putc(&str, '/');
         if (rc == 0) ma_sb_puts(&str, name);
@@ -525,7 +527,8 @@ static int xwalk_run(xwalk *w, xmlNode *e, size_t i)
 static int xwalk_doc(xwalk *w, xmlDoc *doc)
 {
     xmlNode *root = xmlDocGetRootElement(doc);
-    if (!root || !w->p->n || w->p->steps[0].kind != PS_ELEM || strcmp((const char *)root->name, w->p->steps[0].name) != 0)
+    if (!root || !w->p->n || w->p->steps[0].kind != PS_ELEM ||
+        strcmp((const char *)root->name, w->p->steps[0].name) != 0)
         return 0;
     return xwalk_run(w, root, 1);
 }

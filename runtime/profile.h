@@ -14,8 +14,8 @@ typedef struct ma_profile_path ma_profile_path;
 /* Resolves element_key in profile profile_id (a component of the deployment; its type must be
  * profile.xml or profile.json). Returns a new path (free with ma_profile_path_free) or NULL with
  * err (missing profile, unknown key, unsupported profile type such as flat file or database). */
-ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id,
-                                         const char *element_key, ma_error *err);
+ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id, const char *element_key,
+                                         ma_error *err);
 /* Builds a path directly from a slash-separated element name path ("Root/Object/wall/Object/ID"
  * for JSON, "CompoundEmployee/log/log_item" for XML); json selects the JSON reading. */
 ma_profile_path *ma_profile_path_from_names(const char *names, int json, ma_error *err);

@@ -40,8 +40,9 @@ int ma_registry_add_connector(ma_registry *reg, const ma_connector_type *t, ma_e
     if (!t || !t->name || !t->execute)
         return ma_error_set(err, MA_ERR_USAGE, "a connector type needs a name and an execute function");
     if (t->abi_version != MA_ABI_VERSION)
-        return ma_error_set(err, MA_ERR_ABI, "connector type '%s' was built for plugin ABI %d; this miniatom has ABI %d",
-                            t->name, t->abi_version, MA_ABI_VERSION);
+        return ma_error_set(err, MA_ERR_ABI,
+                            "connector type '%s' was built for plugin ABI %d; this miniatom has ABI %d", t->name,
+                            t->abi_version, MA_ABI_VERSION);
     for (size_t i = 0; i < reg->n_connectors; i++)
         if (strcmp(reg->connectors[i]->name, t->name) == 0) {
             reg->connectors[i] = t;

@@ -94,17 +94,34 @@ out:
     return rc;
 }
 
-enum { OPT_DEPLOY = 256, OPT_LISTEN, OPT_DATA, OPT_CONFIG, OPT_SET, OPT_PLUGINS, OPT_CHECK, OPT_HASH, OPT_ITER, OPT_STRICT };
+enum {
+    OPT_DEPLOY = 256,
+    OPT_LISTEN,
+    OPT_DATA,
+    OPT_CONFIG,
+    OPT_SET,
+    OPT_PLUGINS,
+    OPT_CHECK,
+    OPT_HASH,
+    OPT_ITER,
+    OPT_STRICT
+};
 
 int ma_cli_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"deploy", required_argument, 0, OPT_DEPLOY},   {"listen", required_argument, 0, OPT_LISTEN},
-        {"data", required_argument, 0, OPT_DATA},       {"config", required_argument, 0, OPT_CONFIG},
-        {"set", required_argument, 0, OPT_SET},         {"plugins", required_argument, 0, OPT_PLUGINS},
-        {"check-config", no_argument, 0, OPT_CHECK},    {"hash-token", no_argument, 0, OPT_HASH},
-        {"iterations", required_argument, 0, OPT_ITER}, {"strict", no_argument, 0, OPT_STRICT},
-        {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0},
+        {"deploy", required_argument, 0, OPT_DEPLOY},
+        {"listen", required_argument, 0, OPT_LISTEN},
+        {"data", required_argument, 0, OPT_DATA},
+        {"config", required_argument, 0, OPT_CONFIG},
+        {"set", required_argument, 0, OPT_SET},
+        {"plugins", required_argument, 0, OPT_PLUGINS},
+        {"check-config", no_argument, 0, OPT_CHECK},
+        {"hash-token", no_argument, 0, OPT_HASH},
+        {"iterations", required_argument, 0, OPT_ITER},
+        {"strict", no_argument, 0, OPT_STRICT},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     /* Two passes: the configuration files first, then the command-line settings in their order. */
     const char **files = calloc((size_t)argc + 1, sizeof *files);
@@ -143,7 +160,10 @@ int ma_cli_serve(int argc, char **argv)
             }
             break;
         }
-        case 'h': usage(stdout); rc = 0; goto out;
+        case 'h':
+            usage(stdout);
+            rc = 0;
+            goto out;
         default: usage(stderr); goto out;
         }
         if (key && ma_settings_add(cmd, key, optarg, origin, &err) < 0) {

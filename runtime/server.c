@@ -122,11 +122,11 @@ static void reload(ma_server *srv)
     ma_snapshot *old = srv->snap;
     srv->snap = s;
     pthread_mutex_unlock(&srv->snap_mu);
-    ma_snapshot_unref(old); /* executions that hold it finish on it */
+    ma_snapshot_unref(old);         /* executions that hold it finish on it */
     ma_http_forget_slow_paths(srv); /* routes may have changed */
     char x[256];
-    snprintf(x, sizeof x, "{\"generation\":%u,\"processes\":%zu,\"notRunnable\":%zu,\"duration_ms\":%.1f}", s->generation,
-             s->n_processes, s->n_not_runnable, (double)(ma_now_ns() - t0) / 1e6);
+    snprintf(x, sizeof x, "{\"generation\":%u,\"processes\":%zu,\"notRunnable\":%zu,\"duration_ms\":%.1f}",
+             s->generation, s->n_processes, s->n_not_runnable, (double)(ma_now_ns() - t0) / 1e6);
     ma_log_line(srv, "info", "deployment reloaded", x);
 }
 
@@ -198,9 +198,9 @@ static void log_listening(ma_server *srv, uint64_t t0)
     ma_sb_init(&b);
     ma_sb_lit(&b, "{\"address\":");
     ma_sb_json_str(&b, srv->c.listen);
-    ma_sb_printf(&b, ",\"port\":%u,\"tls\":%s,\"client_certificates\":%s,\"threads\":%llu,\"workers\":%llu,\"deploy\":", srv->port,
-                 srv->c.tls_cert ? "true" : "false", srv->c.tls_ca ? "true" : "false", (unsigned long long)srv->c.threads,
-                 (unsigned long long)srv->c.workers);
+    ma_sb_printf(&b, ",\"port\":%u,\"tls\":%s,\"client_certificates\":%s,\"threads\":%llu,\"workers\":%llu,\"deploy\":",
+                 srv->port, srv->c.tls_cert ? "true" : "false", srv->c.tls_ca ? "true" : "false",
+                 (unsigned long long)srv->c.threads, (unsigned long long)srv->c.workers);
     ma_sb_json_str(&b, srv->deploy_dir);
     ma_sb_printf(&b, ",\"listeners\":[");
     for (size_t i = 0; i < srv->reg->n_listeners; i++) {
@@ -214,9 +214,10 @@ static void log_listening(ma_server *srv, uint64_t t0)
     int basic = 0;
     for (size_t i = 0; i < srv->c.n_auth; i++) basic |= srv->c.auth[i].mode == MA_AUTH_BASIC;
     if (basic && !srv->c.tls_cert)
-        ma_log_line(srv, "warning",
-                    "basic authentication without TLS sends tokens in clear text; set server.tls.cert and server.tls.key",
-                    NULL);
+        ma_log_line(
+            srv, "warning",
+            "basic authentication without TLS sends tokens in clear text; set server.tls.cert and server.tls.key",
+            NULL);
 }
 
 int ma_server_run(const ma_settings *settings, int strict)
@@ -304,10 +305,11 @@ int ma_server_run(const ma_settings *settings, int strict)
         if (pthread_timedjoin_np(recover_thread, NULL, &dl) != 0) drained = -1;
     }
     if (drained < 0) {
-        ma_log_line(srv, "error",
-                    "executions (or the listeners' recovery) did not stop in time; exiting now (executions left running "
-                    "are recorded as ABORTED at the next start)",
-                    NULL);
+        ma_log_line(
+            srv, "error",
+            "executions (or the listeners' recovery) did not stop in time; exiting now (executions left running "
+            "are recorded as ABORTED at the next start)",
+            NULL);
         ma_log_stop(srv); /* the log is written out; the executions are left to the exit */
         _exit(0);
     }

@@ -43,10 +43,10 @@ typedef struct ma_hashed_user {
 enum ma_auth_mode { MA_AUTH_NONE = 0, MA_AUTH_BASIC, MA_AUTH_CLIENTCERT };
 
 typedef struct ma_auth_cfg {
-    int mode;                /* ma_auth_mode */
-    ma_hashed_user *users;   /* owned array */
+    int mode;              /* ma_auth_mode */
+    ma_hashed_user *users; /* owned array */
     size_t n_users;
-    const char **subjects;   /* owned array of strings borrowed from the settings */
+    const char **subjects; /* owned array of strings borrowed from the settings */
     size_t n_subjects;
 } ma_auth_cfg;
 
@@ -57,8 +57,8 @@ typedef struct ma_server_cfg {
     uint64_t req_body, resp_body, header, connections, rps, workers, queue;
     uint64_t purge_days, max_doc_bytes, max_docs;
     int log_requests;
-    int strict;             /* serve --strict: a process that is not runnable refuses the deployment */
-    ma_auth_cfg *auth;      /* owned: one per listener type of the registry, then /health */
+    int strict;        /* serve --strict: a process that is not runnable refuses the deployment */
+    ma_auth_cfg *auth; /* owned: one per listener type of the registry, then /health */
     size_t n_auth;
 } ma_server_cfg;
 
@@ -72,7 +72,8 @@ int ma_settings_check(const ma_registry *reg, const ma_settings *s, ma_report_fn
 /* The server's settings: ma_settings_check, then the checks across keys (the TLS pair loads, users
  * for basic, a client CA for clientcert) and cfg filled (free with ma_server_cfg_free). Returns the
  * number of problems. */
-int ma_server_cfg_load(const ma_registry *reg, const ma_settings *s, ma_server_cfg *cfg, ma_report_fn report, void *ctx);
+int ma_server_cfg_load(const ma_registry *reg, const ma_settings *s, ma_server_cfg *cfg, ma_report_fn report,
+                       void *ctx);
 void ma_server_cfg_free(ma_server_cfg *cfg);
 /* server.listen's "HOST:PORT" or "[V6]:PORT" as a socket address; -1 with why. */
 int ma_server_parse_listen(const char *v, struct sockaddr_storage *ss, socklen_t *sl, char *why, size_t wl);
@@ -95,10 +96,10 @@ char *ma_server_peer_subject(void *tls_session);
 
 struct ma_snapshot {
     atomic_int refs;
-    ma_deploy *dep;            /* owned */
-    const ma_registry *reg;    /* borrowed: its listener types */
-    void **states;             /* owned array; each state owned by its listener type (undeploy) */
-    unsigned char *deployed;   /* owned */
+    ma_deploy *dep;          /* owned */
+    const ma_registry *reg;  /* borrowed: its listener types */
+    void **states;           /* owned array; each state owned by its listener type (undeploy) */
+    unsigned char *deployed; /* owned */
     unsigned generation;
     size_t n_processes, n_not_runnable;
     char loaded_at[32];
@@ -126,11 +127,11 @@ struct ma_http_conn;
 typedef struct ma_deferral {
     struct ma_deferral *prev, *next; /* srv->timers, sorted by deadline, while ARMED; under srv->tmu */
     uint64_t deadline_ns;
-    int state;                       /* MA_D_*, under srv->tmu */
+    int state; /* MA_D_*, under srv->tmu */
     int (*early)(void *user, const char *exec_id, ma_http_resp *resp);
     void *user;
     char exec_id[80];
-    struct ma_http_conn *conn;       /* borrowed: the connection waiting for its answer */
+    struct ma_http_conn *conn; /* borrowed: the connection waiting for its answer */
 } ma_deferral;
 
 /* How an execution the pool ran ended: the executor's result, or why it did not run. */
@@ -194,33 +195,33 @@ char *ma_health_body(ma_server *srv, int *status, size_t *len);
 struct ma_server {
     const ma_settings *settings; /* borrowed from serve.c for the server's life */
     ma_server_cfg c;
-    ma_registry *reg;            /* owned */
-    ma_history *hist;            /* owned */
-    char *deploy_dir;            /* owned */
+    ma_registry *reg; /* owned */
+    ma_history *hist; /* owned */
+    char *deploy_dir; /* owned */
 
     pthread_mutex_t snap_mu;
-    ma_snapshot *snap;           /* the current deployment (one reference) */
+    ma_snapshot *snap; /* the current deployment (one reference) */
     unsigned generation;
 
     struct MHD_Daemon *mhd;
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem; /* owned, wiped (key) when freed */
     unsigned port;
 
-    pthread_mutex_t mu;          /* inflight, the queue, jobs, counters */
+    pthread_mutex_t mu; /* inflight, the queue, jobs, counters */
     pthread_cond_t idle_cv;
     pthread_cond_t pool_cv;
-    ma_exec_rec inflight;        /* list head */
+    ma_exec_rec inflight; /* list head */
     size_t n_inflight, n_handling;
-    struct ma_job **ring;        /* owned: the bounded queue */
+    struct ma_job **ring; /* owned: the bounded queue */
     size_t q_head, q_len, q_reserved;
-    pthread_t *workers;          /* owned */
+    pthread_t *workers; /* owned */
     size_t n_workers;
     int stop_workers;
-    int pool_started;            /* ma_pool_start ran: ma_pool_stop must */
+    int pool_started; /* ma_pool_start ran: ma_pool_stop must */
 
-    pthread_mutex_t tmu;         /* the early answers armed (timers) and their states */
+    pthread_mutex_t tmu; /* the early answers armed (timers) and their states */
     pthread_cond_t tcv, tdone;
-    ma_deferral timers;          /* list head */
+    ma_deferral timers; /* list head */
     pthread_t timer;
     int timer_run, timer_stop;
     atomic_int draining;
@@ -230,11 +231,11 @@ struct ma_server {
     uint64_t rps_last_ns;
 
     _Atomic uint64_t slow_paths[MA_SERVER_SLOW_PATHS]; /* request paths that run on a thread of their own */
-    size_t n_slow;               /* such requests now, and deferred ones; under mu */
+    size_t n_slow;                                     /* such requests now, and deferred ones; under mu */
 
-    pthread_mutex_t log_mu;      /* the log: lines gather here, the log thread writes them */
+    pthread_mutex_t log_mu; /* the log: lines gather here, the log thread writes them */
     pthread_cond_t log_cv, log_room;
-    char *log_buf, *log_spare;   /* owned */
+    char *log_buf, *log_spare; /* owned */
     size_t log_len;
     int log_run, log_stop;
     pthread_t log_thread;

@@ -15,7 +15,10 @@
 
 static int hexval(int c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 static int unhex(const char *s, size_t slen, unsigned char *out, size_t max, size_t *n)
@@ -47,7 +50,8 @@ int ma_server_parse_hash(const char *v, ma_hashed_user *u)
     const char *it = v + sl + 1, *d1 = strchr(it, '$');
     if (!d1) return -1;
     const char *d2 = strchr(d1 + 1, '$');
-    if (!d2 || strchr(d2 + 1, '$') || d1 == it || (size_t)(d1 - it) > 8 || strspn(it, "0123456789") != (size_t)(d1 - it))
+    if (!d2 || strchr(d2 + 1, '$') || d1 == it || (size_t)(d1 - it) > 8 ||
+        strspn(it, "0123456789") != (size_t)(d1 - it))
         return -1;
     unsigned long iter = strtoul(it, NULL, 10);
     if (iter < 1 || iter > 10000000) return -1;

@@ -68,57 +68,161 @@ static int check_hash(const char *v, char *why, size_t wl)
     ma_hashed_user u;
     memset(&u, 0, sizeof u);
     if (ma_server_parse_hash(v, &u) == 0) return 0;
-    snprintf(why, wl, "expected a hashed token (pbkdf2-sha256$...; make one with 'miniatom serve --hash-token'), never "
-                      "the token itself");
+    snprintf(why, wl,
+             "expected a hashed token (pbkdf2-sha256$...; make one with 'miniatom serve --hash-token'), never "
+             "the token itself");
     return -1;
 }
 
 #define AT(m) MA_CONFIG_AT(ma_server_cfg, m)
 const ma_config_entry ma_server_config_map[] = {
-    {.key = "server.listen", .kind = MA_CONFIG_STRING, .def = "127.0.0.1:9090", .check = check_listen, .at = AT(listen),
+    {.key = "server.listen",
+     .kind = MA_CONFIG_STRING,
+     .def = "127.0.0.1:9090",
+     .check = check_listen,
+     .at = AT(listen),
      .description = "address and port to listen on (port 0: a free one)"},
-    {.key = "server.deploy", .kind = MA_CONFIG_DIR, .at = AT(deploy),
+    {.key = "server.deploy",
+     .kind = MA_CONFIG_DIR,
+     .at = AT(deploy),
      .description = "deploy folder of component XML files (default ./processes, else .)"},
-    {.key = "server.data", .kind = MA_CONFIG_STRING, .def = "./data", .at = AT(data),
+    {.key = "server.data",
+     .kind = MA_CONFIG_STRING,
+     .def = "./data",
+     .at = AT(data),
      .description = "data folder: execution history, persisted process properties"},
-    {.key = "server.plugins", .kind = MA_CONFIG_DIR, .at = AT(plugins), .description = "folder of plugins (*.so) to load"},
-    {.key = "server.threads", .kind = MA_CONFIG_UINT, .def = "0", .min = 0, .max = 1024, .at = AT(threads),
+    {.key = "server.plugins",
+     .kind = MA_CONFIG_DIR,
+     .at = AT(plugins),
+     .description = "folder of plugins (*.so) to load"},
+    {.key = "server.threads",
+     .kind = MA_CONFIG_UINT,
+     .def = "0",
+     .min = 0,
+     .max = 1024,
+     .at = AT(threads),
      .description = "server threads (0: one per core this process may run on)"},
-    {.key = "server.slow_threads", .kind = MA_CONFIG_UINT, .def = "256", .min = 1, .max = 100000, .at = AT(slow_threads),
+    {.key = "server.slow_threads",
+     .kind = MA_CONFIG_UINT,
+     .def = "256",
+     .min = 1,
+     .max = 100000,
+     .at = AT(slow_threads),
      .description = "threads for slow and deferred requests at once; more: 503"},
-    {.key = "server.slow_after", .kind = MA_CONFIG_DURATION, .def = "100ms", .min = 1, .max = 3600000, .at = AT(slow_ms),
+    {.key = "server.slow_after",
+     .kind = MA_CONFIG_DURATION,
+     .def = "100ms",
+     .min = 1,
+     .max = 3600000,
+     .at = AT(slow_ms),
      .description = "a request path slower than this is handled on a thread of its own from then on"},
-    {.key = "server.idle_timeout", .kind = MA_CONFIG_DURATION, .def = "60s", .min = 1000, .max = 86400000, .at = AT(idle_ms),
+    {.key = "server.idle_timeout",
+     .kind = MA_CONFIG_DURATION,
+     .def = "60s",
+     .min = 1000,
+     .max = 86400000,
+     .at = AT(idle_ms),
      .description = "an idle connection is closed after this"},
-    {.key = "server.drain.timeout", .kind = MA_CONFIG_DURATION, .def = "30s", .min = 0, .max = 3600000, .at = AT(drain_ms),
+    {.key = "server.drain.timeout",
+     .kind = MA_CONFIG_DURATION,
+     .def = "30s",
+     .min = 0,
+     .max = 3600000,
+     .at = AT(drain_ms),
      .description = "how long a stop waits for executions in flight before it cancels them"},
-    {.key = "server.tls.cert", .kind = MA_CONFIG_FILE, .at = AT(tls_cert), .description = "PEM certificate: serve HTTPS"},
-    {.key = "server.tls.key", .kind = MA_CONFIG_FILE, .at = AT(tls_key), .description = "PEM private key of server.tls.cert"},
-    {.key = "server.tls.clientca", .kind = MA_CONFIG_FILE, .at = AT(tls_ca),
+    {.key = "server.tls.cert",
+     .kind = MA_CONFIG_FILE,
+     .at = AT(tls_cert),
+     .description = "PEM certificate: serve HTTPS"},
+    {.key = "server.tls.key",
+     .kind = MA_CONFIG_FILE,
+     .at = AT(tls_key),
+     .description = "PEM private key of server.tls.cert"},
+    {.key = "server.tls.clientca",
+     .kind = MA_CONFIG_FILE,
+     .at = AT(tls_ca),
      .description = "PEM CA certificates that client certificates must chain to"},
-    {.key = "limits.request_body", .kind = MA_CONFIG_SIZE, .def = "1MB", .min = 0, .max = 1ull << 31, .at = AT(req_body),
+    {.key = "limits.request_body",
+     .kind = MA_CONFIG_SIZE,
+     .def = "1MB",
+     .min = 0,
+     .max = 1ull << 31,
+     .at = AT(req_body),
      .description = "largest request body; over it: 413"},
-    {.key = "limits.response_body", .kind = MA_CONFIG_SIZE, .def = "64MB", .min = 1, .max = 1ull << 32, .at = AT(resp_body),
+    {.key = "limits.response_body",
+     .kind = MA_CONFIG_SIZE,
+     .def = "64MB",
+     .min = 1,
+     .max = 1ull << 32,
+     .at = AT(resp_body),
      .description = "largest response body; over it: 503"},
-    {.key = "limits.header", .kind = MA_CONFIG_SIZE, .def = "16KB", .min = 1024, .max = 1ull << 20, .at = AT(header),
+    {.key = "limits.header",
+     .kind = MA_CONFIG_SIZE,
+     .def = "16KB",
+     .min = 1024,
+     .max = 1ull << 20,
+     .at = AT(header),
      .description = "largest request line and headers; over it: 431"},
-    {.key = "limits.connections", .kind = MA_CONFIG_UINT, .def = "1024", .min = 1, .max = 1000000, .at = AT(connections),
+    {.key = "limits.connections",
+     .kind = MA_CONFIG_UINT,
+     .def = "1024",
+     .min = 1,
+     .max = 1000000,
+     .at = AT(connections),
      .description = "connections at once"},
-    {.key = "limits.rps", .kind = MA_CONFIG_UINT, .def = "0", .min = 0, .max = 100000000, .at = AT(rps),
+    {.key = "limits.rps",
+     .kind = MA_CONFIG_UINT,
+     .def = "0",
+     .min = 0,
+     .max = 100000000,
+     .at = AT(rps),
      .description = "requests per second to the listeners (0: no limit); over it: 503"},
-    {.key = "limits.sync_timeout", .kind = MA_CONFIG_DURATION, .def = "30s", .min = 1, .max = 86400000, .at = AT(sync_ms),
+    {.key = "limits.sync_timeout",
+     .kind = MA_CONFIG_DURATION,
+     .def = "30s",
+     .min = 1,
+     .max = 86400000,
+     .at = AT(sync_ms),
      .description = "how long a caller waits for its execution by default"},
-    {.key = "workers.threads", .kind = MA_CONFIG_UINT, .def = "4", .min = 1, .max = 1024, .at = AT(workers),
+    {.key = "workers.threads",
+     .kind = MA_CONFIG_UINT,
+     .def = "4",
+     .min = 1,
+     .max = 1024,
+     .at = AT(workers),
      .description = "worker threads for general and bridge mode executions"},
-    {.key = "workers.queue", .kind = MA_CONFIG_UINT, .def = "64", .min = 1, .max = 1000000, .at = AT(queue),
+    {.key = "workers.queue",
+     .kind = MA_CONFIG_UINT,
+     .def = "64",
+     .min = 1,
+     .max = 1000000,
+     .at = AT(queue),
      .description = "executions waiting for a worker; more: 503"},
-    {.key = "history.purge_days", .kind = MA_CONFIG_UINT, .def = "30", .min = 0, .max = 36500, .at = AT(purge_days),
+    {.key = "history.purge_days",
+     .kind = MA_CONFIG_UINT,
+     .def = "30",
+     .min = 0,
+     .max = 36500,
+     .at = AT(purge_days),
      .description = "execution records older than this are deleted (0: never)"},
-    {.key = "history.max_doc_bytes", .kind = MA_CONFIG_SIZE, .def = "1MB", .min = 0, .max = 1ull << 31, .at = AT(max_doc_bytes),
+    {.key = "history.max_doc_bytes",
+     .kind = MA_CONFIG_SIZE,
+     .def = "1MB",
+     .min = 0,
+     .max = 1ull << 31,
+     .at = AT(max_doc_bytes),
      .description = "documents larger than this are recorded cut"},
-    {.key = "history.max_docs", .kind = MA_CONFIG_UINT, .def = "1000", .min = 0, .max = 10000000, .at = AT(max_docs),
+    {.key = "history.max_docs",
+     .kind = MA_CONFIG_UINT,
+     .def = "1000",
+     .min = 0,
+     .max = 10000000,
+     .at = AT(max_docs),
      .description = "documents in and out recorded per execution"},
-    {.key = "log.requests", .kind = MA_CONFIG_BOOL, .def = "true", .at = AT(log_requests),
+    {.key = "log.requests",
+     .kind = MA_CONFIG_BOOL,
+     .def = "true",
+     .at = AT(log_requests),
      .description = "one JSON line per request on stderr"},
     MA_CONFIG_END,
 };
@@ -127,9 +231,14 @@ const ma_config_entry ma_server_config_map[] = {
 static const char *const auth_modes[] = {"none", "basic", "clientcert", NULL};
 /* under auth.<listener>. (a listener type's name, or health) */
 const ma_config_entry ma_auth_config_map[] = {
-    {.key = "mode", .kind = MA_CONFIG_ENUM, .def = "none", .choices = auth_modes,
+    {.key = "mode",
+     .kind = MA_CONFIG_ENUM,
+     .def = "none",
+     .choices = auth_modes,
      .description = "none, basic (users below) or clientcert (server.tls.clientca)"},
-    {.key = "user.*", .kind = MA_CONFIG_STRING, .check = check_hash,
+    {.key = "user.*",
+     .kind = MA_CONFIG_STRING,
+     .check = check_hash,
      .description = "a user's hashed token (miniatom serve --hash-token)"},
     {.key = "subject.*", .kind = MA_CONFIG_STRING, .description = "a client certificate subject DN allowed in"},
     MA_CONFIG_END,
@@ -154,13 +263,15 @@ static void report_at(ma_report_fn report, void *ctx, int *problems, const char 
 static const ma_listener_type *listener_named(const ma_registry *reg, const char *key, size_t len)
 {
     for (size_t i = 0; i < reg->n_listeners; i++)
-        if (strlen(reg->listeners[i]->name) == len && strncmp(reg->listeners[i]->name, key, len) == 0) return reg->listeners[i];
+        if (strlen(reg->listeners[i]->name) == len && strncmp(reg->listeners[i]->name, key, len) == 0)
+            return reg->listeners[i];
     return NULL;
 }
 
 static void list_keys(ma_sb *b, const ma_config_entry *map, const char *prefix)
 {
-    for (const ma_config_entry *e = map; e && e->key; e++) ma_sb_printf(b, "%s%s%s", e == map ? "" : ", ", prefix, e->key);
+    for (const ma_config_entry *e = map; e && e->key; e++)
+        ma_sb_printf(b, "%s%s%s", e == map ? "" : ", ", prefix, e->key);
 }
 
 /* Checks key = v against map under prefix: 0 or a problem reported. */
@@ -196,14 +307,15 @@ int ma_settings_check(const ma_registry *reg, const ma_settings *s, ma_report_fn
             }
             char prefix[200];
             snprintf(prefix, sizeof prefix, "%.*s", (int)(d2 + 1 - key), key);
-            check_in(ma_auth_config_map, prefix, key, v, origin, "auth.<listener>.mode, .user.<name> or .subject.<label>",
-                     report, ctx, &problems);
+            check_in(ma_auth_config_map, prefix, key, v, origin,
+                     "auth.<listener>.mode, .user.<name> or .subject.<label>", report, ctx, &problems);
             continue;
         }
         if (ma_str_has_prefix(key, "connection.")) { /* checked against the connector type's map at deploy */
             const char *who = key + 11, *field = strchr(who, '.');
             if (!field || field == who || !field[1])
-                report_at(report, ctx, &problems, origin, "%s: expected connection.<connection id or name>.<field>", key);
+                report_at(report, ctx, &problems, origin, "%s: expected connection.<connection id or name>.<field>",
+                          key);
             continue;
         }
         if (ma_str_has_prefix(key, "connector.map.")) {
@@ -283,8 +395,9 @@ static void check_tls(const ma_server_cfg *c, const ma_settings *s, ma_report_fn
             gnutls_datum_t dca = {(unsigned char *)ca, ca ? (unsigned)l3 : 0};
             rc = ca ? gnutls_certificate_set_x509_trust_mem(cr, &dca, GNUTLS_X509_FMT_PEM) : -1;
             if (rc <= 0)
-                report_at(report, ctx, problems, where(s, "server.tls.clientca"), "server.tls.clientca %s holds no PEM certificate%s%s",
-                          c->tls_ca, rc < 0 && ca ? ": " : "", rc < 0 && ca ? gnutls_strerror(rc) : "");
+                report_at(report, ctx, problems, where(s, "server.tls.clientca"),
+                          "server.tls.clientca %s holds no PEM certificate%s%s", c->tls_ca, rc < 0 && ca ? ": " : "",
+                          rc < 0 && ca ? gnutls_strerror(rc) : "");
             free(ca);
         }
         gnutls_certificate_free_credentials(cr);
@@ -306,12 +419,15 @@ static int load_auth(const ma_registry *reg, const ma_settings *s, ma_server_cfg
         const char *name = key + 5, *dot = strchr(name, '.');
         size_t li = reg->n_listeners;
         for (size_t k = 0; k < reg->n_listeners; k++)
-            if (strlen(reg->listeners[k]->name) == (size_t)(dot - name) && strncmp(reg->listeners[k]->name, name, (size_t)(dot - name)) == 0)
+            if (strlen(reg->listeners[k]->name) == (size_t)(dot - name) &&
+                strncmp(reg->listeners[k]->name, name, (size_t)(dot - name)) == 0)
                 li = k;
         ma_auth_cfg *a = &c->auth[li];
         const char *rest = dot + 1;
         if (strcmp(rest, "mode") == 0) {
-            a->mode = !strcmp(v, "basic") ? MA_AUTH_BASIC : !strcmp(v, "clientcert") ? MA_AUTH_CLIENTCERT : MA_AUTH_NONE;
+            a->mode = !strcmp(v, "basic")        ? MA_AUTH_BASIC
+                      : !strcmp(v, "clientcert") ? MA_AUTH_CLIENTCERT
+                                                 : MA_AUTH_NONE;
         } else if (ma_str_has_prefix(rest, "user.")) {
             ma_hashed_user *nu = realloc(a->users, (a->n_users + 1) * sizeof *nu);
             if (!nu) return -1;
@@ -364,7 +480,8 @@ int ma_server_cfg_load(const ma_registry *reg, const ma_settings *s, ma_server_c
         char k[200];
         snprintf(k, sizeof k, "auth.%s.mode", ln);
         if (c->auth[i].mode == MA_AUTH_BASIC && !c->auth[i].n_users)
-            report_at(report, ctx, &problems, where(s, k), "%s = basic, but no auth.%s.user.<name> is configured", k, ln);
+            report_at(report, ctx, &problems, where(s, k), "%s = basic, but no auth.%s.user.<name> is configured", k,
+                      ln);
         if (c->auth[i].mode == MA_AUTH_CLIENTCERT && !c->tls_ca)
             report_at(report, ctx, &problems, where(s, k),
                       "%s = clientcert needs server.tls.clientca (and server.tls.cert, server.tls.key)", k);

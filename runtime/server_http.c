@@ -34,7 +34,7 @@ struct ma_http_conn {
     ma_server *srv;
     struct MHD_Connection *c;
     uint64_t t0;
-    char *body;            /* owned */
+    char *body; /* owned */
     size_t len, cap;
     int too_big;           /* the body is over limits.request_body: dropped as it comes, then 413 */
     size_t dropped;        /* body bytes read and dropped */
@@ -49,7 +49,7 @@ struct ma_http_conn {
 
 typedef struct conn_tls { /* one TLS connection (MHD's socket context) */
     int checked;
-    char *subject;        /* owned: verified client certificate subject DN, or NULL */
+    char *subject; /* owned: verified client certificate subject DN, or NULL */
 } conn_tls;
 
 void ma_http_conn_answer(struct ma_http_conn *conn, ma_http_resp *resp)
@@ -169,7 +169,8 @@ static mhd_result respond(struct ma_http_conn *q, const char *method, const char
     ma_server *srv = q->srv;
     if (r->body_len > srv->c.resp_body) {
         char msg[160];
-        snprintf(msg, sizeof msg, "the response body is larger than the limit of %llu bytes", (unsigned long long)srv->c.resp_body);
+        snprintf(msg, sizeof msg, "the response body is larger than the limit of %llu bytes",
+                 (unsigned long long)srv->c.resp_body);
         char eid[80];
         ma_strlcpy(eid, r->execution_id, sizeof eid);
         ma_http_resp_clear(r);
@@ -215,8 +216,8 @@ static mhd_result respond(struct ma_http_conn *q, const char *method, const char
 }
 
 /* The server's own answer to a request: in the error format of the listener its path is under. */
-static mhd_result respond_error(struct ma_http_conn *q, const char *method, const char *path, int status, const char *msg,
-                                const char *retry_after, const char *www_auth)
+static mhd_result respond_error(struct ma_http_conn *q, const char *method, const char *path, int status,
+                                const char *msg, const char *retry_after, const char *www_auth)
 {
     ma_server *srv = q->srv;
     ma_http_resp r;
@@ -268,7 +269,8 @@ static const char *client_subject(ma_server *srv, struct MHD_Connection *c)
     return ct->subject;
 }
 
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode code)
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
 {
     (void)cls;
     (void)c;
@@ -299,7 +301,8 @@ static int authenticate(struct ma_http_conn *q, const char *method, const char *
         }
         if (ok) return 0;
         *ret = respond_error(q, method, url, 403,
-                             subject ? "this client certificate is not allowed here" : "a valid client certificate is required",
+                             subject ? "this client certificate is not allowed here"
+                                     : "a valid client certificate is required",
                              NULL, NULL);
         return -1;
     }
@@ -321,19 +324,19 @@ static int authenticate(struct ma_http_conn *q, const char *method, const char *
 
 /* ---- listener requests: inline on the server thread, or on a thread of their own ------------------ */
 
-typedef struct request {   /* one listener request being handled */
+typedef struct request { /* one listener request being handled */
     ma_server *srv;
     struct ma_http_conn *q; /* borrowed: the connection's request */
-    int li;                /* the listener type */
+    int li;                 /* the listener type */
     ma_http_req req;
-    ma_pair *hs, *qs;      /* owned arrays of borrowed pairs */
+    ma_pair *hs, *qs; /* owned arrays of borrowed pairs */
     char remote[80];
-    uint64_t key;          /* the request path's key in srv->slow_paths */
-    ma_snapshot *snap;     /* owned reference */
-    int failed;            /* no thread could be started */
-    int deferred;          /* handled on a thread of its own that may be answered early (deferred_main) */
-    char *body;            /* owned: the body, when deferred (taken from q) */
-    ma_deferral w;         /* deferred: its early answer */
+    uint64_t key;      /* the request path's key in srv->slow_paths */
+    ma_snapshot *snap; /* owned reference */
+    int failed;        /* no thread could be started */
+    int deferred;      /* handled on a thread of its own that may be answered early (deferred_main) */
+    char *body;        /* owned: the body, when deferred (taken from q) */
+    ma_deferral w;     /* deferred: its early answer */
 } request;
 
 static void request_free(request *t)
@@ -355,7 +358,8 @@ static uint64_t path_key(int li, const char *path)
 static int is_slow_path(ma_server *srv, uint64_t key)
 {
     for (size_t i = 0; i < SLOW_PROBE; i++)
-        if (atomic_load_explicit(&srv->slow_paths[(key + i) % MA_SERVER_SLOW_PATHS], memory_order_relaxed) == key) return 1;
+        if (atomic_load_explicit(&srv->slow_paths[(key + i) % MA_SERVER_SLOW_PATHS], memory_order_relaxed) == key)
+            return 1;
     return 0;
 }
 
@@ -385,7 +389,8 @@ static void run_handler(request *t, ma_http_resp *r)
     int hrc = lt->handle(srv, t->snap, t->snap->states[t->li], &t->req, r);
     ma_pool_inline(0);
     if (!t->deferred) { /* deferred: q may be gone (an early answer) and the body goes with t */
-        if (!t->req.debug && (ma_pool_waited() || ma_now_ns() - t0 > srv->c.slow_ms * 1000000ull)) mark_slow_path(srv, t->key);
+        if (!t->req.debug && (ma_pool_waited() || ma_now_ns() - t0 > srv->c.slow_ms * 1000000ull))
+            mark_slow_path(srv, t->key);
         free(t->q->body); /* the body is no longer needed */
         t->q->body = NULL;
     }
@@ -457,7 +462,8 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
     struct MHD_Connection *c = q->c;
     if (q->too_big) {
         char msg[128];
-        snprintf(msg, sizeof msg, "the request body is larger than the limit of %llu bytes", (unsigned long long)srv->c.req_body);
+        snprintf(msg, sizeof msg, "the request body is larger than the limit of %llu bytes",
+                 (unsigned long long)srv->c.req_body);
         return respond_error(q, method, url, 413, msg, NULL, NULL);
     }
     if (strcmp(url, "/health") == 0) {
@@ -466,7 +472,8 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
         ma_http_resp r;
         memset(&r, 0, sizeof r);
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-            if (ma_http_resp_error(&r, 405, "GET /health only", NULL) < 0 || ma_http_resp_header(&r, "Allow", "GET, HEAD") < 0) {
+            if (ma_http_resp_error(&r, 405, "GET /health only", NULL) < 0 ||
+                ma_http_resp_header(&r, "Allow", "GET, HEAD") < 0) {
                 ma_http_resp_clear(&r);
                 return MHD_NO;
             }
@@ -482,7 +489,8 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
         }
         return respond(q, method, url, &r);
     }
-    if (atomic_load(&srv->draining)) return respond_error(q, method, url, 503, "the server is shutting down", NULL, NULL);
+    if (atomic_load(&srv->draining))
+        return respond_error(q, method, url, 503, "the server is shutting down", NULL, NULL);
     if (!rps_allow(srv)) return respond_error(q, method, url, 503, "too many requests per second", "1", NULL);
     int li = q->li;
     if (li < 0) {
@@ -537,7 +545,7 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
         return respond_error(q, method, url, 503, "too many slow requests at once (server.slow_threads)", "1", NULL);
     }
     if (own_thread) {
-        if (t->deferred) { /* it may be answered (early) while its handler still runs */
+        if (t->deferred) {     /* it may be answered (early) while its handler still runs */
             t->body = q->body; /* t->req.body already points at it */
             q->body = NULL;
             t->w.prev = t->w.next = &t->w;
@@ -708,7 +716,8 @@ int ma_http_start(ma_server *srv, ma_error *err)
      * the body; MHD clears what a request used before the next one on the connection */
     size_t mem = srv->c.header + 8192;
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL};
-    if (srv->c.threads > 1) o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->c.threads, NULL};
+    if (srv->c.threads > 1)
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->c.threads, NULL};
     if (srv->c.tls_cert) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
             return ma_error_set(err, MA_ERR_UNSUPPORTED, "this libmicrohttpd was built without TLS");
@@ -729,10 +738,12 @@ int ma_http_start(ma_server *srv, ma_error *err)
                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
                                     on_connection, srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
     else
-        srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+        srv->mhd =
+            MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
     if (!srv->mhd)
-        return ma_error_set(err, MA_ERR_IO, "cannot listen on %s (in use, or not an address of this machine?)", srv->c.listen);
+        return ma_error_set(err, MA_ERR_IO, "cannot listen on %s (in use, or not an address of this machine?)",
+                            srv->c.listen);
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : 0;
     return 0;

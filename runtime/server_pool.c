@@ -14,20 +14,20 @@
 
 typedef struct ma_job {
     ma_exec_rec rec;
-    pthread_cond_t cv;         /* signalled (under srv->mu) when done */
-    int refs;                  /* the waiting caller + the worker; under srv->mu */
+    pthread_cond_t cv; /* signalled (under srv->mu) when done */
+    int refs;          /* the waiting caller + the worker; under srv->mu */
     int done, abandoned, keep_running;
-    ma_snapshot *snap;         /* owned reference */
-    ma_process *proc;          /* borrowed from snap */
-    ma_batch input;            /* owned references */
-    char **props;              /* owned copies */
+    ma_snapshot *snap; /* owned reference */
+    ma_process *proc;  /* borrowed from snap */
+    ma_batch input;    /* owned references */
+    char **props;      /* owned copies */
     size_t n_props;
     ma_mode mode;
     char trigger[16];
     char exec_id[80];
     int rc;
     ma_error err;
-    ma_result res;             /* owned until handed to the caller or to late() */
+    ma_result res; /* owned until handed to the caller or to late() */
     void (*late)(void *user, ma_run_result *res);
     void *user;
 } ma_job;
@@ -88,7 +88,8 @@ static void inflight_remove(ma_server *srv, ma_exec_rec *r)
 
 void ma_pool_cancel_all(ma_server *srv)
 {
-    for (ma_exec_rec *r = srv->inflight.next; r != &srv->inflight; r = r->next) __atomic_store_n(&r->cancel, 1, __ATOMIC_RELAXED);
+    for (ma_exec_rec *r = srv->inflight.next; r != &srv->inflight; r = r->next)
+        __atomic_store_n(&r->cancel, 1, __ATOMIC_RELAXED);
 }
 
 static const char *mode_name(ma_mode m)
@@ -157,11 +158,13 @@ static void run_opts(ma_server *srv, ma_run_opts *ro, int low, const char *const
 static void run_job(ma_server *srv, ma_job *j)
 {
     ma_run_opts ro;
-    run_opts(srv, &ro, j->mode == MA_MODE_LOW_LATENCY, (const char *const *)j->props, j->n_props, &j->rec.cancel, j->exec_id);
+    run_opts(srv, &ro, j->mode == MA_MODE_LOW_LATENCY, (const char *const *)j->props, j->n_props, &j->rec.cancel,
+             j->exec_id);
     ma_error_clear(&j->err);
     j->rc = ma_execute(ma_snapshot_deploy(j->snap), j->proc, &j->input, &ro, &j->res, &j->err);
     if (j->rc < 0) result_error(&j->res, j->exec_id, &j->err); /* it could not start: the record it has says why */
-    if (j->mode != MA_MODE_LOW_LATENCY) record_end(srv, j->exec_id, j->proc, &j->res, j->mode); /* low: never recorded */
+    if (j->mode != MA_MODE_LOW_LATENCY)
+        record_end(srv, j->exec_id, j->proc, &j->res, j->mode); /* low: never recorded */
 }
 
 /* Hands the result of an execution that outlived its caller's wait to late(). */
@@ -207,7 +210,8 @@ static void *worker_main(void *arg)
 
 /* ---- the early answers of deferred requests (the timer thread) ---------------------------------------- */
 
-static void timer_arm(ma_server *srv, ma_deferral *w, const ma_run_request *rq, const char *exec_id, uint64_t timeout_ms)
+static void timer_arm(ma_server *srv, ma_deferral *w, const ma_run_request *rq, const char *exec_id,
+                      uint64_t timeout_ms)
 {
     w->early = rq->early;
     w->user = rq->user;
@@ -390,7 +394,8 @@ ma_pool_rc ma_pool_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, 
     if (srv->q_len + srv->q_reserved >= srv->c.queue) {
         pthread_mutex_unlock(&srv->mu);
         job_free(j);
-        ma_error_set(err, MA_ERR_LIMIT, "the general-mode queue is full (%llu executions waiting)", (unsigned long long)srv->c.queue);
+        ma_error_set(err, MA_ERR_LIMIT, "the general-mode queue is full (%llu executions waiting)",
+                     (unsigned long long)srv->c.queue);
         return MA_POOL_NOT_STARTED;
     }
     if (inflight_add(srv, &j->rec, proc, err) < 0) {

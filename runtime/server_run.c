@@ -36,12 +36,8 @@ void ma_run_result_from(ma_run_result *out, const ma_process *proc, ma_result *r
             ma_batch_init(&res->docs);
         }
         break;
-    case MA_STATUS_ERROR:
-        out->outcome = MA_RUN_FAILED;
-        break;
-    case MA_STATUS_ABORTED:
-        out->outcome = cancelled ? MA_RUN_CANCELLED : MA_RUN_TIMED_OUT;
-        break;
+    case MA_STATUS_ERROR: out->outcome = MA_RUN_FAILED; break;
+    case MA_STATUS_ABORTED: out->outcome = cancelled ? MA_RUN_CANCELLED : MA_RUN_TIMED_OUT; break;
     }
     if (out->outcome != MA_RUN_DONE) {
         out->message = res->message ? res->message : ma_strdup("the process ended with an error");
@@ -73,20 +69,16 @@ static int run(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_bat
     ma_error_clear(&err);
     int cancelled = 0;
     switch (ma_pool_execute(srv, snap, proc, input, rq, &r, res->execution_id, &cancelled, &err)) {
-    case MA_POOL_RAN:
-        ma_run_result_from(res, proc, &r, cancelled);
-        return 0;
-    case MA_POOL_ANSWERED:
-        res->outcome = MA_RUN_ANSWERED;
-        return 0;
+    case MA_POOL_RAN: ma_run_result_from(res, proc, &r, cancelled); return 0;
+    case MA_POOL_ANSWERED: res->outcome = MA_RUN_ANSWERED; return 0;
     case MA_POOL_TIMEOUT:
         res->outcome = MA_RUN_TIMED_OUT;
-        res->message = ma_strdup(rq->keep_running ? "the process did not finish within the sync timeout; it goes on"
-                                                  : "the process did not finish within the sync timeout; its execution was "
-                                                    "cancelled");
+        res->message =
+            ma_strdup(rq->keep_running ? "the process did not finish within the sync timeout; it goes on"
+                                       : "the process did not finish within the sync timeout; its execution was "
+                                         "cancelled");
         return res->message ? 0 : -1;
-    case MA_POOL_NOT_STARTED:
-        break;
+    case MA_POOL_NOT_STARTED: break;
     }
     if (err.code == MA_ERR_NOMEM) return -1;
     if (err.code == MA_ERR_LIMIT) {

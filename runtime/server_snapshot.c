@@ -64,8 +64,8 @@ static void log_not_runnable(ma_server *srv, const ma_deploy *dep, const ma_comp
     ma_strings_free(reasons, n);
 }
 
-ma_snapshot *ma_snapshot_build(ma_server *srv, const ma_registry *reg, const ma_settings *settings, const char *deploy_dir,
-                               int strict, ma_error *err)
+ma_snapshot *ma_snapshot_build(ma_server *srv, const ma_registry *reg, const ma_settings *settings,
+                               const char *deploy_dir, int strict, ma_error *err)
 {
     ma_deploy_opts o;
     memset(&o, 0, sizeof o);
@@ -91,13 +91,15 @@ ma_snapshot *ma_snapshot_build(ma_server *srv, const ma_registry *reg, const ma_
     if (s->n_not_runnable && strict) {
         ma_sb b;
         ma_sb_init(&b);
-        ma_sb_printf(&b, "%zu process%s not runnable (--strict)", s->n_not_runnable, s->n_not_runnable == 1 ? " is" : "es are");
+        ma_sb_printf(&b, "%zu process%s not runnable (--strict)", s->n_not_runnable,
+                     s->n_not_runnable == 1 ? " is" : "es are");
         for (size_t i = 0; i < s->dep->n_problems && i < 5; i++) {
             char *line = ma_problem_format(&s->dep->problems[i]);
             ma_sb_printf(&b, "%s %s", i ? ";" : ":", line ? line : s->dep->problems[i].message);
             free(line);
         }
-        if (s->dep->n_problems > 5) ma_sb_printf(&b, "; and %zu more (miniatom check says all)", s->dep->n_problems - 5);
+        if (s->dep->n_problems > 5)
+            ma_sb_printf(&b, "; and %zu more (miniatom check says all)", s->dep->n_problems - 5);
         ma_error_set(err, MA_ERR_CONFIG, "%s", b.s ? b.s : "processes are not runnable");
         ma_sb_free(&b);
         goto fail;

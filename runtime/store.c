@@ -124,11 +124,14 @@ int ma_store_load(const char *data_dir, const char *process_id, ma_kv **out, siz
     if (!o) return -1;
     size_t cnt = json_object_size(o);
     ma_kv *kv = calloc(cnt ? cnt : 1, sizeof *kv);
-    if (!kv) { json_decref(o); return ma_error_set(err, MA_ERR_NOMEM, "out of memory"); }
+    if (!kv) {
+        json_decref(o);
+        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    }
     const char *k;
     json_t *v;
     size_t i = 0;
-    json_object_foreach(o, k, v) {
+    json_object_foreach (o, k, v) {
         if (!json_is_string(v)) continue;
         kv[i].name = ma_strdup(k);
         kv[i].value = ma_strdup(json_string_value(v));

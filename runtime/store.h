@@ -14,8 +14,7 @@ typedef struct ma_kv {
  * *out is a malloc'ed array the caller frees with ma_kv_free (NULL when there are none). */
 int ma_store_load(const char *data_dir, const char *process_id, ma_kv **out, size_t *n, ma_error *err);
 /* Sets name=value in the persisted properties of process_id (read-modify-write under a lock). */
-int ma_store_put(const char *data_dir, const char *process_id, const char *name, const char *value,
-                 ma_error *err);
+int ma_store_put(const char *data_dir, const char *process_id, const char *name, const char *value, ma_error *err);
 void ma_kv_free(ma_kv *kv, size_t n);
 
 #endif

@@ -17,8 +17,8 @@ typedef struct tpl_seg {
 } tpl_seg;
 
 struct ma_template {
-    char *lit;      /* owned: all literal text, concatenated */
-    tpl_seg *segs;  /* owned */
+    char *lit;     /* owned: all literal text, concatenated */
+    tpl_seg *segs; /* owned */
     size_t n, cap;
     int max_arg;
 };
@@ -81,8 +81,7 @@ static int parse_arg(const char *text, size_t at, int *num, size_t *end, ma_erro
         int quoted = 0, depth = 0;
         for (j++;; j++) {
             char c = text[j];
-            if (c == '\0')
-                return where_error(err, MA_ERR_PARSE, text, at, "'{' is not closed by '}'");
+            if (c == '\0') return where_error(err, MA_ERR_PARSE, text, at, "'{' is not closed by '}'");
             if (quoted) {
                 if (c == '\'') quoted = 0;
             } else if (c == '\'') {
@@ -102,9 +101,7 @@ static int parse_arg(const char *text, size_t at, int *num, size_t *end, ma_erro
                            "'{' does not start an argument like {1} (quote a literal brace: '{')");
     }
     if (too_big) return where_error(err, MA_ERR_PARSE, text, at, "argument number is too large");
-    if (n == 0)
-        return where_error(err, MA_ERR_PARSE, text, at,
-                           "argument numbers start at 1 ({0} refers to nothing)");
+    if (n == 0) return where_error(err, MA_ERR_PARSE, text, at, "argument numbers start at 1 ({0} refers to nothing)");
     *num = (int)n;
     return 0;
 }

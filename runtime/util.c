@@ -22,19 +22,33 @@
 #include <unistd.h>
 
 void ma_sb_init(ma_sb *b) { memset(b, 0, sizeof *b); }
-void ma_sb_free(ma_sb *b) { free(b->s); memset(b, 0, sizeof *b); }
-void ma_sb_reset(ma_sb *b) { b->len = 0; if (b->s) b->s[0] = '\0'; }
+void ma_sb_free(ma_sb *b)
+{
+    free(b->s);
+    memset(b, 0, sizeof *b);
+}
+void ma_sb_reset(ma_sb *b)
+{
+    b->len = 0;
+    if (b->s) b->s[0] = '\0';
+}
 
 static int sb_grow(ma_sb *b, size_t extra)
 {
     if (b->oom) return -1;
-    if (extra > SIZE_MAX / 2 - b->len) { b->oom = 1; return -1; }
+    if (extra > SIZE_MAX / 2 - b->len) {
+        b->oom = 1;
+        return -1;
+    }
     size_t need = b->len + extra + 1;
     if (need <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256; /* most buffers are a JSON or XML text of a few hundred bytes */
     while (cap < need) cap *= 2;
     char *s = realloc(b->s, cap);
-    if (!s) { b->oom = 1; return -1; }
+    if (!s) {
+        b->oom = 1;
+        return -1;
+    }
     b->s = s;
     b->cap = cap;
     return 0;
@@ -82,7 +96,10 @@ size_t ma_strlcpy(char *dst, const char *src, size_t n)
 
 char *ma_sb_take(ma_sb *b, size_t *len)
 {
-    if (b->oom) { ma_sb_free(b); return NULL; }
+    if (b->oom) {
+        ma_sb_free(b);
+        return NULL;
+    }
     char *s = b->s;
     if (!s) s = calloc(1, 1);
     if (len) *len = b->len;
@@ -134,8 +151,8 @@ int ma_sb_json_escape(ma_sb *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     /* the escapes of the ASCII bytes json_esc marks: a letter after '\\', or 0 for \u00XX */
-    static const char short_esc[128] = {['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
-                                        ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+    static const char short_esc[128] = {
+        ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
     const unsigned char *s = (const unsigned char *)str;
     size_t run = 0, i = 0; /* s[run..i) needs no escape: it is copied in one piece */
     for (;;) {
@@ -195,7 +212,7 @@ static void json_put(ma_sb *b, const json_t *v, int depth)
         const char *k;
         json_t *x;
         int first = 1;
-        json_object_foreach((json_t *)v, k, x) {
+        json_object_foreach ((json_t *)v, k, x) {
             if (!first) ma_sb_putc(b, ',');
             first = 0;
             ma_sb_putc(b, '"');
@@ -220,9 +237,7 @@ static void json_put(ma_sb *b, const json_t *v, int depth)
         ma_sb_json_escape(b, json_string_value(v), json_string_length(v));
         ma_sb_putc(b, '"');
         break;
-    case JSON_INTEGER:
-        ma_sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        break;
+    case JSON_INTEGER: ma_sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
     case JSON_REAL: ma_sb_json_real(b, json_real_value(v)); break;
     case JSON_TRUE: ma_sb_puts(b, "true"); break;
     case JSON_FALSE: ma_sb_puts(b, "false"); break;
@@ -285,13 +300,22 @@ char *ma_read_file(const char *path, size_t max, size_t *len, ma_error *err)
     }
     size_t cap = (size_t)st.st_size + 1, n = 0;
     char *buf = malloc(cap);
-    if (!buf) { close(fd); ma_error_set(err, MA_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+    if (!buf) {
+        close(fd);
+        ma_error_set(err, MA_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
     for (;;) {
         if (n + 1 >= cap) {
             if (cap > max + 1) break;
             size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
             char *nb = realloc(buf, ncap);
-            if (!nb) { free(buf); close(fd); ma_error_set(err, MA_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+            if (!nb) {
+                free(buf);
+                close(fd);
+                ma_error_set(err, MA_ERR_NOMEM, "%s: out of memory", path);
+                return NULL;
+            }
             buf = nb;
             cap = ncap;
         }
@@ -436,7 +460,10 @@ xmlDoc *ma_xml_parse(const char *buf, size_t len, const char *name, ma_error *er
         return NULL;
     }
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    if (!ctxt) { ma_error_set(err, MA_ERR_NOMEM, "out of memory"); return NULL; }
+    if (!ctxt) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
     xmlDoc *doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL, MA_XML_PARSE_FLAGS);
     if (!doc) {
         const xmlError *e = xmlCtxtGetLastError(ctxt);

@@ -53,7 +53,7 @@ struct ma_xslt {
     xsltStylesheetPtr style; /* owned */
     char **params;           /* owned: names of top-level xsl:param */
     size_t n_params;
-    char *name;              /* owned: "map 'Name' (id)" for messages */
+    char *name; /* owned: "map 'Name' (id)" for messages */
     pthread_mutex_t pool_mu;
     pooled_ctx pool[CTX_POOL]; /* idle released contexts, owned */
     size_t n_pool;
@@ -70,9 +70,9 @@ typedef struct xf_state {
 
 /* ---- compile ---- */
 
-static __thread ma_deploy *tl_dep;   /* the deployment whose stylesheet is being compiled */
+static __thread ma_deploy *tl_dep; /* the deployment whose stylesheet is being compiled */
 static __thread int tl_depth;
-static __thread ma_sb *tl_errors;    /* where compile errors go */
+static __thread ma_sb *tl_errors; /* where compile errors go */
 
 static void collect_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void collect_error(void *ctx, const char *fmt, ...)
@@ -91,10 +91,12 @@ static void collect_error(void *ctx, const char *fmt, ...)
 static xmlDoc *stylesheet_doc(const ma_component *c, ma_error *err)
 {
     if (!c->object || !ma_xml_is(c->object, NULL) ||
-        (strcmp((const char *)c->object->name, "stylesheet") != 0 && strcmp((const char *)c->object->name, "transform") != 0) ||
+        (strcmp((const char *)c->object->name, "stylesheet") != 0 &&
+         strcmp((const char *)c->object->name, "transform") != 0) ||
         !c->object->ns || strcmp((const char *)c->object->ns->href, "http://www.w3.org/1999/XSL/Transform") != 0) {
-        ma_error_set(err, MA_ERR_CONFIG, "%s:%d: XSLT component '%s' (%s) must hold an xsl:stylesheet element under <bns:object>",
-                     c->file, c->line, c->name, c->id);
+        ma_error_set(err, MA_ERR_CONFIG,
+                     "%s:%d: XSLT component '%s' (%s) must hold an xsl:stylesheet element under <bns:object>", c->file,
+                     c->line, c->name, c->id);
         return NULL;
     }
     xmlDoc *d = xmlNewDoc((const xmlChar *)"1.0");
@@ -122,11 +124,15 @@ oom:
 /* xsl:include / xsl:import resolve only to XSLT components; run-time document() to nothing. */
 static xmlDocPtr restricted_loader(const xmlChar *uri, xmlDictPtr dict, int options, void *ctxt, xsltLoadType type)
 {
-    (void)dict; (void)options; (void)ctxt;
+    (void)dict;
+    (void)options;
+    (void)ctxt;
     if (type != XSLT_LOAD_STYLESHEET || !tl_dep || !uri) return NULL;
     if (strncmp((const char *)uri, BASE_URI, strlen(BASE_URI)) != 0) {
-        collect_error(NULL, "xsl:include/xsl:import of '%s' refused: only other XSLT components of the deployment "
-                            "(href=\"COMPONENT_ID\") can be included\n", (const char *)uri);
+        collect_error(NULL,
+                      "xsl:include/xsl:import of '%s' refused: only other XSLT components of the deployment "
+                      "(href=\"COMPONENT_ID\") can be included\n",
+                      (const char *)uri);
         return NULL;
     }
     const char *id = (const char *)uri + strlen(BASE_URI);
@@ -183,12 +189,16 @@ static void xslt_free(void *p)
 static int collect_params(ma_xslt *x, xmlNode *root)
 {
     for (xmlNode *n = root->children; n; n = n->next) {
-        if (!ma_xml_is(n, "param") || !n->ns || strcmp((const char *)n->ns->href, "http://www.w3.org/1999/XSL/Transform") != 0)
+        if (!ma_xml_is(n, "param") || !n->ns ||
+            strcmp((const char *)n->ns->href, "http://www.w3.org/1999/XSL/Transform") != 0)
             continue;
         char *name = ma_xml_attr(n, "name");
         if (!name) continue;
         char **np = realloc(x->params, (x->n_params + 1) * sizeof *np);
-        if (!np) { free(name); return -1; }
+        if (!np) {
+            free(name);
+            return -1;
+        }
         x->params = np;
         x->params[x->n_params++] = name;
     }
@@ -224,8 +234,8 @@ const ma_xslt *ma_xslt_for(ma_deploy *dep, const char *id, ma_error *err)
         return NULL;
     }
     if (strcmp(c->type, "xslt") != 0 && strcmp(c->type, "transform.map") != 0) {
-        ma_error_set(err, MA_ERR_REF, "map %s is a component of type '%s' ('%s' in %s), not transform.map or xslt", id, c->type,
-                     c->name, c->file);
+        ma_error_set(err, MA_ERR_REF, "map %s is a component of type '%s' ('%s' in %s), not transform.map or xslt", id,
+                     c->type, c->name, c->file);
         return NULL;
     }
     if (c->compiled) return c->compiled;
@@ -254,7 +264,7 @@ const ma_xslt *ma_xslt_for(ma_deploy *dep, const char *id, ma_error *err)
     tl_errors = &errors;
     xsltSetGenericErrorFunc(&errors, collect_error);
     xmlSetGenericErrorFunc(&errors, collect_error); /* XPath compile errors come from libxml2 */
-    x->style = xsltParseStylesheetDoc(d); /* takes d when it succeeds */
+    x->style = xsltParseStylesheetDoc(d);           /* takes d when it succeeds */
     int bad = !x->style || x->style->errors > 0;
     xsltSetGenericErrorFunc(NULL, NULL);
     xmlSetGenericErrorFunc(NULL, NULL);
@@ -306,7 +316,8 @@ static xf_state *state_of(xmlXPathParserContextPtr ctxt)
     return tctxt ? tctxt->_private : NULL;
 }
 
-static void fn_fail(xmlXPathParserContextPtr ctxt, xf_state *st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fn_fail(xmlXPathParserContextPtr ctxt, xf_state *st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void fn_fail(xmlXPathParserContextPtr ctxt, xf_state *st, const char *fmt, ...)
 {
     char msg[512];
@@ -384,7 +395,8 @@ static void fn_set_property(xmlXPathParserContextPtr ctxt, int nargs)
         if (!*st->out_props) *st->out_props = ma_doc_new("", 0);
         if (!*st->out_props || ma_doc_set_prop(st->out_props, id, val) < 0) fn_fail(ctxt, st, "out of memory");
     } else if (st) {
-        fn_fail(ctxt, st, "ma:set-property('%s', ...): only process.*, dynamicdocument.*, connector.* and mime.* can be set", id);
+        fn_fail(ctxt, st,
+                "ma:set-property('%s', ...): only process.*, dynamicdocument.*, connector.* and mime.* can be set", id);
     }
     free_strings(a, 2);
     if (!xmlXPathCheckError(ctxt)) valuePush(ctxt, xmlXPathNewCString(""));
@@ -399,10 +411,12 @@ static void fn_execution(xmlXPathParserContextPtr ctxt, int nargs)
     char *v = NULL;
     if (st) {
         if (!strcasecmp(n, "Execution Id") || !strcmp(n, "EXECUTION_ID")) v = ma_strdup(ma_exec_id(st->ex));
-        else if (!strcasecmp(n, "Process Name") || !strcmp(n, "PROCESS_NAME")) v = ma_strdup(ma_exec_process_name(st->ex));
+        else if (!strcasecmp(n, "Process Name") || !strcmp(n, "PROCESS_NAME"))
+            v = ma_strdup(ma_exec_process_name(st->ex));
         else if (!strcasecmp(n, "Process Id") || !strcmp(n, "PROCESS_ID")) v = ma_strdup(ma_exec_process_id(st->ex));
         else if (!strcasecmp(n, "Atom Name") || !strcmp(n, "ATOM_NAME")) v = ma_strdup(ma_exec_atom_name(st->ex));
-        else if (!strcasecmp(n, "Document Count") || !strcmp(n, "DOCUMENT_COUNT")) v = ma_asprintf("%zu", ma_exec_document_count(st->ex));
+        else if (!strcasecmp(n, "Document Count") || !strcmp(n, "DOCUMENT_COUNT"))
+            v = ma_asprintf("%zu", ma_exec_document_count(st->ex));
         else if (!strcasecmp(n, "Account Id") || !strcmp(n, "ACCOUNT_ID"))
             v = ma_strdup(ma_exec_opts(st->ex)->account_id ? ma_exec_opts(st->ex)->account_id : "miniatom");
         else fn_fail(ctxt, st, "ma:execution('%s'): unknown execution property", n);
@@ -451,13 +465,15 @@ static void fn_date_convert(xmlXPathParserContextPtr ctxt, int nargs)
         out = ma_strdup("");
     } else {
         ma_error e;
-        ma_datefmt *from = ma_datefmt_compile((const char *)a[1], &e), *to = from ? ma_datefmt_compile((const char *)a[2], &e) : NULL;
+        ma_datefmt *from = ma_datefmt_compile((const char *)a[1], &e),
+                   *to = from ? ma_datefmt_compile((const char *)a[2], &e) : NULL;
         time_t secs;
         int ms;
         if (!from || !to) {
             fn_fail(ctxt, st, "ma:date-convert: %s", e.msg);
         } else if (ma_datefmt_parse(from, (const char *)a[0], &secs, &ms, &e) < 0) {
-            fn_fail(ctxt, st, "ma:date-convert: '%s' does not match the mask '%s': %s", (const char *)a[0], (const char *)a[1], e.msg);
+            fn_fail(ctxt, st, "ma:date-convert: '%s' does not match the mask '%s': %s", (const char *)a[0],
+                    (const char *)a[1], e.msg);
         } else {
             ma_sb b;
             ma_sb_init(&b);
@@ -561,8 +577,10 @@ static void string_fn(xmlXPathParserContextPtr ctxt, int nargs, int op)
         out = map_case(s, op == 1);
     } else {
         const char *b = s, *e = s + strlen(s);
-        if (op == 2 || op == 4) while (b < e && is_ws(*b)) b++;
-        if (op == 3 || op == 4) while (e > b && is_ws(e[-1])) e--;
+        if (op == 2 || op == 4)
+            while (b < e && is_ws(*b)) b++;
+        if (op == 3 || op == 4)
+            while (e > b && is_ws(e[-1])) e--;
         out = ma_strndup(b, (size_t)(e - b));
     }
     free_strings(a, 1);
@@ -581,11 +599,21 @@ static void fn_trim(xmlXPathParserContextPtr c, int n) { string_fn(c, n, 4); }
 
 static void register_functions(void)
 {
-    static const struct { const char *name; xmlXPathFunction fn; } fns[] = {
-        {"property", fn_property}, {"set-property", fn_set_property}, {"execution", fn_execution},
-        {"date", fn_date},         {"date-convert", fn_date_convert}, {"sequence", fn_sequence},
-        {"upper", fn_upper},       {"lower", fn_lower},               {"trim", fn_trim},
-        {"ltrim", fn_ltrim},       {"rtrim", fn_rtrim},
+    static const struct {
+        const char *name;
+        xmlXPathFunction fn;
+    } fns[] = {
+        {"property", fn_property},
+        {"set-property", fn_set_property},
+        {"execution", fn_execution},
+        {"date", fn_date},
+        {"date-convert", fn_date_convert},
+        {"sequence", fn_sequence},
+        {"upper", fn_upper},
+        {"lower", fn_lower},
+        {"trim", fn_trim},
+        {"ltrim", fn_ltrim},
+        {"rtrim", fn_rtrim},
     };
     for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
         xsltRegisterExtModuleFunction((const xmlChar *)fns[i].name, (const xmlChar *)MA_XSLT_NS, fns[i].fn);
@@ -717,8 +745,8 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
         src = json_in ? ma_json_to_xml(data, len, &perr) : ma_xml_parse(data, len, "the document", &perr);
     }
     if (!src) {
-        ma_error_set(err, MA_ERR_PARSE, "%s: the document is not %s: %s", x->name, json_in ? "valid JSON" : "well-formed XML",
-                     perr.msg);
+        ma_error_set(err, MA_ERR_PARSE, "%s: the document is not %s: %s", x->name,
+                     json_in ? "valid JSON" : "well-formed XML", perr.msg);
         return 1;
     }
     xf_state st;
@@ -774,9 +802,10 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
                 if (!text) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             }
             const xmlChar *method = x->style->method;
-            out_type = x->style->mediaType ? (const char *)x->style->mediaType
+            out_type = x->style->mediaType                                      ? (const char *)x->style->mediaType
                        : method && xmlStrEqual(method, (const xmlChar *)"text") ? "text/plain"
-                       : method && xmlStrEqual(method, (const xmlChar *)"html") ? "text/html" : "application/xml";
+                       : method && xmlStrEqual(method, (const xmlChar *)"html") ? "text/html"
+                                                                                : "application/xml";
         }
         if (rc == 0 && tlen == 0) {
             /* Boomi: a map that produces no output is a document error (HB:TryCatch) */
@@ -796,7 +825,8 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
             }
         }
         /* the content type follows the result, when the document had one or the result is JSON */
-        if (o && (ctype || ma_streq(out_type, "application/json")) && !(props && ma_doc_prop(props, "mime.Content-Type")) &&
+        if (o && (ctype || ma_streq(out_type, "application/json")) &&
+            !(props && ma_doc_prop(props, "mime.Content-Type")) &&
             ma_doc_set_prop(&o, "mime.Content-Type", out_type) < 0) {
             ma_doc_unref(o);
             o = NULL;

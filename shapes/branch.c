@@ -36,10 +36,15 @@ static int branch_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *ou
     int n = (int)(intptr_t)ma_shape_data(s);
     for (int p = 0; p < n; p++)
         for (size_t i = 0; i < in->len; i++)
-            if (ma_outputs_emit(out, p, ma_doc_ref(in->docs[i])) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            if (ma_outputs_emit(out, p, ma_doc_ref(in->docs[i])) < 0)
+                return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     return 0;
 }
 
 const ma_shape_type ma_shape_branch = {
-    .name = "branch", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = branch_compile, .execute = branch_execute,
+    .name = "branch",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = branch_compile,
+    .execute = branch_execute,
 };

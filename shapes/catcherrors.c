@@ -55,5 +55,10 @@ static void tc_destroy(ma_shape *s)
 }
 
 const ma_shape_type ma_shape_catcherrors = {
-    .name = "catcherrors", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = tc_compile, .execute = tc_execute, .destroy = tc_destroy,
+    .name = "catcherrors",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = tc_compile,
+    .execute = tc_execute,
+    .destroy = tc_destroy,
 };

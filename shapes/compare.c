@@ -12,10 +12,13 @@
 
 #include "util.h"
 
-static const struct { const char *name; ma_cmp_op op; } ops[] = {
-    {"equals", MA_CMP_EQ},          {"notequals", MA_CMP_NE},       {"greaterthan", MA_CMP_GT},
-    {"greaterthaneq", MA_CMP_GE},   {"lessthan", MA_CMP_LT},        {"lessthaneq", MA_CMP_LE},
-    {"wildcard", MA_CMP_WILDCARD},  {"regex", MA_CMP_REGEX},        {"greaterthanorequal", MA_CMP_GE},
+static const struct {
+    const char *name;
+    ma_cmp_op op;
+} ops[] = {
+    {"equals", MA_CMP_EQ},          {"notequals", MA_CMP_NE}, {"greaterthan", MA_CMP_GT},
+    {"greaterthaneq", MA_CMP_GE},   {"lessthan", MA_CMP_LT},  {"lessthaneq", MA_CMP_LE},
+    {"wildcard", MA_CMP_WILDCARD},  {"regex", MA_CMP_REGEX},  {"greaterthanorequal", MA_CMP_GE},
     {"lessthanorequal", MA_CMP_LE},
 };
 
@@ -28,7 +31,8 @@ int ma_cmp_parse(const char *name, ma_cmp_op *op, ma_error *err)
         }
     return ma_error_set(err, MA_ERR_UNSUPPORTED,
                         "comparison '%s' is not supported (equals, notequals, wildcard, regex, greaterthan, "
-                        "greaterthaneq, lessthan, lessthaneq)", name ? name : "");
+                        "greaterthaneq, lessthan, lessthaneq)",
+                        name ? name : "");
 }
 
 /* ---- Java regex -> POSIX ERE ----------------------------------------------------------------- */
@@ -36,7 +40,7 @@ int ma_cmp_parse(const char *name, ma_cmp_op *op, ma_error *err)
 typedef struct rx {
     const char *p; /* current position in the Java pattern */
     const char *start;
-    int flags;                     /* MA_RX_* */
+    int flags; /* MA_RX_* */
     ma_sb out;
     int dotall;
     int ngroups;                   /* POSIX groups opened so far */
@@ -63,13 +67,24 @@ static void put_utf8(ma_sb *b, unsigned long cp)
 {
     char u[4];
     size_t n;
-    if (cp < 0x80) { u[0] = (char)cp; n = 1; }
-    else if (cp < 0x800) { u[0] = (char)(0xC0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3F)); n = 2; }
-    else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
     } else {
-        u[0] = (char)(0xF0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
     }
     ma_sb_append(b, u, n);
 }
@@ -81,16 +96,38 @@ static int rx_char_escape(rx *r, ma_sb *lit)
     char c = *r->p;
     unsigned long v = 0;
     switch (c) {
-    case 't': ma_sb_putc(lit, '\t'); r->p++; return 1;
-    case 'n': ma_sb_putc(lit, '\n'); r->p++; return 1;
-    case 'r': ma_sb_putc(lit, '\r'); r->p++; return 1;
-    case 'f': ma_sb_putc(lit, '\f'); r->p++; return 1;
-    case 'a': ma_sb_putc(lit, '\a'); r->p++; return 1;
-    case 'e': ma_sb_putc(lit, 0x1b); r->p++; return 1;
+    case 't':
+        ma_sb_putc(lit, '\t');
+        r->p++;
+        return 1;
+    case 'n':
+        ma_sb_putc(lit, '\n');
+        r->p++;
+        return 1;
+    case 'r':
+        ma_sb_putc(lit, '\r');
+        r->p++;
+        return 1;
+    case 'f':
+        ma_sb_putc(lit, '\f');
+        r->p++;
+        return 1;
+    case 'a':
+        ma_sb_putc(lit, '\a');
+        r->p++;
+        return 1;
+    case 'e':
+        ma_sb_putc(lit, 0x1b);
+        r->p++;
+        return 1;
     case '0': {
         r->p++;
         int k = 0;
-        while (k < 3 && *r->p >= '0' && *r->p <= '7') { v = v * 8 + (unsigned long)(*r->p - '0'); r->p++; k++; }
+        while (k < 3 && *r->p >= '0' && *r->p <= '7') {
+            v = v * 8 + (unsigned long)(*r->p - '0');
+            r->p++;
+            k++;
+        }
         if (!k || v == 0 || v > 0xFF) return rx_unsupported(r, "this octal escape");
         ma_sb_putc(lit, (char)v);
         return 1;
@@ -100,7 +137,11 @@ static int rx_char_escape(rx *r, ma_sb *lit)
         if (*r->p == '{') {
             r->p++;
             int k = 0;
-            while (hexval(*r->p) >= 0 && k < 6) { v = v * 16 + (unsigned long)hexval(*r->p); r->p++; k++; }
+            while (hexval(*r->p) >= 0 && k < 6) {
+                v = v * 16 + (unsigned long)hexval(*r->p);
+                r->p++;
+                k++;
+            }
             if (*r->p != '}' || !k) return rx_unsupported(r, "this \\x{...} escape");
             r->p++;
         } else {
@@ -163,29 +204,54 @@ static int rx_class(rx *r)
     int neg = 0, rbr = 0, lbr = 0, caret = 0, dash = 0;
     ma_sb body;
     ma_sb_init(&body);
-    if (*r->p == '^') { neg = 1; r->p++; }
+    if (*r->p == '^') {
+        neg = 1;
+        r->p++;
+    }
     int first = 1;
     for (;;) {
         char c = *r->p;
-        if (!c) { ma_sb_free(&body); return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': unclosed [", r->start); }
-        if (c == ']' && !first) { r->p++; break; }
+        if (!c) {
+            ma_sb_free(&body);
+            return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': unclosed [", r->start);
+        }
+        if (c == ']' && !first) {
+            r->p++;
+            break;
+        }
         if (c == ']') { /* a ']' right after '[' is a member, as in POSIX */
             rbr = 1;
             r->p++;
             first = 0;
             continue;
         }
-        if (c == '[') { ma_sb_free(&body); return rx_unsupported(r, "a nested character class"); }
-        if (c == '&' && r->p[1] == '&') { ma_sb_free(&body); return rx_unsupported(r, "class intersection (&&)"); }
+        if (c == '[') {
+            ma_sb_free(&body);
+            return rx_unsupported(r, "a nested character class");
+        }
+        if (c == '&' && r->p[1] == '&') {
+            ma_sb_free(&body);
+            return rx_unsupported(r, "class intersection (&&)");
+        }
         if (c == '\\') {
             r->p++;
             char e = *r->p;
-            if (e == 'd') { ma_sb_puts(&body, "0-9"); r->p++; }
-            else if (e == 'w') { ma_sb_puts(&body, "A-Za-z0-9_"); r->p++; }
-            else if (e == 's') { ma_sb_puts(&body, " \t\n\r\f\v"); r->p++; }
-            else if (e == 'D' || e == 'W' || e == 'S') { ma_sb_free(&body); return rx_unsupported(r, "\\D, \\W or \\S inside []"); }
-            else if (e == 'Q' || e == 'p' || e == 'P') { ma_sb_free(&body); return rx_unsupported(r, "\\Q, \\p or \\P inside []"); }
-            else {
+            if (e == 'd') {
+                ma_sb_puts(&body, "0-9");
+                r->p++;
+            } else if (e == 'w') {
+                ma_sb_puts(&body, "A-Za-z0-9_");
+                r->p++;
+            } else if (e == 's') {
+                ma_sb_puts(&body, " \t\n\r\f\v");
+                r->p++;
+            } else if (e == 'D' || e == 'W' || e == 'S') {
+                ma_sb_free(&body);
+                return rx_unsupported(r, "\\D, \\W or \\S inside []");
+            } else if (e == 'Q' || e == 'p' || e == 'P') {
+                ma_sb_free(&body);
+                return rx_unsupported(r, "\\Q, \\p or \\P inside []");
+            } else {
                 ma_sb lit;
                 ma_sb_init(&lit);
                 int k = rx_char_escape(r, &lit);
@@ -277,16 +343,51 @@ static int rx_translate(rx *r, int *cflags)
             char e = *r->p;
             after_atom = 1;
             switch (e) {
-            case 'd': ma_sb_puts(&r->out, "[0-9]"); r->p++; continue;
-            case 'D': ma_sb_puts(&r->out, "[^0-9]"); r->p++; continue;
-            case 'w': ma_sb_puts(&r->out, "[A-Za-z0-9_]"); r->p++; continue;
-            case 'W': ma_sb_puts(&r->out, "[^A-Za-z0-9_]"); r->p++; continue;
-            case 's': ma_sb_puts(&r->out, "[ \t\n\r\f\v]"); r->p++; continue;
-            case 'S': ma_sb_puts(&r->out, "[^ \t\n\r\f\v]"); r->p++; continue;
-            case 'b': ma_sb_puts(&r->out, "\\b"); r->p++; after_atom = 0; continue;
-            case 'B': ma_sb_puts(&r->out, "\\B"); r->p++; after_atom = 0; continue;
-            case 'A': ma_sb_puts(&r->out, "^"); r->p++; after_atom = 0; continue;
-            case 'z': case 'Z': ma_sb_puts(&r->out, "$"); r->p++; after_atom = 0; continue;
+            case 'd':
+                ma_sb_puts(&r->out, "[0-9]");
+                r->p++;
+                continue;
+            case 'D':
+                ma_sb_puts(&r->out, "[^0-9]");
+                r->p++;
+                continue;
+            case 'w':
+                ma_sb_puts(&r->out, "[A-Za-z0-9_]");
+                r->p++;
+                continue;
+            case 'W':
+                ma_sb_puts(&r->out, "[^A-Za-z0-9_]");
+                r->p++;
+                continue;
+            case 's':
+                ma_sb_puts(&r->out, "[ \t\n\r\f\v]");
+                r->p++;
+                continue;
+            case 'S':
+                ma_sb_puts(&r->out, "[^ \t\n\r\f\v]");
+                r->p++;
+                continue;
+            case 'b':
+                ma_sb_puts(&r->out, "\\b");
+                r->p++;
+                after_atom = 0;
+                continue;
+            case 'B':
+                ma_sb_puts(&r->out, "\\B");
+                r->p++;
+                after_atom = 0;
+                continue;
+            case 'A':
+                ma_sb_puts(&r->out, "^");
+                r->p++;
+                after_atom = 0;
+                continue;
+            case 'z':
+            case 'Z':
+                ma_sb_puts(&r->out, "$");
+                r->p++;
+                after_atom = 0;
+                continue;
             case 'Q': {
                 r->p++;
                 const char *end = strstr(r->p, "\\E");
@@ -296,18 +397,27 @@ static int rx_translate(rx *r, int *cflags)
                 continue;
             }
             case 'E': r->p++; continue;
-            case 'p': case 'P': return rx_unsupported(r, "\\p{...} classes");
+            case 'p':
+            case 'P': return rx_unsupported(r, "\\p{...} classes");
             case 'k': return rx_unsupported(r, "named backreferences");
             case 'G': return rx_unsupported(r, "\\G");
-            case 'R': case 'X': case 'h': case 'H': case 'v': case 'V': return rx_unsupported(r, "this escape");
+            case 'R':
+            case 'X':
+            case 'h':
+            case 'H':
+            case 'v':
+            case 'V': return rx_unsupported(r, "this escape");
             default: break;
             }
             if (e >= '1' && e <= '9') {
                 if (!(r->flags & MA_RX_CAPTURE))
-                    return ma_error_set(r->err, MA_ERR_UNSUPPORTED, "regular expression '%s': backreferences are not supported",
-                                        r->start);
+                    return ma_error_set(r->err, MA_ERR_UNSUPPORTED,
+                                        "regular expression '%s': backreferences are not supported", r->start);
                 int g = e - '0';
-                if (g > r->java_groups) return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': backreference \\%d to a group that does not exist", r->start, g);
+                if (g > r->java_groups)
+                    return ma_error_set(r->err, MA_ERR_CONFIG,
+                                        "regular expression '%s': backreference \\%d to a group that does not exist",
+                                        r->start, g);
                 if (r->map[g] > 9) return rx_unsupported(r, "a backreference past group 9");
                 ma_sb_printf(&r->out, "\\%d", r->map[g]);
                 r->p++;
@@ -335,7 +445,8 @@ static int rx_translate(rx *r, int *cflags)
         }
         if (c == '(') {
             if ((r->flags & MA_RX_CAPTURE) && r->ngroups >= MA_RX_MAX_GROUPS)
-                return ma_error_set(r->err, MA_ERR_LIMIT, "regular expression '%s': more than %d groups", r->start, MA_RX_MAX_GROUPS);
+                return ma_error_set(r->err, MA_ERR_LIMIT, "regular expression '%s': more than %d groups", r->start,
+                                    MA_RX_MAX_GROUPS);
             if (r->p[1] == '?') {
                 if (r->p[2] != ':') {
                     if (r->p[2] == '=' || r->p[2] == '!') return rx_unsupported(r, "lookahead");
@@ -369,7 +480,9 @@ static int rx_translate(rx *r, int *cflags)
                 if (!*q) return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': unclosed {", r->start);
                 q++;
             }
-            if (!after_atom) return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': a quantifier follows nothing", r->start);
+            if (!after_atom)
+                return ma_error_set(r->err, MA_ERR_CONFIG, "regular expression '%s': a quantifier follows nothing",
+                                    r->start);
             if (*q == '?') return rx_unsupported(r, "a lazy quantifier (*?, +?, ??, {n}?)");
             if (*q == '+') return rx_unsupported(r, "a possessive quantifier (*+, ++, ?+, {n}+)");
             ma_sb_append(&r->out, r->p, (size_t)(q - r->p));
@@ -377,8 +490,18 @@ static int rx_translate(rx *r, int *cflags)
             after_atom = 0;
             continue;
         }
-        if (c == ')') { ma_sb_putc(&r->out, ')'); r->p++; after_atom = 1; continue; }
-        if (c == '|' || c == '^' || c == '$') { ma_sb_putc(&r->out, c); r->p++; after_atom = 0; continue; }
+        if (c == ')') {
+            ma_sb_putc(&r->out, ')');
+            r->p++;
+            after_atom = 1;
+            continue;
+        }
+        if (c == '|' || c == '^' || c == '$') {
+            ma_sb_putc(&r->out, c);
+            r->p++;
+            after_atom = 0;
+            continue;
+        }
         if (c == '.') {
             ma_sb_puts(&r->out, r->dotall ? "." : "[^\n\r]");
             r->p++;
@@ -505,10 +628,8 @@ int ma_cmp_eval(const ma_cmp *c, const char *l, const char *r, ma_error *err)
     }
     double a, b;
     int cmp;
-    if (parse_num(l, &a) && parse_num(r, &b))
-        cmp = a < b ? -1 : a > b ? 1 : 0;
-    else
-        cmp = strcmp(l, r);
+    if (parse_num(l, &a) && parse_num(r, &b)) cmp = a < b ? -1 : a > b ? 1 : 0;
+    else cmp = strcmp(l, r);
     switch (c->op) {
     case MA_CMP_EQ: return cmp == 0;
     case MA_CMP_NE: return cmp != 0;

@@ -11,7 +11,14 @@
 #include "miniatom/error.h"
 
 typedef enum ma_cmp_op {
-    MA_CMP_EQ = 0, MA_CMP_NE, MA_CMP_GT, MA_CMP_GE, MA_CMP_LT, MA_CMP_LE, MA_CMP_WILDCARD, MA_CMP_REGEX
+    MA_CMP_EQ = 0,
+    MA_CMP_NE,
+    MA_CMP_GT,
+    MA_CMP_GE,
+    MA_CMP_LT,
+    MA_CMP_LE,
+    MA_CMP_WILDCARD,
+    MA_CMP_REGEX
 } ma_cmp_op;
 
 typedef struct ma_cmp {

@@ -15,9 +15,9 @@
 
 typedef struct conn_data {
     ma_connector_step step;
-    const ma_connector_type *type; /* NULL when stubbed */
+    const ma_connector_type *type;          /* NULL when stubbed */
     char *action, *ctype, *conn_id, *op_id; /* owned */
-    char *stub;                    /* owned: --stub content, or NULL (pass through) */
+    char *stub;                             /* owned: --stub content, or NULL (pass through) */
     size_t stub_len;
     int compiled;
 } conn_data;
@@ -27,7 +27,11 @@ void ma_connstep_destroy(ma_shape *s, void *data)
     conn_data *d = data;
     if (!d) return;
     if (d->type && d->compiled && d->type->destroy) d->type->destroy(&d->step);
-    free(d->action); free(d->ctype); free(d->conn_id); free(d->op_id); free(d->stub);
+    free(d->action);
+    free(d->ctype);
+    free(d->conn_id);
+    free(d->op_id);
+    free(d->stub);
     free(d);
 }
 
@@ -49,7 +53,8 @@ int ma_connstep_compile(ma_shape *s, const ma_xml_node *config, void **data, ma_
 {
     const xmlNode *c = (const xmlNode *)config;
     *data = NULL;
-    if (!ma_xml_is(c, "connectoraction")) return ma_error_set(err, MA_ERR_CONFIG, "a connector step needs a <connectoraction> configuration");
+    if (!ma_xml_is(c, "connectoraction"))
+        return ma_error_set(err, MA_ERR_CONFIG, "a connector step needs a <connectoraction> configuration");
     conn_data *d = calloc(1, sizeof *d);
     if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     *data = d;
@@ -72,8 +77,9 @@ int ma_connstep_compile(ma_shape *s, const ma_xml_node *config, void **data, ma_
         free(key);
         if (mapped) d->type = ma_registry_connector(dep->reg, mapped);
         if (mapped && !d->type)
-            return ma_error_set(err, MA_ERR_CONFIG, "connector.map.%s names connector type '%s', which is not registered",
-                                d->ctype, mapped);
+            return ma_error_set(err, MA_ERR_CONFIG,
+                                "connector.map.%s names connector type '%s', which is not registered", d->ctype,
+                                mapped);
     }
     if (!d->type) {
         if (dep->opts.stub_connectors) return 0;
@@ -109,13 +115,16 @@ int ma_connstep_execute(ma_exec *ex, ma_shape *s, void *data, ma_batch *in, ma_o
         for (size_t i = 0; i < in->len; i++)
             if (ma_outputs_emit(out, 0, ma_doc_derive(in->docs[i], d->stub, d->stub_len)) < 0)
                 return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        ma_exec_log(ex, s, MA_LOG_INFO, "stub: operation %s returned its stub file for %zu document(s)", d->op_id, in->len);
+        ma_exec_log(ex, s, MA_LOG_INFO, "stub: operation %s returned its stub file for %zu document(s)", d->op_id,
+                    in->len);
         return 0;
     }
     for (size_t i = 0; i < in->len; i++)
-        if (ma_outputs_emit(out, 0, ma_doc_ref(in->docs[i])) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    ma_exec_log(ex, s, MA_LOG_INFO, "stub: connector type '%s' (action %s, operation %s) passed %zu document(s) through",
-                d->ctype, d->action, d->op_id ? d->op_id : "(none)", in->len);
+        if (ma_outputs_emit(out, 0, ma_doc_ref(in->docs[i])) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    ma_exec_log(ex, s, MA_LOG_INFO,
+                "stub: connector type '%s' (action %s, operation %s) passed %zu document(s) through", d->ctype,
+                d->action, d->op_id ? d->op_id : "(none)", in->len);
     return 0;
 }
 
@@ -139,5 +148,9 @@ static void ca_destroy(ma_shape *s)
 }
 
 const ma_shape_type ma_shape_connectoraction = {
-    .name = "connectoraction", .abi_version = MA_ABI_VERSION, .compile = ca_compile, .execute = ca_execute, .destroy = ca_destroy,
+    .name = "connectoraction",
+    .abi_version = MA_ABI_VERSION,
+    .compile = ca_compile,
+    .execute = ca_execute,
+    .destroy = ca_destroy,
 };

@@ -148,8 +148,9 @@ static int parse_replacement(dp_step *s, const char *repl, const ma_regex_posix 
         if (*p == '$') {
             if (!(p[1] >= '0' && p[1] <= '9')) {
                 ma_sb_free(&lit);
-                return ma_error_set(err, *p && p[1] == '{' ? MA_ERR_UNSUPPORTED : MA_ERR_CONFIG,
-                                    "%s: the replacement has '$' not followed by a group number (write \\$ for a dollar)", s->label);
+                return ma_error_set(
+                    err, *p && p[1] == '{' ? MA_ERR_UNSUPPORTED : MA_ERR_CONFIG,
+                    "%s: the replacement has '$' not followed by a group number (write \\$ for a dollar)", s->label);
             }
             int g = p[1] - '0';
             p++;
@@ -160,7 +161,8 @@ static int parse_replacement(dp_step *s, const char *repl, const ma_regex_posix 
             }
             if (g > r->groups) {
                 ma_sb_free(&lit);
-                return ma_error_set(err, MA_ERR_CONFIG, "%s: the replacement refers to group %d, the expression has %d", s->label, g, r->groups);
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: the replacement refers to group %d, the expression has %d",
+                                    s->label, g, r->groups);
             }
             group = g == 0 ? 0 : r->map[g];
             flush = 1;
@@ -173,7 +175,10 @@ static int parse_replacement(dp_step *s, const char *repl, const ma_regex_posix 
                 if (s->n_repl + 2 > cap) {
                     cap *= 2;
                     rtoken *n = realloc(s->repl, cap * sizeof *n);
-                    if (!n) { free(t); return ma_error_set(err, MA_ERR_NOMEM, "out of memory"); }
+                    if (!n) {
+                        free(t);
+                        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+                    }
                     s->repl = n;
                 }
                 s->repl[s->n_repl].group = -1;
@@ -183,7 +188,10 @@ static int parse_replacement(dp_step *s, const char *repl, const ma_regex_posix 
                 if (s->n_repl + 2 > cap) {
                     cap *= 2;
                     rtoken *n = realloc(s->repl, cap * sizeof *n);
-                    if (!n) { ma_sb_free(&lit); return ma_error_set(err, MA_ERR_NOMEM, "out of memory"); }
+                    if (!n) {
+                        ma_sb_free(&lit);
+                        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+                    }
                     s->repl = n;
                 }
                 s->repl[s->n_repl].group = group;
@@ -295,7 +303,8 @@ static ma_doc *run_replace(const dp_step *s, ma_doc *doc, char *why, size_t whyl
     char *o = ma_sb_take(&b, &olen);
     if (rc < 0 || !o) {
         free(o);
-        snprintf(why, whylen, "%s: the result is larger than %zu bytes or memory ran out", s->label, (size_t)MA_DOC_MAX_SIZE);
+        snprintf(why, whylen, "%s: the result is larger than %zu bytes or memory ran out", s->label,
+                 (size_t)MA_DOC_MAX_SIZE);
         return NULL;
     }
     ma_doc *d = ma_doc_derive_owned(doc, o, olen);
@@ -313,7 +322,8 @@ static ma_doc *run_b64_encode(const dp_step *s, ma_doc *doc, char *why, size_t w
     const unsigned char *in = (const unsigned char *)ma_doc_data(doc, &len);
     size_t olen = (len + 2) / 3 * 4;
     if (olen > MA_DOC_MAX_SIZE) {
-        snprintf(why, whylen, "%s: the encoded document would be larger than %zu bytes", s->label, (size_t)MA_DOC_MAX_SIZE);
+        snprintf(why, whylen, "%s: the encoded document would be larger than %zu bytes", s->label,
+                 (size_t)MA_DOC_MAX_SIZE);
         return NULL;
     }
     char *o = malloc(olen + 1);
@@ -323,7 +333,8 @@ static ma_doc *run_b64_encode(const dp_step *s, ma_doc *doc, char *why, size_t w
     }
     size_t j = 0;
     for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (i + 1 < len ? (unsigned)in[i + 1] << 8 : 0) | (i + 2 < len ? in[i + 2] : 0);
+        unsigned v =
+            (unsigned)in[i] << 16 | (i + 1 < len ? (unsigned)in[i + 1] << 8 : 0) | (i + 2 < len ? in[i + 2] : 0);
         o[j++] = B64[(v >> 18) & 63];
         o[j++] = B64[(v >> 12) & 63];
         o[j++] = i + 1 < len ? B64[(v >> 6) & 63] : '=';
@@ -372,9 +383,11 @@ static ma_doc *run_b64_decode(const dp_step *s, ma_doc *doc, char *why, size_t w
         bad:
             free(o);
             if (c >= 0x20 && c < 0x7f)
-                snprintf(why, whylen, "%s: the document is not valid base64 (character '%c' at offset %zu)", s->label, c, i);
+                snprintf(why, whylen, "%s: the document is not valid base64 (character '%c' at offset %zu)", s->label,
+                         c, i);
             else
-                snprintf(why, whylen, "%s: the document is not valid base64 (byte 0x%02x at offset %zu)", s->label, c, i);
+                snprintf(why, whylen, "%s: the document is not valid base64 (byte 0x%02x at offset %zu)", s->label, c,
+                         i);
             return NULL;
         }
         v = v << 6 | (unsigned)x;
@@ -432,7 +445,10 @@ static int emit_text(ma_batch *next, ma_doc *first, ma_sb *b)
     return ma_batch_push(next, d);
 }
 
-static int xml_names_match(const xmlNode *n, const char *name) { return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0; }
+static int xml_names_match(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
 
 /* Collects (appends to *v) every element matching names[i..] below e (which matched names[i-1]). */
 typedef struct nodelist {
@@ -539,8 +555,9 @@ static int combine_xml(const dp_step *s, ma_doc **docs, size_t n, ma_batch *next
             first = docs[i];
             if (s->n_names) {
                 if (!xml_names_match(xmlDocGetRootElement(base), s->names[0])) {
-                    snprintf(msg, sizeof msg, "%s: the document's root <%s> is not <%s> of the link element %s", s->label,
-                             (const char *)xmlDocGetRootElement(base)->name, s->names[0], ma_profile_path_str(s->path));
+                    snprintf(msg, sizeof msg, "%s: the document's root <%s> is not <%s> of the link element %s",
+                             s->label, (const char *)xmlDocGetRootElement(base)->name, s->names[0],
+                             ma_profile_path_str(s->path));
                     xmlFreeDoc(base);
                     base = NULL;
                     rc = fail(out, docs[i], msg);
@@ -619,8 +636,8 @@ static int combine_json(const dp_step *s, ma_doc **docs, size_t n, ma_batch *nex
         json_error_t je;
         json_t *v = json_loadb(data, len, JSON_DECODE_ANY, &je);
         if (!v) {
-            snprintf(msg, sizeof msg, "%s: the document is not well-formed JSON: line %d column %d: %s", s->label, je.line,
-                     je.column, je.text);
+            snprintf(msg, sizeof msg, "%s: the document is not well-formed JSON: line %d column %d: %s", s->label,
+                     je.line, je.column, je.text);
             rc = fail(out, docs[i], msg);
             continue;
         }
@@ -628,7 +645,8 @@ static int combine_json(const dp_step *s, ma_doc **docs, size_t n, ma_batch *nex
             json_t *a = json_link_array(v, s->names, s->n_names);
             if (!result) {
                 if (!a) {
-                    snprintf(msg, sizeof msg, "%s: the document has no array %s", s->label, ma_profile_path_str(s->path));
+                    snprintf(msg, sizeof msg, "%s: the document has no array %s", s->label,
+                             ma_profile_path_str(s->path));
                     json_decref(v);
                     rc = fail(out, docs[i], msg);
                     continue;
@@ -714,8 +732,9 @@ static int run_combine(const dp_step *s, ma_batch *cur, ma_batch *next, ma_outpu
         rc = combine_text(s, cur->docs, cur->len, next);
         if (rc == -2) {
             for (size_t i = 0; i < cur->len; i++)
-                if (ma_outputs_fail(out, ma_doc_ref(cur->docs[i]), "%s: the combined document would be larger than %zu bytes",
-                                    s->label, (size_t)MA_DOC_MAX_SIZE) < 0)
+                if (ma_outputs_fail(out, ma_doc_ref(cur->docs[i]),
+                                    "%s: the combined document would be larger than %zu bytes", s->label,
+                                    (size_t)MA_DOC_MAX_SIZE) < 0)
                     return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             return 0;
         }
@@ -897,11 +916,13 @@ static int compile_split(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_err
     const xmlNode *opts = ma_xml_child(cfg, "SplitOptions");
     int rc = 0;
     if (ma_streq(t, "edi")) {
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: splitting by an EDI profile is not supported (XML, JSON and by line are)", s->label);
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                          "%s: splitting by an EDI profile is not supported (XML, JSON and by line are)", s->label);
     } else if (f == FMT_XML || f == FMT_JSON) {
         const xmlNode *o = ma_xml_child(opts, f == FMT_XML ? "XMLOptions" : "JSONOptions");
         s->format = f;
-        if (!o) rc = ma_error_set(err, MA_ERR_CONFIG, "%s: no <%s>", s->label, f == FMT_XML ? "XMLOptions" : "JSONOptions");
+        if (!o)
+            rc = ma_error_set(err, MA_ERR_CONFIG, "%s: no <%s>", s->label, f == FMT_XML ? "XMLOptions" : "JSONOptions");
         else if (parse_batch(s, o, err) < 0 || compile_link(shape, s, o, f == FMT_JSON, 1, err) < 0) rc = -1;
     } else if (f == FMT_LINE || f == FMT_NONE) {
         const xmlNode *o = ma_xml_child(opts, "FFOptions");
@@ -909,9 +930,10 @@ static int compile_split(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_err
         char *so = ma_xml_attr(o, "splitOption");
         char *lk = ma_xml_attr(o, "linkElementKey");
         if (ma_streq(so, "split_profile") || (!so && lk && *lk)) {
-            rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
-                              "%s: splitting by a flat file profile is not supported (flat file profiles cannot be read); split by line instead",
-                              s->label);
+            rc = ma_error_set(
+                err, MA_ERR_UNSUPPORTED,
+                "%s: splitting by a flat file profile is not supported (flat file profiles cannot be read); split by line instead",
+                s->label);
         } else if (o) {
             s->headers = parse_headers(o);
             rc = parse_batch(s, o, err);
@@ -937,10 +959,10 @@ static int compile_combine(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_e
         char *into = ma_xml_attr(o, "combineIntoLinkElementKey");
         char *lk = ma_xml_attr(o, "linkElementKey");
         if (into && *into && !ma_streq(into, "null") && !ma_streq(into, lk))
-            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: combining into a new profile (combineIntoLinkElementKey %s) is not supported",
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                              "%s: combining into a new profile (combineIntoLinkElementKey %s) is not supported",
                               s->label, into);
-        else if (o)
-            rc = compile_link(shape, s, o, f == FMT_JSON, 0, err);
+        else if (o) rc = compile_link(shape, s, o, f == FMT_JSON, 0, err);
         free(into);
         free(lk);
     } else if (f == FMT_LINE || f == FMT_NONE) {
@@ -1002,17 +1024,16 @@ static int compile_step(ma_shape *shape, dp_step *s, const xmlNode *st, size_t p
     case PT_SCRIPT: {
         const xmlNode *sc = ma_xml_child(st, "dataprocessscript");
         char *lang = ma_xml_attr(sc, "language");
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s (processtype 12): custom scripts (%s) cannot run in mini-Atom", s->label,
-                          lang && *lang ? lang : "groovy");
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s (processtype 12): custom scripts (%s) cannot run in mini-Atom",
+                          s->label, lang && *lang ? lang : "groovy");
         free(lang);
         break;
     }
     default:
-        if (type < 0)
-            rc = ma_error_set(err, MA_ERR_CONFIG, "%s: no valid processtype ('%s')", s->label, pt ? pt : "");
+        if (type < 0) rc = ma_error_set(err, MA_ERR_CONFIG, "%s: no valid processtype ('%s')", s->label, pt ? pt : "");
         else
-            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s (processtype %ld): not supported by mini-Atom%s%s%s", s->label, type,
-                              cfg ? " (<" : "", cfg ? (const char *)cfg->name : "", cfg ? ">)" : "");
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s (processtype %ld): not supported by mini-Atom%s%s%s",
+                              s->label, type, cfg ? " (<" : "", cfg ? (const char *)cfg->name : "", cfg ? ">)" : "");
         break;
     }
 out:
@@ -1025,7 +1046,8 @@ out:
 static int dp_compile(ma_shape *shape, const ma_xml_node *config, ma_error *err)
 {
     const xmlNode *c = (const xmlNode *)config;
-    if (!ma_xml_is(c, "dataprocess")) return ma_error_set(err, MA_ERR_CONFIG, "the data process shape has no <dataprocess>");
+    if (!ma_xml_is(c, "dataprocess"))
+        return ma_error_set(err, MA_ERR_CONFIG, "the data process shape has no <dataprocess>");
     dp_data *d = calloc(1, sizeof *d);
     if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     size_t n = 0;

@@ -64,15 +64,22 @@ static int dec_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, 
         free(l);
         free(r);
         if (m < 0) {
-            if (ma_outputs_fail(out, ma_doc_ref(doc), "%s", err->msg) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            if (ma_outputs_fail(out, ma_doc_ref(doc), "%s", err->msg) < 0)
+                return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             ma_error_clear(err);
             continue;
         }
-        if (ma_outputs_emit(out, m ? 0 : 1, ma_doc_ref(doc)) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (ma_outputs_emit(out, m ? 0 : 1, ma_doc_ref(doc)) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
     return 0;
 }
 
 const ma_shape_type ma_shape_decision = {
-    .name = "decision", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = dec_compile, .execute = dec_execute, .destroy = dec_destroy,
+    .name = "decision",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = dec_compile,
+    .execute = dec_execute,
+    .destroy = dec_destroy,
 };

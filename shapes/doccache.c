@@ -119,8 +119,9 @@ static int compile_key(ma_shape *shape, dc_def *d, dc_key *k, const xmlNode *kn,
         goto out;
     }
     if (ma_streq(xtype, "UserDefKeyConfig")) {
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "document cache '%s': key '%s' is user defined, which Boomi does not run either",
-                          d->name, k->name);
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                          "document cache '%s': key '%s' is user defined, which Boomi does not run either", d->name,
+                          k->name);
     } else if (prop && *prop) {
         k->prop = prop;
         prop = NULL;
@@ -132,8 +133,9 @@ static int compile_key(ma_shape *shape, dc_def *d, dc_key *k, const xmlNode *kn,
             rc = -1;
         }
     } else {
-        rc = ma_error_set(err, MA_ERR_CONFIG, "document cache '%s': key '%s' names neither a profile element nor a property",
-                          d->name, k->name);
+        rc = ma_error_set(err, MA_ERR_CONFIG,
+                          "document cache '%s': key '%s' names neither a profile element nor a property", d->name,
+                          k->name);
     }
 out:
     free(alias);
@@ -156,7 +158,8 @@ static dc_def *def_compile(ma_shape *shape, const char *id, ma_error *err)
         return NULL;
     }
     dc_def *d = calloc(1, sizeof *d);
-    if (!d || !(d->id = ma_strdup(c->id)) || !(d->name = ma_strdup(c->name)) || !(d->slot = ma_asprintf("doccache:%s", c->id))) {
+    if (!d || !(d->id = ma_strdup(c->id)) || !(d->name = ma_strdup(c->name)) ||
+        !(d->slot = ma_asprintf("doccache:%s", c->id))) {
         def_free(d);
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return NULL;
@@ -168,7 +171,8 @@ static dc_def *def_compile(ma_shape *shape, const char *id, ma_error *err)
     for (xmlNode *x = ma_xml_child(root, "CacheIndex"); x; x = ma_xml_next(x, "CacheIndex")) n++;
     int rc = 0;
     if (!n) rc = ma_error_set(err, MA_ERR_CONFIG, "document cache '%s' (%s) has no index", d->name, d->id);
-    else if (n > MAX_INDEXES) rc = ma_error_set(err, MA_ERR_LIMIT, "document cache '%s' has more than %d indexes", d->name, MAX_INDEXES);
+    else if (n > MAX_INDEXES)
+        rc = ma_error_set(err, MA_ERR_LIMIT, "document cache '%s' has more than %d indexes", d->name, MAX_INDEXES);
     else if (!(d->idx = calloc(n, sizeof *d->idx))) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     for (xmlNode *x = ma_xml_child(root, "CacheIndex"); x && rc == 0; x = ma_xml_next(x, "CacheIndex")) {
         dc_index *ix = &d->idx[d->n_idx++];
@@ -177,7 +181,8 @@ static dc_def *def_compile(ma_shape *shape, const char *id, ma_error *err)
         size_t nk = 0;
         for (xmlNode *k = ma_xml_child(x, "cacheKey"); k; k = ma_xml_next(k, "cacheKey")) nk++;
         if (!nk) {
-            rc = ma_error_set(err, MA_ERR_CONFIG, "document cache '%s': index '%s' has no key", d->name, ix->name ? ix->name : "");
+            rc = ma_error_set(err, MA_ERR_CONFIG, "document cache '%s': index '%s' has no key", d->name,
+                              ix->name ? ix->name : "");
             break;
         }
         if (nk > MAX_KEYS) {
@@ -449,7 +454,8 @@ static int compile_lookup(ma_shape *shape, dc_shape *s, const xmlNode *c, ma_err
     if (want && *want) {
         for (size_t i = 0; i < d->n_idx; i++)
             if (ma_streq(d->idx[i].id, want)) found = (long)i;
-        if (found < 0) rc = ma_error_set(err, MA_ERR_REF, "document cache '%s' has no index with indexId %s", d->name, want);
+        if (found < 0)
+            rc = ma_error_set(err, MA_ERR_REF, "document cache '%s' has no index with indexId %s", d->name, want);
     } else {
         /* the index that holds the first key given, else the first index */
         const xmlNode *kv = ma_xml_child(kvs, "cacheKeyValue");
@@ -464,7 +470,8 @@ static int compile_lookup(ma_shape *shape, dc_shape *s, const xmlNode *c, ma_err
     if (rc < 0) return -1;
     const dc_index *ix = &d->idx[found];
     s->look.index = (size_t)found;
-    if (!(s->look.vals = calloc(ix->n_keys, sizeof *s->look.vals))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    if (!(s->look.vals = calloc(ix->n_keys, sizeof *s->look.vals)))
+        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     s->look.n = ix->n_keys;
     for (const xmlNode *kv = ma_xml_child(kvs, "cacheKeyValue"); kv; kv = ma_xml_next(kv, "cacheKeyValue")) {
         char *kid = ma_xml_attr(kv, "cacheKeyId");
@@ -478,7 +485,9 @@ static int compile_lookup(ma_shape *shape, dc_shape *s, const xmlNode *c, ma_err
             rc = ma_error_set(err, MA_ERR_CONFIG, "document cache '%s': key %s is given twice", d->name, kid);
         } else {
             const xmlNode *pv = ma_xml_child(kv, "parametervalue");
-            if (!pv) rc = ma_error_set(err, MA_ERR_CONFIG, "document cache '%s': key %s has no <parametervalue>", d->name, kid);
+            if (!pv)
+                rc = ma_error_set(err, MA_ERR_CONFIG, "document cache '%s': key %s has no <parametervalue>", d->name,
+                                  kid);
             else if (!(s->look.vals[pos] = ma_param_compile(shape, pv, err))) rc = -1;
         }
         free(kid);
@@ -486,8 +495,8 @@ static int compile_lookup(ma_shape *shape, dc_shape *s, const xmlNode *c, ma_err
     }
     for (size_t k = 0; k < ix->n_keys; k++)
         if (!s->look.vals[k])
-            return ma_error_set(err, MA_ERR_CONFIG, "document cache '%s': no value is given for key '%s' of index '%s'", d->name,
-                                ix->keys[k].name, ix->name ? ix->name : "");
+            return ma_error_set(err, MA_ERR_CONFIG, "document cache '%s': no value is given for key '%s' of index '%s'",
+                                d->name, ix->keys[k].name, ix->name ? ix->name : "");
     return 0;
 }
 
@@ -549,8 +558,8 @@ static int load_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs *
             for (size_t k = 0; k < s->def->n_idx; k++) free(vals[k]);
             free(vals);
             if (rc == -1) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-            if (ma_outputs_fail(out, ma_doc_ref(doc), "document cache '%s' holds %zu documents, the most it can", s->def->name,
-                                MAX_ENTRIES) < 0)
+            if (ma_outputs_fail(out, ma_doc_ref(doc), "document cache '%s' holds %zu documents, the most it can",
+                                s->def->name, MAX_ENTRIES) < 0)
                 return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             continue;
         }
@@ -570,12 +579,12 @@ static int retrieve_compile(ma_shape *shape, const ma_xml_node *config, ma_error
     s->stop_empty = ma_xml_attr_is(c, "emptyCacheBehavior", "stopprocess");
     int rc = 0;
     if (s->all && !s->def->single)
-        rc = ma_error_set(err, MA_ERR_CONFIG,
-                          "retrieving all documents is only supported for document caches that enforce one index entry per "
-                          "document; document cache '%s' does not",
-                          s->def->name);
-    else if (!s->all)
-        rc = compile_lookup(shape, s, c, err);
+        rc = ma_error_set(
+            err, MA_ERR_CONFIG,
+            "retrieving all documents is only supported for document caches that enforce one index entry per "
+            "document; document cache '%s' does not",
+            s->def->name);
+    else if (!s->all) rc = compile_lookup(shape, s, c, err);
     if (rc == 0 && ma_shape_declare_output(shape, NULL, err) < 0) rc = -1;
     if (rc < 0) dc_destroy(shape);
     return rc;
@@ -659,12 +668,12 @@ static int remove_compile(ma_shape *shape, const ma_xml_node *config, ma_error *
     int rc = 0;
     if (!s->all) {
         if (!s->def->single)
-            rc = ma_error_set(err, MA_ERR_CONFIG,
-                              "removing by key is only supported for document caches that enforce one index entry per document; "
-                              "document cache '%s' does not",
-                              s->def->name);
-        else
-            rc = compile_lookup(shape, s, c, err);
+            rc = ma_error_set(
+                err, MA_ERR_CONFIG,
+                "removing by key is only supported for document caches that enforce one index entry per document; "
+                "document cache '%s' does not",
+                s->def->name);
+        else rc = compile_lookup(shape, s, c, err);
     }
     if (rc == 0 && ma_shape_declare_output(shape, NULL, err) < 0) rc = -1;
     if (rc < 0) dc_destroy(shape);
@@ -703,7 +712,8 @@ static int remove_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs
         }
     }
     for (size_t i = 0; i < in->len; i++)
-        if (ma_outputs_emit(out, 0, ma_doc_ref(in->docs[i])) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (ma_outputs_emit(out, 0, ma_doc_ref(in->docs[i])) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     return 0;
 }
 

@@ -11,9 +11,9 @@
 #include "util.h"
 
 typedef struct dprop {
-    char *id;      /* owned: full propertyId */
-    char *pname;   /* borrowed from id: process property name, or NULL for document targets */
-    char *def;     /* owned: defaultValue */
+    char *id;    /* owned: full propertyId */
+    char *pname; /* borrowed from id: process property name, or NULL for document targets */
+    char *def;   /* owned: defaultValue */
     int persist;
     ma_param **src;
     size_t n_src;
@@ -41,7 +41,8 @@ static void dp_destroy(ma_shape *s)
 static int dp_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
 {
     const xmlNode *c = (const xmlNode *)config;
-    if (!ma_xml_is(c, "documentproperties")) return ma_error_set(err, MA_ERR_CONFIG, "expected a <documentproperties> configuration");
+    if (!ma_xml_is(c, "documentproperties"))
+        return ma_error_set(err, MA_ERR_CONFIG, "expected a <documentproperties> configuration");
     dp_data *d = calloc(1, sizeof *d);
     if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     ma_shape_set_data(s, d);
@@ -53,17 +54,21 @@ static int dp_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
         dp->id = ma_xml_attr(p, "propertyId");
         dp->def = ma_xml_attr(p, "defaultValue");
         dp->persist = ma_xml_attr_is(p, "persist", "true");
-        if (!dp->id || !*dp->id) return ma_error_set(err, MA_ERR_CONFIG, "line %d: a property has no propertyId", p->line);
+        if (!dp->id || !*dp->id)
+            return ma_error_set(err, MA_ERR_CONFIG, "line %d: a property has no propertyId", p->line);
         if (ma_str_has_prefix(dp->id, "process.")) {
             dp->pname = dp->id + strlen("process.");
-            if (!*dp->pname) return ma_error_set(err, MA_ERR_CONFIG, "line %d: propertyId 'process.' names no property", p->line);
+            if (!*dp->pname)
+                return ma_error_set(err, MA_ERR_CONFIG, "line %d: propertyId 'process.' names no property", p->line);
         } else if (!ma_str_has_prefix(dp->id, "dynamicdocument.") && !ma_str_has_prefix(dp->id, "connector.") &&
                    !ma_str_has_prefix(dp->id, "mime.")) {
             return ma_error_set(err, MA_ERR_UNSUPPORTED,
                                 "line %d: propertyId '%s' is not a target Set Properties can write "
-                                "(process.*, dynamicdocument.*, connector.*, mime.*)", p->line, dp->id);
+                                "(process.*, dynamicdocument.*, connector.*, mime.*)",
+                                p->line, dp->id);
         } else if (dp->persist) {
-            return ma_error_set(err, MA_ERR_CONFIG, "line %d: persist applies to process properties, not to '%s'", p->line, dp->id);
+            return ma_error_set(err, MA_ERR_CONFIG, "line %d: persist applies to process properties, not to '%s'",
+                                p->line, dp->id);
         }
         if (ma_params_compile_children(s, ma_xml_child(p, "sourcevalues"), &dp->src, &dp->n_src, err) < 0) {
             ma_error_prefix(err, "property '%s'", dp->id);
@@ -112,5 +117,10 @@ static int dp_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, m
 }
 
 const ma_shape_type ma_shape_documentproperties = {
-    .name = "documentproperties", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = dp_compile, .execute = dp_execute, .destroy = dp_destroy,
+    .name = "documentproperties",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = dp_compile,
+    .execute = dp_execute,
+    .destroy = dp_destroy,
 };

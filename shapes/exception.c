@@ -47,8 +47,8 @@ fail:
 }
 
 /* The message to raise: the rendering, else the title, else a generic one naming the shape. */
-static const char *message_of(const ma_shape *shape, const exception_data *d, const ma_sb *text,
-                              char *buf, size_t bufsz)
+static const char *message_of(const ma_shape *shape, const exception_data *d, const ma_sb *text, char *buf,
+                              size_t bufsz)
 {
     if (text->len) return text->s;
     if (d->title[0]) return d->title;

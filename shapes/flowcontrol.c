@@ -87,5 +87,10 @@ static void fc_destroy(ma_shape *s)
 }
 
 const ma_shape_type ma_shape_flowcontrol = {
-    .name = "flowcontrol", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = fc_compile, .execute = fc_execute, .destroy = fc_destroy,
+    .name = "flowcontrol",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = fc_compile,
+    .execute = fc_execute,
+    .destroy = fc_destroy,
 };

@@ -31,7 +31,8 @@ static int map_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, 
         int rc = ma_xslt_apply(x, ex, in->docs[i], &res, err);
         if (rc < 0) return -1;
         if (rc > 0) {
-            if (ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "%s", err->msg) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            if (ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "%s", err->msg) < 0)
+                return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             ma_error_clear(err);
             continue;
         }
@@ -41,5 +42,9 @@ static int map_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, 
 }
 
 const ma_shape_type ma_shape_map = {
-    .name = "map", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = map_compile, .execute = map_execute,
+    .name = "map",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = map_compile,
+    .execute = map_execute,
 };

@@ -70,8 +70,7 @@ fail:
 
 /* Logs the message rendered for doc. 0 on success; 1 when the parameters cannot be evaluated for
  * this document (a document error, message in err); -1 for a process-level error. */
-static int log_for(ma_exec *ex, const ma_shape *shape, const notify_data *d, const ma_doc *doc,
-                   ma_error *err)
+static int log_for(ma_exec *ex, const ma_shape *shape, const notify_data *d, const ma_doc *doc, ma_error *err)
 {
     ma_sb text;
     ma_sb_init(&text);
@@ -104,8 +103,7 @@ static int notify_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs
                 continue;
             }
         }
-        if (ma_outputs_emit(out, 0, ma_doc_ref(doc)) < 0)
-            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (ma_outputs_emit(out, 0, ma_doc_ref(doc)) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
     return 0;
 }

@@ -50,8 +50,9 @@ static int pc_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
         } else if (d->child->compile_state == 2 && d->child->process) {
             ma_shape *t = ma_process_find_shape(d->child->process, name);
             if (!t || strcmp(t->type_name, "returndocuments") != 0)
-                rc = ma_error_set(err, MA_ERR_REF, "return path '%s': subprocess '%s' has no Return Documents shape named %s",
-                                  name, d->child->name, name);
+                rc = ma_error_set(err, MA_ERR_REF,
+                                  "return path '%s': subprocess '%s' has no Return Documents shape named %s", name,
+                                  d->child->name, name);
         }
         if (rc == 0 && ma_shape_declare_output(s, name, err) < 0) rc = -1;
         free(name);

@@ -16,5 +16,9 @@ static int rd_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, m
 }
 
 const ma_shape_type ma_shape_returndocuments = {
-    .name = "returndocuments", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = rd_compile, .execute = rd_execute,
+    .name = "returndocuments",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = rd_compile,
+    .execute = rd_execute,
 };

@@ -88,15 +88,22 @@ static int route_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out
         }
         free(v);
         if (k == (size_t)-1) {
-            if (ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "%s", err->msg) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            if (ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "%s", err->msg) < 0)
+                return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             ma_error_clear(err);
             continue;
         }
-        if (ma_outputs_emit(out, (int)k, ma_doc_ref(in->docs[i])) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (ma_outputs_emit(out, (int)k, ma_doc_ref(in->docs[i])) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
     return 0;
 }
 
 const ma_shape_type ma_shape_route = {
-    .name = "route", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = route_compile, .execute = route_execute, .destroy = route_destroy,
+    .name = "route",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = route_compile,
+    .execute = route_execute,
+    .destroy = route_destroy,
 };

@@ -15,8 +15,7 @@ void ma_connstep_destroy(ma_shape *shape, void *data);
 /* Helpers shared by shapes. */
 /* Compiles every <parametervalue> child of node (in document order) into *out (malloc'ed array of
  * owned params; free with ma_params_free). */
-int ma_params_compile_children(ma_shape *shape, const ma_xml_node *node, ma_param ***out, size_t *n,
-                               ma_error *err);
+int ma_params_compile_children(ma_shape *shape, const ma_xml_node *node, ma_param ***out, size_t *n, ma_error *err);
 void ma_params_free(ma_param **ps, size_t n);
 /* Evaluates params for doc into a malloc'ed array of malloc'ed strings (free with
  * ma_strings_free). */

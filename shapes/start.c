@@ -42,7 +42,8 @@ static int start_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
     } else {
         free(d);
         if (!c) return ma_error_set(err, MA_ERR_CONFIG, "the start shape has no configuration");
-        return ma_error_set(err, MA_ERR_UNSUPPORTED, "start type <%s> is not supported (No Data, Data Passthrough and connector starts are)",
+        return ma_error_set(err, MA_ERR_UNSUPPORTED,
+                            "start type <%s> is not supported (No Data, Data Passthrough and connector starts are)",
                             (const char *)c->name);
     }
     ma_shape_set_data(s, d);
@@ -55,14 +56,16 @@ static int start_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out
     /* a passthrough start with nothing passed in (run on its own) behaves like No Data */
     if (d->kind == MA_START_LISTEN || (d->kind == MA_START_PASSTHROUGH && in->len)) {
         for (size_t i = 0; i < in->len; i++)
-            if (ma_outputs_emit(out, 0, ma_doc_ref(in->docs[i])) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            if (ma_outputs_emit(out, 0, ma_doc_ref(in->docs[i])) < 0)
+                return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return 0;
     }
     ma_doc *doc = ma_doc_new("", 0);
     if (!doc) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     /* a child run once per document of its caller: errors map back to that document */
     if (in->len == 1) ma_doc_set_track_id(&doc, ma_doc_track_id(in->docs[0]));
-    if (d->kind != MA_START_CONNECTOR) return ma_outputs_emit(out, 0, doc) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+    if (d->kind != MA_START_CONNECTOR)
+        return ma_outputs_emit(out, 0, doc) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
     ma_batch one;
     ma_batch_init(&one);
     if (ma_batch_push(&one, doc) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");

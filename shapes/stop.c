@@ -26,5 +26,9 @@ static int stop_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out,
 }
 
 const ma_shape_type ma_shape_stop = {
-    .name = "stop", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = stop_compile, .execute = stop_execute,
+    .name = "stop",
+    .abi_version = MA_ABI_VERSION,
+    .traits = MA_SHAPE_IN_MEMORY,
+    .compile = stop_compile,
+    .execute = stop_execute,
 };

@@ -21,7 +21,13 @@ static int never(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, ma_err
     return ma_error_set(err, MA_ERR_UNSUPPORTED, "shapetype %s cannot run", ma_shape_type_name(s));
 }
 
-const ma_shape_type ma_shape_businessrules = {
-    .name = "businessrules", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = br_compile, .execute = never};
-const ma_shape_type ma_shape_cleanse = {
-    .name = "cleanse", .abi_version = MA_ABI_VERSION, .traits = MA_SHAPE_IN_MEMORY, .compile = cleanse_compile, .execute = never};
+const ma_shape_type ma_shape_businessrules = {.name = "businessrules",
+                                              .abi_version = MA_ABI_VERSION,
+                                              .traits = MA_SHAPE_IN_MEMORY,
+                                              .compile = br_compile,
+                                              .execute = never};
+const ma_shape_type ma_shape_cleanse = {.name = "cleanse",
+                                        .abi_version = MA_ABI_VERSION,
+                                        .traits = MA_SHAPE_IN_MEMORY,
+                                        .compile = cleanse_compile,
+                                        .execute = never};

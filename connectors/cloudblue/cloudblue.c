@@ -26,15 +26,57 @@
 /* ---- the actions and objects of Boomi's connector (MetadataUtil.java) ---- */
 
 enum {
-    A_GET, A_LIST, A_CREATE, A_UPDATE, A_DELETE, A_ACCEPT, A_IGNORE, A_APPROVE, A_REJECT, A_UPLOAD, A_INQUIRE,
-    A_PENDING, A_ASSIGN, A_UNASSIGN, A_PURCHASE, A_CLOSE, A_REGENERATE, A_BULK_CLOSE, A_REPROCESS, A_SUBMIT,
-    A_RESOLVE, A_DOWNLOAD, A_UPLOAD_RECON_FILE, A_COUNT
+    A_GET,
+    A_LIST,
+    A_CREATE,
+    A_UPDATE,
+    A_DELETE,
+    A_ACCEPT,
+    A_IGNORE,
+    A_APPROVE,
+    A_REJECT,
+    A_UPLOAD,
+    A_INQUIRE,
+    A_PENDING,
+    A_ASSIGN,
+    A_UNASSIGN,
+    A_PURCHASE,
+    A_CLOSE,
+    A_REGENERATE,
+    A_BULK_CLOSE,
+    A_REPROCESS,
+    A_SUBMIT,
+    A_RESOLVE,
+    A_DOWNLOAD,
+    A_UPLOAD_RECON_FILE,
+    A_COUNT
 };
 
 static const char *const cb_actions[A_COUNT + 1] = {
-    "GET", "LIST", "CREATE", "UPDATE", "DELETE", "ACCEPT", "IGNORE", "APPROVE", "REJECT", "UPLOAD", "INQUIRE",
-    "PENDING", "ASSIGN", "UNASSIGN", "PURCHASE", "CLOSE", "REGENERATE", "BULK_CLOSE", "REPROCESS", "SUBMIT",
-    "RESOLVE", "DOWNLOAD", "UPLOAD_RECON_FILE", NULL,
+    "GET",
+    "LIST",
+    "CREATE",
+    "UPDATE",
+    "DELETE",
+    "ACCEPT",
+    "IGNORE",
+    "APPROVE",
+    "REJECT",
+    "UPLOAD",
+    "INQUIRE",
+    "PENDING",
+    "ASSIGN",
+    "UNASSIGN",
+    "PURCHASE",
+    "CLOSE",
+    "REGENERATE",
+    "BULK_CLOSE",
+    "REPROCESS",
+    "SUBMIT",
+    "RESOLVE",
+    "DOWNLOAD",
+    "UPLOAD_RECON_FILE",
+    NULL,
 };
 
 enum {
@@ -61,48 +103,84 @@ typedef struct cb_object {
     const cb_act *acts;
 } cb_object;
 
+/* clang-format off */
 #define END {-1, NULL, 0, NULL}
-static const cb_act acts_request[] = {
-    {A_GET, NULL, 0, NULL}, {A_LIST, NULL, 0, NULL}, {A_APPROVE, "approve", F_BODY, NULL},
-    {A_ASSIGN, "assign", F_BODY, NULL}, {A_REJECT, "fail", F_BODY, NULL}, {A_INQUIRE, "inquire", F_BODY, NULL},
-    {A_PURCHASE, "purchase", 0, NULL}, {A_UNASSIGN, "unassign", 0, NULL}, {A_PENDING, "pend", 0, NULL},
-    {A_UPDATE, NULL, F_BODY, NULL}, END};
+/* clang-format on */
+static const cb_act acts_request[] = {{A_GET, NULL, 0, NULL},
+                                      {A_LIST, NULL, 0, NULL},
+                                      {A_APPROVE, "approve", F_BODY, NULL},
+                                      {A_ASSIGN, "assign", F_BODY, NULL},
+                                      {A_REJECT, "fail", F_BODY, NULL},
+                                      {A_INQUIRE, "inquire", F_BODY, NULL},
+                                      {A_PURCHASE, "purchase", 0, NULL},
+                                      {A_UNASSIGN, "unassign", 0, NULL},
+                                      {A_PENDING, "pend", 0, NULL},
+                                      {A_UPDATE, NULL, F_BODY, NULL},
+                                      END};
 static const cb_act acts_create_request[] = {{A_CREATE, NULL, F_BODY | F_COLL, NULL}, END};
 static const cb_act acts_get_list[] = {{A_GET, NULL, 0, NULL}, {A_LIST, NULL, 0, NULL}, END};
 static const cb_act acts_list[] = {{A_LIST, NULL, 0, NULL}, END};
 static const cb_act acts_billing_attr[] = {{A_UPDATE, NULL, F_BODY | F_COLL, NULL}, END};
-static const cb_act acts_tier_account[] = {
-    {A_GET, NULL, 0, NULL}, {A_LIST, NULL, 0, NULL}, {A_CREATE, NULL, F_BODY | F_COLL, NULL},
-    {A_UPDATE, NULL, F_BODY, NULL}, END};
-static const cb_act acts_tar[] = {
-    {A_GET, NULL, 0, NULL}, {A_LIST, NULL, 0, NULL}, {A_CREATE, NULL, F_BODY | F_COLL, NULL},
-    {A_ACCEPT, "accept", 0, NULL}, {A_IGNORE, "ignore", F_BODY, NULL}, END};
-static const cb_act acts_tcr[] = {
-    {A_GET, NULL, 0, NULL}, {A_LIST, NULL, 0, NULL}, {A_CREATE, NULL, F_BODY | F_COLL, NULL},
-    {A_UPDATE, NULL, F_BODY, NULL}, {A_APPROVE, "approve", F_BODY, NULL}, {A_INQUIRE, "inquire", 0, NULL},
-    {A_PENDING, "pend", 0, NULL}, {A_REJECT, "fail", F_BODY, NULL}, END};
+static const cb_act acts_tier_account[] = {{A_GET, NULL, 0, NULL},
+                                           {A_LIST, NULL, 0, NULL},
+                                           {A_CREATE, NULL, F_BODY | F_COLL, NULL},
+                                           {A_UPDATE, NULL, F_BODY, NULL},
+                                           END};
+static const cb_act acts_tar[] = {{A_GET, NULL, 0, NULL},
+                                  {A_LIST, NULL, 0, NULL},
+                                  {A_CREATE, NULL, F_BODY | F_COLL, NULL},
+                                  {A_ACCEPT, "accept", 0, NULL},
+                                  {A_IGNORE, "ignore", F_BODY, NULL},
+                                  END};
+static const cb_act acts_tcr[] = {{A_GET, NULL, 0, NULL},
+                                  {A_LIST, NULL, 0, NULL},
+                                  {A_CREATE, NULL, F_BODY | F_COLL, NULL},
+                                  {A_UPDATE, NULL, F_BODY, NULL},
+                                  {A_APPROVE, "approve", F_BODY, NULL},
+                                  {A_INQUIRE, "inquire", 0, NULL},
+                                  {A_PENDING, "pend", 0, NULL},
+                                  {A_REJECT, "fail", F_BODY, NULL},
+                                  END};
 static const cb_act acts_action_link[] = {{A_GET, "actionLink", F_ASSET_Q, NULL}, END};
-static const cb_act acts_usage_report[] = {
-    {A_GET, NULL, 0, NULL}, {A_LIST, NULL, 0, NULL}, {A_CREATE, NULL, F_BODY | F_COLL, NULL},
-    {A_UPDATE, NULL, F_BODY, NULL}, {A_UPLOAD, "upload", F_MULTIPART, "usage_file"},
-    {A_UPLOAD_RECON_FILE, "reconciliation", F_MULTIPART, "recon_file"}, {A_CLOSE, "close", 0, NULL},
-    {A_SUBMIT, "submit", 0, NULL}, {A_REPROCESS, "reprocess", 0, NULL}, {A_DELETE, "delete", 0, NULL},
-    {A_REJECT, "reject", F_BODY, NULL}, {A_ACCEPT, "accept", F_BODY, NULL}, END};
-static const cb_act acts_usage_record[] = {
-    {A_GET, NULL, 0, NULL}, {A_LIST, NULL, 0, NULL}, {A_CLOSE, "close", F_BODY, NULL},
-    {A_BULK_CLOSE, "close-records", F_BODY | F_COLL, NULL}, END};
-static const cb_act acts_usage_chunk[] = {
-    {A_GET, NULL, 0, NULL}, {A_LIST, NULL, 0, NULL}, {A_REGENERATE, "regenerate", 0, NULL},
-    {A_CLOSE, "close", F_BODY, NULL}, {A_DOWNLOAD, "download", F_RAW, NULL}, {A_UPDATE, NULL, F_BODY, NULL}, END};
-static const cb_act acts_recon[] = {
-    {A_GET, NULL, 0, NULL}, {A_LIST, NULL, 0, NULL},
-    {A_UPLOAD, NULL, F_COLL | F_MULTIPART | F_NOTE, "recon_file"}, END};
+static const cb_act acts_usage_report[] = {{A_GET, NULL, 0, NULL},
+                                           {A_LIST, NULL, 0, NULL},
+                                           {A_CREATE, NULL, F_BODY | F_COLL, NULL},
+                                           {A_UPDATE, NULL, F_BODY, NULL},
+                                           {A_UPLOAD, "upload", F_MULTIPART, "usage_file"},
+                                           {A_UPLOAD_RECON_FILE, "reconciliation", F_MULTIPART, "recon_file"},
+                                           {A_CLOSE, "close", 0, NULL},
+                                           {A_SUBMIT, "submit", 0, NULL},
+                                           {A_REPROCESS, "reprocess", 0, NULL},
+                                           {A_DELETE, "delete", 0, NULL},
+                                           {A_REJECT, "reject", F_BODY, NULL},
+                                           {A_ACCEPT, "accept", F_BODY, NULL},
+                                           END};
+static const cb_act acts_usage_record[] = {{A_GET, NULL, 0, NULL},
+                                           {A_LIST, NULL, 0, NULL},
+                                           {A_CLOSE, "close", F_BODY, NULL},
+                                           {A_BULK_CLOSE, "close-records", F_BODY | F_COLL, NULL},
+                                           END};
+static const cb_act acts_usage_chunk[] = {{A_GET, NULL, 0, NULL},
+                                          {A_LIST, NULL, 0, NULL},
+                                          {A_REGENERATE, "regenerate", 0, NULL},
+                                          {A_CLOSE, "close", F_BODY, NULL},
+                                          {A_DOWNLOAD, "download", F_RAW, NULL},
+                                          {A_UPDATE, NULL, F_BODY, NULL},
+                                          END};
+static const cb_act acts_recon[] = {{A_GET, NULL, 0, NULL},
+                                    {A_LIST, NULL, 0, NULL},
+                                    {A_UPLOAD, NULL, F_COLL | F_MULTIPART | F_NOTE, "recon_file"},
+                                    END};
 static const cb_act acts_processed_file[] = {{A_DOWNLOAD, "processedfile", F_RAW, NULL}, END};
 static const cb_act acts_uploaded_file[] = {{A_DOWNLOAD, "uploadedfile", F_RAW, NULL}, END};
-static const cb_act acts_case[] = {
-    {A_GET, NULL, 0, NULL}, {A_LIST, NULL, 0, NULL}, {A_CREATE, NULL, F_BODY | F_COLL, NULL},
-    {A_PENDING, "pend", 0, NULL}, {A_INQUIRE, "inquire", 0, NULL}, {A_RESOLVE, "resolve", 0, NULL},
-    {A_CLOSE, "close", F_BODY, NULL}, END};
+static const cb_act acts_case[] = {{A_GET, NULL, 0, NULL},
+                                   {A_LIST, NULL, 0, NULL},
+                                   {A_CREATE, NULL, F_BODY | F_COLL, NULL},
+                                   {A_PENDING, "pend", 0, NULL},
+                                   {A_INQUIRE, "inquire", 0, NULL},
+                                   {A_RESOLVE, "resolve", 0, NULL},
+                                   {A_CLOSE, "close", F_BODY, NULL},
+                                   END};
 static const cb_act acts_messages[] = {{A_LIST, NULL, 0, NULL}, {A_CREATE, NULL, F_BODY | F_COLL, NULL}, END};
 
 static const cb_object cb_objects_table[] = {
@@ -148,12 +226,38 @@ static const cb_object cb_objects_table[] = {
 #define N_OBJECTS (sizeof cb_objects_table / sizeof *cb_objects_table)
 
 static const char *const cb_objects[N_OBJECTS + 1] = {
-    "REQUEST", "PURCHASE_REQUEST", "CHANGE_REQUEST", "ADMIN_HOLD_REQUEST", "BILLING_REQUEST", "ASSET",
-    "SUBSCRIPTION_REQUEST", "SUBSCRIPTION_ASSET", "BILLING_REQUEST_ATTRIBUTE", "TIER_ACCOUNT", "TIER_ACCOUNT_VERSION",
-    "TIER_ACCOUNT_REQUEST", "TIER_CONFIG_REQUEST", "TIER_CONFIG", "PRODUCT", "PRODUCT_TEMPLATE", "PRODUCT_ACTION",
-    "PRODUCT_ITEM", "PRODUCT_PARAMETER", "PRODUCT_CONFIGURATION", "PRODUCT_ACTION_LINK", "USAGE_REPORT", "USAGE_RECORD",
-    "USAGE_CHUNK", "USAGE_RECONCILIATION", "RECONCILIATION_PROCESSED_FILE", "RECONCILIATION_UPLOADED_FILE",
-    "USAGE_AGGREGATE", "ASSET_USAGE_AGGREGATE", "CASE", "CONVERSATION_MESSAGES", NULL,
+    "REQUEST",
+    "PURCHASE_REQUEST",
+    "CHANGE_REQUEST",
+    "ADMIN_HOLD_REQUEST",
+    "BILLING_REQUEST",
+    "ASSET",
+    "SUBSCRIPTION_REQUEST",
+    "SUBSCRIPTION_ASSET",
+    "BILLING_REQUEST_ATTRIBUTE",
+    "TIER_ACCOUNT",
+    "TIER_ACCOUNT_VERSION",
+    "TIER_ACCOUNT_REQUEST",
+    "TIER_CONFIG_REQUEST",
+    "TIER_CONFIG",
+    "PRODUCT",
+    "PRODUCT_TEMPLATE",
+    "PRODUCT_ACTION",
+    "PRODUCT_ITEM",
+    "PRODUCT_PARAMETER",
+    "PRODUCT_CONFIGURATION",
+    "PRODUCT_ACTION_LINK",
+    "USAGE_REPORT",
+    "USAGE_RECORD",
+    "USAGE_CHUNK",
+    "USAGE_RECONCILIATION",
+    "RECONCILIATION_PROCESSED_FILE",
+    "RECONCILIATION_UPLOADED_FILE",
+    "USAGE_AGGREGATE",
+    "ASSET_USAGE_AGGREGATE",
+    "CASE",
+    "CONVERSATION_MESSAGES",
+    NULL,
 };
 
 /* ---- compiled step ---- */
@@ -210,11 +314,23 @@ static int parse_action(const char *s)
     if (!s || !*s) return -1;
     for (int i = 0; i < A_COUNT; i++)
         if (id_eq(s, cb_actions[i])) return i;
-    static const struct { const char *alias; int a; } aliases[] = {
-        {"QUERY", A_LIST}, {"FAIL", A_REJECT}, {"PEND", A_PENDING}, {"BULKCLOSE", A_BULK_CLOSE},
-        {"UPLOAD_RECON", A_UPLOAD_RECON_FILE}, {"RECONCILIATION", A_UPLOAD_RECON_FILE},
-        {"List Resources", A_LIST}, {"List Resource", A_LIST}, {"Get Resource", A_GET}, {"Create Resource", A_CREATE},
-        {"Update Resource", A_UPDATE}, {"Upload Resource File", A_UPLOAD}, {"Download Resource File", A_DOWNLOAD},
+    static const struct {
+        const char *alias;
+        int a;
+    } aliases[] = {
+        {"QUERY", A_LIST},
+        {"FAIL", A_REJECT},
+        {"PEND", A_PENDING},
+        {"BULKCLOSE", A_BULK_CLOSE},
+        {"UPLOAD_RECON", A_UPLOAD_RECON_FILE},
+        {"RECONCILIATION", A_UPLOAD_RECON_FILE},
+        {"List Resources", A_LIST},
+        {"List Resource", A_LIST},
+        {"Get Resource", A_GET},
+        {"Create Resource", A_CREATE},
+        {"Update Resource", A_UPDATE},
+        {"Upload Resource File", A_UPLOAD},
+        {"Download Resource File", A_DOWNLOAD},
     };
     for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
         if (id_eq(s, aliases[i].alias)) return aliases[i].a;
@@ -247,7 +363,10 @@ static char *op_field(const ma_xml_node *n, const char *id)
     for (const ma_xml_node *c = n ? ma_xml_child(n, "field") : NULL; c; c = ma_xml_next(c, "field")) {
         if (!ma_xml_attr_is(c, "id", id)) continue;
         char *v = ma_xml_attr(c, "value");
-        if (v && !*v) { free(v); v = NULL; }
+        if (v && !*v) {
+            free(v);
+            v = NULL;
+        }
         return v;
     }
     return NULL;
@@ -307,14 +426,20 @@ static void filter_free(cb_filter *f)
     if (!f) return;
     for (size_t i = 0; i < f->n; i++) filter_free(f->kids[i]);
     free(f->kids);
-    free(f->field); free(f->op); free(f->name); free(f->key);
+    free(f->field);
+    free(f->op);
+    free(f->name);
+    free(f->key);
     free(f);
 }
 
 static cb_filter *filter_compile(const ma_xml_node *n, ma_error *err)
 {
     cb_filter *f = calloc(1, sizeof *f);
-    if (!f) { ma_error_set(err, MA_ERR_NOMEM, "out of memory"); return NULL; }
+    if (!f) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
     if (ma_xml_is(n, "ConnectorFilterExpression")) {
         f->kind = FL_EXPR;
         f->field = ma_xml_attr(n, "expressionField");
@@ -332,9 +457,17 @@ static cb_filter *filter_compile(const ma_xml_node *n, ma_error *err)
     for (const ma_xml_node *c = ma_xml_child(n, NULL); c; c = ma_xml_next(c, NULL)) {
         if (!ma_xml_is(c, "ConnectorFilterExpression") && !ma_xml_is(c, "ConnectorFilterLogical")) continue;
         cb_filter *k = filter_compile(c, err);
-        if (!k) { filter_free(f); return NULL; }
+        if (!k) {
+            filter_free(f);
+            return NULL;
+        }
         cb_filter **nk = realloc(f->kids, (f->n + 1) * sizeof *nk);
-        if (!nk) { filter_free(k); filter_free(f); ma_error_set(err, MA_ERR_NOMEM, "out of memory"); return NULL; }
+        if (!nk) {
+            filter_free(k);
+            filter_free(f);
+            ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            return NULL;
+        }
         f->kids = nk;
         f->kids[f->n++] = k;
     }
@@ -352,15 +485,23 @@ static int sorts_compile(cb_step *d, const ma_xml_node *sorts, ma_error *err)
         char *field = NULL, *order = NULL;
         for (size_t i = 0; i < 5 && !field; i++) {
             field = ma_xml_attr(c, fattrs[i]);
-            if (field && !*field) { free(field); field = NULL; }
+            if (field && !*field) {
+                free(field);
+                field = NULL;
+            }
         }
         order = ma_xml_attr(c, "sortOrder");
         if (!order) order = ma_xml_attr(c, "order");
-        if (!field) { free(order); continue; }
+        if (!field) {
+            free(order);
+            continue;
+        }
         if (order && *order && !ieq(order, "asc") && !ieq(order, "ascending") && !ieq(order, "desc") &&
             !ieq(order, "descending")) {
             ma_error_set(err, MA_ERR_CONFIG, "sort order '%s' of field '%s' is neither asc nor desc", order, field);
-            free(field); free(order); ma_sb_free(&b);
+            free(field);
+            free(order);
+            ma_sb_free(&b);
             return -1;
         }
         ma_sb_puts(&b, n++ ? "," : "ordering(");
@@ -368,7 +509,8 @@ static int sorts_compile(cb_step *d, const ma_xml_node *sorts, ma_error *err)
         for (char *p = field; *p; p++)
             if (*p == '/') *p = '.';
         put_enc(&b, field, NULL);
-        free(field); free(order);
+        free(field);
+        free(order);
     }
     if (n) ma_sb_putc(&b, ')');
     char *s = ma_sb_take(&b, NULL);
@@ -385,11 +527,18 @@ static void cb_destroy(ma_connector_step *step)
     cb_step *d = step->data;
     if (!d) return;
     ma_httpc_free(d->http);
-    free(d->base_url); free(d->conn_label); free(d->conn_key); free(d->env_name);
-    free(d->select); free(d->ordering); free(d->filter_rql); free(d->sort_rql);
+    free(d->base_url);
+    free(d->conn_label);
+    free(d->conn_key);
+    free(d->env_name);
+    free(d->select);
+    free(d->ordering);
+    free(d->filter_rql);
+    free(d->sort_rql);
     filter_free(d->filter);
     for (size_t i = 0; i < d->n_params; i++) {
-        free(d->params[i].name); free(d->params[i].id);
+        free(d->params[i].name);
+        free(d->params[i].id);
         ma_param_free(d->params[i].p);
     }
     free(d->params);
@@ -407,19 +556,48 @@ typedef struct cb_conf {
 #define AT(m) MA_CONFIG_AT(cb_conf, m)
 static const ma_config_entry cb_config_map[] = {
     {.key = "url", .kind = MA_CONFIG_STRING, .def = CB_DEFAULT_URL, .description = "the Connect API's base URL"},
-    {.key = "customAuthCredentials", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET,
+    {.key = "customAuthCredentials",
+     .kind = MA_CONFIG_STRING,
+     .flags = MA_CONFIG_SECRET,
      .description = "the API token (\"ApiKey SU-...\" or the key alone; also token)"},
-    {.key = "token", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET, .description = "the same as customAuthCredentials"},
+    {.key = "token",
+     .kind = MA_CONFIG_STRING,
+     .flags = MA_CONFIG_SECRET,
+     .description = "the same as customAuthCredentials"},
     {.key = "proxy", .kind = MA_CONFIG_STRING, .description = "the proxy to connect through, e.g. http://proxy:3128"},
-    {.key = "timeout", .kind = MA_CONFIG_UINT, .def = "60000", .min = 1, .max = 86400000, .at = AT(timeout_ms),
+    {.key = "timeout",
+     .kind = MA_CONFIG_UINT,
+     .def = "60000",
+     .min = 1,
+     .max = 86400000,
+     .at = AT(timeout_ms),
      .description = "milliseconds one request may take, its response included"},
-    {.key = "connectTimeout", .kind = MA_CONFIG_UINT, .def = "10000", .min = 1, .max = 86400000, .at = AT(connect_timeout_ms),
+    {.key = "connectTimeout",
+     .kind = MA_CONFIG_UINT,
+     .def = "10000",
+     .min = 1,
+     .max = 86400000,
+     .at = AT(connect_timeout_ms),
      .description = "milliseconds to wait for the connection"},
-    {.key = "retries", .kind = MA_CONFIG_UINT, .def = "3", .min = 0, .max = 20, .at = AT(retries),
+    {.key = "retries",
+     .kind = MA_CONFIG_UINT,
+     .def = "3",
+     .min = 0,
+     .max = 20,
+     .at = AT(retries),
      .description = "retries after a refused connection, a 429 or a 5xx (0: none)"},
-    {.key = "backoff", .kind = MA_CONFIG_UINT, .def = "200", .min = 0, .max = 600000, .at = AT(backoff_ms),
-     .description = "milliseconds before the first retry, doubled each retry, with jitter; Retry-After wins (0: no wait)"},
-    {.key = "insecure", .kind = MA_CONFIG_BOOL, .def = "false", .at = AT(insecure),
+    {.key = "backoff",
+     .kind = MA_CONFIG_UINT,
+     .def = "200",
+     .min = 0,
+     .max = 600000,
+     .at = AT(backoff_ms),
+     .description =
+         "milliseconds before the first retry, doubled each retry, with jitter; Retry-After wins (0: no wait)"},
+    {.key = "insecure",
+     .kind = MA_CONFIG_BOOL,
+     .def = "false",
+     .at = AT(insecure),
      .description = "do not verify the server's certificate (for tests only)"},
     MA_CONFIG_END,
 };
@@ -439,8 +617,9 @@ static int compile_step(ma_connector_step *step, ma_error *err)
 
     /* the operation: GenericOperationConfig customOperationType / objectTypeId / operationType */
     const ma_xml_node *op_root = step->operation;
-    const ma_xml_node *goc = op_root && ma_xml_is(op_root, "GenericOperationConfig") ? op_root
-                                                                              : find_desc(op_root, "GenericOperationConfig");
+    const ma_xml_node *goc = op_root && ma_xml_is(op_root, "GenericOperationConfig")
+                                 ? op_root
+                                 : find_desc(op_root, "GenericOperationConfig");
     if (!goc) return ma_error_set(err, MA_ERR_CONFIG, "CloudBlue step: the operation has no GenericOperationConfig");
     d->return_errors = op_root && ma_xml_attr_is(op_root, "returnApplicationErrors", "true");
     char *custom = ma_xml_attr(goc, "customOperationType");
@@ -452,22 +631,31 @@ static int compile_step(ma_connector_step *step, ma_error *err)
     d->obj = find_object(objid);
     int rc = 0;
     if (action < 0)
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "CloudBlue operation: action '%s' is not one of the connector's actions",
-                          custom && *custom ? custom : optype && *optype ? optype : step->action ? step->action : "");
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                          "CloudBlue operation: action '%s' is not one of the connector's actions",
+                          custom && *custom   ? custom
+                          : optype && *optype ? optype
+                          : step->action      ? step->action
+                                              : "");
     else if (!d->obj)
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "CloudBlue operation: objectTypeId '%s' is not one of the connector's objects",
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                          "CloudBlue operation: objectTypeId '%s' is not one of the connector's objects",
                           objid ? objid : "");
-    free(custom); free(optype); free(objid);
+    free(custom);
+    free(optype);
+    free(objid);
     if (rc || !d->obj) return -1;
     for (const cb_act *a = d->obj->acts; a->action >= 0; a++)
         if (a->action == action) d->act = a;
     if (!d->act) {
         ma_sb b;
         ma_sb_init(&b);
-        for (const cb_act *a = d->obj->acts; a->action >= 0; a++) ma_sb_printf(&b, "%s%s", a == d->obj->acts ? "" : ", ", cb_actions[a->action]);
+        for (const cb_act *a = d->obj->acts; a->action >= 0; a++)
+            ma_sb_printf(&b, "%s%s", a == d->obj->acts ? "" : ", ", cb_actions[a->action]);
         char *list = ma_sb_take(&b, NULL);
-        ma_error_set(err, MA_ERR_UNSUPPORTED, "CloudBlue operation: action %s is not available on object %s (it has %s)",
-                     cb_actions[action], d->obj->id, list ? list : "?");
+        ma_error_set(err, MA_ERR_UNSUPPORTED,
+                     "CloudBlue operation: action %s is not available on object %s (it has %s)", cb_actions[action],
+                     d->obj->id, list ? list : "?");
         free(list);
         return -1;
     }
@@ -500,7 +688,8 @@ static int compile_step(ma_connector_step *step, ma_error *err)
 
     /* step parameters: filter inputs and dynamic operation properties */
     const ma_xml_node *params = step->shape_config ? ma_xml_child(step->shape_config, "parameters") : NULL;
-    for (const ma_xml_node *p = params ? ma_xml_child(params, "parametervalue") : NULL; p; p = ma_xml_next(p, "parametervalue")) {
+    for (const ma_xml_node *p = params ? ma_xml_child(params, "parametervalue") : NULL; p;
+         p = ma_xml_next(p, "parametervalue")) {
         cb_param *np = realloc(d->params, (d->n_params + 1) * sizeof *np);
         if (!np) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         d->params = np;
@@ -519,19 +708,26 @@ static int compile_step(ma_connector_step *step, ma_error *err)
     /* the connection: url, proxy, timeouts, retries (never the token: see cb_execute) */
     ma_error e = {0};
     char *url = ma_connector_setting(step, "url", &e);
-    if (!url && e.code) { *err = e; return -1; }
+    if (!url && e.code) {
+        *err = e;
+        return -1;
+    }
     if (url) {
         char *s = url;
         while (isspace((unsigned char)*s)) s++;
         memmove(url, s, strlen(s) + 1);
         size_t l = strlen(url);
         while (l && (isspace((unsigned char)url[l - 1]) || url[l - 1] == '/')) url[--l] = '\0';
-        if (!*url) { free(url); url = NULL; }
+        if (!*url) {
+            free(url);
+            url = NULL;
+        }
     }
     if (!url && !(url = ma_strdup(CB_DEFAULT_URL))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     d->base_url = url;
     if (!ma_str_has_prefix(url, "http://") && !ma_str_has_prefix(url, "https://"))
-        return ma_error_set(err, MA_ERR_CONFIG, "CloudBlue connection '%s': url '%s' is not an http(s) URL", d->conn_label, url);
+        return ma_error_set(err, MA_ERR_CONFIG, "CloudBlue connection '%s': url '%s' is not an http(s) URL",
+                            d->conn_label, url);
     cb_conf cf;
     memset(&cf, 0, sizeof cf);
     if (ma_connector_config(step, cb_config_map, &cf, err) < 0) {
@@ -548,7 +744,10 @@ static int compile_step(ma_connector_step *step, ma_error *err)
     o.insecure = cf.insecure;
     o.follow_redirects = 1; /* downloads may answer with a redirect to the file */
     char *proxy = ma_connector_setting(step, "proxy", &e);
-    if (!proxy && e.code) { *err = e; return -1; }
+    if (!proxy && e.code) {
+        *err = e;
+        return -1;
+    }
     o.proxy = proxy && *proxy ? proxy : NULL;
     d->http = ma_httpc_new(&o, err);
     free(proxy);
@@ -575,15 +774,16 @@ typedef struct cb_call { /* one document's work */
     const ma_doc *doc;
     ma_outputs *out;
     const ma_shape *shape;
-    const char *auth;   /* the Authorization header value (a secret) */
-    const char *token;  /* the part after "ApiKey " (for scrubbing) */
-    char what[256];     /* "CloudBlue APPROVE Request PR-1" */
+    const char *auth;  /* the Authorization header value (a secret) */
+    const char *token; /* the part after "ApiKey " (for scrubbing) */
+    char what[256];    /* "CloudBlue APPROVE Request PR-1" */
 } cb_call;
 
 static const cb_param *find_param(const cb_step *d, const char *name, const char *id)
 {
     for (size_t i = 0; i < d->n_params; i++)
-        if ((name && ma_streq(d->params[i].name, name)) || (id && *id && ma_streq(d->params[i].id, id))) return &d->params[i];
+        if ((name && ma_streq(d->params[i].name, name)) || (id && *id && ma_streq(d->params[i].id, id)))
+            return &d->params[i];
     return NULL;
 }
 
@@ -657,7 +857,7 @@ static int http_error(cb_call *c, ma_httpc_response *res, ma_error *err)
     if (json_is_array(es)) {
         size_t i, o = 0;
         const json_t *e;
-        json_array_foreach(es, i, e) {
+        json_array_foreach (es, i, e) {
             const char *t = json_is_string(e) ? json_string_value(e) : NULL;
             if (!t || o >= sizeof msgs - 1) continue;
             int w = snprintf(msgs + o, sizeof msgs - o, "%s%s", o ? "; " : "", t);
@@ -676,7 +876,7 @@ static int http_error(cb_call *c, ma_httpc_response *res, ma_error *err)
                          json_is_string(det) ? json_string_value(det) : "");
         size_t i;
         const json_t *v;
-        json_array_foreach(val, i, v) {
+        json_array_foreach (val, i, v) {
             const json_t *m = json_object_get(v, "message");
             if (json_is_string(m) && o > 0 && (size_t)o < sizeof detail - 1)
                 o += snprintf(detail + o, sizeof detail - (size_t)o, "; %s", json_string_value(m));
@@ -692,14 +892,15 @@ static int http_error(cb_call *c, ma_httpc_response *res, ma_error *err)
     json_decref(j);
     char msg[MA_ERROR_MAX];
     if (res->status == 401)
-        snprintf(msg, sizeof msg, "CloudBlue connection '%.200s': the API token was refused (HTTP 401%s%.700s)", c->d->conn_label,
-                 *detail ? ": " : "", detail);
-    else
-        snprintf(msg, sizeof msg, "%s: HTTP %ld%s%.700s", c->what, res->status, *detail ? " " : "", detail);
+        snprintf(msg, sizeof msg, "CloudBlue connection '%.200s': the API token was refused (HTTP 401%s%.700s)",
+                 c->d->conn_label, *detail ? ": " : "", detail);
+    else snprintf(msg, sizeof msg, "%s: HTTP %ld%s%.700s", c->what, res->status, *detail ? " " : "", detail);
     scrub(msg, c->auth);
     scrub(msg, c->token);
-    scrub(code, c->auth); scrub(code, c->token);
-    scrub(msgs, c->auth); scrub(msgs, c->token);
+    scrub(code, c->auth);
+    scrub(code, c->token);
+    scrub(msgs, c->auth);
+    scrub(msgs, c->token);
     ma_doc *doc;
     if (c->d->return_errors) {
         scrub(res->body, c->auth);
@@ -747,7 +948,10 @@ static int build_path(cb_call *c, ma_sb *url, ma_error *err)
     ma_sb_puts(url, c->d->base_url);
     ma_sb_putc(url, '/');
     for (const char *p = c->d->obj->path; *p; p++) {
-        if (*p != '{') { ma_sb_putc(url, *p); continue; }
+        if (*p != '{') {
+            ma_sb_putc(url, *p);
+            continue;
+        }
         const char *e = strchr(p, '}');
         char key[64];
         snprintf(key, sizeof key, "%.*s", (int)(e - p - 1), p + 1);
@@ -762,7 +966,8 @@ static int build_path(cb_call *c, ma_sb *url, ma_error *err)
         if (!v) {
             char msg[MA_ERROR_MAX];
             snprintf(msg, sizeof msg,
-                     "%s: no %s: set the document property " CB_PROP "%s (or dynamicdocument.%s) or a step parameter %s",
+                     "%s: no %s: set the document property " CB_PROP
+                     "%s (or dynamicdocument.%s) or a step parameter %s",
                      c->what, key, key, key, key);
             return fail_doc(c, NULL, msg, err) < 0 ? -1 : 0;
         }
@@ -775,11 +980,30 @@ static int build_path(cb_call *c, ma_sb *url, ma_error *err)
 
 /* ---- LIST ---- */
 
-static const struct { const char *name, *rql; } filter_ops[] = {
-    {"eq", "eq"}, {"ne", "ne"}, {"lt", "lt"}, {"le", "le"}, {"gt", "gt"}, {"ge", "ge"}, {"like", "like"},
-    {"ilike", "ilike"}, {"in", "in"}, {"out", "out"}, {"expr", NULL}, {"EQUALS", "eq"}, {"EQUAL_TO", "eq"},
-    {"NOT_EQUAL_TO", "ne"}, {"NOT_EQUALS", "ne"}, {"LESS_THAN", "lt"}, {"LESS_THAN_OR_EQUAL", "le"},
-    {"GREATER_THAN", "gt"}, {"GREATER_THAN_OR_EQUAL", "ge"}, {"LIKE", "like"}, {"CONTAINS", "ilike"},
+static const struct {
+    const char *name, *rql;
+} filter_ops[] = {
+    {"eq", "eq"},
+    {"ne", "ne"},
+    {"lt", "lt"},
+    {"le", "le"},
+    {"gt", "gt"},
+    {"ge", "ge"},
+    {"like", "like"},
+    {"ilike", "ilike"},
+    {"in", "in"},
+    {"out", "out"},
+    {"expr", NULL},
+    {"EQUALS", "eq"},
+    {"EQUAL_TO", "eq"},
+    {"NOT_EQUAL_TO", "ne"},
+    {"NOT_EQUALS", "ne"},
+    {"LESS_THAN", "lt"},
+    {"LESS_THAN_OR_EQUAL", "le"},
+    {"GREATER_THAN", "gt"},
+    {"GREATER_THAN_OR_EQUAL", "ge"},
+    {"LIKE", "like"},
+    {"CONTAINS", "ilike"},
 };
 
 static int filter_op(const char *op, const char **rql)
@@ -829,8 +1053,15 @@ static int filter_term(cb_call *c, const cb_filter *f, ma_sb *b, ma_error *err)
             size_t mark = tmp.len;
             if (n) ma_sb_putc(&tmp, ',');
             int r = filter_term(c, f->kids[i], &tmp, err);
-            if (r < 0) { ma_sb_free(&tmp); return -1; }
-            if (r == 0) { tmp.len = mark; if (tmp.s) tmp.s[mark] = '\0'; continue; }
+            if (r < 0) {
+                ma_sb_free(&tmp);
+                return -1;
+            }
+            if (r == 0) {
+                tmp.len = mark;
+                if (tmp.s) tmp.s[mark] = '\0';
+                continue;
+            }
             n++;
         }
         if (n == 1) ma_sb_append(b, tmp.s, tmp.len);
@@ -845,10 +1076,13 @@ static int filter_term(cb_call *c, const cb_filter *f, ma_sb *b, ma_error *err)
     const cb_param *p = find_param(c->d, f->name, f->key);
     char *v = NULL;
     if (p && !(v = ma_param_eval(c->ex, p->p, c->doc, err))) return -1;
-    if (!v || !*v) { free(v); return 0; }
+    if (!v || !*v) {
+        free(v);
+        return 0;
+    }
     const char *op = NULL;
     filter_op(f->op, &op); /* checked at compile */
-    if (!op) { /* expr: the value is RQL */
+    if (!op) {             /* expr: the value is RQL */
         put_raw(b, v);
     } else if (!strcmp(op, "in") || !strcmp(op, "out")) {
         ma_sb_printf(b, "%s(", op);
@@ -877,8 +1111,10 @@ static int validate_filter(const cb_filter *f, ma_error *err)
 {
     const char *op;
     if (f->kind == FL_EXPR && filter_op(f->op, &op) < 0)
-        return ma_error_set(err, MA_ERR_UNSUPPORTED, "CloudBlue query filter: operator '%s' on '%s' is not supported "
-                            "(eq, ne, lt, le, gt, ge, like, ilike, in, out, expr)", f->op, f->field);
+        return ma_error_set(err, MA_ERR_UNSUPPORTED,
+                            "CloudBlue query filter: operator '%s' on '%s' is not supported "
+                            "(eq, ne, lt, le, gt, ge, like, ilike, in, out, expr)",
+                            f->op, f->field);
     for (size_t i = 0; i < f->n; i++)
         if (validate_filter(f->kids[i], err) < 0) return -1;
     return 0;
@@ -900,7 +1136,10 @@ static int do_list(cb_call *c, ma_error *err)
     ma_sb_init(&base);
     ma_sb_init(&q);
     int rc = build_path(c, &base, err);
-    if (rc <= 0) { ma_sb_free(&base); return rc; }
+    if (rc <= 0) {
+        ma_sb_free(&base);
+        return rc;
+    }
     /* the filter: the operation's filter, its "filter" field, the document's properties */
     ma_sb terms;
     ma_sb_init(&terms);
@@ -912,7 +1151,8 @@ static int do_list(cb_call *c, ma_error *err)
             char msg[MA_ERROR_MAX];
             snprintf(msg, sizeof msg, "%s: query filter: %.700s", c->what, err->msg);
             ma_error_clear(err);
-            ma_sb_free(&base); ma_sb_free(&terms);
+            ma_sb_free(&base);
+            ma_sb_free(&terms);
             return fail_doc(c, NULL, msg, err);
         }
         if (r > 0) nt++;
@@ -930,7 +1170,8 @@ static int do_list(cb_call *c, ma_error *err)
     size_t np = ma_doc_prop_count(c->doc);
     for (size_t i = 0; i < np; i++) {
         const char *id, *val;
-        if (ma_doc_prop_at(c->doc, i, &id, &val) != 0 || !ma_str_has_prefix(id, CB_PROP "filter.") || !val || !*val) continue;
+        if (ma_doc_prop_at(c->doc, i, &id, &val) != 0 || !ma_str_has_prefix(id, CB_PROP "filter.") || !val || !*val)
+            continue;
         const char *field = id + strlen(CB_PROP "filter.");
         if (!*field) continue;
         if (nt++) ma_sb_putc(&terms, ',');
@@ -946,14 +1187,26 @@ static int do_list(cb_call *c, ma_error *err)
     const char *sel = ma_doc_prop(c->doc, CB_PROP "select");
     if (!sel || !*sel) sel = d->select;
     if (sel && *sel) {
-        if (!ma_str_has_prefix(sel, "select(")) { ma_sb_puts(&q, "select("); put_raw(&q, sel); ma_sb_puts(&q, ")&"); }
-        else { put_raw(&q, sel); ma_sb_putc(&q, '&'); }
+        if (!ma_str_has_prefix(sel, "select(")) {
+            ma_sb_puts(&q, "select(");
+            put_raw(&q, sel);
+            ma_sb_puts(&q, ")&");
+        } else {
+            put_raw(&q, sel);
+            ma_sb_putc(&q, '&');
+        }
     }
     const char *ord = ma_doc_prop(c->doc, CB_PROP "ordering");
     if (!ord || !*ord) ord = d->ordering;
     if (ord && *ord) {
-        if (!ma_str_has_prefix(ord, "ordering(")) { ma_sb_puts(&q, "ordering("); put_raw(&q, ord); ma_sb_puts(&q, ")&"); }
-        else { put_raw(&q, ord); ma_sb_putc(&q, '&'); }
+        if (!ma_str_has_prefix(ord, "ordering(")) {
+            ma_sb_puts(&q, "ordering(");
+            put_raw(&q, ord);
+            ma_sb_puts(&q, ")&");
+        } else {
+            put_raw(&q, ord);
+            ma_sb_putc(&q, '&');
+        }
     } else if (d->sort_rql) {
         ma_sb_printf(&q, "%s&", d->sort_rql);
     }
@@ -963,11 +1216,16 @@ static int do_list(cb_call *c, ma_error *err)
         char msg[MA_ERROR_MAX];
         snprintf(msg, sizeof msg, "%s: " CB_PROP "limit or offset is not a number ('%s', '%s')", c->what, lv ? lv : "",
                  ov ? ov : "");
-        ma_sb_free(&base); ma_sb_free(&q);
+        ma_sb_free(&base);
+        ma_sb_free(&q);
         return fail_doc(c, NULL, msg, err);
     }
     if (limit > CB_MAX_LIMIT) limit = CB_MAX_LIMIT;
-    if (base.oom || q.oom) { ma_sb_free(&base); ma_sb_free(&q); return nomem_fail(c, err); }
+    if (base.oom || q.oom) {
+        ma_sb_free(&base);
+        ma_sb_free(&q);
+        return nomem_fail(c, err);
+    }
 
     ma_sb url;
     ma_sb_init(&url);
@@ -977,10 +1235,16 @@ static int do_list(cb_call *c, ma_error *err)
     for (;;) {
         ma_sb_reset(&url);
         ma_sb_printf(&url, "%s?%slimit=%ld&offset=%ld", base.s, q.s ? q.s : "", limit, offset);
-        if (url.oom) { rc = nomem_fail(c, err); break; }
+        if (url.oom) {
+            rc = nomem_fail(c, err);
+            break;
+        }
         ma_httpc_response res;
         int r = send(c, "GET", url.s, NULL, NULL, 0, &res, err);
-        if (r <= 0) { rc = r; break; }
+        if (r <= 0) {
+            rc = r;
+            break;
+        }
         pages++;
         json_error_t je;
         json_t *arr = json_loadb(res.body, res.body_len, 0, &je);
@@ -999,8 +1263,8 @@ static int do_list(cb_call *c, ma_error *err)
         if (!have_cr && n) {
             const char *fid = json_id(json_array_get(arr, 0));
             if (fid && pages > 1 && strcmp(fid, prev_first) == 0) {
-                ma_exec_log(c->ex, c->shape, MA_LOG_WARNING, "%s: page %ld repeats the previous one (offset ignored?): stopped",
-                            c->what, pages);
+                ma_exec_log(c->ex, c->shape, MA_LOG_WARNING,
+                            "%s: page %ld repeats the previous one (offset ignored?): stopped", c->what, pages);
                 json_decref(arr);
                 ma_httpc_response_free(&res);
                 break;
@@ -1015,7 +1279,10 @@ static int do_list(cb_call *c, ma_error *err)
             size_t jl = 0;
             char *text = ma_sb_take(&js, &jl);
             ma_doc *od = text ? ma_doc_derive_owned(c->doc, text, jl) : NULL;
-            if (!od) { rc = nomem_fail(c, err); break; }
+            if (!od) {
+                rc = nomem_fail(c, err);
+                break;
+            }
             const char *id = json_id(item);
             if (id) set_prop(&od, CB_PROP "id", id);
             set_status(&od, res.status);
@@ -1034,7 +1301,9 @@ static int do_list(cb_call *c, ma_error *err)
         }
     }
     ma_exec_log(c->ex, c->shape, MA_LOG_INFO, "%s: %ld page(s), %ld object(s)", c->what, pages, objects);
-    ma_sb_free(&url); ma_sb_free(&base); ma_sb_free(&q);
+    ma_sb_free(&url);
+    ma_sb_free(&base);
+    ma_sb_free(&q);
     return rc;
 }
 
@@ -1062,7 +1331,10 @@ static int multipart(cb_call *c, const char *data, size_t len, ma_sb *body, char
     snprintf(ctype, ctcap, "multipart/form-data; boundary=%s", boundary);
     char *fname = NULL, *note = NULL;
     if (key_value(c, "filename", &fname, err) < 0) return -1;
-    if ((c->d->act->flags & F_NOTE) && key_value(c, "upload_note", &note, err) < 0) { free(fname); return -1; }
+    if ((c->d->act->flags & F_NOTE) && key_value(c, "upload_note", &note, err) < 0) {
+        free(fname);
+        return -1;
+    }
     const char *field = c->d->act->form_field;
     ma_sb_printf(body, "--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"", boundary, field);
     if (fname) {
@@ -1074,7 +1346,9 @@ static int multipart(cb_call *c, const char *data, size_t len, ma_sb *body, char
     ma_sb_puts(body, "\"\r\nContent-Type: application/octet-stream\r\n\r\n");
     ma_sb_append(body, data, len);
     ma_sb_puts(body, "\r\n");
-    if (note) ma_sb_printf(body, "--%s\r\nContent-Disposition: form-data; name=\"upload_note\"\r\n\r\n%s\r\n", boundary, note);
+    if (note)
+        ma_sb_printf(body, "--%s\r\nContent-Disposition: form-data; name=\"upload_note\"\r\n\r\n%s\r\n", boundary,
+                     note);
     ma_sb_printf(body, "--%s--\r\n", boundary);
     free(fname);
     free(note);
@@ -1114,7 +1388,8 @@ static int do_single(cb_call *c, ma_error *err)
             const char *k = d->obj->id_key;
             snprintf(msg, sizeof msg,
                      "%s: no %s: set the document property " CB_PROP "%s (or dynamicdocument.%s), a step parameter %s, "
-                     "or give the input JSON an \"id\"", c->what, k, k, k, k);
+                     "or give the input JSON an \"id\"",
+                     c->what, k, k, k, k);
             rc = fail_doc(c, NULL, msg, err);
             goto done;
         }
@@ -1124,10 +1399,21 @@ static int do_single(cb_call *c, ma_error *err)
     if ((act->flags & F_ASSET_Q) && key_value(c, "asset_id", &asset, &pe) < 0) goto param_error;
     if ((rc = build_path(c, &url, err)) <= 0) goto done;
     rc = 0;
-    if (id) { ma_sb_putc(&url, '/'); put_enc(&url, id, NULL); }
-    if (act->segment) { ma_sb_putc(&url, '/'); ma_sb_puts(&url, act->segment); }
-    if (asset) { ma_sb_puts(&url, "?asset_id="); put_enc(&url, asset, NULL); }
-    const char *method = act->action == A_GET || act->action == A_DOWNLOAD ? "GET" : act->action == A_UPDATE ? "PUT" : "POST";
+    if (id) {
+        ma_sb_putc(&url, '/');
+        put_enc(&url, id, NULL);
+    }
+    if (act->segment) {
+        ma_sb_putc(&url, '/');
+        ma_sb_puts(&url, act->segment);
+    }
+    if (asset) {
+        ma_sb_puts(&url, "?asset_id=");
+        put_enc(&url, asset, NULL);
+    }
+    const char *method = act->action == A_GET || act->action == A_DOWNLOAD ? "GET"
+                         : act->action == A_UPDATE                         ? "PUT"
+                                                                           : "POST";
     const char *ctype = NULL;
     char mct[128];
     if (act->flags & F_MULTIPART) {
@@ -1137,10 +1423,16 @@ static int do_single(cb_call *c, ma_error *err)
         ma_sb_append(&body, data + s, e - s);
         ctype = "application/json";
     }
-    if (url.oom || body.oom) { rc = nomem_fail(c, err); goto done; }
+    if (url.oom || body.oom) {
+        rc = nomem_fail(c, err);
+        goto done;
+    }
     ma_httpc_response res;
     int r = send(c, method, url.s, ctype, ctype ? body.s : NULL, ctype ? body.len : 0, &res, err);
-    if (r <= 0) { rc = r; goto done; }
+    if (r <= 0) {
+        rc = r;
+        goto done;
+    }
     ma_doc *od;
     size_t bs = 0;
     while (bs < res.body_len && isspace((unsigned char)res.body[bs])) bs++;
@@ -1160,7 +1452,10 @@ static int do_single(cb_call *c, ma_error *err)
     if (!od || ma_outputs_emit(c->out, 0, od) < 0) rc = nomem_fail(c, err);
     goto done;
 param_error:
-    if (pe.code == MA_ERR_NOMEM) { rc = nomem_fail(c, err); goto done; }
+    if (pe.code == MA_ERR_NOMEM) {
+        rc = nomem_fail(c, err);
+        goto done;
+    }
     {
         char msg[MA_ERROR_MAX];
         snprintf(msg, sizeof msg, "%s: %.700s", c->what, pe.msg);
@@ -1190,17 +1485,22 @@ static int cb_execute(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_out
         while (l && isspace((unsigned char)p[l - 1])) l--;
         memmove(tok, p, l);
         memset(tok + l, 0, strlen(tok + l));
-        if (!*tok) { ma_secret_free(tok); tok = NULL; }
+        if (!*tok) {
+            ma_secret_free(tok);
+            tok = NULL;
+        }
     }
     if (!tok)
-        return ma_error_set(err, MA_ERR_CONFIG,
-                            "CloudBlue connection '%s': no API token configured (set connection.%s.customAuthCredentials "
-                            "or MINIATOM_CONNECTION_%s_CUSTOMAUTHCREDENTIALS)", d->conn_label, d->conn_key, d->env_name);
+        return ma_error_set(
+            err, MA_ERR_CONFIG,
+            "CloudBlue connection '%s': no API token configured (set connection.%s.customAuthCredentials "
+            "or MINIATOM_CONNECTION_%s_CUSTOMAUTHCREDENTIALS)",
+            d->conn_label, d->conn_key, d->env_name);
     for (const char *p = tok; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
             ma_secret_free(tok);
-            return ma_error_set(err, MA_ERR_CONFIG, "CloudBlue connection '%s': the API token contains a control character",
-                                d->conn_label);
+            return ma_error_set(err, MA_ERR_CONFIG,
+                                "CloudBlue connection '%s': the API token contains a control character", d->conn_label);
         }
     char *auth;
     if (strncasecmp(tok, "ApiKey ", 7) == 0) {
@@ -1208,7 +1508,10 @@ static int cb_execute(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_out
     } else {
         size_t l = strlen(tok);
         auth = malloc(l + 8);
-        if (auth) { memcpy(auth, "ApiKey ", 7); memcpy(auth + 7, tok, l + 1); }
+        if (auth) {
+            memcpy(auth, "ApiKey ", 7);
+            memcpy(auth + 7, tok, l + 1);
+        }
         ma_secret_free(tok);
         if (!auth) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }

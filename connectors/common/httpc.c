@@ -50,13 +50,13 @@ static int load_libcurl(void)
         snprintf(lc_error, sizeof lc_error, "libcurl cannot be loaded (apt-get install -y libcurl4): %s", e ? e : "");
         return -1;
     }
-#define LC(field, name)                                                                                      \
-    do {                                                                                                     \
-        *(void **)&lc.field = dlsym(h, name);                                                                \
-        if (!lc.field) {                                                                                     \
-            snprintf(lc_error, sizeof lc_error, "libcurl has no %s", name);                                  \
-            return -1;                                                                                       \
-        }                                                                                                    \
+#define LC(field, name)                                                     \
+    do {                                                                    \
+        *(void **)&lc.field = dlsym(h, name);                               \
+        if (!lc.field) {                                                    \
+            snprintf(lc_error, sizeof lc_error, "libcurl has no %s", name); \
+            return -1;                                                      \
+        }                                                                   \
     } while (0)
     LC(global_init, "curl_global_init");
     LC(easy_init, "curl_easy_init");
@@ -131,7 +131,8 @@ static void global_init(void)
 
 static void share_lock_cb(CURL *h, curl_lock_data data, curl_lock_access access, void *user)
 {
-    (void)h; (void)access;
+    (void)h;
+    (void)access;
     ma_httpc *c = user;
     if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST) pthread_mutex_lock(&c->share_lock[data]);
 }
@@ -166,12 +167,10 @@ static int ready(ma_httpc *c, ma_error *err)
     int rc = 0;
     if (!c->share) {
         pthread_once(&global_once, global_init);
-        if (!global_loaded)
-            rc = ma_error_set(err, MA_ERR_IO, "%s", lc_error);
+        if (!global_loaded) rc = ma_error_set(err, MA_ERR_IO, "%s", lc_error);
         else if (global_rc != CURLE_OK)
             rc = ma_error_set(err, MA_ERR_IO, "libcurl cannot be initialised: %s", curl_easy_strerror(global_rc));
-        else if (!(c->share = curl_share_init()))
-            rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory (curl share)");
+        else if (!(c->share = curl_share_init())) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory (curl share)");
         else {
             curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock_cb);
             curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock_cb);
@@ -221,16 +220,16 @@ void ma_httpc_free(ma_httpc *c)
     if (!c) return;
     for (size_t i = 0; i < c->n_idle; i++) curl_easy_cleanup(c->idle[i]);
     if (c->share) curl_share_cleanup(c->share);
-    free(c->proxy); free(c->ca_file); free(c->client_cert); free(c->client_key);
+    free(c->proxy);
+    free(c->ca_file);
+    free(c->client_cert);
+    free(c->client_key);
     pthread_mutex_destroy(&c->lock);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_destroy(&c->share_lock[i]);
     free(c);
 }
 
-long ma_httpc_connections_opened(const ma_httpc *c)
-{
-    return c ? atomic_load(&((ma_httpc *)c)->connections) : 0;
-}
+long ma_httpc_connections_opened(const ma_httpc *c) { return c ? atomic_load(&((ma_httpc *)c)->connections) : 0; }
 
 static CURL *take_handle(ma_httpc *c)
 {
@@ -319,7 +318,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
         char *last = x->headers[x->n_headers - 1];
         size_t ll = strlen(last);
         char *nl = realloc(last, ll + l + 1);
-        if (!nl) { x->oom = 1; return 0; }
+        if (!nl) {
+            x->oom = 1;
+            return 0;
+        }
         memcpy(nl + ll, p, l);
         nl[ll + l] = '\0';
         x->headers[x->n_headers - 1] = nl;
@@ -328,12 +330,18 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
     if (x->n_headers == x->cap_headers) {
         size_t nc = x->cap_headers ? x->cap_headers * 2 : 16;
         char **nh = realloc(x->headers, nc * sizeof *nh);
-        if (!nh) { x->oom = 1; return 0; }
+        if (!nh) {
+            x->oom = 1;
+            return 0;
+        }
         x->headers = nh;
         x->cap_headers = nc;
     }
     char *line = malloc(l + 1);
-    if (!line) { x->oom = 1; return 0; }
+    if (!line) {
+        x->oom = 1;
+        return 0;
+    }
     memcpy(line, p, l);
     line[l] = '\0';
     x->headers[x->n_headers++] = line;
@@ -394,10 +402,8 @@ static int retryable_curl(CURLcode rc)
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR:
-        return 1;
-    default:
-        return 0;
+    case CURLE_SSL_CONNECT_ERROR: return 1;
+    default: return 0;
     }
 }
 
@@ -448,8 +454,7 @@ static void sleep_ms(long ms)
 {
     if (ms <= 0) return;
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
 static int has_header(const ma_httpc_header *h, size_t n, const char *name)
@@ -514,7 +519,7 @@ static void setup(ma_httpc *c, CURL *h, const char *method, const char *url, str
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl can decode */
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");             /* every encoding curl can decode */
     curl_easy_setopt(h, CURLOPT_PROXY, c->proxy ? c->proxy : ""); /* "" = no proxy, not even from the environment */
     if (c->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     if (c->client_cert) curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_cert);
@@ -554,8 +559,8 @@ static int valid_method(const char *m)
     return 1;
 }
 
-int ma_httpc_request(ma_httpc *c, const char *method, const char *url, const ma_httpc_header *headers,
-                     size_t n_headers, const void *body, size_t body_len, ma_httpc_response *res, ma_error *err)
+int ma_httpc_request(ma_httpc *c, const char *method, const char *url, const ma_httpc_header *headers, size_t n_headers,
+                     const void *body, size_t body_len, ma_httpc_response *res, ma_error *err)
 {
     if (res) memset(res, 0, sizeof *res);
     char shown[512];

@@ -33,12 +33,12 @@ typedef struct ma_httpc_header {
 } ma_httpc_header;
 
 typedef struct ma_httpc_response {
-    long status;        /* HTTP status, 0 when no response */
-    char *body;         /* malloc'ed, NUL-terminated (caller frees with ma_httpc_response_free) */
+    long status; /* HTTP status, 0 when no response */
+    char *body;  /* malloc'ed, NUL-terminated (caller frees with ma_httpc_response_free) */
     size_t body_len;
-    char **headers;     /* malloc'ed "Name: value" lines of the final response */
+    char **headers; /* malloc'ed "Name: value" lines of the final response */
     size_t n_headers;
-    int attempts;       /* how many requests were sent */
+    int attempts; /* how many requests were sent */
 } ma_httpc_response;
 
 /* New pool (caller frees with ma_httpc_free). NULL with err. libcurl is loaded, and the pool made
@@ -50,8 +50,8 @@ void ma_httpc_free(ma_httpc *c);
  * "POST", ...; body may be NULL. Returns 0 when a response arrived (any status: the caller
  * decides what a 4xx means) and -1 with err when none did after the retries (the message names
  * the method, the URL without its query string, and curl's reason). */
-int ma_httpc_request(ma_httpc *c, const char *method, const char *url, const ma_httpc_header *headers,
-                     size_t n_headers, const void *body, size_t body_len, ma_httpc_response *res, ma_error *err);
+int ma_httpc_request(ma_httpc *c, const char *method, const char *url, const ma_httpc_header *headers, size_t n_headers,
+                     const void *body, size_t body_len, ma_httpc_response *res, ma_error *err);
 void ma_httpc_response_free(ma_httpc_response *res);
 /* Value of a response header (case-insensitive name), borrowed; NULL when absent. */
 const char *ma_httpc_header_get(const ma_httpc_response *res, const char *name);

@@ -35,7 +35,7 @@ typedef struct disk_data {
     int send;
     /* Get */
     match_kind match;
-    char *filter;   /* "" = every file */
+    char *filter; /* "" = every file */
     regex_t re;
     int re_ok;
     uint64_t max_files; /* 0 = all */
@@ -44,8 +44,8 @@ typedef struct disk_data {
     write_kind write;
     int create_dir;
     /* both */
-    char *subdir;   /* getDirectory / sendDirectory: relative to the folder, or NULL */
-    char *folder;   /* the connection's directory (after settings), or NULL */
+    char *subdir; /* getDirectory / sendDirectory: relative to the folder, or NULL */
+    char *folder; /* the connection's directory (after settings), or NULL */
     char *conn_label;
 } disk_data;
 
@@ -55,7 +55,10 @@ static void disk_free(disk_data *d)
 {
     if (!d) return;
     if (d->re_ok) regfree(&d->re);
-    free(d->filter); free(d->subdir); free(d->folder); free(d->conn_label);
+    free(d->filter);
+    free(d->subdir);
+    free(d->folder);
+    free(d->conn_label);
     free(d);
 }
 
@@ -121,14 +124,15 @@ static int name_matches(const disk_data *d, const char *name)
 
 /* The connection's field (connection.<id or name>.directory, else DiskSettings directory). */
 static const ma_config_entry disk_config_map[] = {
-    {.key = "directory", .kind = MA_CONFIG_STRING,
+    {.key = "directory",
+     .kind = MA_CONFIG_STRING,
      .description = "the folder files are read from and written to (Send creates it when missing)"},
     MA_CONFIG_END,
 };
 
 /* The Get operation's maxFileCount attribute, read by the same grammar. */
-static const ma_config_entry max_file_count = {.key = "maxFileCount", .kind = MA_CONFIG_UINT,
-                                               .description = "the most files one Get reads (0: all)"};
+static const ma_config_entry max_file_count = {
+    .key = "maxFileCount", .kind = MA_CONFIG_UINT, .description = "the most files one Get reads (0: all)"};
 
 static int bool_attr(const ma_xml_node *n, const char *name) { return n && ma_xml_attr_is(n, name, "true"); }
 
@@ -144,7 +148,8 @@ static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
         if (!op && step->action && (strcasecmp(step->action, "Get") == 0 || strcasecmp(step->action, "Send") == 0)) {
             d->send = strcasecmp(step->action, "Send") == 0; /* no operation: the defaults */
         } else {
-            return ma_error_set(err, MA_ERR_CONFIG, "disk: operation %s has no <Configuration><DiskGetAction> or <DiskSendAction>",
+            return ma_error_set(err, MA_ERR_CONFIG,
+                                "disk: operation %s has no <Configuration><DiskGetAction> or <DiskSendAction>",
                                 step->operation_id ? step->operation_id : "(none)");
         }
     }
@@ -152,7 +157,8 @@ static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
     if (sub && *sub) {
         const char *why = bad_relpath(sub);
         if (why) {
-            int rc = ma_error_set(err, MA_ERR_CONFIG, "disk: %s \"%s\" %s (it must be a folder below the connection's directory)",
+            int rc = ma_error_set(err, MA_ERR_CONFIG,
+                                  "disk: %s \"%s\" %s (it must be a folder below the connection's directory)",
                                   d->send ? "sendDirectory" : "getDirectory", sub, why);
             free(sub);
             return rc;
@@ -167,7 +173,8 @@ static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
         else if (strcasecmp(mt, "regex") == 0 || strcasecmp(mt, "regularexpression") == 0) d->match = MATCH_REGEX;
         else if (strcasecmp(mt, "exact") == 0 || strcasecmp(mt, "exactmatch") == 0) d->match = MATCH_EXACT;
         else {
-            int rc = ma_error_set(err, MA_ERR_CONFIG, "disk: filterMatchType \"%s\" is not wildcard, regex or exact", mt);
+            int rc =
+                ma_error_set(err, MA_ERR_CONFIG, "disk: filterMatchType \"%s\" is not wildcard, regex or exact", mt);
             free(mt);
             return rc;
         }
@@ -184,7 +191,8 @@ static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
             if (rc != 0) {
                 char msg[256];
                 regerror(rc, &d->re, msg, sizeof msg);
-                return ma_error_set(err, MA_ERR_CONFIG, "disk: fileFilter \"%s\" is not a valid regular expression: %s", d->filter, msg);
+                return ma_error_set(err, MA_ERR_CONFIG, "disk: fileFilter \"%s\" is not a valid regular expression: %s",
+                                    d->filter, msg);
             }
             d->re_ok = 1;
         }
@@ -203,9 +211,11 @@ static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
         if (!wo || !*wo || strcasecmp(wo, "unique") == 0 || strcasecmp(wo, "create") == 0) d->write = W_UNIQUE;
         else if (strcasecmp(wo, "overwrite") == 0) d->write = W_OVERWRITE;
         else if (strcasecmp(wo, "append") == 0) d->write = W_APPEND;
-        else if (strcasecmp(wo, "abort") == 0 || strcasecmp(wo, "error") == 0 || strcasecmp(wo, "fail") == 0) d->write = W_FAIL;
+        else if (strcasecmp(wo, "abort") == 0 || strcasecmp(wo, "error") == 0 || strcasecmp(wo, "fail") == 0)
+            d->write = W_FAIL;
         else {
-            int rc = ma_error_set(err, MA_ERR_CONFIG, "disk: writeOption \"%s\" is not unique, overwrite, append or abort", wo);
+            int rc = ma_error_set(err, MA_ERR_CONFIG,
+                                  "disk: writeOption \"%s\" is not unique, overwrite, append or abort", wo);
             free(wo);
             return rc;
         }
@@ -225,7 +235,9 @@ static int disk_compile(ma_connector_step *step, ma_error *err)
         return ma_error_set(err, MA_ERR_CONFIG, "disk: connection %s is a <%s>, not a <DiskSettings>",
                             step->connection_id ? step->connection_id : "", ma_xml_name(conn));
     }
-    d->conn_label = ma_strdup(step->connection_name ? step->connection_name : step->connection_id ? step->connection_id : "(none)");
+    d->conn_label = ma_strdup(step->connection_name ? step->connection_name
+                              : step->connection_id ? step->connection_id
+                                                    : "(none)");
     ma_error e2;
     ma_error_clear(&e2);
     d->folder = ma_connector_setting(step, "directory", &e2); /* its one field: a string */
@@ -259,16 +271,30 @@ static int open_below(int root, const char *rel, int create)
     int fd = dup(root);
     if (fd < 0 || !rel || !*rel) return fd;
     char *copy = strdup(rel), *save = NULL;
-    if (!copy) { close(fd); errno = ENOMEM; return -1; }
+    if (!copy) {
+        close(fd);
+        errno = ENOMEM;
+        return -1;
+    }
     for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
         int nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (nfd < 0 && errno == ENOENT && create) {
-            if (mkdirat(fd, c, 0777) < 0 && errno != EEXIST) { int e = errno; close(fd); free(copy); errno = e; return -1; }
+            if (mkdirat(fd, c, 0777) < 0 && errno != EEXIST) {
+                int e = errno;
+                close(fd);
+                free(copy);
+                errno = e;
+                return -1;
+            }
             nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
         int e = errno;
         close(fd);
-        if (nfd < 0) { free(copy); errno = e == ENOTDIR ? ELOOP : e; return -1; }
+        if (nfd < 0) {
+            free(copy);
+            errno = e == ENOTDIR ? ELOOP : e;
+            return -1;
+        }
         fd = nfd;
     }
     free(copy);
@@ -280,7 +306,8 @@ static int open_below(int root, const char *rel, int create)
 static int open_folder(const disk_data *d, int create, ma_error *err)
 {
     if (!d->folder || !*d->folder)
-        return ma_error_set(err, MA_ERR_CONFIG, "connection %s has no directory: set its directory attribute or connection.<id>.directory",
+        return ma_error_set(err, MA_ERR_CONFIG,
+                            "connection %s has no directory: set its directory attribute or connection.<id>.directory",
                             d->conn_label);
     if (create && ma_mkdirs(d->folder, err) < 0) return -1;
     int fd = open(d->folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -295,7 +322,8 @@ static char *doc_dir(const disk_data *d, const ma_doc *doc, ma_error *err)
     if (dyn && *dyn) {
         const char *why = bad_relpath(dyn);
         if (why) {
-            ma_error_set(err, MA_ERR_CONFIG, "%s \"%s\" %s: directories must stay inside the connection's folder", PROP_DIR, dyn, why);
+            ma_error_set(err, MA_ERR_CONFIG, "%s \"%s\" %s: directories must stay inside the connection's folder",
+                         PROP_DIR, dyn, why);
             return NULL;
         }
     }
@@ -311,7 +339,8 @@ static char *read_at(int dfd, const char *name, size_t *len, ma_error *err)
 {
     int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        ma_error_set(err, MA_ERR_IO, "%s cannot be opened: %s", name, errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+        ma_error_set(err, MA_ERR_IO, "%s cannot be opened: %s", name,
+                     errno == ELOOP ? "it is a symbolic link" : strerror(errno));
         return NULL;
     }
     struct stat st;
@@ -334,15 +363,31 @@ static char *read_at(int dfd, const char *name, size_t *len, ma_error *err)
     }
     for (;;) {
         if (n + 1 >= cap) {
-            if (cap > MA_DOC_MAX_SIZE) { free(buf); close(fd); ma_error_set(err, MA_ERR_LIMIT, "%s grew too large", name); return NULL; }
+            if (cap > MA_DOC_MAX_SIZE) {
+                free(buf);
+                close(fd);
+                ma_error_set(err, MA_ERR_LIMIT, "%s grew too large", name);
+                return NULL;
+            }
             char *nb = realloc(buf, cap * 2);
-            if (!nb) { free(buf); close(fd); ma_error_set(err, MA_ERR_NOMEM, "out of memory"); return NULL; }
+            if (!nb) {
+                free(buf);
+                close(fd);
+                ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+                return NULL;
+            }
             buf = nb;
             cap *= 2;
         }
         ssize_t r = read(fd, buf + n, cap - n - 1);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) { int e = errno; free(buf); close(fd); ma_error_set(err, MA_ERR_IO, "%s cannot be read: %s", name, strerror(e)); return NULL; }
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            ma_error_set(err, MA_ERR_IO, "%s cannot be read: %s", name, strerror(e));
+            return NULL;
+        }
         if (r == 0) break;
         n += (size_t)r;
     }
@@ -392,7 +437,8 @@ static ma_doc *new_file_doc(const ma_doc *in, char *data, size_t len, const char
     /* a new document per file (its own id); dynamic document properties carry over */
     for (size_t i = 0; i < ma_doc_prop_count(in); i++) {
         const char *id, *v;
-        if (ma_doc_prop_at(in, i, &id, &v) == 0 && ma_str_has_prefix(id, "dynamicdocument.") && ma_doc_set_prop(&doc, id, v) < 0) {
+        if (ma_doc_prop_at(in, i, &id, &v) == 0 && ma_str_has_prefix(id, "dynamicdocument.") &&
+            ma_doc_set_prop(&doc, id, v) < 0) {
             ma_doc_unref(doc);
             return NULL;
         }
@@ -405,17 +451,19 @@ static ma_doc *new_file_doc(const ma_doc *in, char *data, size_t len, const char
 }
 
 /* Get for one input document. 0, or -1 for a process-level error. */
-static int get_one(ma_exec *ex, ma_connector_step *step, const disk_data *d, int root, const char *root_real, ma_doc *in,
-                   ma_outputs *out, ma_error *err)
+static int get_one(ma_exec *ex, ma_connector_step *step, const disk_data *d, int root, const char *root_real,
+                   ma_doc *in, ma_outputs *out, ma_error *err)
 {
     ma_error e;
     ma_error_clear(&e);
     char *rel = doc_dir(d, in, &e);
-    if (!rel) return e.code == MA_ERR_NOMEM ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : ma_outputs_fail(out, ma_doc_ref(in), "disk: %s", e.msg);
+    if (!rel)
+        return e.code == MA_ERR_NOMEM ? ma_error_set(err, MA_ERR_NOMEM, "out of memory")
+                                      : ma_outputs_fail(out, ma_doc_ref(in), "disk: %s", e.msg);
     int dfd = open_below(root, rel, 0);
     if (dfd < 0) {
-        int rc = ma_outputs_fail(out, ma_doc_ref(in), "disk: folder \"%s\" cannot be opened inside %s: %s", rel, d->folder,
-                                 errno == ELOOP ? "a component is a symbolic link" : strerror(errno));
+        int rc = ma_outputs_fail(out, ma_doc_ref(in), "disk: folder \"%s\" cannot be opened inside %s: %s", rel,
+                                 d->folder, errno == ELOOP ? "a component is a symbolic link" : strerror(errno));
         free(rel);
         return rc;
     }
@@ -441,11 +489,17 @@ static int get_one(ma_exec *ex, ma_connector_step *step, const disk_data *d, int
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 32;
             char **nn = realloc(names, nc * sizeof *nn);
-            if (!nn) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); break; }
+            if (!nn) {
+                rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+                break;
+            }
             names = nn;
             cap = nc;
         }
-        if (!(names[n] = strdup(de->d_name))) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); break; }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            break;
+        }
         n++;
     }
     closedir(dir);
@@ -458,8 +512,9 @@ static int get_one(ma_exec *ex, ma_connector_step *step, const disk_data *d, int
         const char *readname = names[i];
         if (S_ISLNK(st.st_mode)) {
             if (!link_stays_inside(dfd, names[i], root_real)) {
-                ma_exec_log(ex, step->shape, MA_LOG_WARNING, "disk: %s%s%s is a symbolic link that leaves %s (or is not a file); not read",
-                            rel, *rel ? "/" : "", names[i], d->folder);
+                ma_exec_log(ex, step->shape, MA_LOG_WARNING,
+                            "disk: %s%s%s is a symbolic link that leaves %s (or is not a file); not read", rel,
+                            *rel ? "/" : "", names[i], d->folder);
                 skipped++;
                 continue;
             }
@@ -484,27 +539,35 @@ static int get_one(ma_exec *ex, ma_connector_step *step, const disk_data *d, int
             data = read_at(dfd, readname, &len, &e);
         }
         if (!data) {
-            if (e.code == MA_ERR_NOMEM) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); break; }
+            if (e.code == MA_ERR_NOMEM) {
+                rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+                break;
+            }
             ma_exec_log(ex, step->shape, MA_LOG_WARNING, "disk: %s", e.msg);
             continue;
         }
         ma_doc *doc = new_file_doc(in, data, len, names[i]);
-        if (!doc || ma_outputs_emit(out, 0, doc) < 0) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); break; }
+        if (!doc || ma_outputs_emit(out, 0, doc) < 0) {
+            rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            break;
+        }
         got++;
         if (d->delete_after && unlinkat(dfd, names[i], 0) < 0) {
             if (d->fail_delete) {
-                rc = ma_error_set(err, MA_ERR_IO, "disk: %s cannot be deleted after reading: %s", names[i], strerror(errno));
+                rc = ma_error_set(err, MA_ERR_IO, "disk: %s cannot be deleted after reading: %s", names[i],
+                                  strerror(errno));
                 break;
             }
-            ma_exec_log(ex, step->shape, MA_LOG_WARNING, "disk: %s cannot be deleted after reading: %s", names[i], strerror(errno));
+            ma_exec_log(ex, step->shape, MA_LOG_WARNING, "disk: %s cannot be deleted after reading: %s", names[i],
+                        strerror(errno));
         }
     }
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     close(dfd);
     if (rc == 0)
-        ma_exec_log(ex, step->shape, MA_LOG_INFO, "disk: read %zu file(s) from %s%s%s%s", got, d->folder, *rel ? "/" : "", rel,
-                    skipped ? " (symbolic links leaving the folder skipped)" : "");
+        ma_exec_log(ex, step->shape, MA_LOG_INFO, "disk: read %zu file(s) from %s%s%s%s", got, d->folder,
+                    *rel ? "/" : "", rel, skipped ? " (symbolic links leaving the folder skipped)" : "");
     free(rel);
     return rc;
 }
@@ -543,7 +606,10 @@ static char *write_file(const disk_data *d, int dfd, const char *name, const cha
         base = base ? base + 1 : name;
         snprintf(tmp, sizeof tmp, ".%.*s.%.8s.tmp", (int)(sizeof tmp - 20), base, rnd);
         char *tmppath = base == name ? ma_strdup(tmp) : ma_asprintf("%.*s%s", (int)(base - name), name, tmp);
-        if (!tmppath) { ma_error_set(err, MA_ERR_NOMEM, "out of memory"); return NULL; }
+        if (!tmppath) {
+            ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            return NULL;
+        }
         int fd = openat(dfd, tmppath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd < 0) {
             ma_error_set(err, MA_ERR_IO, "%s cannot be written: %s", name, strerror(errno));
@@ -556,7 +622,8 @@ static char *write_file(const disk_data *d, int dfd, const char *name, const cha
             int e = errno;
             if (!bad_target) close(fd); /* harmless if already closed: EBADF */
             unlinkat(dfd, tmppath, 0);
-            ma_error_set(err, MA_ERR_IO, "%s cannot be written: %s", name, bad_target ? "it is a directory" : strerror(e));
+            ma_error_set(err, MA_ERR_IO, "%s cannot be written: %s", name,
+                         bad_target ? "it is a directory" : strerror(e));
             free(tmppath);
             return NULL;
         }
@@ -566,17 +633,22 @@ static char *write_file(const disk_data *d, int dfd, const char *name, const cha
     if (d->write == W_APPEND) {
         int fd = openat(dfd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd < 0) {
-            ma_error_set(err, MA_ERR_IO, "%s cannot be appended to: %s", name, errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+            ma_error_set(err, MA_ERR_IO, "%s cannot be appended to: %s", name,
+                         errno == ELOOP ? "it is a symbolic link" : strerror(errno));
             return NULL;
         }
         struct stat st;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || write_all(fd, data, len) < 0) {
             int e = errno;
             close(fd);
-            ma_error_set(err, MA_ERR_IO, "%s cannot be appended to: %s", name, S_ISREG(st.st_mode) ? strerror(e) : "not a regular file");
+            ma_error_set(err, MA_ERR_IO, "%s cannot be appended to: %s", name,
+                         S_ISREG(st.st_mode) ? strerror(e) : "not a regular file");
             return NULL;
         }
-        if (close(fd) < 0) { ma_error_set(err, MA_ERR_IO, "%s cannot be written: %s", name, strerror(errno)); return NULL; }
+        if (close(fd) < 0) {
+            ma_error_set(err, MA_ERR_IO, "%s cannot be written: %s", name, strerror(errno));
+            return NULL;
+        }
         return ma_strdup(name);
     }
     /* unique or fail: O_EXCL never follows a symbolic link and never replaces anything */
@@ -630,9 +702,13 @@ static int send_one(const disk_data *d, int root, ma_doc *in, ma_outputs *out, m
         name = gen;
     }
     const char *why = bad_relpath(name);
-    if (why) return ma_outputs_fail(out, ma_doc_ref(in), "disk: file name \"%s\" %s: files must stay inside the connection's folder", name, why);
+    if (why)
+        return ma_outputs_fail(out, ma_doc_ref(in),
+                               "disk: file name \"%s\" %s: files must stay inside the connection's folder", name, why);
     char *rel = doc_dir(d, in, &e);
-    if (!rel) return e.code == MA_ERR_NOMEM ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : ma_outputs_fail(out, ma_doc_ref(in), "disk: %s", e.msg);
+    if (!rel)
+        return e.code == MA_ERR_NOMEM ? ma_error_set(err, MA_ERR_NOMEM, "out of memory")
+                                      : ma_outputs_fail(out, ma_doc_ref(in), "disk: %s", e.msg);
     /* the folder of the document, then the folders inside the name */
     char *full = *rel ? ma_asprintf("%s/%s", rel, name) : ma_strdup(name);
     free(rel);
@@ -642,8 +718,11 @@ static int send_one(const disk_data *d, int root, ma_doc *in, ma_outputs *out, m
     if (slash) *slash = '\0';
     int dfd = open_below(root, slash ? full : "", d->create_dir);
     if (dfd < 0) {
-        int rc = ma_outputs_fail(out, ma_doc_ref(in), "disk: folder \"%s\" cannot be opened inside %s: %s", slash ? full : "", d->folder,
-                                 errno == ELOOP ? "a component is a symbolic link" : errno == ENOENT ? "it does not exist (createDirectory is off)" : strerror(errno));
+        int rc = ma_outputs_fail(out, ma_doc_ref(in), "disk: folder \"%s\" cannot be opened inside %s: %s",
+                                 slash ? full : "", d->folder,
+                                 errno == ELOOP    ? "a component is a symbolic link"
+                                 : errno == ENOENT ? "it does not exist (createDirectory is off)"
+                                                   : strerror(errno));
         free(full);
         return rc;
     }
@@ -653,7 +732,8 @@ static int send_one(const disk_data *d, int root, ma_doc *in, ma_outputs *out, m
     close(dfd);
     int rc;
     if (!written) {
-        rc = e.code == MA_ERR_NOMEM ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : ma_outputs_fail(out, ma_doc_ref(in), "disk: %s", e.msg);
+        rc = e.code == MA_ERR_NOMEM ? ma_error_set(err, MA_ERR_NOMEM, "out of memory")
+                                    : ma_outputs_fail(out, ma_doc_ref(in), "disk: %s", e.msg);
     } else {
         /* the name actually written (it may have been made unique), relative to the document's folder */
         const char *nslash = strrchr(name, '/');
@@ -682,14 +762,17 @@ static int disk_execute(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_o
     if (root < 0) {
         if (e.code == MA_ERR_NOMEM) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         for (size_t i = 0; i < in->len; i++)
-            if (ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "disk: %s", e.msg) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            if (ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "disk: %s", e.msg) < 0)
+                return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return 0;
     }
     char *root_real = d->send ? NULL : realpath(d->folder, NULL);
     int rc = 0;
     for (size_t i = 0; i < in->len && rc == 0; i++)
-        rc = d->send ? send_one(d, root, in->docs[i], out, err) : get_one(ex, step, d, root, root_real ? root_real : d->folder, in->docs[i], out, err);
-    if (d->send && rc == 0) ma_exec_log(ex, step->shape, MA_LOG_INFO, "disk: wrote %zu document(s) to %s", in->len, d->folder);
+        rc = d->send ? send_one(d, root, in->docs[i], out, err)
+                     : get_one(ex, step, d, root, root_real ? root_real : d->folder, in->docs[i], out, err);
+    if (d->send && rc == 0)
+        ma_exec_log(ex, step->shape, MA_LOG_INFO, "disk: wrote %zu document(s) to %s", in->len, d->folder);
     free(root_real);
     close(root);
     return rc;

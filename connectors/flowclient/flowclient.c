@@ -22,22 +22,27 @@
 #define MAX_SHOWN_BODY 300
 
 typedef struct flow_data {
-    char *url;          /* the Flow base URL, no trailing '/' */
-    char *tenant;       /* ManyWhoTenant, or NULL */
-    char *flow_id;      /* per-flow object ("Run - Invoke <flow>"): the flow; NULL for the generic object */
-    char *player;       /* playerName, or NULL (default player) */
-    int return_errors;  /* returnApplicationErrors */
+    char *url;         /* the Flow base URL, no trailing '/' */
+    char *tenant;      /* ManyWhoTenant, or NULL */
+    char *flow_id;     /* per-flow object ("Run - Invoke <flow>"): the flow; NULL for the generic object */
+    char *player;      /* playerName, or NULL (default player) */
+    int return_errors; /* returnApplicationErrors */
     char *conn_label;
     ma_httpc *pool;
 } flow_data;
 
 static const char *const flow_actions[] = {"EXECUTE", NULL};
-static const char *const flow_objects[] = {"Run - Initialize and Invoke Flow", "Run - Invoke <flow> (objectTypeId = the flow id)", NULL};
+static const char *const flow_objects[] = {"Run - Initialize and Invoke Flow",
+                                           "Run - Invoke <flow> (objectTypeId = the flow id)", NULL};
 
 static void flow_free(flow_data *d)
 {
     if (!d) return;
-    free(d->url); free(d->tenant); free(d->flow_id); free(d->player); free(d->conn_label);
+    free(d->url);
+    free(d->tenant);
+    free(d->flow_id);
+    free(d->player);
+    free(d->conn_label);
     ma_httpc_free(d->pool);
     free(d);
 }
@@ -116,24 +121,54 @@ typedef struct flow_conf {
 static const ma_config_entry flow_config_map[] = {
     {.key = "url", .kind = MA_CONFIG_STRING, .def = DEFAULT_URL, .description = "the Flow base URL (also flowUrl)"},
     {.key = "flowUrl", .kind = MA_CONFIG_STRING, .description = "the same as url"},
-    {.key = "tenantId", .kind = MA_CONFIG_STRING, .description = "the Flow tenant, sent as ManyWhoTenant (also flowTenantId, tenant)"},
+    {.key = "tenantId",
+     .kind = MA_CONFIG_STRING,
+     .description = "the Flow tenant, sent as ManyWhoTenant (also flowTenantId, tenant)"},
     {.key = "flowTenantId", .kind = MA_CONFIG_STRING, .description = "the same as tenantId"},
     {.key = "tenant", .kind = MA_CONFIG_STRING, .description = "the same as tenantId"},
-    {.key = "username", .kind = MA_CONFIG_STRING, .description = "the Flow user to log in as (also flowUsername, user)"},
+    {.key = "username",
+     .kind = MA_CONFIG_STRING,
+     .description = "the Flow user to log in as (also flowUsername, user)"},
     {.key = "flowUsername", .kind = MA_CONFIG_STRING, .description = "the same as username"},
     {.key = "user", .kind = MA_CONFIG_STRING, .description = "the same as username"},
-    {.key = "password", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET, .description = "the Flow user's password (also flowPassword)"},
+    {.key = "password",
+     .kind = MA_CONFIG_STRING,
+     .flags = MA_CONFIG_SECRET,
+     .description = "the Flow user's password (also flowPassword)"},
     {.key = "flowPassword", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET, .description = "the same as password"},
-    {.key = "apiKey", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET, .description = "a Flow API key (sent as x-boomi-flow-api-key)"},
-    {.key = "connectTimeout", .kind = MA_CONFIG_UINT, .def = "10000", .min = 0, .max = 86400000, .at = AT(connect_timeout_ms),
+    {.key = "apiKey",
+     .kind = MA_CONFIG_STRING,
+     .flags = MA_CONFIG_SECRET,
+     .description = "a Flow API key (sent as x-boomi-flow-api-key)"},
+    {.key = "connectTimeout",
+     .kind = MA_CONFIG_UINT,
+     .def = "10000",
+     .min = 0,
+     .max = 86400000,
+     .at = AT(connect_timeout_ms),
      .description = "milliseconds to wait for the connection (0: 10000)"},
-    {.key = "readTimeout", .kind = MA_CONFIG_UINT, .def = "60000", .min = 0, .max = 86400000, .at = AT(read_timeout_ms),
+    {.key = "readTimeout",
+     .kind = MA_CONFIG_UINT,
+     .def = "60000",
+     .min = 0,
+     .max = 86400000,
+     .at = AT(read_timeout_ms),
      .description = "milliseconds one request may take, its response included (0: 60000)"},
-    {.key = "retries", .kind = MA_CONFIG_UINT, .def = "0", .min = 0, .max = 10, .at = AT(retries),
+    {.key = "retries",
+     .kind = MA_CONFIG_UINT,
+     .def = "0",
+     .min = 0,
+     .max = 10,
+     .at = AT(retries),
      .description = "retries after a refused connection, a 429 or a 5xx, with backoff (0: none)"},
-    {.key = "caFile", .kind = MA_CONFIG_FILE, .description = "PEM CA certificates to verify Flow with (default: the system's)"},
+    {.key = "caFile",
+     .kind = MA_CONFIG_FILE,
+     .description = "PEM CA certificates to verify Flow with (default: the system's)"},
     {.key = "proxy", .kind = MA_CONFIG_STRING, .description = "the proxy to connect through, e.g. http://proxy:3128"},
-    {.key = "insecure", .kind = MA_CONFIG_BOOL, .def = "false", .at = AT(insecure),
+    {.key = "insecure",
+     .kind = MA_CONFIG_BOOL,
+     .def = "false",
+     .at = AT(insecure),
      .description = "do not verify Flow's certificate (for tests only)"},
     MA_CONFIG_END,
 };
@@ -145,7 +180,9 @@ static int flow_compile(ma_connector_step *step, ma_error *err)
     if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     ma_error e;
     ma_error_clear(&e);
-    d->conn_label = ma_strdup(step->connection_name ? step->connection_name : step->connection_id ? step->connection_id : "(none)");
+    d->conn_label = ma_strdup(step->connection_name ? step->connection_name
+                              : step->connection_id ? step->connection_id
+                                                    : "(none)");
     char *url = setting_any(step, F_URL, &e);
     if (!url && !e.code) url = ma_strdup(DEFAULT_URL);
     if (url) {
@@ -163,7 +200,8 @@ static int flow_compile(ma_connector_step *step, ma_error *err)
         char *ct = ma_xml_attr(goc, "customOperationType");
         if (!ct) ct = ma_xml_attr(goc, "operationType");
         if (ct && strcasecmp(ct, "EXECUTE") != 0) {
-            ma_error_set(&e, MA_ERR_UNSUPPORTED, "flowclient: action %s is not supported (EXECUTE is the only action)", ct);
+            ma_error_set(&e, MA_ERR_UNSUPPORTED, "flowclient: action %s is not supported (EXECUTE is the only action)",
+                         ct);
         }
         free(ct);
         char *obj = ma_xml_attr(goc, "objectTypeId");
@@ -178,7 +216,8 @@ static int flow_compile(ma_connector_step *step, ma_error *err)
             }
         if (!d->return_errors && ma_xml_attr_is(goc, "returnApplicationErrors", "true")) d->return_errors = 1;
     } else if (step->operation_id && op) {
-        ma_error_set(&e, MA_ERR_CONFIG, "flowclient: operation %s has no <Configuration><GenericOperationConfig>", step->operation_id);
+        ma_error_set(&e, MA_ERR_CONFIG, "flowclient: operation %s has no <Configuration><GenericOperationConfig>",
+                     step->operation_id);
     }
     flow_conf cf;
     memset(&cf, 0, sizeof cf);
@@ -198,7 +237,8 @@ static int flow_compile(ma_connector_step *step, ma_error *err)
     o.proxy = proxy;
     if (!e.code && (!d->conn_label || !d->url)) ma_error_set(&e, MA_ERR_NOMEM, "out of memory");
     if (!e.code) d->pool = ma_httpc_new(&o, &e);
-    free(ca); free(proxy);
+    free(ca);
+    free(proxy);
     if (e.code) {
         *err = e;
         flow_free(d);
@@ -236,7 +276,8 @@ static void wipe(char *s, size_t n)
 
 /* The JSON request body of the initialization (wiped and freed by the caller). NULL with err (a
  * document problem) or err->code == MA_ERR_NOMEM. */
-static char *init_body(const flow_data *d, const creds *c, const char *data, size_t len, char **flow_id_out, ma_error *err)
+static char *init_body(const flow_data *d, const creds *c, const char *data, size_t len, char **flow_id_out,
+                       ma_error *err)
 {
     json_error_t je;
     json_t *in = len ? json_loadb(data, len, JSON_REJECT_DUPLICATES, &je) : json_object();
@@ -256,8 +297,12 @@ static char *init_body(const flow_data *d, const creds *c, const char *data, siz
         inputs = json_incref(in);
     }
     if (!id || !*id) {
-        json_decref(in); json_decref(body); json_decref(fid); json_decref(inputs);
-        ma_error_set(err, MA_ERR_CONFIG, "the document names no flow: it needs {\"id\": \"<flow id>\", \"versionId\": \"<optional>\"}");
+        json_decref(in);
+        json_decref(body);
+        json_decref(fid);
+        json_decref(inputs);
+        ma_error_set(err, MA_ERR_CONFIG,
+                     "the document names no flow: it needs {\"id\": \"<flow id>\", \"versionId\": \"<optional>\"}");
         return NULL;
     }
     json_object_set_new(fid, "id", json_string(id));
@@ -267,7 +312,7 @@ static char *init_body(const flow_data *d, const creds *c, const char *data, siz
         json_t *arr = json_array();
         const char *k;
         json_t *v;
-        json_object_foreach(inputs, k, v) {
+        json_object_foreach (inputs, k, v) {
             json_t *ev = json_object();
             json_object_set_new(ev, "developerName", json_string(k));
             if (json_is_string(v)) {
@@ -328,13 +373,14 @@ static int set_status(ma_doc **doc, long st)
 {
     char code[24];
     snprintf(code, sizeof code, "%ld", st);
-    return ma_doc_set_prop(doc, PROP_STATUS, code) < 0 || ma_doc_set_prop(doc, PROP_STATUS_MSG, reason(st)) < 0 ? -1 : 0;
+    return ma_doc_set_prop(doc, PROP_STATUS, code) < 0 || ma_doc_set_prop(doc, PROP_STATUS_MSG, reason(st)) < 0 ? -1
+                                                                                                                : 0;
 }
 
 /* An application error: the response becomes the document (returnApplicationErrors) or the
  * document fails. */
-static int app_error(const flow_data *d, ma_doc *in, const char *what, ma_httpc_response *res, const char *why, ma_outputs *out,
-                     ma_error *err)
+static int app_error(const flow_data *d, ma_doc *in, const char *what, ma_httpc_response *res, const char *why,
+                     ma_outputs *out, ma_error *err)
 {
     if (d->return_errors) {
         ma_doc *o = ma_doc_derive(in, res->body ? res->body : "", res->body ? res->body_len : 0);
@@ -349,8 +395,9 @@ static int app_error(const flow_data *d, ma_doc *in, const char *what, ma_httpc_
         return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
     size_t n = res->body_len > MAX_SHOWN_BODY ? MAX_SHOWN_BODY : res->body_len;
-    return ma_outputs_fail(out, f, "flowclient: %s returned %ld %s%s%s%s%.*s%s", what, res->status, reason(res->status), why ? ": " : "",
-                           why ? why : "", n ? ": " : "", (int)n, res->body ? res->body : "", res->body_len > n ? "..." : "");
+    return ma_outputs_fail(out, f, "flowclient: %s returned %ld %s%s%s%s%.*s%s", what, res->status, reason(res->status),
+                           why ? ": " : "", why ? why : "", n ? ": " : "", (int)n, res->body ? res->body : "",
+                           res->body_len > n ? "..." : "");
 }
 
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -365,7 +412,8 @@ static int flow_one(const flow_data *d, const creds *c, ma_doc *in, ma_outputs *
     char *body = init_body(d, c, data, len, &flow_id, &e);
     if (!body) {
         free(flow_id);
-        return e.code == MA_ERR_NOMEM ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : ma_outputs_fail(out, ma_doc_ref(in), "flowclient: %s", e.msg);
+        return e.code == MA_ERR_NOMEM ? ma_error_set(err, MA_ERR_NOMEM, "out of memory")
+                                      : ma_outputs_fail(out, ma_doc_ref(in), "flowclient: %s", e.msg);
     }
     ma_httpc_header h[4];
     size_t nh = 0;
@@ -378,18 +426,38 @@ static int flow_one(const flow_data *d, const creds *c, ma_doc *in, ma_outputs *
     ma_httpc_response res;
     memset(&res, 0, sizeof res);
     json_t *init = NULL, *inv = NULL, *doc = NULL;
-    if (!url) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); goto done; }
+    if (!url) {
+        rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto done;
+    }
     /* 1. initialize */
     int hr = ma_httpc_request(d->pool, "POST", url, h, nh, body, strlen(body), &res, &e);
     wipe(body, strlen(body));
-    if (hr < 0) { rc = ma_outputs_fail(out, ma_doc_ref(in), "flowclient: %s", e.msg); goto done; }
+    if (hr < 0) {
+        rc = ma_outputs_fail(out, ma_doc_ref(in), "flowclient: %s", e.msg);
+        goto done;
+    }
     what = ma_asprintf("initializing flow %s (POST /api/run/1)", flow_id);
-    if (!what) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); goto done; }
-    if (res.status < 200 || res.status >= 300) { rc = app_error(d, in, what, &res, NULL, out, err); goto done; }
+    if (!what) {
+        rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (res.status < 200 || res.status >= 300) {
+        rc = app_error(d, in, what, &res, NULL, out, err);
+        goto done;
+    }
     init = json_loadb(res.body, res.body_len, 0, NULL);
     const char *state = init ? jstr(init, "stateId") : NULL, *sc = init ? jstr(init, "statusCode") : NULL;
-    if (sc && strcmp(sc, "401") == 0) { rc = app_error(d, in, what, &res, "the flow needs a signed-in user (statusCode 401): set the connection's username and password", out, err); goto done; }
-    if (!state || !*state) { rc = app_error(d, in, what, &res, "the response holds no stateId", out, err); goto done; }
+    if (sc && strcmp(sc, "401") == 0) {
+        rc = app_error(d, in, what, &res,
+                       "the flow needs a signed-in user (statusCode 401): set the connection's username and password",
+                       out, err);
+        goto done;
+    }
+    if (!state || !*state) {
+        rc = app_error(d, in, what, &res, "the response holds no stateId", out, err);
+        goto done;
+    }
     /* 2. invoke the state, moving forward */
     json_t *req = json_pack("{s:s, s:s?, s:s?, s:s, s:{s:n}}", "stateId", state, "stateToken", jstr(init, "stateToken"),
                             "currentMapElementId", jstr(init, "currentMapElementId"), "invokeType", "FORWARD",
@@ -409,17 +477,33 @@ static int flow_one(const flow_data *d, const creds *c, ma_doc *in, ma_outputs *
     free(url);
     url = state_path ? ma_asprintf("%s/api/run/1/state/%s", d->url, state_path) : NULL;
     free(state_path);
-    if (!ibody || !url) { free(ibody); rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); goto done; }
+    if (!ibody || !url) {
+        free(ibody);
+        rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto done;
+    }
     ma_httpc_response_free(&res);
     hr = ma_httpc_request(d->pool, "POST", url, h, nh, ibody, strlen(ibody), &res, &e);
     free(ibody);
-    if (hr < 0) { rc = ma_outputs_fail(out, ma_doc_ref(in), "flowclient: %s", e.msg); goto done; }
+    if (hr < 0) {
+        rc = ma_outputs_fail(out, ma_doc_ref(in), "flowclient: %s", e.msg);
+        goto done;
+    }
     free(what);
     what = ma_asprintf("invoking flow %s (POST /api/run/1/state/{stateId})", flow_id);
-    if (!what) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); goto done; }
-    if (res.status < 200 || res.status >= 300) { rc = app_error(d, in, what, &res, NULL, out, err); goto done; }
+    if (!what) {
+        rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (res.status < 200 || res.status >= 300) {
+        rc = app_error(d, in, what, &res, NULL, out, err);
+        goto done;
+    }
     inv = res.body_len ? json_loadb(res.body, res.body_len, JSON_DECODE_ANY, NULL) : NULL;
-    if (inv && !json_is_object(inv)) { json_decref(inv); inv = NULL; }
+    if (inv && !json_is_object(inv)) {
+        json_decref(inv);
+        inv = NULL;
+    }
     /* 3. the output: state id, invoke type, flow, outputs */
     const json_t *src = inv ? inv : init;
     const char *st_out = jstr(src, "stateId") ? jstr(src, "stateId") : state;
@@ -428,10 +512,11 @@ static int flow_one(const flow_data *d, const creds *c, ma_doc *in, ma_outputs *
     const char *fver = jstr(src, "flowVersion");
     if (!fver && json_is_object(fl)) fver = jstr(fl, "versionId");
     json_t *outputs = json_object_get(src, "outputs");
-    doc = json_pack("{s:s, s:s?, s:{s:s, s:s?}, s:s?, s:s?, s:s?, s:s?, s:O?}", "stateId", st_out, "stateToken", jstr(src, "stateToken"),
-                    "flowId", "id", fid ? fid : flow_id, "versionId", fver, "invokeType", inv ? jstr(inv, "invokeType") : NULL,
-                    "waitMessage", jstr(src, "waitMessage"), "joinFlowUri", jstr(src, "joinFlowUri"), "statusCode", jstr(src, "statusCode"),
-                    "outputs", outputs && !json_is_null(outputs) ? outputs : NULL);
+    doc = json_pack("{s:s, s:s?, s:{s:s, s:s?}, s:s?, s:s?, s:s?, s:s?, s:O?}", "stateId", st_out, "stateToken",
+                    jstr(src, "stateToken"), "flowId", "id", fid ? fid : flow_id, "versionId", fver, "invokeType",
+                    inv ? jstr(inv, "invokeType") : NULL, "waitMessage", jstr(src, "waitMessage"), "joinFlowUri",
+                    jstr(src, "joinFlowUri"), "statusCode", jstr(src, "statusCode"), "outputs",
+                    outputs && !json_is_null(outputs) ? outputs : NULL);
     /* json_pack's s? leaves a null for absent strings: keep the keys, they are part of the format */
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     ma_doc *o = text ? ma_doc_derive_owned(in, text, strlen(text)) : NULL;
@@ -467,17 +552,21 @@ static int flow_execute(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_o
     if (!e.code && c.user) c.pass = secret_any(step, F_PASS, &e);
     if (!e.code) c.apikey = secret_any(step, F_APIKEY, &e);
     if (!e.code && c.user && !c.pass)
-        ma_error_set(&e, MA_ERR_CONFIG, "connection %s has a username but no password: set connection.%s.password (or password.file, or "
-                     "MINIATOM_CONNECTION_<ID>_PASSWORD)", d->conn_label, step->connection_id ? step->connection_id : d->conn_label);
+        ma_error_set(&e, MA_ERR_CONFIG,
+                     "connection %s has a username but no password: set connection.%s.password (or password.file, or "
+                     "MINIATOM_CONNECTION_<ID>_PASSWORD)",
+                     d->conn_label, step->connection_id ? step->connection_id : d->conn_label);
     int rc = 0;
     if (e.code) {
-        for (size_t i = 0; i < in->len && rc == 0; i++) rc = ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "flowclient: %s", e.msg);
+        for (size_t i = 0; i < in->len && rc == 0; i++)
+            rc = ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "flowclient: %s", e.msg);
         creds_free(&c);
         return rc < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
     }
     for (size_t i = 0; i < in->len && rc == 0; i++) rc = flow_one(d, &c, in->docs[i], out, err);
     creds_free(&c);
-    ma_exec_log(ex, step->shape, MA_LOG_INFO, "flowclient: %zu flow run(s) on %s (tenant %s)", in->len, d->url, d->tenant ? d->tenant : "(none)");
+    ma_exec_log(ex, step->shape, MA_LOG_INFO, "flowclient: %zu flow run(s) on %s (tenant %s)", in->len, d->url,
+                d->tenant ? d->tenant : "(none)");
     return rc;
 }
 

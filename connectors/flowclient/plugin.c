@@ -5,4 +5,7 @@
 
 extern const ma_connector_type ma_connector_flowclient; /* flowclient.c */
 
-int ma_plugin_register(ma_registry *reg, ma_error *err) { return ma_registry_add_connector(reg, &ma_connector_flowclient, err); }
+int ma_plugin_register(ma_registry *reg, ma_error *err)
+{
+    return ma_registry_add_connector(reg, &ma_connector_flowclient, err);
+}

@@ -25,10 +25,10 @@
  * Ours (no real export is known): configurationValues, dataActions, fileResources and the
  * operationType values other than "action". */
 #define X_SERVICE "FlowService"
-#define X_ACTION "flowActions"             /* name, path, processId; <description> */
-#define X_CONFIG "configurationValues"     /* name, type, required; <description> */
-#define X_DATA "dataActions"               /* name, profileId, getProcessId, queryProcessId, saveProcessId, deleteProcessId */
-#define X_FILE "fileResources"             /* path, listProcessId, uploadProcessId, deleteProcessId */
+#define X_ACTION "flowActions"         /* name, path, processId; <description> */
+#define X_CONFIG "configurationValues" /* name, type, required; <description> */
+#define X_DATA "dataActions"   /* name, profileId, getProcessId, queryProcessId, saveProcessId, deleteProcessId */
+#define X_FILE "fileResources" /* path, listProcessId, uploadProcessId, deleteProcessId */
 #define X_OPERATION "FSSListenAction"
 
 #define MAX_PATH_SEGS 32
@@ -40,31 +40,31 @@ typedef enum role { R_ACTION = 0, R_LOAD, R_SAVE, R_DELETE, R_LIST_FILES, R_UPLO
 static const char *const role_names[] = {"action", "load", "save", "delete", "listFiles", "uploadFile", "deleteFile"};
 
 typedef struct fss_proc {
-    ma_component *comp;    /* NULL when not configured */
-    ma_process *proc;      /* its compiled process (borrowed from the deployment) */
+    ma_component *comp; /* NULL when not configured */
+    ma_process *proc;   /* its compiled process (borrowed from the deployment) */
     ma_mode mode;
-    uint64_t timeout_ms;   /* syncTimeout; 0: the server's */
+    uint64_t timeout_ms;              /* syncTimeout; 0: the server's */
     char *req_profile, *resp_profile; /* owned ids, NULL when none */
 } fss_proc;
 
 typedef struct fss_action {
     char *name, *path, *summary, *uri_part; /* owned */
     fss_proc p;
-    fss_type *req, *resp;  /* roots (borrowed from the service's types), NULL without a profile */
-    char *resp_prefix;     /* "<name> RESPONSE" */
-    int may_wait;          /* its process may wait on the outside world (ma_process_may_wait) */
+    fss_type *req, *resp; /* roots (borrowed from the service's types), NULL without a profile */
+    char *resp_prefix;    /* "<name> RESPONSE" */
+    int may_wait;         /* its process may wait on the outside world (ma_process_may_wait) */
 } fss_action;
 
 typedef struct fss_data {
-    char *name;            /* the object type name = the Flow type */
+    char *name; /* the object type name = the Flow type */
     fss_type *type;
     fss_proc get, query, save, del;
 } fss_data;
 
 typedef struct fss_file {
-    char *path;            /* without a leading '/' */
+    char *path; /* without a leading '/' */
     fss_proc list, upload, del;
-    fss_type *list_t, *upload_t; /* roots of the response profiles, or NULL */
+    fss_type *list_t, *upload_t;   /* roots of the response profiles, or NULL */
     char *list_name, *upload_name; /* "$File RESPONSE - <Object>" or "$File" */
 } fss_file;
 
@@ -85,8 +85,8 @@ typedef struct fss_service {
     size_t n_files;
     fss_cfgval *cfg;
     size_t n_cfg;
-    fss_types types;      /* described: message-action and data-action types */
-    fss_types file_types; /* the $File RESPONSE types, never described (Flow users create them) */
+    fss_types types;          /* described: message-action and data-action types */
+    fss_types file_types;     /* the $File RESPONSE types, never described (Flow users create them) */
     char *describe, *install; /* cached response bodies */
     size_t describe_len, install_len;
 } fss_service;
@@ -99,22 +99,44 @@ typedef struct fss_cfg {
 
 #define AT(m) MA_CONFIG_AT(fss_cfg, m)
 static const ma_config_entry fss_config_map[] = {
-    {.key = "callback.timeout", .kind = MA_CONFIG_DURATION, .def = "30s", .min = 1, .max = 86400000, .at = AT(cb_timeout_ms),
+    {.key = "callback.timeout",
+     .kind = MA_CONFIG_DURATION,
+     .def = "30s",
+     .min = 1,
+     .max = 86400000,
+     .at = AT(cb_timeout_ms),
      .description = "how long one callback POST to Flow may take"},
-    {.key = "callback.backoff", .kind = MA_CONFIG_DURATION, .def = "500ms", .min = 0, .max = 86400000, .at = AT(cb_backoff_ms),
+    {.key = "callback.backoff",
+     .kind = MA_CONFIG_DURATION,
+     .def = "500ms",
+     .min = 0,
+     .max = 86400000,
+     .at = AT(cb_backoff_ms),
      .description = "the wait before the first retry of a callback, doubled each time (0: none)"},
-    {.key = "callback.retries", .kind = MA_CONFIG_UINT, .def = "5", .min = 0, .max = 1000, .at = AT(cb_retries),
+    {.key = "callback.retries",
+     .kind = MA_CONFIG_UINT,
+     .def = "5",
+     .min = 0,
+     .max = 1000,
+     .at = AT(cb_retries),
      .description = "retries of a callback that got no answer or a 5xx/429"},
-    {.key = "callback.busy_retries", .kind = MA_CONFIG_UINT, .def = "10", .min = 0, .max = 1000, .at = AT(cb_busy_retries),
+    {.key = "callback.busy_retries",
+     .kind = MA_CONFIG_UINT,
+     .def = "10",
+     .min = 0,
+     .max = 1000,
+     .at = AT(cb_busy_retries),
      .description = "retries while Flow answers BUSY"},
-    {.key = "callback.ca_file", .kind = MA_CONFIG_FILE, .at = AT(cb_ca_file),
+    {.key = "callback.ca_file",
+     .kind = MA_CONFIG_FILE,
+     .at = AT(cb_ca_file),
      .description = "PEM CA certificates to verify Flow's callback endpoint with"},
     MA_CONFIG_END,
 };
 #undef AT
 
 typedef struct fss_state {
-    ma_server *srv;     /* NULL when deployed by `miniatom check` */
+    ma_server *srv; /* NULL when deployed by `miniatom check` */
     fss_cfg cfg;
     fss_service *svcs;
     size_t n;
@@ -246,20 +268,31 @@ static int profile_object(const char *where, xmlNode *obj, fss_type *t, const ch
         int rc = 0;
         if (o) {
             fss_type *nt = nested_type(where, o, name, prefix, set, depth, err);
-            rc = !nt ? -1 : fss_type_add_field(t, name, FSS_OBJECT, nt) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+            rc = !nt                                               ? -1
+                 : fss_type_add_field(t, name, FSS_OBJECT, nt) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory")
+                                                                   : 0;
         } else if (a) {
             xmlNode *el = ma_xml_child(a, "JSONArrayElement");
             xmlNode *eo = el ? ma_xml_child(el, "JSONObject") : NULL;
             if (ma_xml_attr_is(a, "elementType", "absolute"))
-                rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: entry '%s' is an absolute array; Flow Services take repeating arrays of objects only", where, name);
+                rc = ma_error_set(
+                    err, MA_ERR_UNSUPPORTED,
+                    "%s: entry '%s' is an absolute array; Flow Services take repeating arrays of objects only", where,
+                    name);
             else if (!eo)
-                rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: entry '%s' is a list of simple values; Flow lists must contain objects", where, name);
+                rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                                  "%s: entry '%s' is a list of simple values; Flow lists must contain objects", where,
+                                  name);
             else {
                 fss_type *nt = nested_type(where, eo, name, prefix, set, depth, err);
-                rc = !nt ? -1 : fss_type_add_field(t, name, FSS_LIST, nt) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+                rc = !nt                                             ? -1
+                     : fss_type_add_field(t, name, FSS_LIST, nt) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory")
+                                                                     : 0;
             }
         } else {
-            rc = fss_type_add_field(t, name, simple_kind(e), NULL) < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;
+            rc = fss_type_add_field(t, name, simple_kind(e), NULL) < 0
+                     ? ma_error_set(err, MA_ERR_NOMEM, "out of memory")
+                     : 0;
         }
         free(name);
         if (rc < 0) return -1;
@@ -278,8 +311,8 @@ static fss_type *profile_types(ma_deploy *dep, const char *profile_id, const cha
         return NULL;
     }
     if (strcmp(ma_component_type(pc), "profile.json") != 0) {
-        ma_error_set(err, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile; Flow Services take JSON profiles", ma_component_name(pc),
-                     ma_component_id(pc), ma_component_type(pc));
+        ma_error_set(err, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile; Flow Services take JSON profiles",
+                     ma_component_name(pc), ma_component_id(pc), ma_component_type(pc));
         return NULL;
     }
     char where[400];
@@ -287,7 +320,8 @@ static fss_type *profile_types(ma_deploy *dep, const char *profile_id, const cha
     xmlNode *rv = ma_xml_child(ma_xml_child(ma_component_object(pc), "DataElements"), "JSONRootValue");
     xmlNode *ro = rv ? ma_xml_child(rv, "JSONObject") : NULL;
     if (!ro) {
-        ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: its root is not an Object (Flow Service profiles start with an Object)", where);
+        ma_error_set(err, MA_ERR_UNSUPPORTED,
+                     "%s: its root is not an Object (Flow Service profiles start with an Object)", where);
         return NULL;
     }
     if (obj_name) *obj_name = attr(ro, "name");
@@ -314,50 +348,65 @@ static long long parse_seconds(const char *s)
 }
 
 /* Reads the listener process pid for a role into p. where names the component part that links it. */
-static int read_proc(fss_state *st, ma_deploy *dep, const char *where, const char *pid, role r, fss_proc *p, ma_error *err)
+static int read_proc(fss_state *st, ma_deploy *dep, const char *where, const char *pid, role r, fss_proc *p,
+                     ma_error *err)
 {
     ma_component *pc = ma_deploy_find(dep, pid);
     if (!pc) return ma_error_set(err, MA_ERR_REF, "%s: process %s is not deployed", where, pid);
     if (strcmp(ma_component_type(pc), "process") != 0)
-        return ma_error_set(err, MA_ERR_CONFIG, "%s: component %s is a '%s' component, not a process", where, pid, ma_component_type(pc));
+        return ma_error_set(err, MA_ERR_CONFIG, "%s: component %s is a '%s' component, not a process", where, pid,
+                            ma_component_type(pc));
     const xmlNode *start = fss_start(pc);
     if (!start)
-        return ma_error_set(err, MA_ERR_CONFIG, "%s: process '%s' (%s) does not start with a Flow Services Server Listen", where,
+        return ma_error_set(err, MA_ERR_CONFIG,
+                            "%s: process '%s' (%s) does not start with a Flow Services Server Listen", where,
                             ma_component_name(pc), ma_component_id(pc));
     p->comp = pc;
     p->proc = ma_component_process(dep, pc);
     const xmlNode *px = ma_component_object(pc);
     p->mode = ma_xml_attr_is(px, "workload", "low_latency") ? MA_MODE_LOW_LATENCY
               : ma_xml_attr_is(px, "workload", "bridge")    ? MA_MODE_BRIDGE
-                                                              : MA_MODE_GENERAL;
+                                                            : MA_MODE_GENERAL;
     char *opid = attr(start, "operationId");
     ma_component *oc = opid ? ma_deploy_find(dep, opid) : NULL;
     int rc = 0;
-    if (!opid) rc = ma_error_set(err, MA_ERR_CONFIG, "process '%s' (%s): its Flow Services Server Listen has no operationId", ma_component_name(pc), ma_component_id(pc));
-    else if (!oc) rc = ma_error_set(err, MA_ERR_REF, "process '%s' (%s): its Flow Services Server operation %s is not deployed", ma_component_name(pc), ma_component_id(pc), opid);
+    if (!opid)
+        rc = ma_error_set(err, MA_ERR_CONFIG, "process '%s' (%s): its Flow Services Server Listen has no operationId",
+                          ma_component_name(pc), ma_component_id(pc));
+    else if (!oc)
+        rc = ma_error_set(err, MA_ERR_REF, "process '%s' (%s): its Flow Services Server operation %s is not deployed",
+                          ma_component_name(pc), ma_component_id(pc), opid);
     free(opid);
     if (rc) return rc;
     const xmlNode *a = ma_xml_child(ma_xml_child(ma_component_object(oc), "Configuration"), X_OPERATION);
     if (strcmp(ma_component_type(oc), "connector-action") != 0 || !a)
-        return ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s) is not a Flow Services Server operation (no <%s> under <Configuration>)",
-                            ma_component_name(oc), ma_component_id(oc), X_OPERATION);
+        return ma_error_set(
+            err, MA_ERR_CONFIG,
+            "operation '%s' (%s) is not a Flow Services Server operation (no <%s> under <Configuration>)",
+            ma_component_name(oc), ma_component_id(oc), X_OPERATION);
     char *ot = attr(a, "operationType"), *sync = attr(a, "syncTimeout");
     if (ot) {
         int known = -1;
         for (size_t i = 0; i < sizeof role_names / sizeof *role_names; i++)
             if (strcasecmp(ot, role_names[i]) == 0) known = (int)i;
         if (known < 0)
-            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "operation '%s' (%s): operationType '%s' is not known (action, load, save, delete, listFiles, uploadFile, deleteFile)",
-                              ma_component_name(oc), ma_component_id(oc), ot);
+            rc = ma_error_set(
+                err, MA_ERR_UNSUPPORTED,
+                "operation '%s' (%s): operationType '%s' is not known (action, load, save, delete, listFiles, uploadFile, deleteFile)",
+                ma_component_name(oc), ma_component_id(oc), ot);
         else if (known != (int)r) {
             char x[600];
-            snprintf(x, sizeof x, "{\"operation\":\"%s\",\"operationType\":\"%s\",\"usedAs\":\"%s\"}", ma_component_id(oc), role_names[known], role_names[r]);
-            ma_server_log(st->srv, MA_LOG_WARNING, "fss: an operation is used for another service type than its operationType", x);
+            snprintf(x, sizeof x, "{\"operation\":\"%s\",\"operationType\":\"%s\",\"usedAs\":\"%s\"}",
+                     ma_component_id(oc), role_names[known], role_names[r]);
+            ma_server_log(st->srv, MA_LOG_WARNING,
+                          "fss: an operation is used for another service type than its operationType", x);
         }
     }
     if (!rc && sync) {
         long long ms = parse_seconds(sync);
-        if (ms < 0) rc = ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s): syncTimeout '%s' is not a number of seconds", ma_component_name(oc), ma_component_id(oc), sync);
+        if (ms < 0)
+            rc = ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s): syncTimeout '%s' is not a number of seconds",
+                              ma_component_name(oc), ma_component_id(oc), sync);
         else p->timeout_ms = (uint64_t)ms;
     }
     free(ot);
@@ -396,13 +445,16 @@ static json_t *action_json(const fss_action *a)
     if (!o || !in || !out) goto oom;
     for (size_t i = 0; a->req && i < a->req->n; i++) {
         const fss_field *f = &a->req->fields[i];
-        if (json_array_append_new(in, fss_describe_value(f->name, f->kind, f->type ? f->type->name : NULL, 0, (int)i))) goto oom;
+        if (json_array_append_new(in, fss_describe_value(f->name, f->kind, f->type ? f->type->name : NULL, 0, (int)i)))
+            goto oom;
     }
     for (size_t i = 0; a->resp && i < a->resp->n; i++) {
         const fss_field *f = &a->resp->fields[i];
-        if (json_array_append_new(out, fss_describe_value(f->name, f->kind, f->type ? f->type->name : NULL, 0, (int)i))) goto oom;
+        if (json_array_append_new(out, fss_describe_value(f->name, f->kind, f->type ? f->type->name : NULL, 0, (int)i)))
+            goto oom;
     }
-    if (json_object_set_new(o, "uriPart", json_string(a->uri_part)) || json_object_set_new(o, "developerName", json_string(a->name)) ||
+    if (json_object_set_new(o, "uriPart", json_string(a->uri_part)) ||
+        json_object_set_new(o, "developerName", json_string(a->name)) ||
         json_object_set_new(o, "developerSummary", a->summary ? json_string(a->summary) : json_null()))
         goto oom;
     int e = json_object_set_new(o, "serviceInputs", in);
@@ -428,19 +480,23 @@ static int build_describe(fss_service *s)
     int rc = -1;
     if (!cfg || !acts || !types || !d || !inst) goto out;
     for (size_t i = 0; i < s->n_cfg; i++)
-        if (json_array_append_new(cfg, fss_describe_value(s->cfg[i].name, s->cfg[i].kind, NULL, s->cfg[i].required, (int)i))) goto out;
+        if (json_array_append_new(cfg,
+                                  fss_describe_value(s->cfg[i].name, s->cfg[i].kind, NULL, s->cfg[i].required, (int)i)))
+            goto out;
     for (size_t i = 0; i < s->n_actions; i++)
         if (json_array_append_new(acts, action_json(&s->actions[i]))) goto out;
     for (size_t i = 0; i < s->types.n; i++)
         if (s->types.v[i]->name && json_array_append_new(types, fss_type_element(s->types.v[i]))) goto out;
-    static const char *const flags[] = {"providesAutoBinding", "providesDatabase", "providesFiles", "providesIdentity",
-                                        "providesListening", "providesLogic", "providesNotifications", "providesSmartSave",
-                                        "providesSocial", "providesSharing", "providesViews", "providesVoting"};
+    static const char *const flags[] = {"providesAutoBinding",   "providesDatabase",  "providesFiles",
+                                        "providesIdentity",      "providesListening", "providesLogic",
+                                        "providesNotifications", "providesSmartSave", "providesSocial",
+                                        "providesSharing",       "providesViews",     "providesVoting"};
     if (json_object_set_new(d, "culture", json_null()) || json_object_set_new(d, "uri", json_null()) ||
         json_object_set(d, "configurationValues", cfg))
         goto out;
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
-        int v = (strcmp(flags[i], "providesDatabase") == 0 && s->n_data) || (strcmp(flags[i], "providesFiles") == 0 && s->n_files) ||
+        int v = (strcmp(flags[i], "providesDatabase") == 0 && s->n_data) ||
+                (strcmp(flags[i], "providesFiles") == 0 && s->n_files) ||
                 (strcmp(flags[i], "providesLogic") == 0 && s->n_actions);
         if (json_object_set_new(d, flags[i], json_boolean(v))) goto out;
     }
@@ -489,9 +545,12 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
     const xmlNode *fs = ma_component_object(c);
     s->comp = c;
     if (!fs || !ma_xml_is(fs, X_SERVICE))
-        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): no <%s> element under <bns:object>", ma_component_name(c), ma_component_id(c), X_SERVICE);
+        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): no <%s> element under <bns:object>",
+                            ma_component_name(c), ma_component_id(c), X_SERVICE);
     char *base = attr(fs, "basePath");
-    if (!base) return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): basePath is empty", ma_component_name(c), ma_component_id(c));
+    if (!base)
+        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): basePath is empty", ma_component_name(c),
+                            ma_component_id(c));
     const char *b = base;
     while (*b == '/') b++;
     if (strncmp(b, "fs/", 3) == 0) b += 3;
@@ -503,12 +562,14 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
     if (!s->name) s->name = ma_strdup(ma_component_name(c));
     if (!s->base || !s->name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     if (!path_ok(s->base))
-        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): basePath '%s' cannot be a URL path", ma_component_name(c), ma_component_id(c), s->base);
+        return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): basePath '%s' cannot be a URL path",
+                            ma_component_name(c), ma_component_id(c), s->base);
     char where[600];
     size_t cap = 0;
     /* configuration values */
     for (xmlNode *n = ma_xml_child(fs, X_CONFIG); n; n = ma_xml_next(n, X_CONFIG)) {
-        if (grow((void **)&s->cfg, &cap, s->n_cfg, sizeof *s->cfg) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (grow((void **)&s->cfg, &cap, s->n_cfg, sizeof *s->cfg) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         fss_cfgval *v = &s->cfg[s->n_cfg];
         char *type = attr(n, "type");
         v->name = attr(n, "name");
@@ -516,7 +577,8 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
         v->required = ma_xml_attr_is(n, "required", "true");
         s->n_cfg++;
         if (!v->name || bad_type) {
-            ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s), configuration value %zu: %s", ma_component_name(c), ma_component_id(c), s->n_cfg,
+            ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s), configuration value %zu: %s",
+                         ma_component_name(c), ma_component_id(c), s->n_cfg,
                          !v->name ? "no name" : "type must be String, Number, Boolean, Datetime or Password");
             free(type);
             return -1;
@@ -524,25 +586,31 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
         free(type);
         for (size_t k = 0; k + 1 < s->n_cfg; k++)
             if (strcmp(s->cfg[k].name, v->name) == 0)
-                return ma_error_set(err, MA_ERR_CONFIG, "Flow Service '%s' (%s): configuration value '%s' is defined twice", ma_component_name(c), ma_component_id(c), v->name);
+                return ma_error_set(err, MA_ERR_CONFIG,
+                                    "Flow Service '%s' (%s): configuration value '%s' is defined twice",
+                                    ma_component_name(c), ma_component_id(c), v->name);
     }
     /* message actions */
     cap = 0;
     for (xmlNode *n = ma_xml_child(fs, X_ACTION); n; n = ma_xml_next(n, X_ACTION)) {
-        if (grow((void **)&s->actions, &cap, s->n_actions, sizeof *s->actions) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (grow((void **)&s->actions, &cap, s->n_actions, sizeof *s->actions) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         fss_action *a = &s->actions[s->n_actions++];
         a->name = attr(n, "name");
         a->path = attr(n, "path");
-        snprintf(where, sizeof where, "Flow Service '%s' (%s), message action '%s'", ma_component_name(c), ma_component_id(c), a->name ? a->name : "");
+        snprintf(where, sizeof where, "Flow Service '%s' (%s), message action '%s'", ma_component_name(c),
+                 ma_component_id(c), a->name ? a->name : "");
         if (!a->name) return ma_error_set(err, MA_ERR_CONFIG, "%s: no name", where);
         if (!a->path && !(a->path = ma_strdup(a->name))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        if (!path_ok(a->path)) return ma_error_set(err, MA_ERR_CONFIG, "%s: path '%s' cannot be a URL path", where, a->path);
+        if (!path_ok(a->path))
+            return ma_error_set(err, MA_ERR_CONFIG, "%s: path '%s' cannot be a URL path", where, a->path);
         char *d = ma_xml_text(ma_xml_child(n, "description"));
         if (d && *d) a->summary = d;
         else free(d);
         for (size_t k = 0; k + 1 < s->n_actions; k++) {
             if (strcmp(s->actions[k].path, a->path) == 0)
-                return ma_error_set(err, MA_ERR_CONFIG, "%s: path '%s' is already the path of action '%s'", where, a->path, s->actions[k].name);
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: path '%s' is already the path of action '%s'", where,
+                                    a->path, s->actions[k].name);
             if (strcmp(s->actions[k].name, a->name) == 0)
                 return ma_error_set(err, MA_ERR_CONFIG, "%s: the name is used twice", where);
         }
@@ -559,8 +627,11 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
             free(req_prefix);
             return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         }
-        if (a->p.req_profile && !(a->req = profile_types(dep, a->p.req_profile, NULL, req_prefix, &s->types, NULL, err))) rc = -1;
-        if (!rc && a->p.resp_profile && !(a->resp = profile_types(dep, a->p.resp_profile, NULL, a->resp_prefix, &s->types, NULL, err)))
+        if (a->p.req_profile &&
+            !(a->req = profile_types(dep, a->p.req_profile, NULL, req_prefix, &s->types, NULL, err)))
+            rc = -1;
+        if (!rc && a->p.resp_profile &&
+            !(a->resp = profile_types(dep, a->p.resp_profile, NULL, a->resp_prefix, &s->types, NULL, err)))
             rc = -1;
         free(req_prefix);
         if (rc) {
@@ -571,27 +642,39 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
     /* data actions */
     cap = 0;
     for (xmlNode *n = ma_xml_child(fs, X_DATA); n; n = ma_xml_next(n, X_DATA)) {
-        if (grow((void **)&s->data, &cap, s->n_data, sizeof *s->data) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (grow((void **)&s->data, &cap, s->n_data, sizeof *s->data) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         fss_data *d = &s->data[s->n_data++];
         d->name = attr(n, "name");
-        snprintf(where, sizeof where, "Flow Service '%s' (%s), data action '%s'", ma_component_name(c), ma_component_id(c), d->name ? d->name : "");
+        snprintf(where, sizeof where, "Flow Service '%s' (%s), data action '%s'", ma_component_name(c),
+                 ma_component_id(c), d->name ? d->name : "");
         if (!d->name) return ma_error_set(err, MA_ERR_CONFIG, "%s: no name (the object type name)", where);
         for (size_t k = 0; k + 1 < s->n_data; k++)
-            if (strcmp(s->data[k].name, d->name) == 0) return ma_error_set(err, MA_ERR_CONFIG, "%s: the name is used twice", where);
+            if (strcmp(s->data[k].name, d->name) == 0)
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: the name is used twice", where);
         if (fss_types_has(&s->types, d->name))
-            return ma_error_set(err, MA_ERR_CONFIG, "%s: a Flow type of this name is already derived from a message action's profile", where);
-        if (opt_proc(st, dep, where, n, "getProcessId", R_LOAD, &d->get, err) || opt_proc(st, dep, where, n, "queryProcessId", R_LOAD, &d->query, err) ||
+            return ma_error_set(err, MA_ERR_CONFIG,
+                                "%s: a Flow type of this name is already derived from a message action's profile",
+                                where);
+        if (opt_proc(st, dep, where, n, "getProcessId", R_LOAD, &d->get, err) ||
+            opt_proc(st, dep, where, n, "queryProcessId", R_LOAD, &d->query, err) ||
             opt_proc(st, dep, where, n, "saveProcessId", R_SAVE, &d->save, err) ||
             opt_proc(st, dep, where, n, "deleteProcessId", R_DELETE, &d->del, err))
             return -1;
         if (!d->get.comp && !d->query.comp && !d->save.comp && !d->del.comp)
-            return ma_error_set(err, MA_ERR_CONFIG, "%s: no process (getProcessId, queryProcessId, saveProcessId, deleteProcessId)", where);
+            return ma_error_set(err, MA_ERR_CONFIG,
+                                "%s: no process (getProcessId, queryProcessId, saveProcessId, deleteProcessId)", where);
         char *pid = attr(n, "profileId");
-        const char *prof = pid ? pid : d->query.resp_profile ? d->query.resp_profile : d->get.resp_profile ? d->get.resp_profile
-                                       : d->save.req_profile ? d->save.req_profile : d->save.resp_profile;
+        const char *prof = pid                     ? pid
+                           : d->query.resp_profile ? d->query.resp_profile
+                           : d->get.resp_profile   ? d->get.resp_profile
+                           : d->save.req_profile   ? d->save.req_profile
+                                                   : d->save.resp_profile;
         if (!prof) {
             free(pid);
-            return ma_error_set(err, MA_ERR_CONFIG, "%s: no object type profile (profileId, or a response profile on the Load operation)", where);
+            return ma_error_set(err, MA_ERR_CONFIG,
+                                "%s: no object type profile (profileId, or a response profile on the Load operation)",
+                                where);
         }
         d->type = profile_types(dep, prof, d->name, d->name, &s->types, NULL, err);
         free(pid);
@@ -607,7 +690,8 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
     /* file resources */
     cap = 0;
     for (xmlNode *n = ma_xml_child(fs, X_FILE); n; n = ma_xml_next(n, X_FILE)) {
-        if (grow((void **)&s->files, &cap, s->n_files, sizeof *s->files) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (grow((void **)&s->files, &cap, s->n_files, sizeof *s->files) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         fss_file *f = &s->files[s->n_files++];
         char *p = attr(n, "path");
         const char *pp = p ? p : "";
@@ -615,23 +699,26 @@ static int deploy_service(fss_state *st, ma_deploy *dep, ma_component *c, fss_se
         f->path = ma_strdup(pp);
         free(p);
         if (!f->path) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        snprintf(where, sizeof where, "Flow Service '%s' (%s), file resource '/%s'", ma_component_name(c), ma_component_id(c), f->path);
+        snprintf(where, sizeof where, "Flow Service '%s' (%s), file resource '/%s'", ma_component_name(c),
+                 ma_component_id(c), f->path);
         for (size_t k = 0; k + 1 < s->n_files; k++)
-            if (strcmp(s->files[k].path, f->path) == 0) return ma_error_set(err, MA_ERR_CONFIG, "%s: the path is used twice", where);
+            if (strcmp(s->files[k].path, f->path) == 0)
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: the path is used twice", where);
         if (opt_proc(st, dep, where, n, "listProcessId", R_LIST_FILES, &f->list, err) ||
             opt_proc(st, dep, where, n, "uploadProcessId", R_UPLOAD_FILE, &f->upload, err) ||
             opt_proc(st, dep, where, n, "deleteProcessId", R_DELETE_FILE, &f->del, err))
             return -1;
         if (!f->list.comp && !f->upload.comp && !f->del.comp)
-            return ma_error_set(err, MA_ERR_CONFIG, "%s: no process (listProcessId, uploadProcessId, deleteProcessId)", where);
+            return ma_error_set(err, MA_ERR_CONFIG, "%s: no process (listProcessId, uploadProcessId, deleteProcessId)",
+                                where);
         /* the $File types are not described (Flow users create them, BDOCS "File Resource Operations and types") */
         fss_proc *lp[2] = {&f->list, &f->upload};
         fss_type **lt[2] = {&f->list_t, &f->upload_t};
         char **ln[2] = {&f->list_name, &f->upload_name};
         for (int i = 0; i < 2; i++) {
             char *obj = NULL;
-            if (lp[i]->resp_profile &&
-                !(*lt[i] = profile_types(dep, lp[i]->resp_profile, NULL, "$File RESPONSE", &s->file_types, &obj, err))) {
+            if (lp[i]->resp_profile && !(*lt[i] = profile_types(dep, lp[i]->resp_profile, NULL, "$File RESPONSE",
+                                                                &s->file_types, &obj, err))) {
                 free(obj);
                 ma_error_prefix(err, "%s", where);
                 return -1;
@@ -664,8 +751,9 @@ static int fss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *er
         if (deploy_service(st, dep, c, s, err) < 0) goto fail;
         for (size_t k = 0; k + 1 < st->n; k++)
             if (strcmp(st->svcs[k].base, s->base) == 0) {
-                ma_error_set(err, MA_ERR_CONFIG, "Flow Services '%s' (%s) and '%s' (%s) both have the basePath '%s'", ma_component_name(st->svcs[k].comp),
-                             ma_component_id(st->svcs[k].comp), ma_component_name(c), ma_component_id(c), s->base);
+                ma_error_set(err, MA_ERR_CONFIG, "Flow Services '%s' (%s) and '%s' (%s) both have the basePath '%s'",
+                             ma_component_name(st->svcs[k].comp), ma_component_id(st->svcs[k].comp),
+                             ma_component_name(c), ma_component_id(c), s->base);
                 goto fail;
             }
     }
@@ -679,8 +767,8 @@ static int fss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *er
         ma_sb_json_str(&b, s->name);
         size_t named = 0;
         for (size_t k = 0; k < s->types.n; k++) named += s->types.v[k]->name != NULL;
-        ma_sb_printf(&b, ",\"messageActions\":%zu,\"dataActions\":%zu,\"fileResources\":%zu,\"types\":%zu}", s->n_actions,
-                     s->n_data, s->n_files, named);
+        ma_sb_printf(&b, ",\"messageActions\":%zu,\"dataActions\":%zu,\"fileResources\":%zu,\"types\":%zu}",
+                     s->n_actions, s->n_data, s->n_files, named);
         if (!b.oom) ma_server_log(srv, MA_LOG_INFO, "fss service", b.s);
         ma_sb_free(&b);
     }
@@ -885,8 +973,7 @@ static int live_has(const char *id)
 static void sleep_ms(long long ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
+    while (nanosleep(&ts, &ts) != 0) {}
 }
 
 static int body_is_busy(const char *b, size_t n)
@@ -897,8 +984,8 @@ static int body_is_busy(const char *b, size_t n)
     return n == 4 && strncasecmp(b, "BUSY", 4) == 0;
 }
 
-static void log_callback(ma_server *srv, ma_log_level level, const char *msg, const char *exec_id, const char *uri, long status,
-                         int attempts, const char *detail)
+static void log_callback(ma_server *srv, ma_log_level level, const char *msg, const char *exec_id, const char *uri,
+                         long status, int attempts, const char *detail)
 {
     ma_sb b;
     ma_sb_init(&b);
@@ -926,7 +1013,7 @@ static int deliver(ma_server *srv, const fss_cfg *cfg, const char *exec_id, cons
     ma_httpc_opts o;
     memset(&o, 0, sizeof o);
     o.timeout_ms = (long)cfg->cb_timeout_ms;
-    o.retries = cfg->cb_retries ? (int)cfg->cb_retries : -1;        /* 0: none */
+    o.retries = cfg->cb_retries ? (int)cfg->cb_retries : -1; /* 0: none */
     o.backoff_ms = cfg->cb_backoff_ms ? (long)cfg->cb_backoff_ms : -1;
     o.ca_file = cfg->cb_ca_file;
     long long busy = (long long)cfg->cb_busy_retries;
@@ -937,7 +1024,8 @@ static int deliver(ma_server *srv, const fss_cfg *cfg, const char *exec_id, cons
         log_callback(srv, MA_LOG_ERROR, "fss callback not delivered", exec_id, uri, 0, 0, err.msg);
         return -1;
     }
-    ma_httpc_header hs[3] = {{"Content-Type", "application/json"}, {"Accept", "application/json"}, {"ManyWhoTenant", tenant}};
+    ma_httpc_header hs[3] = {
+        {"Content-Type", "application/json"}, {"Accept", "application/json"}, {"ManyWhoTenant", tenant}};
     size_t nh = tenant ? 3 : 2;
     long long wait = (long long)cfg->cb_backoff_ms;
     int rc = -1, attempts = 0;
@@ -967,11 +1055,13 @@ static int deliver(ma_server *srv, const fss_cfg *cfg, const char *exec_id, cons
             break;
         }
         if (!is_busy) { /* 5xx after the client's own retries */
-            log_callback(srv, MA_LOG_ERROR, "fss callback not delivered", exec_id, uri, status, attempts, "Flow answered with an error");
+            log_callback(srv, MA_LOG_ERROR, "fss callback not delivered", exec_id, uri, status, attempts,
+                         "Flow answered with an error");
             break;
         }
         if (round == busy) {
-            log_callback(srv, MA_LOG_ERROR, "fss callback not delivered", exec_id, uri, status, attempts, "Flow stayed BUSY");
+            log_callback(srv, MA_LOG_ERROR, "fss callback not delivered", exec_id, uri, status, attempts,
+                         "Flow stayed BUSY");
             break;
         }
         sleep_ms(wait);
@@ -985,13 +1075,13 @@ static int deliver(ma_server *srv, const fss_cfg *cfg, const char *exec_id, cons
 typedef struct late_ctx {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int state;             /* 0: the request thread has not decided; 1: the callback is recorded; 2: drop */
+    int state; /* 0: the request thread has not decided; 1: the callback is recorded; 2: drop */
     ma_server *srv;
-    ma_snapshot *snap;     /* held while the action (borrowed from its state) is used */
+    ma_snapshot *snap; /* held while the action (borrowed from its state) is used */
     const fss_action *act;
-    fss_cfg cfg;           /* the listener's settings (strings borrowed from the server's settings) */
+    fss_cfg cfg; /* the listener's settings (strings borrowed from the server's settings) */
     char *token, *tenant, *callback_uri, *state_id;
-    char *uri, *path;      /* the action's URI (for a ServiceProblem) and the request path (for the log) */
+    char *uri, *path; /* the action's URI (for a ServiceProblem) and the request path (for the log) */
     char exec_id[80];
 } late_ctx;
 
@@ -1029,7 +1119,8 @@ static void late_result(void *user, ma_run_result *res)
     char *body = NULL;
     size_t len = 0;
     if (res->outcome != MA_RUN_DONE) {
-        snprintf(why, sizeof why, "%.500s (execution %s)", res->message ? res->message : "the process ended with an error", c->exec_id);
+        snprintf(why, sizeof why, "%.500s (execution %s)",
+                 res->message ? res->message : "the process ended with an error", c->exec_id);
     } else {
         size_t n;
         fss_doc *docs = doc_views(res, &n);
@@ -1038,7 +1129,8 @@ static void late_result(void *user, ma_run_result *res)
         char *outs = docs ? fss_outputs(c->act->resp, c->act->resp_prefix, docs, n, why, sizeof why, &oom, &ol) : NULL;
         free(docs);
         if (outs) body = fss_service_response(c->token, c->tenant, "FORWARD", NULL, outs, NULL, &len);
-        else if (oom || !docs) snprintf(why, sizeof why, "out of memory while building the response (execution %s)", c->exec_id);
+        else if (oom || !docs)
+            snprintf(why, sizeof why, "out of memory while building the response (execution %s)", c->exec_id);
         free(outs);
     }
     if (!body) body = fss_service_response(c->token, c->tenant, "FORWARD", NULL, NULL, why, &len);
@@ -1074,7 +1166,8 @@ static int answer_wait(void *user, const char *exec_id, ma_http_resp *resp)
     if (!recorded) {
         log_failure(srv, "fss callback could not be recorded; no WAIT", lc->path, lc->act->p.comp, exec_id, herr.msg);
         ret = problem(resp, lc->uri, 503,
-                      "the process did not finish within the sync timeout and its callback could not be recorded", exec_id);
+                      "the process did not finish within the sync timeout and its callback could not be recorded",
+                      exec_id);
     } else {
         char wait_msg[160];
         snprintf(wait_msg, sizeof wait_msg, "The integration process is still running (execution %s).", exec_id);
@@ -1109,11 +1202,13 @@ static void fss_recover(ma_server *srv, void *state)
             continue;
         }
         char msg[300];
-        snprintf(msg, sizeof msg, "the runtime stopped while the process ran; its result is lost (execution %s)", cb->exec_id);
+        snprintf(msg, sizeof msg, "the runtime stopped while the process ran; its result is lost (execution %s)",
+                 cb->exec_id);
         size_t len;
         char *body = fss_service_response(cb->token, cb->tenant, "FORWARD", NULL, NULL, msg, &len);
         if (!body) continue;
-        int rc = deliver(srv, &st->cfg, cb->exec_id, cb->callback_uri, cb->tenant && *cb->tenant ? cb->tenant : NULL, body, len);
+        int rc = deliver(srv, &st->cfg, cb->exec_id, cb->callback_uri, cb->tenant && *cb->tenant ? cb->tenant : NULL,
+                         body, len);
         free(body);
         if (rc >= 0) done(srv, cb->exec_id);
     }
@@ -1161,8 +1256,8 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_state *st,
         lc->state_id = r.state_id ? ma_strdup(r.state_id) : NULL;
         lc->uri = ma_strdup(uri);
         lc->path = ma_strdup(req->path);
-        if (!lc->token || !lc->callback_uri || (r.tenant_id && !lc->tenant) || (r.state_id && !lc->state_id) || !lc->uri ||
-            !lc->path)
+        if (!lc->token || !lc->callback_uri || (r.tenant_id && !lc->tenant) || (r.state_id && !lc->state_id) ||
+            !lc->uri || !lc->path)
             goto nomem;
         lc->snap = ma_snapshot_ref(snap);
     }
@@ -1195,8 +1290,9 @@ static int handle_action(ma_server *srv, ma_snapshot *snap, const fss_state *st,
     }
     if (res.outcome == MA_RUN_TIMED_OUT) {
         char msg[300];
-        snprintf(msg, sizeof msg, "the process did not finish within the sync timeout and the request has no %s to answer later; "
-                                  "its execution was cancelled",
+        snprintf(msg, sizeof msg,
+                 "the process did not finish within the sync timeout and the request has no %s to answer later; "
+                 "its execution was cancelled",
                  r.callback_uri ? "token" : "callbackUri");
         free(res.message);
         res.message = ma_strdup(msg);
@@ -1248,8 +1344,8 @@ static const fss_data *find_data(const fss_service *s, const fss_req *r)
     return s->n_data == 1 && !r->type_name ? &s->data[0] : NULL;
 }
 
-static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_state *st, const fss_service *s, data_op op, const char *uri,
-                       const ma_http_req *req, ma_http_resp *resp)
+static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_state *st, const fss_service *s, data_op op,
+                       const char *uri, const ma_http_req *req, ma_http_resp *resp)
 {
     fss_req r;
     char why[600];
@@ -1274,7 +1370,9 @@ static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_state *st, c
     else p = op == D_SAVE ? &d->save : &d->del;
     if (!p->comp) {
         snprintf(why, sizeof why, "the data action '%.200s' has no %s process", d->name,
-                 op == D_LOAD ? "Get or Query" : op == D_SAVE ? "Save" : "Delete");
+                 op == D_LOAD   ? "Get or Query"
+                 : op == D_SAVE ? "Save"
+                                : "Delete");
         ret = problem(resp, uri, 501, why, NULL);
         goto out;
     }
@@ -1324,8 +1422,8 @@ static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_state *st, c
     fss_doc *docs = doc_views(&res, &n);
     int oom = 0, more = 0;
     size_t ol;
-    char *objs = docs ? fss_objects(d->type, d->name, docs, n, op == D_LOAD ? r.offset : 0, op == D_LOAD ? r.limit : 0, &more,
-                                    why, sizeof why, &oom, &ol)
+    char *objs = docs ? fss_objects(d->type, d->name, docs, n, op == D_LOAD ? r.offset : 0, op == D_LOAD ? r.limit : 0,
+                                    &more, why, sizeof why, &oom, &ol)
                       : NULL;
     free(docs);
     char exec_id[80];
@@ -1371,7 +1469,8 @@ static char *file_request_doc(const fss_req *r, size_t *len)
 {
     ma_sb b;
     ma_sb_init(&b);
-    const char *names[] = {"resourcePath", "resourceFile", "path"}, *values[] = {r->resource_path, r->resource_file, r->path};
+    const char *names[] = {"resourcePath", "resourceFile", "path"},
+               *values[] = {r->resource_path, r->resource_file, r->path};
     for (size_t i = 0; i < 3; i++) {
         ma_sb_puts(&b, i ? ",\"" : "{\"");
         ma_sb_puts(&b, names[i]);
@@ -1391,8 +1490,8 @@ static char *file_request_doc(const fss_req *r, size_t *len)
     return ma_sb_take(&b, len);
 }
 
-static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_state *st, const fss_service *s, file_op op, const char *uri,
-                       const ma_http_req *req, ma_http_resp *resp)
+static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_state *st, const fss_service *s, file_op op,
+                       const char *uri, const ma_http_req *req, ma_http_resp *resp)
 {
     fss_req r;
     memset(&r, 0, sizeof r);
@@ -1432,14 +1531,17 @@ static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_state *st, c
     const char *rpath = r.resource_path ? r.resource_path : ma_http_query(req, "resourcePath");
     const fss_file *f = find_file(s, rpath);
     if (!f) {
-        snprintf(why, sizeof why, "no file resource of this service has the resource path '%.200s'", rpath ? rpath : "");
+        snprintf(why, sizeof why, "no file resource of this service has the resource path '%.200s'",
+                 rpath ? rpath : "");
         ret = problem(resp, uri, 404, why, NULL);
         goto out;
     }
     const fss_proc *p = op == F_LIST ? &f->list : op == F_UPLOAD ? &f->upload : &f->del;
     if (!p->comp) {
         snprintf(why, sizeof why, "the file resource '/%.200s' has no %s process", f->path,
-                 op == F_LIST ? "List Files" : op == F_UPLOAD ? "Upload File" : "Delete File");
+                 op == F_LIST     ? "List Files"
+                 : op == F_UPLOAD ? "Upload File"
+                                  : "Delete File");
         ret = problem(resp, uri, 501, why, NULL);
         goto out;
     }
@@ -1454,7 +1556,8 @@ static int handle_file(ma_server *srv, ma_snapshot *snap, const fss_state *st, c
         if (data) memcpy(data, up.file, up.file_len), data[up.file_len] = '\0';
         doc = new_doc(data, up.file_len, up.content_type[0] ? up.content_type : "application/octet-stream");
         if (doc && ((up.filename[0] && ma_doc_set_prop(&doc, "dynamicdocument.fileName", up.filename) < 0) ||
-                    ma_doc_set_prop(&doc, "dynamicdocument.fileContentType", up.content_type[0] ? up.content_type : "application/octet-stream") < 0)) {
+                    ma_doc_set_prop(&doc, "dynamicdocument.fileContentType",
+                                    up.content_type[0] ? up.content_type : "application/octet-stream") < 0)) {
             ma_doc_unref(doc);
             doc = NULL;
         }
@@ -1515,7 +1618,8 @@ static int method_not_allowed(ma_http_resp *resp, const char *uri, const char *m
 /* The service a request path names (the longest base path), with path (2048 bytes) set to the path
  * after /fs/ without empty segments and *sub to the rest after the base; NULL when none is deployed
  * there. -1 in *too_long when the path does not fit. */
-static const fss_service *route(const fss_state *st, const char *reqpath, char path[2048], const char **sub, int *too_long)
+static const fss_service *route(const fss_state *st, const char *reqpath, char path[2048], const char **sub,
+                                int *too_long)
 {
     size_t pl = 0;
     const char *p = reqpath ? reqpath : "";
@@ -1579,7 +1683,9 @@ static int fss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
         if (rc) return rc < 0 ? -1 : problem(resp, uri, 400, why, NULL);
         int inst = sub[8] == '/';
         return ma_http_resp_set(resp, 200, "application/json", inst ? s->install : s->describe,
-                                inst ? s->install_len : s->describe_len) < 0 ? -1 : 0;
+                                inst ? s->install_len : s->describe_len) < 0
+                   ? -1
+                   : 0;
     }
     if (strncmp(sub, "actions/", 8) == 0) {
         const fss_action *a = find_action(s, sub);
@@ -1638,8 +1744,7 @@ static int fss_problem(void *state, const ma_http_req *req, int status, const ch
     snprintf(uri, sizeof uri, "/%s", s ? sub : too_long || !req || !req->path ? "" : path);
     if (execution_id && *execution_id && !strstr(message, execution_id))
         snprintf(msg, sizeof msg, "%.700s (execution %s)", message, execution_id);
-    else
-        snprintf(msg, sizeof msg, "%.850s", message);
+    else snprintf(msg, sizeof msg, "%.850s", message);
     return problem(resp, uri, status, msg, execution_id);
 }
 

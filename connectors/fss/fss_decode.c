@@ -35,8 +35,8 @@ static size_t utf8_clean(const char *in, char *out, size_t outn)
 
 /* ---- Flow types ------------------------------------------------------------------------------ */
 
-static const char *const kind_names[] = {"ContentString", "ContentNumber",  "ContentBoolean", "ContentDateTime",
-                                         "ContentPassword", "ContentContent", "ContentObject", "ContentList"};
+static const char *const kind_names[] = {"ContentString",   "ContentNumber",  "ContentBoolean", "ContentDateTime",
+                                         "ContentPassword", "ContentContent", "ContentObject",  "ContentList"};
 
 const char *fss_kind_name(fss_kind k)
 {
@@ -150,7 +150,8 @@ static size_t path_push(dctx *c, const char *name, long idx)
         num[--k] = '\0';
         num[--k] = ']';
         unsigned long v = (unsigned long)idx;
-        do num[--k] = (char)('0' + v % 10); while ((v /= 10) && k > 1);
+        do num[--k] = (char)('0' + v % 10);
+        while ((v /= 10) && k > 1);
         num[--k] = '[';
         name = num + k;
     } else if (l && n < room) {
@@ -178,7 +179,8 @@ static int want_str(dctx *c, const ma_jv *o, const char *name, const char **out)
     return 0;
 }
 
-static int want_kind(dctx *c, const ma_jv *o, const char *name, int (*is)(const ma_jv *), const char *what, const ma_jv **out)
+static int want_kind(dctx *c, const ma_jv *o, const char *name, int (*is)(const ma_jv *), const char *what,
+                     const ma_jv **out)
 {
     const ma_jv *v = ma_jv_get(o, name);
     if (out) *out = NULL;
@@ -236,12 +238,13 @@ static int check_objects(dctx *c, const ma_jv *arr, int depth)
         const ma_jv *o = ma_jv_at(arr, i);
         size_t l = path_push(c, NULL, (long)i);
         const ma_jv *props;
-        int r = !ma_jv_is(o, MA_JV_OBJECT) ? bad(c, "must be an object")
-                : (want_str(c, o, "developerName", NULL) || want_kind(c, o, "externalId", is_scalar, "a string", NULL) ||
-                   want_kind(c, o, "internalId", is_scalar, "a string", NULL) ||
-                   want_kind(c, o, "properties", is_array, "an array", &props))
-                    ? 1
-                    : 0;
+        int r =
+            !ma_jv_is(o, MA_JV_OBJECT) ? bad(c, "must be an object")
+            : (want_str(c, o, "developerName", NULL) || want_kind(c, o, "externalId", is_scalar, "a string", NULL) ||
+               want_kind(c, o, "internalId", is_scalar, "a string", NULL) ||
+               want_kind(c, o, "properties", is_array, "an array", &props))
+                ? 1
+                : 0;
         if (!r && props) {
             size_t l2 = path_push(c, "properties", 0);
             r = check_values(c, props, depth);
@@ -262,8 +265,7 @@ static int want_int(dctx *c, const ma_jv *o, const char *name, long long *out)
         *out = v->i;
         return 0;
     }
-    if (ma_jv_is(v, MA_JV_REAL) && v->d >= 0 && v->d < 9e15 &&
-        v->d == (double)(long long)v->d) {
+    if (ma_jv_is(v, MA_JV_REAL) && v->d >= 0 && v->d < 9e15 && v->d == (double)(long long)v->d) {
         *out = (long long)v->d;
         return 0;
     }
@@ -279,11 +281,11 @@ static int check_filter(dctx *c, const ma_jv *f, int depth)
     const ma_jv *where, *nested, *order;
     if (want_str(c, f, "comparisonType", NULL) || want_kind(c, f, "where", is_array, "an array", &where) ||
         want_kind(c, f, "listFilters", is_array, "an array", &nested) ||
-        want_kind(c, f, "orderBy", is_array, "an array", &order) || want_str(c, f, "orderByPropertyDeveloperName", NULL) ||
-        want_str(c, f, "orderByDirectionType", NULL) || want_str(c, f, "search", NULL))
+        want_kind(c, f, "orderBy", is_array, "an array", &order) ||
+        want_str(c, f, "orderByPropertyDeveloperName", NULL) || want_str(c, f, "orderByDirectionType", NULL) ||
+        want_str(c, f, "search", NULL))
         return 1;
-    if (ma_jv_size(where) > FSS_MAX_ITEMS || ma_jv_size(nested) > FSS_MAX_ITEMS ||
-        ma_jv_size(order) > FSS_MAX_ITEMS)
+    if (ma_jv_size(where) > FSS_MAX_ITEMS || ma_jv_size(nested) > FSS_MAX_ITEMS || ma_jv_size(order) > FSS_MAX_ITEMS)
         return bad(c, "more than %d filter items", FSS_MAX_ITEMS);
     for (size_t i = 0; i < ma_jv_size(where); i++) {
         const ma_jv *w = ma_jv_at(where, i);
@@ -304,7 +306,8 @@ static int check_filter(dctx *c, const ma_jv *f, int depth)
         size_t l = path_push(c, "orderBy", 0);
         size_t l2 = path_push(c, NULL, (long)i);
         int r = !ma_jv_is(o, MA_JV_OBJECT) ? bad(c, "must be an object")
-                : (want_str(c, o, "columnName", NULL) || want_str(c, o, "direction", NULL)) ? 1 : 0;
+                : (want_str(c, o, "columnName", NULL) || want_str(c, o, "direction", NULL)) ? 1
+                                                                                            : 0;
         path_pop(c, l2);
         path_pop(c, l);
         if (r) return r;
@@ -347,7 +350,10 @@ static const char *scalar_text(const ma_jv *v, char *buf, size_t bufn)
     }
 }
 
-const char *fss_content_value(const ma_jv *v, char *buf, size_t bufn) { return scalar_text(ma_jv_get(v, "contentValue"), buf, bufn); }
+const char *fss_content_value(const ma_jv *v, char *buf, size_t bufn)
+{
+    return scalar_text(ma_jv_get(v, "contentValue"), buf, bufn);
+}
 
 const char *fss_object_id(const ma_jv *object, const char *member)
 {
@@ -383,7 +389,8 @@ static const ma_json_keep *const culture_subs[] = {NULL, NULL, NULL};
 static const ma_json_keep keep_culture = {culture_names, culture_subs};
 /* the members of every request, then those of its kind; authorization, listFilter and
  * objectDataType are kept whole */
-#define COMMON_NAMES "token", "tenantId", "stateId", "callbackUri", "uri", "culture", "configurationValues", "authorization"
+#define COMMON_NAMES \
+    "token", "tenantId", "stateId", "callbackUri", "uri", "culture", "configurationValues", "authorization"
 #define COMMON_SUBS NULL, NULL, NULL, NULL, NULL, &keep_culture, &keep_value, NULL
 static const char *const describe_names[] = {COMMON_NAMES, NULL};
 static const ma_json_keep *const describe_subs[] = {COMMON_SUBS};
@@ -446,8 +453,7 @@ int fss_req_decode(fss_req *r, fss_req_kind kind, const char *body, size_t len, 
     }
     if (r->callback_uri && !url_ok(r->callback_uri)) return bad(&c, "callbackUri must be an http or https URL");
     switch (kind) {
-    case FSS_REQ_DESCRIBE:
-        break;
+    case FSS_REQ_DESCRIBE: break;
     case FSS_REQ_SERVICE:
         if (want_kind(&c, o, "inputs", is_array, "an array", &r->inputs)) return 1;
         if (r->inputs) {
@@ -488,8 +494,10 @@ int fss_req_decode(fss_req *r, fss_req_kind kind, const char *body, size_t len, 
                 rc = bad(&c, "must be a string or null");
                 path_pop(&c, l2);
             }
-            if (!rc) rc = want_int(&c, r->list_filter, "limit", &r->limit) || want_int(&c, r->list_filter, "offset", &r->offset) ||
-                          want_str(&c, r->list_filter, "search", &r->search) || check_filter(&c, r->list_filter, 0);
+            if (!rc)
+                rc = want_int(&c, r->list_filter, "limit", &r->limit) ||
+                     want_int(&c, r->list_filter, "offset", &r->offset) ||
+                     want_str(&c, r->list_filter, "search", &r->search) || check_filter(&c, r->list_filter, 0);
             path_pop(&c, l);
             if (rc) return 1;
         }
@@ -497,11 +505,13 @@ int fss_req_decode(fss_req *r, fss_req_kind kind, const char *body, size_t len, 
     }
     case FSS_REQ_FILE: {
         if (want_str(&c, o, "resourcePath", &r->resource_path) || want_str(&c, o, "resourceFile", &r->resource_file) ||
-            want_str(&c, o, "path", &r->path) || want_kind(&c, o, "listFilter", is_object, "an object", &r->list_filter))
+            want_str(&c, o, "path", &r->path) ||
+            want_kind(&c, o, "listFilter", is_object, "an object", &r->list_filter))
             return 1;
         if (r->list_filter) {
             size_t l = path_push(&c, "listFilter", 0);
-            int rc = want_int(&c, r->list_filter, "limit", &r->limit) || want_int(&c, r->list_filter, "offset", &r->offset) ||
+            int rc = want_int(&c, r->list_filter, "limit", &r->limit) ||
+                     want_int(&c, r->list_filter, "offset", &r->offset) ||
                      want_str(&c, r->list_filter, "search", &r->search) ||
                      want_str(&c, r->list_filter, "orderByPropertyDeveloperName", NULL) ||
                      want_str(&c, r->list_filter, "orderByDirectionType", NULL);
@@ -523,7 +533,8 @@ static int json_number_text(const char *s)
     if (strlen(s) > 64) return 0;
     if (*p == '-') p++;
     if (*p == '0') p++;
-    else if (*p >= '1' && *p <= '9') while (isdigit((unsigned char)*p)) p++;
+    else if (*p >= '1' && *p <= '9')
+        while (isdigit((unsigned char)*p)) p++;
     else return 0;
     if (*p == '.') {
         p++;
@@ -570,9 +581,7 @@ static void write_member(ma_sb *b, int *first, const char *name, const ma_jv *v,
     ma_sb_json_str(b, name);
     ma_sb_putc(b, ':');
     switch (k) {
-    case FSS_OBJECT:
-        write_object(b, ma_jv_at(od, 0), f ? f->type : NULL, depth + 1);
-        break;
+    case FSS_OBJECT: write_object(b, ma_jv_at(od, 0), f ? f->type : NULL, depth + 1); break;
     case FSS_LIST:
         ma_sb_putc(b, '[');
         for (size_t i = 0; i < ma_jv_size(od); i++) {
@@ -590,9 +599,7 @@ static void write_member(ma_sb *b, int *first, const char *name, const ma_jv *v,
         else if (strcasecmp(cv, "false") == 0) ma_sb_lit(b, "false");
         else ma_sb_json_str(b, cv);
         break;
-    default:
-        ma_sb_json_str(b, cv);
-        break;
+    default: ma_sb_json_str(b, cv); break;
     }
 }
 
@@ -612,7 +619,8 @@ static void write_members(ma_sb *b, const ma_jv *values, const fss_type *t, int 
             dup = json_object_get(seen, name) != NULL;
             if (!dup && json_object_set_new(seen, name, json_true())) b->oom = 1;
         } else {
-            for (size_t k = 0; k < i && !dup; k++) dup = ma_streq(ma_jv_str(ma_jv_get(ma_jv_at(values, k), "developerName")), name);
+            for (size_t k = 0; k < i && !dup; k++)
+                dup = ma_streq(ma_jv_str(ma_jv_get(ma_jv_at(values, k), "developerName")), name);
         }
         if (!dup) write_member(b, &first, name, v, fss_type_field(t, name), depth);
     }
@@ -734,8 +742,7 @@ char *fss_query_filter_xml(const fss_req *r, size_t *len)
         const ma_jv *order = ma_jv_get(f, "orderBy");
         for (size_t i = 0; i < ma_jv_size(order); i++) {
             const ma_jv *o = ma_jv_at(order, i);
-            write_sort(&b, ma_jv_str(ma_jv_get(o, "columnName")),
-                       ma_jv_str(ma_jv_get(o, "direction")));
+            write_sort(&b, ma_jv_str(ma_jv_get(o, "columnName")), ma_jv_str(ma_jv_get(o, "direction")));
         }
     }
     ma_sb_lit(&b, "</QueryFilter>");
@@ -809,8 +816,8 @@ static void put_external_id(ma_sb *b, const ma_jv *o, const char *fallback)
     put_str_or_null(b, t && *t ? t : fallback);
 }
 
-static void put_object(ma_sb *b, const ma_jv *o, const fss_type *t, const char *type_name, size_t order, const char *ext,
-                       const char *internal, int depth);
+static void put_object(ma_sb *b, const ma_jv *o, const fss_type *t, const char *type_name, size_t order,
+                       const char *ext, const char *internal, int depth);
 
 /* The objects of a value of kind k (an object, or the objects of an array; an OBJECT takes the first),
  * numbered from *order, comma-separated after *first. */
@@ -836,8 +843,8 @@ static void put_objects(ma_sb *b, const ma_jv *v, fss_kind k, const fss_type *t,
 }
 
 /* A Property (PropertyAPI, the samples' member order). v may be NULL (absent). */
-static void put_property(ma_sb *b, const char *name, const ma_jv *v, fss_kind k, const fss_type *t, const char *type_name,
-                         int depth)
+static void put_property(ma_sb *b, const char *name, const ma_jv *v, fss_kind k, const fss_type *t,
+                         const char *type_name, int depth)
 {
     ma_sb_lit(b, "{\"typeElementPropertyId\":null,\"developerName\":");
     ma_sb_json_str(b, name);
@@ -859,8 +866,8 @@ static void put_property(ma_sb *b, const char *name, const ma_jv *v, fss_kind k,
     ma_sb_putc(b, '}');
 }
 
-static void put_object(ma_sb *b, const ma_jv *o, const fss_type *t, const char *type_name, size_t order, const char *ext,
-                       const char *internal, int depth)
+static void put_object(ma_sb *b, const ma_jv *o, const fss_type *t, const char *type_name, size_t order,
+                       const char *ext, const char *internal, int depth)
 {
     ma_sb_lit(b, "{\"internalId\":");
     put_str_or_null(b, internal);
@@ -875,7 +882,11 @@ static void put_object(ma_sb *b, const ma_jv *o, const fss_type *t, const char *
             char *nested = is_complex(f->kind) && !(f->type && f->type->name) ? sub_name(type_name, f->name) : NULL;
             if (is_complex(f->kind) && !(f->type && f->type->name) && !nested) b->oom = 1;
             if (i) ma_sb_putc(b, ',');
-            put_property(b, f->name, ma_jv_get(o, f->name), f->kind, f->type, nested ? nested : f->type ? f->type->name : NULL, depth);
+            put_property(b, f->name, ma_jv_get(o, f->name), f->kind, f->type,
+                         nested    ? nested
+                         : f->type ? f->type->name
+                                   : NULL,
+                         depth);
             free(nested);
         }
     } else {
@@ -900,7 +911,8 @@ static ma_jv *parse_doc(const fss_doc *d, size_t i, int allow_array, int *empty,
     const char *p = d->data;
     size_t len = d->len;
     *empty = 0;
-    if (len >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) p += 3, len -= 3;
+    if (len >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
+        p += 3, len -= 3;
     while (len && json_ws(*p)) p++, len--;
     if (!len) {
         *empty = 1;
@@ -915,7 +927,8 @@ static ma_jv *parse_doc(const fss_doc *d, size_t i, int allow_array, int *empty,
         return NULL;
     }
     if (!ma_jv_is(v, MA_JV_OBJECT) && !(allow_array && ma_jv_is(v, MA_JV_ARRAY))) {
-        snprintf(why, whyn, "returned document %zu is not a JSON object%s", i + 1, allow_array ? " or an array of objects" : "");
+        snprintf(why, whyn, "returned document %zu is not a JSON object%s", i + 1,
+                 allow_array ? " or an array of objects" : "");
         ma_jv_free(v);
         return NULL;
     }
@@ -924,7 +937,8 @@ static ma_jv *parse_doc(const fss_doc *d, size_t i, int allow_array, int *empty,
 
 /* One output EngineValue (the samples' member order): the member `name` of the parsed documents read
  * as kind k. */
-static void put_output(ma_sb *b, ma_jv *const *docs, size_t n, const char *name, fss_kind k, const fss_type *t, const char *type_name)
+static void put_output(ma_sb *b, ma_jv *const *docs, size_t n, const char *name, fss_kind k, const fss_type *t,
+                       const char *type_name)
 {
     ma_sb_lit(b, "{\"valueElementId\":null,\"typeElementId\":null,\"typeElementPropertyId\":null,\"developerName\":");
     ma_sb_json_str(b, name);
@@ -1023,8 +1037,8 @@ fail:
     return NULL;
 }
 
-char *fss_objects(const fss_type *t, const char *type_name, const fss_doc *docs, size_t n, long long offset, long long limit,
-                  int *more, char *why, size_t whyn, int *oom, size_t *len)
+char *fss_objects(const fss_type *t, const char *type_name, const fss_doc *docs, size_t n, long long offset,
+                  long long limit, int *more, char *why, size_t whyn, int *oom, size_t *len)
 {
     *oom = 0;
     *more = 0;
@@ -1132,10 +1146,12 @@ char *fss_service_problem(const char *uri, int status, const char *message, size
         json_decref(m);
         return NULL;
     }
-    if (json_object_set_new(r, "kind", json_string("service")) || json_object_set_new(r, "uri", uri ? json_string(u) : json_null()) ||
-        json_object_set_new(r, "statusCode", json_integer(status)) || json_object_set_new(r, "responseBody", json_null()) ||
-        json_object_set_new(r, "responseHeaders", json_null()) || json_object_set_new(r, "message", m) ||
-        json_object_set_new(r, "invokeType", json_null()) || json_object_set_new(r, "action", json_null())) {
+    if (json_object_set_new(r, "kind", json_string("service")) ||
+        json_object_set_new(r, "uri", uri ? json_string(u) : json_null()) ||
+        json_object_set_new(r, "statusCode", json_integer(status)) ||
+        json_object_set_new(r, "responseBody", json_null()) || json_object_set_new(r, "responseHeaders", json_null()) ||
+        json_object_set_new(r, "message", m) || json_object_set_new(r, "invokeType", json_null()) ||
+        json_object_set_new(r, "action", json_null())) {
         json_decref(r);
         return NULL;
     }
@@ -1147,11 +1163,14 @@ char *fss_service_problem(const char *uri, int status, const char *message, size
 json_t *fss_describe_value(const char *name, fss_kind kind, const char *type_name, int required, int ordinal)
 {
     json_t *v = json_object();
-    if (!v || json_object_set_new(v, "developerName", json_string(name)) || json_object_set_new(v, "contentValue", json_null()) ||
+    if (!v || json_object_set_new(v, "developerName", json_string(name)) ||
+        json_object_set_new(v, "contentValue", json_null()) ||
         json_object_set_new(v, "contentType", json_string(fss_kind_name(kind))) ||
         json_object_set_new(v, "typeElementDeveloperName", jstr_or_null(type_name)) ||
-        json_object_set_new(v, "ordinal", json_integer(ordinal)) || json_object_set_new(v, "required", json_boolean(required)) ||
-        json_object_set_new(v, "order", json_integer(ordinal)) || json_object_set_new(v, "isRequired", json_boolean(required))) {
+        json_object_set_new(v, "ordinal", json_integer(ordinal)) ||
+        json_object_set_new(v, "required", json_boolean(required)) ||
+        json_object_set_new(v, "order", json_integer(ordinal)) ||
+        json_object_set_new(v, "isRequired", json_boolean(required))) {
         json_decref(v);
         return NULL;
     }
@@ -1165,7 +1184,8 @@ json_t *fss_type_element(const fss_type *t)
     for (size_t i = 0; i < t->n; i++) {
         const fss_field *f = &t->fields[i];
         json_t *p = json_object(), *pb = json_object();
-        if (!p || !pb || json_object_set_new(p, "id", json_null()) || json_object_set_new(p, "developerName", json_string(f->name)) ||
+        if (!p || !pb || json_object_set_new(p, "id", json_null()) ||
+            json_object_set_new(p, "developerName", json_string(f->name)) ||
             json_object_set_new(p, "contentFormat", json_null()) ||
             json_object_set_new(p, "contentType", json_string(fss_kind_name(f->kind))) ||
             json_object_set_new(p, "typeElementId", json_null()) ||
@@ -1200,9 +1220,10 @@ json_t *fss_type_element(const fss_type *t)
     }
     json_decref(pbs);
     pbs = NULL;
-    if (json_object_set_new(e, "elementType", json_string("TYPE")) || json_object_set_new(e, "developerName", jstr_or_null(t->name)) ||
-        json_object_set_new(e, "developerSummary", jstr_or_null(t->summary)) || json_object_set_new(e, "id", json_null()) ||
-        json_object_set_new(e, "serviceElementId", json_null()))
+    if (json_object_set_new(e, "elementType", json_string("TYPE")) ||
+        json_object_set_new(e, "developerName", jstr_or_null(t->name)) ||
+        json_object_set_new(e, "developerSummary", jstr_or_null(t->summary)) ||
+        json_object_set_new(e, "id", json_null()) || json_object_set_new(e, "serviceElementId", json_null()))
         goto oom;
     int e3 = json_object_set_new(e, "properties", props);
     props = NULL;

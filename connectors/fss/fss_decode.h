@@ -34,18 +34,18 @@ int fss_kind_parse(const char *content_type);
 typedef struct fss_type fss_type;
 
 typedef struct fss_field {
-    char *name;     /* owned: the JSON member name, the Flow property / value developerName */
+    char *name; /* owned: the JSON member name, the Flow property / value developerName */
     fss_kind kind;
     fss_type *type; /* FSS_OBJECT / FSS_LIST: the type of the object(s) (borrowed from the set) */
 } fss_field;
 
 struct fss_type {
-    char *name;     /* owned: the Flow type's developerName; NULL for a message root (its fields are
+    char *name;    /* owned: the Flow type's developerName; NULL for a message root (its fields are
                        the action's inputs or outputs, it is not a Flow type) */
-    char *summary;  /* owned, may be NULL */
+    char *summary; /* owned, may be NULL */
     fss_field *fields;
     size_t n, cap;
-    int bound;      /* a data-action type: described with a binding */
+    int bound; /* a data-action type: described with a binding */
 };
 
 /* The types of one deployment, owned together. */
@@ -72,24 +72,24 @@ typedef enum fss_req_kind {
 } fss_req_kind;
 
 typedef struct fss_req {
-    ma_jv *root;              /* owned (ma_jv_free); NULL for an empty describe body */
+    ma_jv *root; /* owned (ma_jv_free); NULL for an empty describe body */
     /* borrowed from root; NULL when absent, null or "" */
     const char *token, *tenant_id, *state_id, *callback_uri, *uri;
-    char culture[128];        /* "EN-USA" (language-country-variant, empty parts left out), or "" */
-    const ma_jv *config;      /* configurationValues: array of EngineValue, or NULL */
+    char culture[128];          /* "EN-USA" (language-country-variant, empty parts left out), or "" */
+    const ma_jv *config;        /* configurationValues: array of EngineValue, or NULL */
     const ma_jv *authorization; /* object, or NULL */
-    const ma_jv *inputs;      /* ServiceRequest.inputs: array of EngineValue, or NULL */
-    const ma_jv *objects;     /* ObjectDataRequest.objectData: array of Object, or NULL */
-    const char *type_name;    /* objectDataType.developerName, or NULL */
-    const ma_jv *list_filter; /* object, or NULL */
-    const char *filter_id;    /* listFilter.id as text (numbers accepted), or NULL */
+    const ma_jv *inputs;        /* ServiceRequest.inputs: array of EngineValue, or NULL */
+    const ma_jv *objects;       /* ObjectDataRequest.objectData: array of Object, or NULL */
+    const char *type_name;      /* objectDataType.developerName, or NULL */
+    const ma_jv *list_filter;   /* object, or NULL */
+    const char *filter_id;      /* listFilter.id as text (numbers accepted), or NULL */
     char filter_id_buf[64];
-    long long limit, offset;  /* listFilter.limit / offset (0 when absent) */
-    const char *search;       /* listFilter.search, or NULL */
+    long long limit, offset;                          /* listFilter.limit / offset (0 when absent) */
+    const char *search;                               /* listFilter.search, or NULL */
     const char *resource_path, *resource_file, *path; /* FileDataRequest */
 } fss_req;
 
-#define FSS_MAX_DEPTH 32    /* objects nested in objects, in a request */
+#define FSS_MAX_DEPTH 32     /* objects nested in objects, in a request */
 #define FSS_MAX_ITEMS 100000 /* values, objects or properties in one array */
 
 /* Decodes and checks one request body. Returns 0, 1 when the request is malformed (why filled: what
@@ -147,8 +147,8 @@ char *fss_objects(const fss_type *t, const char *type_name, const fss_doc *docs,
 /* A ServiceResponse (message-action-response.service-email.json): outputs is the JSON text of the
  * outputs array (NULL: []); fault, when not NULL, becomes rootFaults {"error": fault}. Malloc'ed JSON
  * text, or NULL when out of memory. */
-char *fss_service_response(const char *token, const char *tenant_id, const char *invoke_type,
-                           const char *wait_message, const char *outputs, const char *fault, size_t *len);
+char *fss_service_response(const char *token, const char *tenant_id, const char *invoke_type, const char *wait_message,
+                           const char *outputs, const char *fault, size_t *len);
 /* An ObjectDataResponse (data-load-response-where.service-sql.json); objects: JSON array text or NULL. */
 char *fss_object_data_response(const char *objects, int has_more, size_t *len);
 /* A ServiceProblem (service-problem-error.service-email.json), kind "service"; message cut to 500. */
@@ -165,10 +165,12 @@ json_t *fss_type_element(const fss_type *t);
 /* ---- uploads ---------------------------------------------------------------------------------- */
 
 typedef struct fss_upload {
-    const char *json; size_t json_len;   /* the first part whose type contains application/json, or NULL */
-    const char *file; size_t file_len;   /* the first other part */
-    char filename[256];                  /* its filename (path stripped), or "" */
-    char content_type[128];              /* its Content-Type, or "" */
+    const char *json;
+    size_t json_len; /* the first part whose type contains application/json, or NULL */
+    const char *file;
+    size_t file_len;        /* the first other part */
+    char filename[256];     /* its filename (path stripped), or "" */
+    char content_type[128]; /* its Content-Type, or "" */
 } fss_upload;
 
 /* Splits a multipart/form-data body (content_type is the request's Content-Type header with its

@@ -38,7 +38,7 @@ typedef struct http_param {
 } http_param;
 
 typedef struct http_data {
-    int send;                 /* HttpSendAction: the document is the request body */
+    int send; /* HttpSendAction: the document is the request body */
     char *method, *content_type;
     int return_errors, return_responses, follow;
     http_header *headers;
@@ -49,12 +49,12 @@ typedef struct http_data {
     size_t n_maps;
     http_param *params;
     size_t n_params;
-    char *url;                /* connection base URL (after settings) */
-    int basic;                /* BASIC authentication */
-    int client_auth;          /* SSLOptions clientauth="true": a client certificate is required */
+    char *url;       /* connection base URL (after settings) */
+    int basic;       /* BASIC authentication */
+    int client_auth; /* SSLOptions clientauth="true": a client certificate is required */
     int has_client_cert;
-    int password_in_xml_ok;   /* AuthSettings/@password is plain text (not an encrypted export value) */
-    char *conn_label;         /* for messages: the connection's name or id */
+    int password_in_xml_ok; /* AuthSettings/@password is plain text (not an encrypted export value) */
+    char *conn_label;       /* for messages: the connection's name or id */
     ma_httpc *pool;
 } http_data;
 
@@ -205,20 +205,47 @@ typedef struct http_conf {
 #define AT(m) MA_CONFIG_AT(http_conf, m)
 static const ma_config_entry http_config_map[] = {
     {.key = "url", .kind = MA_CONFIG_STRING, .description = "the base URL the operation's path elements are added to"},
-    {.key = "user", .kind = MA_CONFIG_STRING, .description = "the user of BASIC authentication (else AuthSettings user)"},
-    {.key = "password", .kind = MA_CONFIG_STRING, .flags = MA_CONFIG_SECRET,
+    {.key = "user",
+     .kind = MA_CONFIG_STRING,
+     .description = "the user of BASIC authentication (else AuthSettings user)"},
+    {.key = "password",
+     .kind = MA_CONFIG_STRING,
+     .flags = MA_CONFIG_SECRET,
      .description = "the password of BASIC authentication (an encrypted export value is never used)"},
-    {.key = "connectTimeout", .kind = MA_CONFIG_UINT, .def = "10000", .min = 0, .max = 86400000, .at = AT(connect_timeout_ms),
+    {.key = "connectTimeout",
+     .kind = MA_CONFIG_UINT,
+     .def = "10000",
+     .min = 0,
+     .max = 86400000,
+     .at = AT(connect_timeout_ms),
      .description = "milliseconds to wait for the connection (0: 10000)"},
-    {.key = "readTimeout", .kind = MA_CONFIG_UINT, .def = "60000", .min = 0, .max = 86400000, .at = AT(read_timeout_ms),
+    {.key = "readTimeout",
+     .kind = MA_CONFIG_UINT,
+     .def = "60000",
+     .min = 0,
+     .max = 86400000,
+     .at = AT(read_timeout_ms),
      .description = "milliseconds one request may take, its response included (0: 60000)"},
-    {.key = "retries", .kind = MA_CONFIG_UINT, .def = "0", .min = 0, .max = 10, .at = AT(retries),
-     .description = "retries after a refused connection, a 429 or a 5xx, with backoff (0: none, as Boomi's HTTP client)"},
-    {.key = "caFile", .kind = MA_CONFIG_FILE, .description = "PEM CA certificates to verify the server with (default: the system's)"},
-    {.key = "clientCert", .kind = MA_CONFIG_FILE, .description = "PEM client certificate, for SSLOptions clientauth=\"true\""},
+    {.key = "retries",
+     .kind = MA_CONFIG_UINT,
+     .def = "0",
+     .min = 0,
+     .max = 10,
+     .at = AT(retries),
+     .description =
+         "retries after a refused connection, a 429 or a 5xx, with backoff (0: none, as Boomi's HTTP client)"},
+    {.key = "caFile",
+     .kind = MA_CONFIG_FILE,
+     .description = "PEM CA certificates to verify the server with (default: the system's)"},
+    {.key = "clientCert",
+     .kind = MA_CONFIG_FILE,
+     .description = "PEM client certificate, for SSLOptions clientauth=\"true\""},
     {.key = "clientKey", .kind = MA_CONFIG_FILE, .description = "PEM key of clientCert"},
     {.key = "proxy", .kind = MA_CONFIG_STRING, .description = "the proxy to connect through, e.g. http://proxy:3128"},
-    {.key = "insecure", .kind = MA_CONFIG_BOOL, .def = "false", .at = AT(insecure),
+    {.key = "insecure",
+     .kind = MA_CONFIG_BOOL,
+     .def = "false",
+     .at = AT(insecure),
      .description = "do not verify the server's certificate (for tests only)"},
     MA_CONFIG_END,
 };
@@ -229,12 +256,32 @@ static const ma_config_entry http_config_map[] = {
 static void http_free(http_data *d)
 {
     if (!d) return;
-    for (size_t i = 0; i < d->n_headers; i++) { free(d->headers[i].name); free(d->headers[i].value); free(d->headers[i].key); }
-    for (size_t i = 0; i < d->n_elems; i++) { free(d->elems[i].name); free(d->elems[i].key); }
-    for (size_t i = 0; i < d->n_maps; i++) { free(d->maps[i].header); free(d->maps[i].prop); }
-    for (size_t i = 0; i < d->n_params; i++) { free(d->params[i].id); free(d->params[i].name); ma_param_free(d->params[i].p); }
-    free(d->headers); free(d->elems); free(d->maps); free(d->params);
-    free(d->method); free(d->content_type); free(d->url); free(d->conn_label);
+    for (size_t i = 0; i < d->n_headers; i++) {
+        free(d->headers[i].name);
+        free(d->headers[i].value);
+        free(d->headers[i].key);
+    }
+    for (size_t i = 0; i < d->n_elems; i++) {
+        free(d->elems[i].name);
+        free(d->elems[i].key);
+    }
+    for (size_t i = 0; i < d->n_maps; i++) {
+        free(d->maps[i].header);
+        free(d->maps[i].prop);
+    }
+    for (size_t i = 0; i < d->n_params; i++) {
+        free(d->params[i].id);
+        free(d->params[i].name);
+        ma_param_free(d->params[i].p);
+    }
+    free(d->headers);
+    free(d->elems);
+    free(d->maps);
+    free(d->params);
+    free(d->method);
+    free(d->content_type);
+    free(d->url);
+    free(d->conn_label);
     ma_httpc_free(d->pool);
     free(d);
 }
@@ -266,21 +313,25 @@ static int compile_operation(ma_connector_step *step, http_data *d, ma_error *er
         else if (op && ma_xml_is(op, "HttpGetAction")) act = op;
     }
     if (!act)
-        return ma_error_set(err, MA_ERR_CONFIG, "http: operation %s has no <Configuration><HttpGetAction> or <HttpSendAction>",
+        return ma_error_set(err, MA_ERR_CONFIG,
+                            "http: operation %s has no <Configuration><HttpGetAction> or <HttpSendAction>",
                             step->operation_id ? step->operation_id : "(none)");
     d->method = attr_or(act, "methodType", d->send ? "POST" : "GET");
     for (char *p = d->method; p && *p; p++) *p = (char)toupper((unsigned char)*p);
     if (!valid_method(d->method))
-        return ma_error_set(err, MA_ERR_CONFIG, "http: methodType '%s' is not an HTTP method", d->method ? d->method : "");
+        return ma_error_set(err, MA_ERR_CONFIG, "http: methodType '%s' is not an HTTP method",
+                            d->method ? d->method : "");
     d->content_type = attr_or(act, "dataContentType", "text/plain");
     d->return_errors = attr_true(act, "returnErrors");
     d->follow = attr_true(act, "followRedirects");
     /* Send: returnResponses absent means true (older exports); Get always returns the response */
     d->return_responses = !d->send || !ma_xml_attr_is(act, "returnResponses", "false");
     if (attr_true(act, "returnMimeResponse"))
-        return ma_error_set(err, MA_ERR_UNSUPPORTED, "http: returnMimeResponse=\"true\" (the response as a MIME document) is not supported");
+        return ma_error_set(err, MA_ERR_UNSUPPORTED,
+                            "http: returnMimeResponse=\"true\" (the response as a MIME document) is not supported");
     if (attr_true(act, "mimePassthrough"))
-        return ma_error_set(err, MA_ERR_UNSUPPORTED, "http: mimePassthrough=\"true\" (multipart MIME requests) is not supported");
+        return ma_error_set(err, MA_ERR_UNSUPPORTED,
+                            "http: mimePassthrough=\"true\" (multipart MIME requests) is not supported");
 
     const ma_xml_node *hs = ma_xml_child(act, "requestHeaders");
     if ((d->n_headers = count_children(hs, "header")) && !(d->headers = calloc(d->n_headers, sizeof *d->headers)))
@@ -296,7 +347,8 @@ static int compile_operation(ma_connector_step *step, http_data *d, ma_error *er
         if (!*x->name) return ma_error_set(err, MA_ERR_CONFIG, "http: a request header has no headerName");
         for (const char *p = x->name; *p; p++)
             if (*p <= ' ' || *p == ':' || *p == 127)
-                return ma_error_set(err, MA_ERR_CONFIG, "http: request header name '%s' is not a valid header name", x->name);
+                return ma_error_set(err, MA_ERR_CONFIG, "http: request header name '%s' is not a valid header name",
+                                    x->name);
     }
     const ma_xml_node *ps = ma_xml_child(act, "pathElements");
     if ((d->n_elems = count_children(ps, "element")) && !(d->elems = calloc(d->n_elems, sizeof *d->elems)))
@@ -315,7 +367,8 @@ static int compile_operation(ma_connector_step *step, http_data *d, ma_error *er
     for (const ma_xml_node *m = ms ? ma_xml_child(ms, "header") : NULL; m; m = ma_xml_next(m, "header"), i++) {
         char *target = attr_or(m, "targetPropertyName", "");
         d->maps[i].header = attr_or(m, "headerFieldName", "");
-        d->maps[i].prop = target ? (strchr(target, '.') ? ma_strdup(target) : ma_asprintf("dynamicdocument.%s", target)) : NULL;
+        d->maps[i].prop =
+            target ? (strchr(target, '.') ? ma_strdup(target) : ma_asprintf("dynamicdocument.%s", target)) : NULL;
         free(target);
         if (!d->maps[i].header || !d->maps[i].prop) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
@@ -345,19 +398,25 @@ static int compile_connection(ma_connector_step *step, http_data *d, ma_error *e
     if (conn && !ma_xml_is(conn, "HttpSettings"))
         return ma_error_set(err, MA_ERR_CONFIG, "http: connection %s is a <%s>, not an <HttpSettings>",
                             step->connection_id ? step->connection_id : "", ma_xml_name(conn));
-    d->conn_label = ma_strdup(step->connection_name ? step->connection_name : step->connection_id ? step->connection_id : "(none)");
+    d->conn_label = ma_strdup(step->connection_name ? step->connection_name
+                              : step->connection_id ? step->connection_id
+                                                    : "(none)");
     if (!d->conn_label) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     ma_error e2;
     ma_error_clear(&e2);
     d->url = ma_connector_setting(step, "url", &e2);
-    if (!d->url && e2.code) { *err = e2; return -1; }
+    if (!d->url && e2.code) {
+        *err = e2;
+        return -1;
+    }
     char *auth = conn ? ma_xml_attr(conn, "authenticationType") : NULL;
     if (!auth && conn && attr_true(conn, "useBasicAuth")) auth = ma_strdup("BASIC");
     if (auth && strcmp(auth, "NONE") != 0 && strcmp(auth, "BASIC") != 0) {
-        int rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
-                              "http: connection %s uses authenticationType %s; mini-Atom's HTTP client supports NONE and BASIC "
-                              "(send other credentials as request headers with replacement variables)",
-                              d->conn_label, auth);
+        int rc = ma_error_set(
+            err, MA_ERR_UNSUPPORTED,
+            "http: connection %s uses authenticationType %s; mini-Atom's HTTP client supports NONE and BASIC "
+            "(send other credentials as request headers with replacement variables)",
+            d->conn_label, auth);
         free(auth);
         return rc;
     }
@@ -390,9 +449,14 @@ static int compile_connection(ma_connector_step *step, http_data *d, ma_error *e
     o.follow_redirects = d->follow;
     d->has_client_cert = cert && *cert;
     int rc = 0;
-    if (e2.code) { *err = e2; rc = -1; }
-    else if (!(d->pool = ma_httpc_new(&o, err))) rc = -1;
-    free(ca); free(cert); free(key); free(proxy);
+    if (e2.code) {
+        *err = e2;
+        rc = -1;
+    } else if (!(d->pool = ma_httpc_new(&o, err))) rc = -1;
+    free(ca);
+    free(cert);
+    free(key);
+    free(proxy);
     return rc;
 }
 
@@ -400,7 +464,8 @@ static int http_compile(ma_connector_step *step, ma_error *err)
 {
     http_data *d = calloc(1, sizeof *d);
     if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    if (compile_operation(step, d, err) < 0 || compile_params(step, d, err) < 0 || compile_connection(step, d, err) < 0) {
+    if (compile_operation(step, d, err) < 0 || compile_params(step, d, err) < 0 ||
+        compile_connection(step, d, err) < 0) {
         http_free(d);
         return -1;
     }
@@ -419,7 +484,8 @@ static void http_destroy(ma_connector_step *step)
 /* The value of a replacement variable: the step parameter set for it (elementToSetId = key, or
  * elementToSetName = name), else the dynamic document property of that name, else "". NULL with
  * err when a step parameter cannot be evaluated. */
-static char *var_value(ma_exec *ex, const http_data *d, const char *key, const char *name, const ma_doc *doc, ma_error *err)
+static char *var_value(ma_exec *ex, const http_data *d, const char *key, const char *name, const ma_doc *doc,
+                       ma_error *err)
 {
     for (size_t i = 0; i < d->n_params; i++) {
         const http_param *p = &d->params[i];
@@ -480,7 +546,8 @@ static char *build_url(ma_exec *ex, const http_data *d, const ma_doc *doc, ma_er
     if (!url) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     for (const char *q = url; url && *q; q++)
         if ((unsigned char)*q <= ' ' || *q == 127) {
-            ma_error_set(err, MA_ERR_CONFIG, "the URL holds a space or control character (encode replacement variable values)");
+            ma_error_set(err, MA_ERR_CONFIG,
+                         "the URL holds a space or control character (encode replacement variable values)");
             free(url);
             return NULL;
         }
@@ -511,14 +578,20 @@ static int set_status(ma_doc **doc, long status)
 {
     char code[24];
     snprintf(code, sizeof code, "%ld", status);
-    return ma_doc_set_prop(doc, PROP_STATUS, code) < 0 || ma_doc_set_prop(doc, PROP_STATUS_MSG, reason_phrase(status)) < 0 ? -1 : 0;
+    return ma_doc_set_prop(doc, PROP_STATUS, code) < 0 ||
+                   ma_doc_set_prop(doc, PROP_STATUS_MSG, reason_phrase(status)) < 0
+               ? -1
+               : 0;
 }
 
 static int set_response_props(ma_doc **doc, const http_data *d, const ma_httpc_response *res, const char *url)
 {
     if (set_status(doc, res->status) < 0) return -1;
     char *shown = display_url(url);
-    if (!shown || ma_doc_set_prop(doc, PROP_URL, shown) < 0) { free(shown); return -1; }
+    if (!shown || ma_doc_set_prop(doc, PROP_URL, shown) < 0) {
+        free(shown);
+        return -1;
+    }
     free(shown);
     for (size_t i = 0; i < res->n_headers; i++) {
         const char *line = res->headers[i], *colon = strchr(line, ':');
@@ -564,16 +637,21 @@ static char *basic_auth(const ma_connector_step *step, const http_data *d, ma_er
     if (!pass && !e.code && d->password_in_xml_ok) {
         const ma_xml_node *a = ma_xml_child(step->connection, "AuthSettings");
         pass = a ? ma_xml_attr(a, "password") : NULL;
-        if (pass && !*pass) { free(pass); pass = NULL; }
+        if (pass && !*pass) {
+            free(pass);
+            pass = NULL;
+        }
     }
     char *hdr = NULL;
     if (e.code) {
         *why = e;
     } else if (!pass) {
-        ma_error_set(why, MA_ERR_CONFIG,
-                     "connection %s uses BASIC authentication but no password is configured: set connection.%s.password "
-                     "(or connection.%s.password.file) in the configuration, or MINIATOM_CONNECTION_<ID>_PASSWORD",
-                     d->conn_label, step->connection_id ? step->connection_id : d->conn_label, step->connection_id ? step->connection_id : d->conn_label);
+        ma_error_set(
+            why, MA_ERR_CONFIG,
+            "connection %s uses BASIC authentication but no password is configured: set connection.%s.password "
+            "(or connection.%s.password.file) in the configuration, or MINIATOM_CONNECTION_<ID>_PASSWORD",
+            d->conn_label, step->connection_id ? step->connection_id : d->conn_label,
+            step->connection_id ? step->connection_id : d->conn_label);
     } else {
         char *up = ma_asprintf("%s:%s", user ? user : "", pass);
         char *enc = up ? b64((const unsigned char *)up, strlen(up)) : NULL;
@@ -608,7 +686,10 @@ static int http_one(ma_exec *ex, const http_data *d, ma_doc *doc, const char *au
     char **vals = calloc(d->n_headers + 1, sizeof *vals);
     size_t nh = 0;
     int rc = 0;
-    if (!hv || !vals) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); goto done; }
+    if (!hv || !vals) {
+        rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto done;
+    }
     for (size_t i = 0; i < d->n_headers; i++) {
         const http_header *h = &d->headers[i];
         const char *v = h->value;
@@ -621,7 +702,8 @@ static int http_one(ma_exec *ex, const http_data *d, ma_doc *doc, const char *au
             v = vals[i];
         }
         if (has_crlf(v)) {
-            rc = ma_outputs_fail(out, ma_doc_ref(doc), "http: the value of request header %s holds a line break", h->name);
+            rc = ma_outputs_fail(out, ma_doc_ref(doc), "http: the value of request header %s holds a line break",
+                                 h->name);
             goto done;
         }
         hv[nh].name = h->name;
@@ -671,7 +753,8 @@ static int http_one(ma_exec *ex, const http_data *d, ma_doc *doc, const char *au
     }
     ma_httpc_response_free(&res);
 done:
-    if (vals) for (size_t i = 0; i < d->n_headers; i++) wipe_free(vals[i]);
+    if (vals)
+        for (size_t i = 0; i < d->n_headers; i++) wipe_free(vals[i]);
     free(vals);
     free(hv);
     free(url);
@@ -684,8 +767,8 @@ static int http_execute(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_o
     if (!d->url || !*d->url) {
         for (size_t i = 0; i < in->len; i++)
             if (ma_outputs_fail(out, ma_doc_ref(in->docs[i]),
-                                "http: connection %s has no URL: set its url attribute or connection.%s.url", d->conn_label,
-                                step->connection_id ? step->connection_id : d->conn_label) < 0)
+                                "http: connection %s has no URL: set its url attribute or connection.%s.url",
+                                d->conn_label, step->connection_id ? step->connection_id : d->conn_label) < 0)
                 return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return 0;
     }
@@ -693,16 +776,18 @@ static int http_execute(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_o
     ma_error why;
     ma_error_clear(&why);
     if (d->client_auth && !d->has_client_cert)
-        ma_error_set(&why, MA_ERR_CONFIG,
-                     "connection %s requires a client certificate (SSLOptions clientauth=\"true\"): set connection.%s.clientCert "
-                     "and connection.%s.clientKey to PEM files",
-                     d->conn_label, step->connection_id ? step->connection_id : d->conn_label, step->connection_id ? step->connection_id : d->conn_label);
-    else if (d->basic && in->len)
-        auth = basic_auth(step, d, &why);
+        ma_error_set(
+            &why, MA_ERR_CONFIG,
+            "connection %s requires a client certificate (SSLOptions clientauth=\"true\"): set connection.%s.clientCert "
+            "and connection.%s.clientKey to PEM files",
+            d->conn_label, step->connection_id ? step->connection_id : d->conn_label,
+            step->connection_id ? step->connection_id : d->conn_label);
+    else if (d->basic && in->len) auth = basic_auth(step, d, &why);
     if (why.code) {
         if (why.code == MA_ERR_NOMEM) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         for (size_t i = 0; i < in->len; i++)
-            if (ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "http: %s", why.msg) < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            if (ma_outputs_fail(out, ma_doc_ref(in->docs[i]), "http: %s", why.msg) < 0)
+                return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return 0;
     }
     int rc = 0;
@@ -710,7 +795,8 @@ static int http_execute(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_o
     wipe_free(auth);
     if (in->len) {
         char *shown = display_url(d->url);
-        ma_exec_log(ex, step->shape, MA_LOG_INFO, "http: %s %s: %zu request(s)", d->method, shown ? shown : "", in->len);
+        ma_exec_log(ex, step->shape, MA_LOG_INFO, "http: %s %s: %zu request(s)", d->method, shown ? shown : "",
+                    in->len);
         free(shown);
     }
     return rc;

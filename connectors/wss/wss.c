@@ -106,7 +106,8 @@ static void request_props(const wss_route *r, const ma_http_req *req, const wss_
                 header_is(name, "Cookie"))
                 continue;
             int seen = 0;
-            for (size_t k = 0; k < i && !seen; k++) seen = req->headers[k].name && header_is(req->headers[k].name, name);
+            for (size_t k = 0; k < i && !seen; k++)
+                seen = req->headers[k].name && header_is(req->headers[k].name, name);
             if (!seen) kv_header(doc, name, req->headers[i].value);
         }
     }
@@ -147,7 +148,8 @@ static int split_xml(xmlDoc *x, ma_batch *b, const kvlist *kv)
             xmlDocSetRootElement(nd, copy);
             xmlReconciliateNs(nd, copy);
             if (xmlNodeDump(buf, nd, copy, 0, 0) >= 0)
-                rc = push_doc(b, (const char *)xmlBufferContent(buf), (size_t)xmlBufferLength(buf), "application/xml", kv);
+                rc = push_doc(b, (const char *)xmlBufferContent(buf), (size_t)xmlBufferLength(buf), "application/xml",
+                              kv);
         } else if (copy) {
             xmlFreeNode(copy);
         }
@@ -159,23 +161,24 @@ static int split_xml(xmlDoc *x, ma_batch *b, const kvlist *kv)
 }
 
 /* The input documents of a request. 0, 1 (bad request: why filled) or -1 (out of memory). */
-static int request_docs(const wss_route *r, const ma_http_req *req, const kvlist *kv, ma_batch *b, char *why, size_t whyn)
+static int request_docs(const wss_route *r, const ma_http_req *req, const kvlist *kv, ma_batch *b, char *why,
+                        size_t whyn)
 {
     const char *body = req->body ? req->body : "";
     size_t len = req->body ? req->body_len : 0;
     switch (r->in) {
-    case IO_NONE:
-        return push_doc(b, "", 0, NULL, kv);
-    case IO_SINGLEDATA:
-        return push_doc(b, body, len, ma_http_header(req, "Content-Type"), kv);
+    case IO_NONE: return push_doc(b, "", 0, NULL, kv);
+    case IO_SINGLEDATA: return push_doc(b, body, len, ma_http_header(req, "Content-Type"), kv);
     case IO_SINGLEJSON:
     case IO_MULTIJSON: {
         ma_json_span *items = NULL;
         size_t n = 0, skip = 0;
         int rc = json_check(body, len, r->in == IO_MULTIJSON ? &items : NULL, &n, &skip, why, whyn);
         if (rc) return rc;
-        if (r->in == IO_SINGLEJSON || n == (size_t)-1) return push_doc(b, body + skip, len - skip, "application/json", kv);
-        for (size_t i = 0; i < n && rc == 0; i++) rc = push_doc(b, body + items[i].off, items[i].len, "application/json", kv);
+        if (r->in == IO_SINGLEJSON || n == (size_t)-1)
+            return push_doc(b, body + skip, len - skip, "application/json", kv);
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = push_doc(b, body + items[i].off, items[i].len, "application/json", kv);
         free(items);
         return rc;
     }
@@ -257,8 +260,10 @@ static int build_response(const wss_route *r, const ma_batch *docs, int debug, c
                 long s = strtol(v, &e, 10);
                 have_status = 1;
                 if (e == v || *e || s < 200 || s > 599) {
-                    snprintf(why, whyn, "returned document %zu: dynamicdocument.outstatus '%.60s' is not an HTTP status from 200 to 599",
-                             i + 1, v);
+                    snprintf(
+                        why, whyn,
+                        "returned document %zu: dynamicdocument.outstatus '%.60s' is not an HTTP status from 200 to 599",
+                        i + 1, v);
                     return 1;
                 }
                 status = (int)s;
@@ -278,8 +283,7 @@ static int build_response(const wss_route *r, const ma_batch *docs, int debug, c
     ma_sb b;
     ma_sb_init(&b);
     switch (r->out) {
-    case IO_NONE:
-        break;
+    case IO_NONE: break;
     case IO_SINGLEDATA:
     case IO_SINGLEJSON:
     case IO_SINGLEXML:
@@ -409,7 +413,8 @@ static int wss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
         char msg[600];
         if (*allow) {
             snprintf(msg, sizeof msg, "method %.20s is not allowed here; use %s", req->method, allow);
-            if (ma_http_resp_error(resp, 405, msg, NULL) < 0 || ma_http_resp_header(resp, "Allow", allow) < 0) return -1;
+            if (ma_http_resp_error(resp, 405, msg, NULL) < 0 || ma_http_resp_header(resp, "Allow", allow) < 0)
+                return -1;
             return 0;
         }
         snprintf(msg, sizeof msg, "no web service is deployed at %.500s", path);
@@ -432,8 +437,8 @@ static int wss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
     if (rc < 0) goto nomem;
     if (rc > 0) {
         char msg[700];
-        snprintf(msg, sizeof msg, "the request body is not valid %s (input type %s): %s", IO_IS_JSON(r->in) ? "JSON" : "XML",
-                 wss_io_names[r->in], why);
+        snprintf(msg, sizeof msg, "the request body is not valid %s (input type %s): %s",
+                 IO_IS_JSON(r->in) ? "JSON" : "XML", wss_io_names[r->in], why);
         ret = ma_http_resp_error(resp, 400, msg, NULL) < 0 ? -1 : 0;
         goto out;
     }

@@ -17,8 +17,8 @@ extern const char *const wss_io_names[]; /* by IO_* */
 #define IO_IS_XML(t) ((t) == IO_SINGLEXML || (t) == IO_MULTIXML)
 
 
-#define MAX_SEGS 64   /* path segments of a request or a route */
-#define MAX_PARAMS 16 /* {x} parameters of one route */
+#define MAX_SEGS 64     /* path segments of a request or a route */
+#define MAX_PARAMS 16   /* {x} parameters of one route */
 #define XML_LIST "List" /* the element that wraps a multixml response */
 
 typedef struct wss_span { /* a part of the request path (a {parameter}'s value) */
@@ -27,7 +27,7 @@ typedef struct wss_span { /* a part of the request path (a {parameter}'s value) 
 
 /* ---- the routing table built at deploy ---------------------------------------------------------- */
 
-typedef struct wss_target { /* one listener process and its operation */
+typedef struct wss_target {         /* one listener process and its operation */
     ma_component *comp;             /* borrowed from the deployment */
     ma_process *proc;               /* borrowed: its compiled process */
     const char *name, *id;          /* borrowed: the process component's */
@@ -38,31 +38,31 @@ typedef struct wss_target { /* one listener process and its operation */
 } wss_target;
 
 typedef struct wss_part { /* a piece of a route segment: literal text or a {parameter} */
-    const char *lit;  /* borrowed from the segment text, NULL for a parameter */
+    const char *lit;      /* borrowed from the segment text, NULL for a parameter */
     size_t len;
-    int param;        /* index into the route's params */
+    int param; /* index into the route's params */
 } wss_part;
 
 typedef struct wss_seg {
-    char *text; /* owned: as written */
-    wss_part *parts;/* owned, NULL for a literal segment */
+    char *text;      /* owned: as written */
+    wss_part *parts; /* owned, NULL for a literal segment */
     size_t n_parts;
 } wss_seg;
 
 typedef struct wss_route {
-    wss_target *t;          /* borrowed */
+    wss_target *t; /* borrowed */
     int in, out;
     char method[16];
-    char *path;             /* owned: what it serves, "/ws/simple/createOrder", "/ws/rest/order/{id}" */
-    char *key;              /* owned: simple: the path after /ws/simple/; rest: canonical template */
-    wss_seg *segs;              /* rest only */
+    char *path;    /* owned: what it serves, "/ws/simple/createOrder", "/ws/rest/order/{id}" */
+    char *key;     /* owned: simple: the path after /ws/simple/; rest: canonical template */
+    wss_seg *segs; /* rest only */
     size_t n_segs;
-    char **params;          /* owned names, in order of appearance */
+    char **params; /* owned names, in order of appearance */
     size_t n_params;
-    char **captured;        /* owned: the API Service's captured headers (NULL: every header) */
+    char **captured; /* owned: the API Service's captured headers (NULL: every header) */
     size_t n_captured;
     int has_captured;
-    size_t order;           /* definition order */
+    size_t order; /* definition order */
 } wss_route;
 
 typedef struct wss_state {
@@ -70,7 +70,7 @@ typedef struct wss_state {
     size_t n_targets;
     wss_route *simple; /* sorted by key */
     size_t n_simple;
-    wss_route *rest;   /* most specific first */
+    wss_route *rest; /* most specific first */
     size_t n_rest;
 } wss_state;
 

@@ -78,25 +78,31 @@ static int read_operation(ma_deploy *dep, ma_component *pc, const xmlNode *start
     if (!t->op_id) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     ma_component *oc = *t->op_id ? ma_deploy_find(dep, t->op_id) : NULL;
     if (!*t->op_id)
-        return ma_error_set(err, MA_ERR_CONFIG, "process '%s' (%s): its Web Services Server Listen start has no operationId",
+        return ma_error_set(err, MA_ERR_CONFIG,
+                            "process '%s' (%s): its Web Services Server Listen start has no operationId",
                             ma_component_name(pc), ma_component_id(pc));
     if (!oc)
         return ma_error_set(err, MA_ERR_REF, "process '%s' (%s): its Web Services Server operation %s is not deployed",
                             ma_component_name(pc), ma_component_id(pc), t->op_id);
     if (strcmp(ma_component_type(oc), "connector-action") != 0)
-        return ma_error_set(err, MA_ERR_CONFIG, "process '%s' (%s): component %s is a '%s' component, not a Web Services Server operation",
+        return ma_error_set(err, MA_ERR_CONFIG,
+                            "process '%s' (%s): component %s is a '%s' component, not a Web Services Server operation",
                             ma_component_name(pc), ma_component_id(pc), t->op_id, ma_component_type(oc));
-    const xmlNode *a = ma_xml_child(ma_xml_child(ma_component_object(oc), "Configuration"), "WebServicesServerListenAction");
+    const xmlNode *a =
+        ma_xml_child(ma_xml_child(ma_component_object(oc), "Configuration"), "WebServicesServerListenAction");
     if (!a)
-        return ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s) has no <WebServicesServerListenAction> under <Configuration>",
+        return ma_error_set(err, MA_ERR_CONFIG,
+                            "operation '%s' (%s) has no <WebServicesServerListenAction> under <Configuration>",
                             ma_component_name(oc), ma_component_id(oc));
     char *in = ma_xml_attr(a, "inputType"), *out = ma_xml_attr(a, "outputType");
     t->in = in && *in ? wss_io_parse(in) : IO_NONE;
     t->out = out && *out ? wss_io_parse(out) : IO_NONE;
     int bad_in = t->in < 0, bad_out = t->out < 0;
     if (bad_in || bad_out) {
-        ma_error_set(err, MA_ERR_UNSUPPORTED, "operation '%s' (%s): %s '%s' is not supported (none, singledata, singlexml, multixml, singlejson, multijson are)",
-                     ma_component_name(oc), ma_component_id(oc), bad_in ? "inputType" : "outputType", bad_in ? in : out);
+        ma_error_set(
+            err, MA_ERR_UNSUPPORTED,
+            "operation '%s' (%s): %s '%s' is not supported (none, singledata, singlexml, multixml, singlejson, multijson are)",
+            ma_component_name(oc), ma_component_id(oc), bad_in ? "inputType" : "outputType", bad_in ? in : out);
         free(in);
         free(out);
         return -1;
@@ -113,19 +119,19 @@ static int read_operation(ma_deploy *dep, ma_component *pc, const xmlNode *start
     t->content_type = ct;
     if (!t->op_type || !t->object) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     if (!*t->op_type || !*t->object)
-        return ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s): %s is empty", ma_component_name(oc), ma_component_id(oc),
-                            !*t->op_type ? "operationType" : "objectName");
+        return ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s): %s is empty", ma_component_name(oc),
+                            ma_component_id(oc), !*t->op_type ? "operationType" : "objectName");
     for (const char *p = t->op_type; *p; p++)
         if (!isalpha((unsigned char)*p))
-            return ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s): operationType '%s' is not a word", ma_component_name(oc),
-                                ma_component_id(oc), t->op_type);
+            return ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s): operationType '%s' is not a word",
+                                ma_component_name(oc), ma_component_id(oc), t->op_type);
     if (strchr(t->object, '/') || strchr(t->object, '?') || strchr(t->object, '#'))
         return ma_error_set(err, MA_ERR_CONFIG, "operation '%s' (%s): objectName '%s' cannot be part of a URL path",
                             ma_component_name(oc), ma_component_id(oc), t->object);
     const xmlNode *px = ma_component_object(pc);
     t->mode = ma_xml_attr_is(px, "workload", "low_latency") ? MA_MODE_LOW_LATENCY
               : ma_xml_attr_is(px, "workload", "bridge")    ? MA_MODE_BRIDGE
-                                                              : MA_MODE_GENERAL;
+                                                            : MA_MODE_GENERAL;
     return 0;
 }
 
@@ -165,7 +171,8 @@ static int push_route(wss_route **v, size_t *n, size_t *cap, wss_route *r)
 /* Parses one template segment ("{id}", "order-{id}.json", "lines") into r->segs[r->n_segs]. */
 static int add_segment(wss_route *r, const char *s, size_t len, const char *where, ma_error *err)
 {
-    if (r->n_segs == MAX_SEGS) return ma_error_set(err, MA_ERR_LIMIT, "%s: more than %d path segments", where, MAX_SEGS);
+    if (r->n_segs == MAX_SEGS)
+        return ma_error_set(err, MA_ERR_LIMIT, "%s: more than %d path segments", where, MAX_SEGS);
     wss_seg *g = &r->segs[r->n_segs];
     memset(g, 0, sizeof *g);
     g->text = ma_strndup(s, len);
@@ -187,7 +194,8 @@ static int add_segment(wss_route *r, const char *s, size_t len, const char *wher
                     return ma_error_set(err, MA_ERR_CONFIG, "%s: parameter name '%.*s' in '%s' is not valid", where,
                                         (int)nl, p + 1, g->text);
             if (g->n_parts && !g->parts[g->n_parts - 1].lit)
-                return ma_error_set(err, MA_ERR_CONFIG, "%s: two parameters with nothing between them in '%s'", where, g->text);
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: two parameters with nothing between them in '%s'", where,
+                                    g->text);
             for (size_t k = 0; k < r->n_params; k++)
                 if (strlen(r->params[k]) == nl && memcmp(r->params[k], p + 1, nl) == 0)
                     return ma_error_set(err, MA_ERR_CONFIG, "%s: parameter {%s} appears twice", where, r->params[k]);
@@ -196,7 +204,8 @@ static int add_segment(wss_route *r, const char *s, size_t len, const char *wher
             char **np = realloc(r->params, (r->n_params + 1) * sizeof *np);
             if (!np) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             r->params = np;
-            if (!(r->params[r->n_params] = ma_strndup(p + 1, nl))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            if (!(r->params[r->n_params] = ma_strndup(p + 1, nl)))
+                return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             pt->lit = NULL;
             pt->param = (int)r->n_params++;
             p = c + 1;
@@ -259,7 +268,8 @@ static int deploy_service(wss_state *st, ma_deploy *dep, ma_component *c, size_t
 {
     const xmlNode *ws = ma_component_object(c);
     if (!ws || !ma_xml_is(ws, "webservice"))
-        return ma_error_set(err, MA_ERR_CONFIG, "API Service '%s' (%s): no <webservice> element under <bns:object>", ma_component_name(c), ma_component_id(c));
+        return ma_error_set(err, MA_ERR_CONFIG, "API Service '%s' (%s): no <webservice> element under <bns:object>",
+                            ma_component_name(c), ma_component_id(c));
     char *base = attr_or_empty(ws, "urlPath");
     if (!base) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     /* captured headers apply to every route of the service */
@@ -287,15 +297,22 @@ static int deploy_service(wss_state *st, ma_deploy *dep, ma_component *c, size_t
     for (xmlNode *ro = ma_xml_child(ma_xml_child(ws, "restApi"), "route"); ro; ro = ma_xml_next(ro, "route")) {
         route_no++;
         char where[512];
-        snprintf(where, sizeof where, "API Service '%s' (%s), route %zu", ma_component_name(c), ma_component_id(c), route_no);
+        snprintf(where, sizeof where, "API Service '%s' (%s), route %zu", ma_component_name(c), ma_component_id(c),
+                 route_no);
         char *pid = attr_or_empty(ro, "processId");
-        if (!pid) { rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory"); goto out; }
+        if (!pid) {
+            rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            goto out;
+        }
         wss_target *t = *pid ? find_target(st, pid) : NULL;
         if (!t) {
             ma_component *pc = *pid ? ma_deploy_find(dep, pid) : NULL;
             if (!*pid) rc = ma_error_set(err, MA_ERR_CONFIG, "%s: no processId", where);
             else if (!pc) rc = ma_error_set(err, MA_ERR_REF, "%s: process %s is not deployed", where, pid);
-            else rc = ma_error_set(err, MA_ERR_CONFIG, "%s: process '%s' (%s) does not start with a Web Services Server Listen", where, ma_component_name(pc), pid);
+            else
+                rc = ma_error_set(err, MA_ERR_CONFIG,
+                                  "%s: process '%s' (%s) does not start with a Web Services Server Listen", where,
+                                  ma_component_name(pc), pid);
             free(pid);
             goto out;
         }
@@ -317,8 +334,10 @@ static int deploy_service(wss_state *st, ma_deploy *dep, ma_component *c, size_t
         r.in = *o_in ? wss_io_parse(o_in) : t->in;
         r.out = *o_out ? wss_io_parse(o_out) : t->out;
         if (r.in < 0 || r.out < 0) {
-            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: %s '%s' is not supported (none, singledata, singlexml, multixml, singlejson, multijson are)",
-                              where, r.in < 0 ? "inputType" : "outputType", r.in < 0 ? o_in : o_out);
+            rc = ma_error_set(
+                err, MA_ERR_UNSUPPORTED,
+                "%s: %s '%s' is not supported (none, singledata, singlexml, multixml, singlejson, multijson are)",
+                where, r.in < 0 ? "inputType" : "outputType", r.in < 0 ? o_in : o_out);
             goto route_fail;
         }
         const char *m = *o_method ? o_method : default_method(r.in);
@@ -327,9 +346,10 @@ static int deploy_service(wss_state *st, ma_deploy *dep, ma_component *c, size_t
             goto route_fail;
         }
         for (size_t i = 0; m[i]; i++) r.method[i] = (char)toupper((unsigned char)m[i]);
-        if (strcmp(r.method, "GET") && strcmp(r.method, "POST") && strcmp(r.method, "PUT") && strcmp(r.method, "DELETE") &&
-            strcmp(r.method, "PATCH")) {
-            rc = ma_error_set(err, MA_ERR_CONFIG, "%s: httpMethod '%s' is not GET, POST, PUT, DELETE or PATCH", where, m);
+        if (strcmp(r.method, "GET") && strcmp(r.method, "POST") && strcmp(r.method, "PUT") &&
+            strcmp(r.method, "DELETE") && strcmp(r.method, "PATCH")) {
+            rc = ma_error_set(err, MA_ERR_CONFIG, "%s: httpMethod '%s' is not GET, POST, PUT, DELETE or PATCH", where,
+                              m);
             goto route_fail;
         }
         if (add_segments(&r, base, where, err) < 0 || add_segments(&r, *o_obj ? o_obj : t->object, where, err) < 0 ||
@@ -352,8 +372,9 @@ static int deploy_service(wss_state *st, ma_deploy *dep, ma_component *c, size_t
         }
         for (size_t i = 0; i < st->n_rest; i++)
             if (strcmp(st->rest[i].key, r.key) == 0 && strcmp(st->rest[i].method, r.method) == 0) {
-                rc = ma_error_set(err, MA_ERR_CONFIG, "%s: %s %s of process '%s' (%s) is already served by process '%s' (%s)",
-                                  where, r.method, r.path, t->name, t->id, st->rest[i].t->name, st->rest[i].t->id);
+                rc = ma_error_set(err, MA_ERR_CONFIG,
+                                  "%s: %s %s of process '%s' (%s) is already served by process '%s' (%s)", where,
+                                  r.method, r.path, t->name, t->id, st->rest[i].t->name, st->rest[i].t->id);
                 goto route_fail;
             }
         if (has_captured) {
@@ -433,8 +454,8 @@ int wss_routes_build(ma_deploy *dep, wss_state *st, ma_error *err)
     for (size_t i = 1; i < st->n_simple; i++)
         if (strcmp(st->simple[i - 1].key, st->simple[i].key) == 0) {
             ma_error_set(err, MA_ERR_CONFIG, "processes '%s' (%s) and '%s' (%s) both listen at %s",
-                         st->simple[i - 1].t->name, st->simple[i - 1].t->id, st->simple[i].t->name,
-                         st->simple[i].t->id, st->simple[i].path);
+                         st->simple[i - 1].t->name, st->simple[i - 1].t->id, st->simple[i].t->name, st->simple[i].t->id,
+                         st->simple[i].path);
             goto fail;
         }
     /* API Service components and their /ws/rest routes */

@@ -77,14 +77,14 @@ typedef struct ma_config_entry {
      * ("user.*" matches "user.ada" and "user.a.b"). Such entries are checked but not stored. */
     const char *key;
     ma_config_kind kind;
-    const char *def;                /* the default, written in the grammar above (NULL: unset) */
-    unsigned long long min, max;    /* uint, size (bytes), duration (ms): bounds when max != 0 */
-    const char *const *choices;     /* enum: NULL-terminated list of the values */
-    const char *description;        /* one line for docs and `miniatom plugins` */
+    const char *def;             /* the default, written in the grammar above (NULL: unset) */
+    unsigned long long min, max; /* uint, size (bytes), duration (ms): bounds when max != 0 */
+    const char *const *choices;  /* enum: NULL-terminated list of the values */
+    const char *description;     /* one line for docs and `miniatom plugins` */
     /* Extra validation of a value that passed its kind: 0, or -1 with why (without the key). */
     int (*check)(const char *value, char *why, size_t whyn);
-    unsigned flags;                 /* MA_CONFIG_* */
-    size_t at;                      /* MA_CONFIG_AT(struct, member), 0: not stored */
+    unsigned flags; /* MA_CONFIG_* */
+    size_t at;      /* MA_CONFIG_AT(struct, member), 0: not stored */
 } ma_config_entry;
 
 #define MA_CONFIG_AT(type, member) (offsetof(type, member) + 1)

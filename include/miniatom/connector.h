@@ -16,16 +16,16 @@ extern "C" {
 #endif
 
 typedef struct ma_connector_step {
-    const char *action;            /* actionType: Get, Send, Listen, QUERY, ... (borrowed) */
-    const char *connection_name;   /* name of the connection component, or NULL (borrowed) */
-    const char *connector_type;    /* connectorType attribute (borrowed) */
-    const ma_xml_node *shape_config;/* the <connectoraction> element (borrowed) */
-    const ma_xml_node *connection; /* payload root of the connection component, or NULL */
-    const ma_xml_node *operation;  /* payload root of the operation component, or NULL */
-    const char *connection_id;     /* borrowed, may be NULL */
-    const char *operation_id;      /* borrowed, may be NULL */
-    ma_shape *shape;               /* the step's shape */
-    void *data;                    /* the connector type's compiled data */
+    const char *action;              /* actionType: Get, Send, Listen, QUERY, ... (borrowed) */
+    const char *connection_name;     /* name of the connection component, or NULL (borrowed) */
+    const char *connector_type;      /* connectorType attribute (borrowed) */
+    const ma_xml_node *shape_config; /* the <connectoraction> element (borrowed) */
+    const ma_xml_node *connection;   /* payload root of the connection component, or NULL */
+    const ma_xml_node *operation;    /* payload root of the operation component, or NULL */
+    const char *connection_id;       /* borrowed, may be NULL */
+    const char *operation_id;        /* borrowed, may be NULL */
+    ma_shape *shape;                 /* the step's shape */
+    void *data;                      /* the connector type's compiled data */
 } ma_connector_step;
 
 typedef struct ma_connector_type {
@@ -34,8 +34,7 @@ typedef struct ma_connector_type {
     /* Once, at deploy. Set step->data. -1 with err when the step cannot run. */
     int (*compile)(ma_connector_step *step, ma_error *err);
     /* Executes the action on a batch; emit on output 0 or fail documents. */
-    int (*execute)(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_outputs *out,
-                   ma_error *err);
+    int (*execute)(ma_exec *ex, ma_connector_step *step, ma_batch *in, ma_outputs *out, ma_error *err);
     void (*destroy)(ma_connector_step *step);
     /* For `miniatom plugins`: NULL-terminated lists of the actions and object types it runs
      * (either may be NULL). */

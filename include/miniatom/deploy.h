@@ -33,7 +33,7 @@ const ma_settings *ma_deploy_settings(const ma_deploy *dep);
 /* A deployment setting by key ("connection.X.url"), borrowed; NULL when unset. */
 const char *ma_deploy_setting(const ma_deploy *dep, const char *key);
 
-const char *ma_component_id(const ma_component *c);   /* "" when absent */
+const char *ma_component_id(const ma_component *c); /* "" when absent */
 const char *ma_component_name(const ma_component *c);
 const char *ma_component_type(const ma_component *c); /* "process", "connector-action", "flowservice" ... */
 const char *ma_component_file(const ma_component *c); /* the file it was read from */

@@ -37,8 +37,7 @@ typedef struct ma_error {
 
 /* Sets code and message (printf-style). err may be NULL. Returns -1 so that
  * `return ma_error_set(err, ...);` reads naturally. */
-int ma_error_set(ma_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int ma_error_set(ma_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int ma_error_vset(ma_error *err, int code, const char *fmt, va_list ap);
 
 /* Prepends "PREFIX: " to the message already in err (keeps the code). */

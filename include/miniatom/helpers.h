@@ -83,11 +83,11 @@ void ma_strings_free(char **s, size_t n);
  * headers. */
 typedef struct _xmlNode ma_xml_node;
 struct _xmlDoc;
-char *ma_xml_attr(const ma_xml_node *n, const char *name);                    /* NULL when absent */
+char *ma_xml_attr(const ma_xml_node *n, const char *name);                     /* NULL when absent */
 int ma_xml_attr_is(const ma_xml_node *n, const char *name, const char *value); /* absent: 0 */
-ma_xml_node *ma_xml_child(const ma_xml_node *n, const char *name);             /* first element child (NULL name: any) */
-ma_xml_node *ma_xml_next(const ma_xml_node *n, const char *name);              /* next element sibling */
-char *ma_xml_text(const ma_xml_node *n);                                       /* "" when empty */
+ma_xml_node *ma_xml_child(const ma_xml_node *n, const char *name); /* first element child (NULL name: any) */
+ma_xml_node *ma_xml_next(const ma_xml_node *n, const char *name);  /* next element sibling */
+char *ma_xml_text(const ma_xml_node *n);                           /* "" when empty */
 int ma_xml_is(const ma_xml_node *n, const char *name);
 const char *ma_xml_name(const ma_xml_node *n);    /* an element's local name (borrowed from n); NULL for NULL */
 ma_xml_node *ma_xml_parent(const ma_xml_node *n); /* the element n sits in; NULL at the root element */
@@ -97,7 +97,7 @@ ma_xml_node *ma_xml_parent(const ma_xml_node *n); /* the element n sits in; NULL
 struct _xmlDoc *ma_xml_parse(const char *buf, size_t len, const char *name, ma_error *err);
 
 /* ---- time and ids ---- */
-uint64_t ma_now_ns(void);   /* monotonic clock, nanoseconds */
+uint64_t ma_now_ns(void);    /* monotonic clock, nanoseconds */
 void ma_uuid4(char out[37]); /* a random RFC 4122 version 4 UUID */
 
 #ifdef __cplusplus

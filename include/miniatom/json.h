@@ -58,9 +58,9 @@ struct ma_jv {
     const char *s;   /* STRING: its UTF-8 text, NUL-terminated (it holds no NUL) */
     const char *key; /* a member of an object: its key, NUL-terminated; NULL otherwise */
     size_t klen;
-    const ma_jv *v;  /* ARRAY, OBJECT: the n items, members, in order */
-    long long i;     /* INTEGER */
-    double d;        /* REAL */
+    const ma_jv *v; /* ARRAY, OBJECT: the n items, members, in order */
+    long long i;    /* INTEGER */
+    double d;       /* REAL */
 };
 
 /* Which members of the objects of a value ma_jv_parse keeps: names[i] (NULL-terminated) with

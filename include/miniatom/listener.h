@@ -35,13 +35,13 @@ typedef struct ma_pair {
 } ma_pair;
 
 typedef struct ma_http_req {
-    const char *method;         /* "GET", "POST", ... */
-    const char *path;           /* decoded path, e.g. "/ws/rest/order/42" */
-    const char *body;           /* raw body (NUL-terminated), may be "" */
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* decoded path, e.g. "/ws/rest/order/42" */
+    const char *body;   /* raw body (NUL-terminated), may be "" */
     size_t body_len;
-    const ma_pair *headers;     /* as received */
+    const ma_pair *headers; /* as received */
     size_t n_headers;
-    const ma_pair *query;       /* decoded query parameters, in order */
+    const ma_pair *query; /* decoded query parameters, in order */
     size_t n_query;
     const char *remote_addr;    /* "127.0.0.1:53012" */
     const char *user;           /* the authenticated user (Basic), or NULL */
@@ -55,11 +55,11 @@ const char *ma_http_header(const ma_http_req *req, const char *name);
 const char *ma_http_query(const ma_http_req *req, const char *name);
 
 typedef struct ma_http_resp {
-    int status;            /* 200 unless set */
-    char *body;            /* malloc'ed, owned by the response (the server frees it) */
+    int status; /* 200 unless set */
+    char *body; /* malloc'ed, owned by the response (the server frees it) */
     size_t body_len;
-    char *content_type;    /* malloc'ed, or NULL for none */
-    char **headers;        /* malloc'ed "Name: value" strings, owned */
+    char *content_type; /* malloc'ed, or NULL for none */
+    char **headers;     /* malloc'ed "Name: value" strings, owned */
     size_t n_headers;
     char execution_id[80]; /* for the request log, "" when no execution ran */
 } ma_http_resp;
@@ -99,7 +99,7 @@ typedef struct ma_run_result {
     char *message;         /* owned: what the caller is told when not DONE (never internals) */
     char **reasons;        /* owned: NOT_RUNNABLE: the first reasons, each "shape ... : why" */
     size_t n_reasons;
-    ma_batch docs;         /* owned: DONE: the documents its Return Documents shapes returned
+    ma_batch docs; /* owned: DONE: the documents its Return Documents shapes returned
                               (none for a process without one) */
 } ma_run_result;
 void ma_run_result_free(ma_run_result *res); /* frees what res holds; res is reusable */
@@ -111,7 +111,7 @@ typedef struct ma_run_request {
                                  1: it goes on, and late gets its result */
     const char *const *props; /* "NAME=VALUE" dynamic process properties (borrowed) */
     size_t n_props;
-    const char *trigger;      /* recorded with the execution: the listener's name */
+    const char *trigger; /* recorded with the execution: the listener's name */
     /* keep_running on a deferred request (ma_listener_type.deferrable): builds the answer the caller
      * gets when the sync timeout passes while the execution goes on. Called at most once, on the
      * server's timer thread, always before late. Fills resp; -1 only when out of memory. */

@@ -30,13 +30,14 @@ typedef struct ma_deploy ma_deploy;   /* the deployment being compiled (owned by
 typedef struct ma_param ma_param;     /* a compiled <parametervalue> (owned by its creator) */
 
 /* Traits of a shape type (ma_shape_type.traits). */
-#define MA_SHAPE_IN_MEMORY 0x1u /* works only on the documents in memory: never waits on the outside
+#define MA_SHAPE_IN_MEMORY \
+    0x1u /* works only on the documents in memory: never waits on the outside
                                    world (a connector, a network, a disk, another thread's work) */
 
 typedef struct ma_shape_type {
-    const char *name;  /* the shapetype attribute, e.g. "decision" */
-    int abi_version;   /* MA_ABI_VERSION; checked at registration */
-    unsigned traits;   /* MA_SHAPE_* */
+    const char *name; /* the shapetype attribute, e.g. "decision" */
+    int abi_version;  /* MA_ABI_VERSION; checked at registration */
+    unsigned traits;  /* MA_SHAPE_* */
     /* Once, at deploy: read config (the element inside <configuration>, may be NULL), declare the
      * outputs (ma_shape_declare_output) in the order they run, keep private data with
      * ma_shape_set_data. Return -1 with err for invalid or unsupported configuration. */
@@ -78,8 +79,7 @@ const char *ma_shape_dragpoint_identifier(const ma_shape *shape, size_t i);
 int ma_outputs_emit(ma_outputs *out, int index, ma_doc *doc);
 /* Fails doc (reference taken over) with a message: a document error, catchable by Try/Catch;
  * the other documents go on. Returns 0 (or -1 when out of memory). */
-int ma_outputs_fail(ma_outputs *out, ma_doc *doc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int ma_outputs_fail(ma_outputs *out, ma_doc *doc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- parameter values (<parametervalue>, <decisionvalue>, <routeproperty>, ...) ---- */
 /* Compiles a parameter value element (its valueType attribute selects the kind). References are
@@ -96,8 +96,7 @@ char *ma_param_eval(ma_exec *ex, const ma_param *p, const ma_doc *doc, ma_error 
 /* Process property (dynamic process property NAME, without the "process." prefix): malloc'ed
  * copy or NULL when unset. */
 char *ma_exec_get_process_prop(ma_exec *ex, const char *name);
-int ma_exec_set_process_prop(ma_exec *ex, const char *name, const char *value, int persist,
-                             ma_error *err);
+int ma_exec_set_process_prop(ma_exec *ex, const char *name, const char *value, int persist, ma_error *err);
 const char *ma_exec_id(const ma_exec *ex);
 const char *ma_exec_process_name(const ma_exec *ex);
 const char *ma_exec_process_id(const ma_exec *ex);

@@ -149,7 +149,7 @@ static void test_format_calendar_edges(void **state)
     check_fmt("YYYY-'W'ww yyyy", (time_t)1735516800, 0, 0, "2025-W01 2024");
     check_fmt("YY w", (time_t)1735516800, 0, 0, "25 1");
     check_fmt("YYYY ww EEE", (time_t)1735344000, 0, 0, "2024 52 Sat"); /* 2024-12-28 */
-    check_fmt("YYYY w W F", (time_t)1704067200, 0, 0, "2024 1 1 1"); /* 2024-01-01, Monday */
+    check_fmt("YYYY w W F", (time_t)1704067200, 0, 0, "2024 1 1 1");   /* 2024-01-01, Monday */
     /* before the epoch, milliseconds included */
     check_fmt("yyyy-MM-dd HH:mm:ss.SSS EEE", (time_t)-1, 999, 0, "1969-12-31 23:59:59.999 Wed");
     check_fmt("yyyy-MM-dd HH:mm:ss.SSS", (time_t)0, -1, 0, "1969-12-31 23:59:59.999");
@@ -157,7 +157,7 @@ static void test_format_calendar_edges(void **state)
     /* 1 BC is year 0 of the proleptic calendar */
     check_fmt("yyyy G", (time_t)-62167219200LL, 0, 0, "0001 BC");
     check_fmt("yyyy-MM-dd", (time_t)253402214400LL, 0, 0, "9999-12-31");
-    check_fmt("yyyy-MM-dd", (time_t)951782400, 0, 0, "2000-02-29"); /* 400-year leap rule */
+    check_fmt("yyyy-MM-dd", (time_t)951782400, 0, 0, "2000-02-29");    /* 400-year leap rule */
     check_fmt("yyyy-MM-dd", (time_t)4107542400LL, 0, 0, "2100-03-01"); /* 2100 is not leap */
 }
 
@@ -292,10 +292,14 @@ static void test_compile_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_common_masks),   cmocka_unit_test(test_format_letters_and_counts),
-        cmocka_unit_test(test_format_offsets),        cmocka_unit_test(test_format_calendar_edges),
-        cmocka_unit_test(test_format_refuses_bad_input), cmocka_unit_test(test_parse_roundtrips),
-        cmocka_unit_test(test_parse_values),          cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_format_common_masks),
+        cmocka_unit_test(test_format_letters_and_counts),
+        cmocka_unit_test(test_format_offsets),
+        cmocka_unit_test(test_format_calendar_edges),
+        cmocka_unit_test(test_format_refuses_bad_input),
+        cmocka_unit_test(test_parse_roundtrips),
+        cmocka_unit_test(test_parse_values),
+        cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_parse_wide_fields),
         cmocka_unit_test(test_compile_errors),
     };

@@ -115,9 +115,12 @@ static void test_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_new_and_data),        cmocka_unit_test(test_copy_on_write_props),
-        cmocka_unit_test(test_set_replace_remove),  cmocka_unit_test(test_set_data_shared),
-        cmocka_unit_test(test_derive_keeps_props_and_track), cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_new_and_data),
+        cmocka_unit_test(test_copy_on_write_props),
+        cmocka_unit_test(test_set_replace_remove),
+        cmocka_unit_test(test_set_data_shared),
+        cmocka_unit_test(test_derive_keeps_props_and_track),
+        cmocka_unit_test(test_batch),
         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

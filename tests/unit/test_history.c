@@ -242,7 +242,7 @@ static void test_bounds(void **state)
     ma_history *h = open_h(&o);
     ma_batch in;
     ma_batch_init(&in);
-    ma_batch_push(&in, doc("0123456789abcdefghijklmno", NULL, NULL));   /* 25 bytes -> 10 */
+    ma_batch_push(&in, doc("0123456789abcdefghijklmno", NULL, NULL));                        /* 25 bytes -> 10 */
     ma_batch_push(&in, doc("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", NULL, NULL)); /* 12 bytes of é */
     ma_batch_push(&in, doc("third", NULL, NULL));
     ma_batch_push(&in, doc("fourth", NULL, NULL));

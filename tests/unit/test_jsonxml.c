@@ -130,7 +130,8 @@ static void test_roundtrip_scalars(void **state)
 static void test_roundtrip_nested(void **state)
 {
     (void)state;
-    assert_roundtrip("{\"a\":{\"b\":[1,[2,[3,{}]],{\"c\":null}],\"d\":\"x\"},\"e\":[true,false,null,\"\",0.5,[]]}", NULL);
+    assert_roundtrip("{\"a\":{\"b\":[1,[2,[3,{}]],{\"c\":null}],\"d\":\"x\"},\"e\":[true,false,null,\"\",0.5,[]]}",
+                     NULL);
     assert_roundtrip("[[[[[[[[[[\"deep\"]]]]]]]]]]", NULL);
     /* white space goes, order and duplicates... order stays */
     assert_roundtrip(" \t\r\n{ \"z\" : 1 ,\n \"a\" : [ 1 , 2 ] , \"m\" : { } }\n ", "{\"z\":1,\"a\":[1,2],\"m\":{}}");
@@ -252,10 +253,12 @@ static void test_json_errors(void **state)
     assert_json_error("[True]", 6, MA_ERR_PARSE, "line 1, column 2: invalid literal 'True'");
     assert_json_error("[1,2,]", 6, MA_ERR_PARSE, "line 1, column 5: trailing comma before ']'");
     assert_json_error("{\"a\":1,\n}", 9, MA_ERR_PARSE, "line 1, column 7: trailing comma before '}'");
-    assert_json_error("[\"\\u0000\"]", 10, MA_ERR_UNSUPPORTED, "line 1, column 3: \\u0000 (U+0000) is a character that XML 1.0 cannot hold");
+    assert_json_error("[\"\\u0000\"]", 10, MA_ERR_UNSUPPORTED,
+                      "line 1, column 3: \\u0000 (U+0000) is a character that XML 1.0 cannot hold");
     assert_json_error("\"\\f\"", 4, MA_ERR_UNSUPPORTED, "line 1, column 2: \\f (U+000C)");
     assert_json_error("{\"\\b\":1}", 8, MA_ERR_UNSUPPORTED, "line 1, column 3: \\b (U+0008)"); /* in a key */
-    assert_json_error("[\"abc\\", 6, MA_ERR_PARSE, "line 1, column 7: unterminated string (it starts at line 1, column 2)");
+    assert_json_error("[\"abc\\", 6, MA_ERR_PARSE,
+                      "line 1, column 7: unterminated string (it starts at line 1, column 2)");
     assert_json_error("\"\\u001F\"", 8, MA_ERR_UNSUPPORTED, "U+001F");
     assert_json_error("\"\\uFFFF\"", 8, MA_ERR_UNSUPPORTED, "U+FFFF");
     assert_json_error("\"\xEF\xBF\xBE\"", 5, MA_ERR_UNSUPPORTED, "line 1, column 2: U+FFFE");
@@ -267,8 +270,8 @@ static void test_json_errors(void **state)
     assert_json_error("\"a\tb\"", 5, MA_ERR_PARSE, "line 1, column 3: control character U+0009");
     assert_json_error("[\"a\nb\"]", 7, MA_ERR_PARSE, "line 1, column 4: control character U+000A");
     assert_json_error("\"\xC3\xA9\xC3(\"", 6, MA_ERR_PARSE, "line 1, column 3: invalid UTF-8 (byte 0xC3)");
-    assert_json_error("\"\xC0\xAF\"", 4, MA_ERR_PARSE, "invalid UTF-8"); /* overlong */
-    assert_json_error("\"\xED\xA0\x80\"", 5, MA_ERR_PARSE, "invalid UTF-8"); /* encoded surrogate */
+    assert_json_error("\"\xC0\xAF\"", 4, MA_ERR_PARSE, "invalid UTF-8");         /* overlong */
+    assert_json_error("\"\xED\xA0\x80\"", 5, MA_ERR_PARSE, "invalid UTF-8");     /* encoded surrogate */
     assert_json_error("\"\xF4\x90\x80\x80\"", 6, MA_ERR_PARSE, "invalid UTF-8"); /* above U+10FFFF */
     assert_json_error("\"abc\xE2\x82\"", 7, MA_ERR_PARSE, "line 1, column 5: invalid UTF-8");
     assert_json_error("\"a\0b\"", 5, MA_ERR_PARSE, "control character U+0000");
@@ -280,13 +283,15 @@ static void test_json_errors(void **state)
     assert_json_error("{\"a\":1} x", 9, MA_ERR_PARSE, "line 1, column 9: unexpected 'x' after the JSON value");
     assert_json_error("1 2", 3, MA_ERR_PARSE, "line 1, column 3: unexpected '2'");
     assert_json_error("{\"a\":1}\0", 8, MA_ERR_PARSE, "unexpected byte 0x00 after the JSON value");
-    assert_json_error("{\n  \"a\": 1\n  \"b\": 2}", 20, MA_ERR_PARSE, "line 3, column 3: expected ',' or '}', found '\"'");
+    assert_json_error("{\n  \"a\": 1\n  \"b\": 2}", 20, MA_ERR_PARSE,
+                      "line 3, column 3: expected ',' or '}', found '\"'");
     assert_json_error("{\"a\" 1}", 7, MA_ERR_PARSE, "line 1, column 6: expected ':' after the key");
     assert_json_error("{a:1}", 5, MA_ERR_PARSE, "line 1, column 2: expected a string key, found 'a'");
     assert_json_error("[1,", 3, MA_ERR_PARSE, "line 1, column 4: unterminated array");
     assert_json_error("{\"a\":", 5, MA_ERR_PARSE, "line 1, column 6: expected a value, found the end of the input");
     assert_json_error("[1", 2, MA_ERR_PARSE, "line 1, column 3: unterminated array (it starts at line 1, column 1)");
-    assert_json_error("\n\n  {\"a\":[]", 11, MA_ERR_PARSE, "line 3, column 10: unterminated object (it starts at line 3, column 3)");
+    assert_json_error("\n\n  {\"a\":[]", 11, MA_ERR_PARSE,
+                      "line 3, column 10: unterminated object (it starts at line 3, column 3)");
     assert_json_error("[01]", 4, MA_ERR_PARSE, "line 1, column 2: invalid number: leading zeros");
     assert_json_error("[-]", 3, MA_ERR_PARSE, "invalid number");
     assert_json_error("[1.]", 4, MA_ERR_PARSE, "invalid number: '.' must be followed by a digit");
@@ -401,7 +406,8 @@ static void test_load_values(void **state)
     /* the Flow samples the Flow Services Server decodes */
     const char *shared = getenv("MA_SHARED");
     char path[4096];
-    snprintf(path, sizeof path, "%s/spec/flow-samples/message-action-request.service-email.json", shared ? shared : "../shared");
+    snprintf(path, sizeof path, "%s/spec/flow-samples/message-action-request.service-email.json",
+             shared ? shared : "../shared");
     FILE *f = fopen(path, "rb");
     if (!f) fail_msg("%s is missing (set MA_SHARED to the shared material)", path);
     static char buf[1 << 16];
@@ -423,9 +429,10 @@ static const ma_json_keep k_top = {k_top_names, k_top_subs};
 static void test_load_kept(void **state)
 {
     (void)state;
-    assert_written("{\"drop\": [1, {\"x\": 2}], \"list\": [{\"id\": 1, \"name\": \"a\", \"items\": [{\"id\": 2, \"y\": 0}]}, 7],"
-                   " \"whole\": {\"a\": {\"b\": 1}}, \"i\": \"\"}",
-                   &k_top, "{\"list\":[{\"id\":1,\"items\":[{\"id\":2}]},7],\"whole\":{\"a\":{\"b\":1}}}");
+    assert_written(
+        "{\"drop\": [1, {\"x\": 2}], \"list\": [{\"id\": 1, \"name\": \"a\", \"items\": [{\"id\": 2, \"y\": 0}]}, 7],"
+        " \"whole\": {\"a\": {\"b\": 1}}, \"i\": \"\"}",
+        &k_top, "{\"list\":[{\"id\":1,\"items\":[{\"id\":2}]},7],\"whole\":{\"a\":{\"b\":1}}}");
     /* a dropped member is checked as strictly as a kept one */
     ma_error err;
     assert_null(ma_jv_parse("{\"drop\": \"\\u0000\"}", 18, 0, &k_top, &err));
@@ -448,7 +455,8 @@ static void test_load_errors(void **state)
     assert_load_error("{\"\\u0000\":1}", 12, 0, MA_ERR_PARSE, "\\u0000 is not allowed");
     assert_load_error("[\"\\ud800x\"]", 11, 0, MA_ERR_PARSE, "line 1, column 3: \\uD800 is a lone surrogate");
     assert_load_error("[\"\\udc00\"]", 10, 0, MA_ERR_PARSE, "lone surrogate");
-    assert_load_error("[9223372036854775808]", 21, 0, MA_ERR_PARSE, "line 1, column 2: the integer 9223372036854775808 is too big");
+    assert_load_error("[9223372036854775808]", 21, 0, MA_ERR_PARSE,
+                      "line 1, column 2: the integer 9223372036854775808 is too big");
     assert_load_error("[-9223372036854775809]", 22, 0, MA_ERR_PARSE, "too big");
     assert_load_error("[1e400]", 7, 0, MA_ERR_PARSE, "the number 1e400 is too big");
     assert_load_error("{\"a\":1} x", 9, 0, MA_ERR_PARSE, "line 1, column 9: unexpected 'x' after the JSON value");
@@ -487,7 +495,8 @@ static void test_xml_to_json_ok(void **state)
     /* any prefix, or the default namespace */
     assert_x2j("<map xmlns='http://www.w3.org/2005/xpath-functions'><string key='k'>v</string></map>", "{\"k\":\"v\"}");
     /* escaping on output */
-    assert_x2j("<fn:string " FN ">q\" b\\ &#9;&#10;&#13; &#x85; &#x7f; &#x2028;&#x2029; \xC3\xA9 \xF0\x9F\x98\x80</fn:string>",
+    assert_x2j("<fn:string " FN
+               ">q\" b\\ &#9;&#10;&#13; &#x85; &#x7f; &#x2028;&#x2029; \xC3\xA9 \xF0\x9F\x98\x80</fn:string>",
                "\"q\\\" b\\\\ \\t\\n\\r \\u0085 \\u007f \\u2028\\u2029 \xC3\xA9 \xF0\x9F\x98\x80\"");
     /* C0 controls cannot come from parsed XML, but a tree built by code may hold them */
     xmlDoc *cd = parse_xml("<fn:string " FN "/>");
@@ -514,7 +523,8 @@ static void test_xml_to_json_ok(void **state)
     assert_x2j("<fn:string " FN ">a<![CDATA[<b>]]><!-- x -->c</fn:string>", "\"a<b>c\"");
     assert_x2j("<fn:number " FN ">1<!-- x -->2</fn:number>", "12");
     /* @escaped and @escaped-key */
-    assert_x2j("<fn:map " FN "><fn:string key='a\\u0041' escaped-key='true' escaped='1'>x\\n\\u00e9\\ud83d\\ude00\\/\"</fn:string>"
+    assert_x2j("<fn:map " FN
+               "><fn:string key='a\\u0041' escaped-key='true' escaped='1'>x\\n\\u00e9\\ud83d\\ude00\\/\"</fn:string>"
                "<fn:string key='a\\u0041'>\\n</fn:string></fn:map>",
                "{\"aA\":\"x\\n\xC3\xA9\xF0\x9F\x98\x80/\\\"\",\"a\\\\u0041\":\"\\\\n\"}");
     /* other attributes ignored; a key on the top element or on array members is ignored */
@@ -532,7 +542,8 @@ static void test_xml_to_json_ok(void **state)
     assert_true(ma_str_has_prefix(out, "{\"k0\":null,\"k1\":null,"));
     free(out);
     /* the same key in different maps is fine */
-    assert_x2j("<fn:map " FN "><fn:map key='a'><fn:null key='a'/></fn:map><fn:map key='b'><fn:null key='a'/></fn:map></fn:map>",
+    assert_x2j("<fn:map " FN
+               "><fn:map key='a'><fn:null key='a'/></fn:map><fn:map key='b'><fn:null key='a'/></fn:map></fn:map>",
                "{\"a\":{\"a\":null},\"b\":{\"a\":null}}");
 }
 
@@ -541,7 +552,8 @@ static void test_xml_to_json_errors(void **state)
     (void)state;
     assert_x2j_error("<fn:map " FN ">\n<fn:object key='a'/></fn:map>", "<fn:object> at line 2: unknown element");
     assert_x2j_error("<map><string key='a'>x</string></map>", "<map> at line 1: unknown element (namespace \"\")");
-    assert_x2j_error("<fn:array " FN "><x:y xmlns:x='urn:x'/></fn:array>", "<x:y> at line 1: unknown element (namespace \"urn:x\")");
+    assert_x2j_error("<fn:array " FN "><x:y xmlns:x='urn:x'/></fn:array>",
+                     "<x:y> at line 1: unknown element (namespace \"urn:x\")");
     assert_x2j_error("<fn:map " FN ">\n\n<fn:string>v</fn:string></fn:map>",
                      "<fn:string> at line 3: a member of a map without a key attribute");
     assert_x2j_error("<fn:number " FN ">abc</fn:number>", "<fn:number> at line 1: \"abc\" is not a JSON number");
@@ -554,7 +566,8 @@ static void test_xml_to_json_errors(void **state)
     /* long values are cut in messages, never inside a character */
     assert_x2j_error("<fn:number " FN ">123456789012345678901234567890123456789\xC3\xA9 and more</fn:number>",
                      "\"123456789012345678901234567890123456789...\" is not a JSON number");
-    assert_x2j_error("<fn:map " FN "><fn:null key='a'/>text</fn:map>", "<fn:map> at line 1: text inside a map: \"text\"");
+    assert_x2j_error("<fn:map " FN "><fn:null key='a'/>text</fn:map>",
+                     "<fn:map> at line 1: text inside a map: \"text\"");
     assert_x2j_error("<fn:array " FN "> x <fn:null/></fn:array>", "text inside an array: \" x \"");
     assert_x2j_error("<fn:map " FN "><fn:null key='a'/><fn:null key='b'/><fn:null key='a'/></fn:map>",
                      "<fn:map> at line 1: duplicate key \"a\"");
@@ -641,7 +654,9 @@ static void test_escape(void **state)
      * time are looked at: the escape sits in the middle of a long run) */
     assert_escaped("a\"b\\c", 5, "a\\\"b\\\\c");
     assert_escaped("\b\f\n\r\t\x01\x1f", 7, "\\b\\f\\n\\r\\t\\u0001\\u001f");
-    assert_escaped("0123456789\x7f" "0123456789", 21, "0123456789\\u007f0123456789");
+    assert_escaped("0123456789\x7f"
+                   "0123456789",
+                   21, "0123456789\\u007f0123456789");
     assert_escaped("01234567\"89abcdef", 17, "01234567\\\"89abcdef");
     assert_escaped("0123456789ab\x1e", 13, "0123456789ab\\u001e");
     assert_escaped("a\0b", 3, "a\\u0000b");
@@ -651,14 +666,16 @@ static void test_escape(void **state)
     assert_escaped("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF", 19,
                    "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF");
     /* a byte that does not start valid UTF-8 becomes U+FFFD; what follows it is read again */
-    assert_escaped("a\xFF" "b", 3, "a\\ufffdb");
+    assert_escaped("a\xFF"
+                   "b",
+                   3, "a\\ufffdb");
     assert_escaped("\x80\xBF", 2, "\\ufffd\\ufffd");
     assert_escaped("\xC3(", 2, "\\ufffd(");
-    assert_escaped("\xC0\xAF", 2, "\\ufffd\\ufffd");                     /* overlong '/' */
-    assert_escaped("\xE0\x80\xAF", 3, "\\ufffd\\ufffd\\ufffd");          /* overlong */
-    assert_escaped("\xED\xA0\x80", 3, "\\ufffd\\ufffd\\ufffd");          /* a surrogate */
+    assert_escaped("\xC0\xAF", 2, "\\ufffd\\ufffd");                       /* overlong '/' */
+    assert_escaped("\xE0\x80\xAF", 3, "\\ufffd\\ufffd\\ufffd");            /* overlong */
+    assert_escaped("\xED\xA0\x80", 3, "\\ufffd\\ufffd\\ufffd");            /* a surrogate */
     assert_escaped("\xF4\x90\x80\x80", 4, "\\ufffd\\ufffd\\ufffd\\ufffd"); /* past U+10FFFF */
-    assert_escaped("\xE2\x82", 2, "\\ufffd\\ufffd");                     /* cut short */
+    assert_escaped("\xE2\x82", 2, "\\ufffd\\ufffd");                       /* cut short */
     assert_escaped("\xF0\x9F\x98", 3, "\\ufffd\\ufffd\\ufffd");
     /* whatever the bytes, the output reads back as a JSON string with the text kept */
     unsigned char all[256];
@@ -696,8 +713,18 @@ static void test_utf8_decode(void **state)
     assert_int_equal(cp, 0xFFFF);
     assert_int_equal(ma_utf8_decode((const unsigned char *)"\xF4\x8F\xBF\xBF", 4, &cp), 4);
     assert_int_equal(cp, 0x10FFFF);
-    const char *bad[] = {"\x80", "\xC1\xBF", "\xC2", "\xC2\x41", "\xE0\x9F\xBF", "\xED\xA0\x80", "\xED\xBF\xBF",
-                         "\xF0\x8F\xBF\xBF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "\xE2\x82"};
+    const char *bad[] = {"\x80",
+                         "\xC1\xBF",
+                         "\xC2",
+                         "\xC2\x41",
+                         "\xE0\x9F\xBF",
+                         "\xED\xA0\x80",
+                         "\xED\xBF\xBF",
+                         "\xF0\x8F\xBF\xBF",
+                         "\xF4\x90\x80\x80",
+                         "\xF5\x80\x80\x80",
+                         "\xFF",
+                         "\xE2\x82"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(ma_utf8_decode((const unsigned char *)bad[i], strlen(bad[i]), &cp), 0);
     /* the length available bounds the sequence */
@@ -725,9 +752,20 @@ static void test_check(void **state)
 {
     (void)state;
     /* valid JSON of any kind; what ma_jv_parse refuses but RFC 8259 allows is accepted */
-    const char *ok[] = {"{}", "[]", " 1 ", "\"s\"", "true", "null", "-0.5e+3", "[\"\\u0000\"]", "[1e999]",
-                        "[123456789012345678901234567890]", "[\"\\ud83d\\ude00\", \"\xF0\x9F\x98\x80\"]",
-                        "{\"a\":{\"a\":1},\"a\":2}", "[\"\\b\\f\\uFFFF\"]", "\xEF\xBB\xBF{}"};
+    const char *ok[] = {"{}",
+                        "[]",
+                        " 1 ",
+                        "\"s\"",
+                        "true",
+                        "null",
+                        "-0.5e+3",
+                        "[\"\\u0000\"]",
+                        "[1e999]",
+                        "[123456789012345678901234567890]",
+                        "[\"\\ud83d\\ude00\", \"\xF0\x9F\x98\x80\"]",
+                        "{\"a\":{\"a\":1},\"a\":2}",
+                        "[\"\\b\\f\\uFFFF\"]",
+                        "\xEF\xBB\xBF{}"};
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         size_t start = 9;
         if (ma_json_check(ok[i], strlen(ok[i]), &start, NULL, NULL, NULL) != 0) fail_msg("%s refused", ok[i]);
@@ -843,24 +881,15 @@ static void test_looks_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip_scalars),
-        cmocka_unit_test(test_roundtrip_nested),
-        cmocka_unit_test(test_number_text_kept),
-        cmocka_unit_test(test_exact_xml),
-        cmocka_unit_test(test_string_escapes),
-        cmocka_unit_test(test_max_depth),
-        cmocka_unit_test(test_json_errors),
-        cmocka_unit_test(test_load_values),
-        cmocka_unit_test(test_load_kept),
-        cmocka_unit_test(test_load_errors),
-        cmocka_unit_test(test_xml_to_json_ok),
-        cmocka_unit_test(test_xml_to_json_errors),
-        cmocka_unit_test(test_xml_to_json_depth),
-        cmocka_unit_test(test_is_vocab),
-        cmocka_unit_test(test_looks_json),
-        cmocka_unit_test(test_escape),
-        cmocka_unit_test(test_utf8_decode),
-        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_roundtrip_scalars), cmocka_unit_test(test_roundtrip_nested),
+        cmocka_unit_test(test_number_text_kept),  cmocka_unit_test(test_exact_xml),
+        cmocka_unit_test(test_string_escapes),    cmocka_unit_test(test_max_depth),
+        cmocka_unit_test(test_json_errors),       cmocka_unit_test(test_load_values),
+        cmocka_unit_test(test_load_kept),         cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_xml_to_json_ok),    cmocka_unit_test(test_xml_to_json_errors),
+        cmocka_unit_test(test_xml_to_json_depth), cmocka_unit_test(test_is_vocab),
+        cmocka_unit_test(test_looks_json),        cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_utf8_decode),       cmocka_unit_test(test_check),
         cmocka_unit_test(test_check_items),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

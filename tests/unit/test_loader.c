@@ -14,7 +14,8 @@
 #include "builtins.h"
 #include "registry.h"
 
-#define ENV_OPEN "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"%s\" name=\"%s\" type=\"%s\" version=\"1\">"
+#define ENV_OPEN \
+    "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"%s\" name=\"%s\" type=\"%s\" version=\"1\">"
 #define ENV_CLOSE "</bns:Component>"
 
 static ma_registry *reg;
@@ -38,8 +39,11 @@ static int teardown(void **state)
 static char *process_xml(const char *id, const char *shapes)
 {
     char *s = NULL;
-    if (asprintf(&s, ENV_OPEN "<bns:object><process xmlns=\"\" workload=\"general\"><shapes>%s</shapes></process></bns:object>" ENV_CLOSE,
-                 id, id, "process", shapes) < 0)
+    if (asprintf(
+            &s,
+            ENV_OPEN
+            "<bns:object><process xmlns=\"\" workload=\"general\"><shapes>%s</shapes></process></bns:object>" ENV_CLOSE,
+            id, id, "process", shapes) < 0)
         return NULL;
     return s;
 }
@@ -56,20 +60,28 @@ static ma_deploy *deploy_of(const char *name, const char *xml, ma_error *err)
     return dep;
 }
 
-#define START(next) "<shape name=\"shape1\" shapetype=\"start\"><configuration><noaction/></configuration><dragpoints><dragpoint name=\"d\" toShape=\"" next "\"/></dragpoints></shape>"
-#define STOP(name) "<shape name=\"" name "\" shapetype=\"stop\" userlabel=\"the end\"><configuration><stop continue=\"true\"/></configuration><dragpoints/></shape>"
+#define START(next)                                                                                                                          \
+    "<shape name=\"shape1\" shapetype=\"start\"><configuration><noaction/></configuration><dragpoints><dragpoint name=\"d\" toShape=\"" next \
+    "\"/></dragpoints></shape>"
+#define STOP(name)        \
+    "<shape name=\"" name \
+    "\" shapetype=\"stop\" userlabel=\"the end\"><configuration><stop continue=\"true\"/></configuration><dragpoints/></shape>"
 
 static int has_problem(const ma_deploy *dep, const char *shape, const char *needle)
 {
     for (size_t i = 0; i < dep->n_problems; i++)
-        if ((!shape || strcmp(dep->problems[i].shape, shape) == 0) && strstr(dep->problems[i].message, needle)) return 1;
+        if ((!shape || strcmp(dep->problems[i].shape, shape) == 0) && strstr(dep->problems[i].message, needle))
+            return 1;
     return 0;
 }
 
 static void test_minimal_runnable(void **state)
 {
     (void)state;
-    char *xml = process_xml("p1", START("shape2") STOP("shape2") "<shape name=\"shape9\" shapetype=\"note\"><configuration><note><noteText>hi</noteText></note></configuration></shape>");
+    char *xml = process_xml(
+        "p1",
+        START("shape2") STOP(
+            "shape2") "<shape name=\"shape9\" shapetype=\"note\"><configuration><note><noteText>hi</noteText></note></configuration></shape>");
     ma_error err;
     ma_deploy *dep = deploy_of("p1.xml", xml, &err);
     assert_non_null(dep);
@@ -84,7 +96,9 @@ static void test_minimal_runnable(void **state)
     free(xml);
 }
 
-#define CALL(name, pid) "<shape name=\"" name "\" shapetype=\"processcall\"><configuration><processcall abort=\"true\" processId=\"" pid "\" wait=\"true\"><parameters/><returnpaths/></processcall></configuration><dragpoints><dragpoint name=\"d\" toShape=\"shape9\"/></dragpoints></shape>"
+#define CALL(name, pid)                                                                                              \
+    "<shape name=\"" name "\" shapetype=\"processcall\"><configuration><processcall abort=\"true\" processId=\"" pid \
+    "\" wait=\"true\"><parameters/><returnpaths/></processcall></configuration><dragpoints><dragpoint name=\"d\" toShape=\"shape9\"/></dragpoints></shape>"
 
 /* ma_process_may_wait: which processes only work in memory (the server answers those on its own
  * thread) and which may wait on the outside world. */
@@ -92,8 +106,12 @@ static void test_may_wait(void **state)
 {
     (void)state;
     const char *const procs[][2] = {
-        {"mem", START("shape2") "<shape name=\"shape2\" shapetype=\"message\"><configuration><message combined=\"false\"><msgTxt>hi</msgTxt><msgParameters/></message></configuration><dragpoints><dragpoint name=\"d\" toShape=\"shape9\"/></dragpoints></shape>" STOP("shape9")},
-        {"net", START("shape2") "<shape name=\"shape2\" shapetype=\"connectoraction\"><configuration><connectoraction actionType=\"Get\" connectorType=\"http\" connectionId=\"c\" operationId=\"o\"/></configuration><dragpoints><dragpoint name=\"d\" toShape=\"shape9\"/></dragpoints></shape>" STOP("shape9")},
+        {"mem",
+         START("shape2") "<shape name=\"shape2\" shapetype=\"message\"><configuration><message combined=\"false\"><msgTxt>hi</msgTxt><msgParameters/></message></configuration><dragpoints><dragpoint name=\"d\" toShape=\"shape9\"/></dragpoints></shape>" STOP(
+             "shape9")},
+        {"net",
+         START("shape2") "<shape name=\"shape2\" shapetype=\"connectoraction\"><configuration><connectoraction actionType=\"Get\" connectorType=\"http\" connectionId=\"c\" operationId=\"o\"/></configuration><dragpoints><dragpoint name=\"d\" toShape=\"shape9\"/></dragpoints></shape>" STOP(
+             "shape9")},
         {"calls-mem", START("shape2") CALL("shape2", "mem") STOP("shape9")},
         {"calls-net", START("shape2") CALL("shape2", "net") STOP("shape9")},
         {"calls-calls-net", START("shape2") CALL("shape2", "calls-net") STOP("shape9")},
@@ -105,15 +123,15 @@ static void test_may_wait(void **state)
     ma_error err;
     for (size_t i = 0; i < sizeof procs / sizeof *procs; i++) {
         char *xml = process_xml(procs[i][0], procs[i][1]);
-        if (ma_deploy_add_buffer(dep, xml, strlen(xml), procs[i][0], &err) < 0) fail_msg("%s: %s", procs[i][0], err.msg);
+        if (ma_deploy_add_buffer(dep, xml, strlen(xml), procs[i][0], &err) < 0)
+            fail_msg("%s: %s", procs[i][0], err.msg);
         free(xml);
     }
     ma_deploy_compile(dep);
     for (size_t i = 0; i < sizeof procs / sizeof *procs; i++) {
         ma_component *c = ma_deploy_find(dep, procs[i][0]);
         assert_non_null(c);
-        if (ma_process_may_wait(c->process) != want[i])
-            fail_msg("%s: may_wait should be %d", procs[i][0], want[i]);
+        if (ma_process_may_wait(c->process) != want[i]) fail_msg("%s: may_wait should be %d", procs[i][0], want[i]);
     }
     assert_int_equal(ma_process_may_wait(NULL), 1);
     ma_deploy_free(dep);
@@ -122,8 +140,9 @@ static void test_may_wait(void **state)
 static void test_unprefixed_root(void **state)
 {
     (void)state;
-    const char *xml = "<Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"u1\" name=\"U\" type=\"processproperty\">"
-                      "<bns:object><DefinedProcessProperties xmlns=\"\"/></bns:object></Component>";
+    const char *xml =
+        "<Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"u1\" name=\"U\" type=\"processproperty\">"
+        "<bns:object><DefinedProcessProperties xmlns=\"\"/></bns:object></Component>";
     ma_error err;
     ma_deploy *dep = deploy_of("u.xml", xml, &err);
     assert_non_null(dep);
@@ -149,8 +168,9 @@ static void test_not_a_component(void **state)
 static void test_entities_refused(void **state)
 {
     (void)state;
-    const char *xml = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"boom\">]>"
-                      "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"e1\" name=\"&e;\" type=\"x\"/>";
+    const char *xml =
+        "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"boom\">]>"
+        "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"e1\" name=\"&e;\" type=\"x\"/>";
     ma_error err;
     assert_null(deploy_of("ent.xml", xml, &err));
     assert_non_null(strstr(err.msg, "DOCTYPE"));
@@ -187,7 +207,10 @@ static void test_dangling_toshape(void **state)
 static void test_unknown_shapetype_and_label(void **state)
 {
     (void)state;
-    char *xml = process_xml("p3", START("shape2") "<shape name=\"shape2\" shapetype=\"findchanges\" userlabel=\"Diff\"><configuration/><dragpoints/></shape>");
+    char *xml = process_xml(
+        "p3",
+        START(
+            "shape2") "<shape name=\"shape2\" shapetype=\"findchanges\" userlabel=\"Diff\"><configuration/><dragpoints/></shape>");
     ma_error err;
     ma_deploy *dep = deploy_of("p3.xml", xml, &err);
     assert_int_equal(ma_deploy_compile(dep), 1);
@@ -204,7 +227,10 @@ static void test_unknown_shapetype_and_label(void **state)
 static void test_missing_subprocess(void **state)
 {
     (void)state;
-    char *xml = process_xml("p4", START("shape2") "<shape name=\"shape2\" shapetype=\"processcall\"><configuration><processcall abort=\"true\" processId=\"nope\" wait=\"true\"><parameters/><returnpaths/></processcall></configuration><dragpoints/></shape>");
+    char *xml = process_xml(
+        "p4",
+        START(
+            "shape2") "<shape name=\"shape2\" shapetype=\"processcall\"><configuration><processcall abort=\"true\" processId=\"nope\" wait=\"true\"><parameters/><returnpaths/></processcall></configuration><dragpoints/></shape>");
     ma_error err;
     ma_deploy *dep = deploy_of("p4.xml", xml, &err);
     assert_int_equal(ma_deploy_compile(dep), 1);
@@ -217,11 +243,12 @@ static void test_missing_subprocess(void **state)
 static void test_invalid_branch_and_identifiers(void **state)
 {
     (void)state;
-    char *xml = process_xml("p5", START("shape2")
-        "<shape name=\"shape2\" shapetype=\"branch\"><configuration><branch numBranches=\"2\"/></configuration><dragpoints>"
-        "<dragpoint identifier=\"1\" toShape=\"shape3\"/><dragpoint identifier=\"3\" toShape=\"shape3\"/></dragpoints></shape>"
-        STOP("shape3")
-        "<shape name=\"shape4\" shapetype=\"branch\"><configuration><branch numBranches=\"x\"/></configuration><dragpoints/></shape>");
+    char *xml = process_xml(
+        "p5",
+        START(
+            "shape2") "<shape name=\"shape2\" shapetype=\"branch\"><configuration><branch numBranches=\"2\"/></configuration><dragpoints>"
+                      "<dragpoint identifier=\"1\" toShape=\"shape3\"/><dragpoint identifier=\"3\" toShape=\"shape3\"/></dragpoints></shape>" STOP(
+                          "shape3") "<shape name=\"shape4\" shapetype=\"branch\"><configuration><branch numBranches=\"x\"/></configuration><dragpoints/></shape>");
     ma_error err;
     ma_deploy *dep = deploy_of("p5.xml", xml, &err);
     assert_int_equal(ma_deploy_compile(dep), 1);
@@ -234,10 +261,12 @@ static void test_invalid_branch_and_identifiers(void **state)
 static void test_loop_refused(void **state)
 {
     (void)state;
-    char *xml = process_xml("p6", START("shape2")
-        "<shape name=\"shape2\" shapetype=\"branch\"><configuration><branch numBranches=\"2\"/></configuration><dragpoints>"
-        "<dragpoint identifier=\"1\" toShape=\"shape3\"/><dragpoint identifier=\"2\" toShape=\"shape2\"/></dragpoints></shape>"
-        STOP("shape3"));
+    char *xml = process_xml(
+        "p6",
+        START(
+            "shape2") "<shape name=\"shape2\" shapetype=\"branch\"><configuration><branch numBranches=\"2\"/></configuration><dragpoints>"
+                      "<dragpoint identifier=\"1\" toShape=\"shape3\"/><dragpoint identifier=\"2\" toShape=\"shape2\"/></dragpoints></shape>" STOP(
+                          "shape3"));
     ma_error err;
     ma_deploy *dep = deploy_of("p6.xml", xml, &err);
     assert_int_equal(ma_deploy_compile(dep), 1);
@@ -282,16 +311,20 @@ static void test_lazy(void **state)
     assert_non_null(dep);
     ma_error err;
     char *good = process_xml("p1", START("shape2") STOP("shape2"));
-    const char *named = "<?xml version=\"1.0\"?>\n<!-- exported -->\n<Component xmlns=\"http://api.platform.boomi.com/\" "
-                        "componentId='p&amp;2' name=\"Orders &amp; Invoices &#x263A;\" type=\"processproperty\">"
-                        "<object><DefinedProcessProperties xmlns=\"\"/></object></Component>";
+    const char *named =
+        "<?xml version=\"1.0\"?>\n<!-- exported -->\n<Component xmlns=\"http://api.platform.boomi.com/\" "
+        "componentId='p&amp;2' name=\"Orders &amp; Invoices &#x263A;\" type=\"processproperty\">"
+        "<object><DefinedProcessProperties xmlns=\"\"/></object></Component>";
     const char *doctype = "<!DOCTYPE x [<!ENTITY e \"x\">]>" ENV_OPEN ENV_CLOSE;
     char *bx = NULL;
-    assert_true(asprintf(&bx, ENV_OPEN "<bns:object><process><shapes></bns:object>" ENV_CLOSE, "p3", "Broken", "process") > 0);
+    assert_true(
+        asprintf(&bx, ENV_OPEN "<bns:object><process><shapes></bns:object>" ENV_CLOSE, "p3", "Broken", "process") > 0);
     assert_int_equal(ma_deploy_add_buffer(dep, good, strlen(good), "good.xml", &err), 0);
     assert_int_equal(ma_deploy_add_buffer(dep, named, strlen(named), "named.xml", &err), 0);
-    assert_int_equal(ma_deploy_add_buffer(dep, bx, strlen(bx), "broken.xml", &err), 0); /* well-formed enough at the top */
-    assert_int_equal(ma_deploy_add_buffer(dep, doctype, strlen(doctype), "doctype.xml", &err), -1); /* parsed at once: refused */
+    assert_int_equal(ma_deploy_add_buffer(dep, bx, strlen(bx), "broken.xml", &err),
+                     0); /* well-formed enough at the top */
+    assert_int_equal(ma_deploy_add_buffer(dep, doctype, strlen(doctype), "doctype.xml", &err),
+                     -1); /* parsed at once: refused */
     assert_int_equal(dep->n, 3);
     /* the envelope, entities decoded, before any parse */
     assert_string_equal(dep->comps[1]->id, "p&2");
@@ -331,14 +364,21 @@ static void test_size_limit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_minimal_runnable),       cmocka_unit_test(test_unprefixed_root),
+        cmocka_unit_test(test_minimal_runnable),
+        cmocka_unit_test(test_unprefixed_root),
         cmocka_unit_test(test_may_wait),
-        cmocka_unit_test(test_not_a_component),        cmocka_unit_test(test_entities_refused),
-        cmocka_unit_test(test_duplicate_id_names_both_files), cmocka_unit_test(test_dangling_toshape),
-        cmocka_unit_test(test_unknown_shapetype_and_label), cmocka_unit_test(test_missing_subprocess),
-        cmocka_unit_test(test_invalid_branch_and_identifiers), cmocka_unit_test(test_loop_refused),
-        cmocka_unit_test(test_unset_is_path_end),      cmocka_unit_test(test_no_start),
-        cmocka_unit_test(test_size_limit),            cmocka_unit_test(test_lazy),
+        cmocka_unit_test(test_not_a_component),
+        cmocka_unit_test(test_entities_refused),
+        cmocka_unit_test(test_duplicate_id_names_both_files),
+        cmocka_unit_test(test_dangling_toshape),
+        cmocka_unit_test(test_unknown_shapetype_and_label),
+        cmocka_unit_test(test_missing_subprocess),
+        cmocka_unit_test(test_invalid_branch_and_identifiers),
+        cmocka_unit_test(test_loop_refused),
+        cmocka_unit_test(test_unset_is_path_end),
+        cmocka_unit_test(test_no_start),
+        cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_lazy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

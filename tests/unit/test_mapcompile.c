@@ -170,10 +170,7 @@ static int pop_args(xmlXPathParserContextPtr ctxt, int nargs, int want, xmlChar 
     return 0;
 }
 
-static void push_str(xmlXPathParserContextPtr ctxt, const char *s)
-{
-    valuePush(ctxt, xmlXPathNewCString(s ? s : ""));
-}
+static void push_str(xmlXPathParserContextPtr ctxt, const char *s) { valuePush(ctxt, xmlXPathNewCString(s ? s : "")); }
 
 static void fn_property(xmlXPathParserContextPtr ctxt, int nargs)
 {
@@ -261,8 +258,10 @@ static void string_op(xmlXPathParserContextPtr ctxt, int nargs, int op)
     char *s = (char *)a[0], *b = s, *e = s + strlen(s);
     if (op == 0 || op == 1)
         for (char *p = s; *p; p++) *p = (char)(op ? toupper((unsigned char)*p) : tolower((unsigned char)*p));
-    if (op == 2 || op == 4) while (b < e && isspace((unsigned char)*b)) b++;
-    if (op == 3 || op == 4) while (e > b && isspace((unsigned char)e[-1])) e--;
+    if (op == 2 || op == 4)
+        while (b < e && isspace((unsigned char)*b)) b++;
+    if (op == 3 || op == 4)
+        while (e > b && isspace((unsigned char)e[-1])) e--;
     *e = '\0';
     push_str(ctxt, b);
     xmlFree(a[0]);
@@ -283,9 +282,15 @@ static void register_stubs(void)
         const char *name;
         xmlXPathFunction fn;
     } fns[] = {
-        {"property", fn_property}, {"set-property", fn_set_property}, {"date-convert", fn_date_convert},
-        {"date", fn_date},         {"sequence", fn_sequence},         {"upper", fn_upper},
-        {"lower", fn_lower},       {"trim", fn_trim},                 {"ltrim", fn_ltrim},
+        {"property", fn_property},
+        {"set-property", fn_set_property},
+        {"date-convert", fn_date_convert},
+        {"date", fn_date},
+        {"sequence", fn_sequence},
+        {"upper", fn_upper},
+        {"lower", fn_lower},
+        {"trim", fn_trim},
+        {"ltrim", fn_ltrim},
         {"rtrim", fn_rtrim},
     };
     for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
@@ -296,8 +301,12 @@ static void register_stubs(void)
 
 static void j2x(xmlNodePtr parent, xmlDocPtr doc, xmlNsPtr ns, json_t *v, const char *key)
 {
-    const char *tag = json_is_object(v) ? "map" : json_is_array(v) ? "array" : json_is_string(v) ? "string"
-                      : json_is_number(v) ? "number" : json_is_boolean(v) ? "boolean" : "null";
+    const char *tag = json_is_object(v)    ? "map"
+                      : json_is_array(v)   ? "array"
+                      : json_is_string(v)  ? "string"
+                      : json_is_number(v)  ? "number"
+                      : json_is_boolean(v) ? "boolean"
+                                           : "null";
     xmlNodePtr e = xmlNewDocNode(doc, ns, (const xmlChar *)tag, NULL);
     if (parent) xmlAddChild(parent, e);
     else {
@@ -309,11 +318,11 @@ static void j2x(xmlNodePtr parent, xmlDocPtr doc, xmlNsPtr ns, json_t *v, const 
     if (json_is_object(v)) {
         const char *k;
         json_t *m;
-        json_object_foreach(v, k, m) j2x(e, doc, ns, m, k);
+        json_object_foreach (v, k, m) j2x(e, doc, ns, m, k);
     } else if (json_is_array(v)) {
         size_t i;
         json_t *m;
-        json_array_foreach(v, i, m) j2x(e, doc, ns, m, NULL);
+        json_array_foreach (v, i, m) j2x(e, doc, ns, m, NULL);
     } else if (json_is_string(v)) {
         xmlNodeAddContent(e, (const xmlChar *)json_string_value(v));
     } else if (json_is_number(v) || json_is_boolean(v)) {
@@ -581,8 +590,10 @@ static int run_case(const char *dir, const char *name)
             json_error_t je;
             json_t *want = json_loads(wt, JSON_DECODE_ANY, &je);
             if (!want) fail_msg("case %s: expected.json: line %d: %s", name, je.line, je.text);
-            char *g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY), *w = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
-            if (strcmp(g, w) != 0) fail_msg("case %s: output differs\n  want %s\n  got  %s\nstylesheet:\n%s", name, w, g, text);
+            char *g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY),
+                 *w = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (strcmp(g, w) != 0)
+                fail_msg("case %s: output differs\n  want %s\n  got  %s\nstylesheet:\n%s", name, w, g, text);
             free(g);
             free(w);
             free(wt);
@@ -678,21 +689,24 @@ static void test_cases(void **state)
 static const struct {
     const char *id, *message;
 } CORPUS[] = {
-    {"c499b35e-c8b1-4eec-a438-775cd6d2b264", "map 'RFA_Save_attachement_map' (c499b35e-c8b1-4eec-a438-775cd6d2b264): function "
-                                             "key 1 'Scripting' (type Scripting) is not supported"},
+    {"c499b35e-c8b1-4eec-a438-775cd6d2b264",
+     "map 'RFA_Save_attachement_map' (c499b35e-c8b1-4eec-a438-775cd6d2b264): function "
+     "key 1 'Scripting' (type Scripting) is not supported"},
     {"007fd4cf-e094-4ba3-9c78-aa1c9d362687", "map 'marketview_get_power_hourly_actuals to mktvw_stage_pwr_stl_hrly' "
                                              "(007fd4cf-e094-4ba3-9c78-aa1c9d362687): function key 2 "
                                              "'New Map Function' (type userdefined) is not supported"},
-    {"340a2694-36ea-44ac-add1-4e38d3276226", "map 'get_next_approver_map' (340a2694-36ea-44ac-add1-4e38d3276226): profile "
-                                             "a3d740b3-dcb4-4b05-9ccc-5e5968d18f86 is not in the deployment"},
+    {"340a2694-36ea-44ac-add1-4e38d3276226",
+     "map 'get_next_approver_map' (340a2694-36ea-44ac-add1-4e38d3276226): profile "
+     "a3d740b3-dcb4-4b05-9ccc-5e5968d18f86 is not in the deployment"},
     {"64b9abe3-abda-4870-9f5e-8c396a593a03",
      "map 'error_message_map' (64b9abe3-abda-4870-9f5e-8c396a593a03): profile 'error_message_flat_file' "
      "(6ce29652-05c5-45cf-ac3e-fa1768a4d08d) is a flat file profile: only XML and JSON profiles are supported"},
     {"cbb5a23f-5904-4fb9-a7dc-9e7062d2b268",
      "map 'Subscription Completed JSON to SF Opportunity CREATE Request XML' (cbb5a23f-5904-4fb9-a7dc-9e7062d2b268): profile "
      "6e791dfd-6dad-469a-9bd7-5339e240cca2 is not in the deployment"},
-    {"ac94c065-cdf8-4901-9bff-a07cf100d1e2", "map '[Client Walls] 4. CreateWall JSON add cached data' "
-                                             "(ac94c065-cdf8-4901-9bff-a07cf100d1e2): document cache joins are not supported"},
+    {"ac94c065-cdf8-4901-9bff-a07cf100d1e2",
+     "map '[Client Walls] 4. CreateWall JSON add cached data' "
+     "(ac94c065-cdf8-4901-9bff-a07cf100d1e2): document cache joins are not supported"},
 };
 
 static void skip_file(void *ctx, const ma_error *e)

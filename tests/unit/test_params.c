@@ -48,7 +48,7 @@ static int cmp(const char *op, const char *a, const char *b)
 static void test_comparisons(void **state)
 {
     (void)state;
-    assert_int_equal(cmp("equals", "10", "10.0"), 1);   /* both numeric: as numbers */
+    assert_int_equal(cmp("equals", "10", "10.0"), 1); /* both numeric: as numbers */
     assert_int_equal(cmp("equals", "abc", "abc"), 1);
     assert_int_equal(cmp("equals", "abc", "ABC"), 0);
     assert_int_equal(cmp("notequals", "1", "2"), 1);
@@ -57,7 +57,7 @@ static void test_comparisons(void **state)
     assert_int_equal(cmp("greaterthaneq", "5", "5"), 1);
     assert_int_equal(cmp("lessthan", "-1.5", "0"), 1);
     assert_int_equal(cmp("lessthaneq", "b", "a"), 0);
-    assert_int_equal(cmp("equals", NULL, ""), 1);        /* a missing value is the empty string */
+    assert_int_equal(cmp("equals", NULL, ""), 1); /* a missing value is the empty string */
     assert_int_equal(cmp("lessthan", "", "a"), 1);
     assert_int_equal(cmp("wildcard", "200", "20*"), 1);
     assert_int_equal(cmp("wildcard", "2001", "20?"), 0); /* the whole value must match */
@@ -78,7 +78,9 @@ static void test_comparisons(void **state)
 }
 
 #define PV(kind, body) "<parametervalue key=\"1\" valueType=\"" kind "\">" body "</parametervalue>"
-#define SETPROP(id, pv) "<documentproperty propertyId=\"" id "\" persist=\"false\" defaultValue=\"\"><sourcevalues>" pv "</sourcevalues></documentproperty>"
+#define SETPROP(id, pv)                                                                             \
+    "<documentproperty propertyId=\"" id "\" persist=\"false\" defaultValue=\"\"><sourcevalues>" pv \
+    "</sourcevalues></documentproperty>"
 
 static const char *pp_component =
     "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"pp1\" name=\"Common Properties\" type=\"processproperty\">"
@@ -90,14 +92,17 @@ static const char *pp_component =
 static ma_doc *run_setprops(const char *props, const char *data, const char *const *cli, size_t n_cli, ma_result *res)
 {
     char *xml = NULL;
-    assert_true(asprintf(&xml,
-        "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"proc1\" name=\"Params\" type=\"process\">"
-        "<bns:object><process xmlns=\"\"><shapes>"
-        "<shape name=\"shape1\" shapetype=\"start\"><configuration><passthroughaction/></configuration><dragpoints><dragpoint toShape=\"shape2\"/></dragpoints></shape>"
-        "<shape name=\"shape2\" shapetype=\"documentproperties\"><configuration><documentproperties>%s</documentproperties></configuration>"
-        "<dragpoints><dragpoint toShape=\"shape3\"/></dragpoints></shape>"
-        "<shape name=\"shape3\" shapetype=\"stop\"><configuration><stop continue=\"true\"/></configuration><dragpoints/></shape>"
-        "</shapes></process></bns:object></bns:Component>", props) > 0);
+    assert_true(
+        asprintf(
+            &xml,
+            "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"proc1\" name=\"Params\" type=\"process\">"
+            "<bns:object><process xmlns=\"\"><shapes>"
+            "<shape name=\"shape1\" shapetype=\"start\"><configuration><passthroughaction/></configuration><dragpoints><dragpoint toShape=\"shape2\"/></dragpoints></shape>"
+            "<shape name=\"shape2\" shapetype=\"documentproperties\"><configuration><documentproperties>%s</documentproperties></configuration>"
+            "<dragpoints><dragpoint toShape=\"shape3\"/></dragpoints></shape>"
+            "<shape name=\"shape3\" shapetype=\"stop\"><configuration><stop continue=\"true\"/></configuration><dragpoints/></shape>"
+            "</shapes></process></bns:object></bns:Component>",
+            props) > 0);
     ma_deploy *dep = ma_deploy_new(reg, NULL);
     ma_error err;
     assert_int_equal(ma_deploy_add_buffer(dep, xml, strlen(xml), "p.xml", &err), 0);
@@ -107,7 +112,11 @@ static ma_doc *run_setprops(const char *props, const char *data, const char *con
     ma_batch in;
     ma_batch_init(&in);
     ma_batch_push(&in, ma_doc_new(data, strlen(data)));
-    ma_run_opts o = {.general_mode = 1, .retry_scale = 0, .data_dir = "/nonexistent-miniatom-test", .props = cli, .n_props = n_cli,
+    ma_run_opts o = {.general_mode = 1,
+                     .retry_scale = 0,
+                     .data_dir = "/nonexistent-miniatom-test",
+                     .props = cli,
+                     .n_props = n_cli,
                      .atom_name = "test-atom"};
     assert_int_equal(ma_execute(dep, ma_deploy_find(dep, "proc1")->process, &in, &o, res, &err), 0);
     ma_batch_clear(&in);
@@ -124,21 +133,46 @@ static void test_param_kinds(void **state)
     const char *cli[] = {"DPP_SET=from cli", "Common Properties/Environment=PROD"};
     ma_result res;
     ma_doc *d = run_setprops(
-        SETPROP("dynamicdocument.STATIC", PV("static", "<staticparameter staticproperty=\"s1\"/>"))
-        SETPROP("dynamicdocument.PROC", PV("process", "<processparameter processproperty=\"DPP_SET\" processpropertydefaultvalue=\"d\"/>"))
-        SETPROP("dynamicdocument.PROC_DEF", PV("process", "<processparameter processproperty=\"DPP_UNSET\" processpropertydefaultvalue=\"dflt\"/>"))
-        SETPROP("dynamicdocument.TRACK", PV("track", "<trackparameter propertyId=\"dynamicdocument.STATIC\" defaultValue=\"\"/>"))
-        SETPROP("dynamicdocument.TRACK_DEF", PV("track", "<trackparameter propertyId=\"meta.base.applicationstatuscode\" defaultValue=\"none\"/>"))
-        SETPROP("dynamicdocument.CURRENT", PV("current", ""))
-        SETPROP("dynamicdocument.PNAME", PV("execution", "<executionparameter executionproperty=\"Process Name\"/>"))
-        SETPROP("dynamicdocument.PID", PV("execution", "<executionparameter executionproperty=\"Process Id\"/>"))
-        SETPROP("dynamicdocument.EID", PV("execution", "<executionparameter executionproperty=\"Execution Id\"/>"))
-        SETPROP("dynamicdocument.ATOM", PV("execution", "<executionparameter executionproperty=\"Atom Name\"/>"))
-        SETPROP("dynamicdocument.COUNT", PV("execution", "<executionparameter executionproperty=\"Document Count\"/>"))
-        SETPROP("dynamicdocument.DATE", PV("date", "<dateparameter dateparametertype=\"current\" datetimemask=\"yyyy\"/>"))
-        SETPROP("dynamicdocument.DEFINED", PV("definedparameter", "<definedprocessparameter componentId=\"pp1\" propertyKey=\"k-env\"/>"))
-        SETPROP("dynamicdocument.JSONEL", PV("profile", "<profileelement elementId=\"9\" elementName=\"id (Root/Object/order/Object/id)\" profileId=\"missing\" profileType=\"profile.json\"/>"))
-        SETPROP("dynamicdocument.CONCAT", PV("static", "<staticparameter staticproperty=\"a\"/>") PV("static", "<staticparameter staticproperty=\"b\"/>")),
+        SETPROP("dynamicdocument.STATIC", PV("static", "<staticparameter staticproperty=\"s1\"/>")) SETPROP(
+            "dynamicdocument.PROC",
+            PV("process", "<processparameter processproperty=\"DPP_SET\" processpropertydefaultvalue=\"d\"/>"))
+            SETPROP(
+                "dynamicdocument.PROC_DEF",
+                PV("process", "<processparameter processproperty=\"DPP_UNSET\" processpropertydefaultvalue=\"dflt\"/>"))
+                SETPROP("dynamicdocument.TRACK",
+                        PV("track", "<trackparameter propertyId=\"dynamicdocument.STATIC\" defaultValue=\"\"/>"))
+                    SETPROP(
+                        "dynamicdocument.TRACK_DEF",
+                        PV("track",
+                           "<trackparameter propertyId=\"meta.base.applicationstatuscode\" defaultValue=\"none\"/>"))
+                        SETPROP("dynamicdocument.CURRENT", PV("current", "")) SETPROP(
+                            "dynamicdocument.PNAME",
+                            PV("execution", "<executionparameter executionproperty=\"Process Name\"/>"))
+                            SETPROP("dynamicdocument.PID",
+                                    PV("execution", "<executionparameter executionproperty=\"Process Id\"/>"))
+                                SETPROP("dynamicdocument.EID",
+                                        PV("execution", "<executionparameter executionproperty=\"Execution Id\"/>"))
+                                    SETPROP("dynamicdocument.ATOM",
+                                            PV("execution", "<executionparameter executionproperty=\"Atom Name\"/>"))
+                                        SETPROP("dynamicdocument.COUNT",
+                                                PV("execution",
+                                                   "<executionparameter executionproperty=\"Document Count\"/>"))
+                                            SETPROP(
+                                                "dynamicdocument.DATE",
+                                                PV("date",
+                                                   "<dateparameter dateparametertype=\"current\" datetimemask=\"yyyy\"/>"))
+                                                SETPROP(
+                                                    "dynamicdocument.DEFINED",
+                                                    PV("definedparameter",
+                                                       "<definedprocessparameter componentId=\"pp1\" propertyKey=\"k-env\"/>"))
+                                                    SETPROP(
+                                                        "dynamicdocument.JSONEL",
+                                                        PV("profile",
+                                                           "<profileelement elementId=\"9\" elementName=\"id (Root/Object/order/Object/id)\" profileId=\"missing\" profileType=\"profile.json\"/>"))
+                                                        SETPROP("dynamicdocument.CONCAT",
+                                                                PV("static", "<staticparameter staticproperty=\"a\"/>")
+                                                                    PV("static",
+                                                                       "<staticparameter staticproperty=\"b\"/>")),
         "{\"order\": {\"id\": \"A-7\"}}", cli, 2, &res);
     assert_string_equal(ma_doc_prop(d, "dynamicdocument.STATIC"), "s1");
     assert_string_equal(ma_doc_prop(d, "dynamicdocument.PROC"), "from cli");
@@ -168,9 +202,14 @@ static void test_defined_default(void **state)
 {
     (void)state;
     ma_result res;
-    ma_doc *d = run_setprops(SETPROP("dynamicdocument.DEFINED", PV("definedparameter", "<definedprocessparameter componentId=\"pp1\" propertyKey=\"k-env\"/>"))
-                             SETPROP("dynamicdocument.XMLEL", PV("profile", "<profileelement elementId=\"3\" elementName=\"b (a/b)\" profileId=\"none\" profileType=\"profile.xml\"/>")),
-                             "<a><b>xml value</b></a>", NULL, 0, &res);
+    ma_doc *d = run_setprops(
+        SETPROP("dynamicdocument.DEFINED",
+                PV("definedparameter", "<definedprocessparameter componentId=\"pp1\" propertyKey=\"k-env\"/>"))
+            SETPROP(
+                "dynamicdocument.XMLEL",
+                PV("profile",
+                   "<profileelement elementId=\"3\" elementName=\"b (a/b)\" profileId=\"none\" profileType=\"profile.xml\"/>")),
+        "<a><b>xml value</b></a>", NULL, 0, &res);
     assert_string_equal(ma_doc_prop(d, "dynamicdocument.DEFINED"), "TEST");
     assert_string_equal(ma_doc_prop(d, "dynamicdocument.XMLEL"), "xml value");
     ma_doc_unref(d);
@@ -180,12 +219,15 @@ static void test_defined_default(void **state)
 static void expect_compile_problem(const char *props, const char *needle, int code)
 {
     char *xml = NULL;
-    assert_true(asprintf(&xml,
-        "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"proc2\" name=\"Bad\" type=\"process\">"
-        "<bns:object><process xmlns=\"\"><shapes>"
-        "<shape name=\"shape1\" shapetype=\"start\"><configuration><noaction/></configuration><dragpoints><dragpoint toShape=\"shape2\"/></dragpoints></shape>"
-        "<shape name=\"shape2\" shapetype=\"documentproperties\"><configuration><documentproperties>%s</documentproperties></configuration><dragpoints/></shape>"
-        "</shapes></process></bns:object></bns:Component>", props) > 0);
+    assert_true(
+        asprintf(
+            &xml,
+            "<bns:Component xmlns:bns=\"http://api.platform.boomi.com/\" componentId=\"proc2\" name=\"Bad\" type=\"process\">"
+            "<bns:object><process xmlns=\"\"><shapes>"
+            "<shape name=\"shape1\" shapetype=\"start\"><configuration><noaction/></configuration><dragpoints><dragpoint toShape=\"shape2\"/></dragpoints></shape>"
+            "<shape name=\"shape2\" shapetype=\"documentproperties\"><configuration><documentproperties>%s</documentproperties></configuration><dragpoints/></shape>"
+            "</shapes></process></bns:object></bns:Component>",
+            props) > 0);
     ma_deploy *dep = ma_deploy_new(reg, NULL);
     ma_error err;
     assert_int_equal(ma_deploy_add_buffer(dep, xml, strlen(xml), "bad.xml", &err), 0);
@@ -201,15 +243,22 @@ static void test_unsupported_kinds(void **state)
 {
     (void)state;
     expect_compile_problem(SETPROP("dynamicdocument.X", PV("crossref", "<crossrefparameter crossRefTableId=\"t\"/>")),
-                           "crossref parameter values (a cross reference table lookup) are not supported", MA_ERR_UNSUPPORTED);
+                           "crossref parameter values (a cross reference table lookup) are not supported",
+                           MA_ERR_UNSUPPORTED);
     expect_compile_problem(SETPROP("dynamicdocument.X", PV("connector", "<connectorparameter/>")),
-                           "connector parameter values (a connector call lookup) are not supported", MA_ERR_UNSUPPORTED);
-    expect_compile_problem(SETPROP("dynamicdocument.X", PV("definedparameter", "<definedprocessparameter componentId=\"gone\" propertyKey=\"k\"/>")),
-                           "process property component gone is not in the deployment", MA_ERR_REF);
-    expect_compile_problem(SETPROP("dynamicdocument.X", PV("execution", "<executionparameter executionproperty=\"Moon Phase\"/>")),
-                           "execution property 'Moon Phase' is not supported", MA_ERR_UNSUPPORTED);
-    expect_compile_problem(SETPROP("dynamicdocument.X", PV("date", "<dateparameter dateparametertype=\"current\" datetimemask=\"yyyy-qq\"/>")),
-                           "date mask 'yyyy-qq'", MA_ERR_PARSE);
+                           "connector parameter values (a connector call lookup) are not supported",
+                           MA_ERR_UNSUPPORTED);
+    expect_compile_problem(
+        SETPROP("dynamicdocument.X",
+                PV("definedparameter", "<definedprocessparameter componentId=\"gone\" propertyKey=\"k\"/>")),
+        "process property component gone is not in the deployment", MA_ERR_REF);
+    expect_compile_problem(
+        SETPROP("dynamicdocument.X", PV("execution", "<executionparameter executionproperty=\"Moon Phase\"/>")),
+        "execution property 'Moon Phase' is not supported", MA_ERR_UNSUPPORTED);
+    expect_compile_problem(
+        SETPROP("dynamicdocument.X",
+                PV("date", "<dateparameter dateparametertype=\"current\" datetimemask=\"yyyy-qq\"/>")),
+        "date mask 'yyyy-qq'", MA_ERR_PARSE);
     expect_compile_problem(SETPROP("weird.X", PV("static", "<staticparameter staticproperty=\"v\"/>")),
                            "propertyId 'weird.X' is not a target", MA_ERR_UNSUPPORTED);
 }

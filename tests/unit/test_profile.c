@@ -50,11 +50,10 @@ static const char *data_of(const ma_doc *d)
 
 /* ---- XML ---- */
 
-static const char *EMPLOYEES =
-    "<?xml version=\"1.0\"?>"
-    "<CompoundEmployee><person><person_id_external>E1</person_id_external></person>"
-    "<log><log_item><id>1</id><v a=\"x\">one</v></log_item><other>o</other>"
-    "<log_item><id>2</id></log_item></log></CompoundEmployee>";
+static const char *EMPLOYEES = "<?xml version=\"1.0\"?>"
+                               "<CompoundEmployee><person><person_id_external>E1</person_id_external></person>"
+                               "<log><log_item><id>1</id><v a=\"x\">one</v></log_item><other>o</other>"
+                               "<log_item><id>2</id></log_item></log></CompoundEmployee>";
 
 static void test_xml_eval(void **state)
 {
@@ -79,7 +78,8 @@ static void test_xml_eval(void **state)
 
     /* namespaces: local names are compared (a prefix in the path is ignored) */
     p = names("Envelope/Body/value", 0);
-    assert_eval(p, "<s:Envelope xmlns:s=\"urn:s\"><s:Body><value xmlns=\"urn:v\">42</value></s:Body></s:Envelope>", "42");
+    assert_eval(p, "<s:Envelope xmlns:s=\"urn:s\"><s:Body><value xmlns=\"urn:v\">42</value></s:Body></s:Envelope>",
+                "42");
     ma_profile_path_free(p);
     p = names("soap:Envelope/soap:Body/value", 0);
     assert_string_equal(ma_profile_path_str(p), "soap:Envelope/soap:Body/value");
@@ -98,8 +98,11 @@ static void test_xml_split(void **state)
     ma_error err = {0};
     assert_int_equal(ma_profile_path_split(p, d, &out, &err), 0);
     assert_int_equal(out.len, 2);
-    assert_string_equal(data_of(out.docs[0]), XML_DECL "<CompoundEmployee><log><log_item><id>1</id><v a=\"x\">one</v></log_item></log></CompoundEmployee>\n");
-    assert_string_equal(data_of(out.docs[1]), XML_DECL "<CompoundEmployee><log><log_item><id>2</id></log_item></log></CompoundEmployee>\n");
+    assert_string_equal(
+        data_of(out.docs[0]),
+        XML_DECL "<CompoundEmployee><log><log_item><id>1</id><v a=\"x\">one</v></log_item></log></CompoundEmployee>\n");
+    assert_string_equal(data_of(out.docs[1]),
+                        XML_DECL "<CompoundEmployee><log><log_item><id>2</id></log_item></log></CompoundEmployee>\n");
     for (size_t i = 0; i < out.len; i++) {
         assert_string_equal(ma_doc_prop(out.docs[i], "dynamicdocument.X"), "kept");
         assert_true(ma_doc_track_id(out.docs[i]) == ma_doc_track_id(d));
@@ -126,15 +129,20 @@ static void test_xml_split_namespaces(void **state)
 {
     (void)state;
     ma_profile_path *p = names("root/list/item", 0);
-    ma_doc *d = doc_of("<n:root xmlns:n=\"urn:n\" version=\"2\"><n:head>h</n:head>"
-                       "<n:list kind=\"k\"><n:item id=\"1\"><x xmlns=\"urn:x\">a</x></n:item><n:item id=\"2\"/></n:list></n:root>");
+    ma_doc *d = doc_of(
+        "<n:root xmlns:n=\"urn:n\" version=\"2\"><n:head>h</n:head>"
+        "<n:list kind=\"k\"><n:item id=\"1\"><x xmlns=\"urn:x\">a</x></n:item><n:item id=\"2\"/></n:list></n:root>");
     ma_batch out;
     ma_batch_init(&out);
     ma_error err = {0};
     assert_int_equal(ma_profile_path_split(p, d, &out, &err), 0);
     assert_int_equal(out.len, 2);
-    assert_string_equal(data_of(out.docs[0]), XML_DECL "<n:root xmlns:n=\"urn:n\" version=\"2\"><n:list kind=\"k\"><n:item id=\"1\"><x xmlns=\"urn:x\">a</x></n:item></n:list></n:root>\n");
-    assert_string_equal(data_of(out.docs[1]), XML_DECL "<n:root xmlns:n=\"urn:n\" version=\"2\"><n:list kind=\"k\"><n:item id=\"2\"/></n:list></n:root>\n");
+    assert_string_equal(
+        data_of(out.docs[0]), XML_DECL
+        "<n:root xmlns:n=\"urn:n\" version=\"2\"><n:list kind=\"k\"><n:item id=\"1\"><x xmlns=\"urn:x\">a</x></n:item></n:list></n:root>\n");
+    assert_string_equal(
+        data_of(out.docs[1]),
+        XML_DECL "<n:root xmlns:n=\"urn:n\" version=\"2\"><n:list kind=\"k\"><n:item id=\"2\"/></n:list></n:root>\n");
     ma_batch_clear(&out);
     ma_doc_unref(d);
     ma_profile_path_free(p);
@@ -247,47 +255,46 @@ static void test_from_names_errors(void **state)
 
 /* ---- profile components in a deployment ---- */
 
-#define ENVELOPE_START(id, name, type)                                                                              \
-    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><bns:Component "                                \
-    "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:bns=\"http://api.platform.boomi.com/\" "       \
+#define ENVELOPE_START(id, name, type)                                                                                 \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><bns:Component "                                     \
+    "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:bns=\"http://api.platform.boomi.com/\" "            \
     "componentId=\"" id "\" version=\"1\" name=\"" name "\" type=\"" type "\" folderFullPath=\"T\" deleted=\"false\" " \
     "currentVersion=\"true\"><bns:encryptedValues/><bns:object>"
 #define ENVELOPE_END "</bns:object></bns:Component>"
 
-static const char *XML_PROFILE =
-    ENVELOPE_START("p-xml", "Employees", "profile.xml")
-    "<XMLProfile xmlns=\"\" modelVersion=\"2\" strict=\"true\"><ProfileProperties><XMLGeneralInfo/></ProfileProperties>"
-    "<DataElements><XMLElement isNode=\"true\" key=\"1\" name=\"CompoundEmployee\" typeKey=\"-1\" useNamespace=\"-1\">"
-    "<XMLElement isNode=\"true\" key=\"20448\" name=\"log\" useNamespace=\"-1\">"
-    "<XMLElement isNode=\"true\" key=\"20650\" maxOccurs=\"-1\" name=\"log_item\" useNamespace=\"-1\">"
-    "<XMLAttribute key=\"20651\" name=\"seq\"/>"
-    "<XMLElement isNode=\"true\" key=\"26623\" name=\"person_id_external\" useNamespace=\"-1\"/>"
-    "</XMLElement></XMLElement></XMLElement></DataElements>"
-    "<Namespaces><XMLNamespace key=\"-1\" name=\"Empty Namespace\"><Types><Type typeKey=\"-2\">"
-    "<XMLElement key=\"3\" name=\"typed\"><XMLElement key=\"4\" name=\"inner\"/></XMLElement></Type></Types></XMLNamespace></Namespaces>"
-    "</XMLProfile>" ENVELOPE_END;
+static const char *XML_PROFILE = ENVELOPE_START(
+    "p-xml", "Employees",
+    "profile.xml") "<XMLProfile xmlns=\"\" modelVersion=\"2\" strict=\"true\"><ProfileProperties><XMLGeneralInfo/></ProfileProperties>"
+                   "<DataElements><XMLElement isNode=\"true\" key=\"1\" name=\"CompoundEmployee\" typeKey=\"-1\" useNamespace=\"-1\">"
+                   "<XMLElement isNode=\"true\" key=\"20448\" name=\"log\" useNamespace=\"-1\">"
+                   "<XMLElement isNode=\"true\" key=\"20650\" maxOccurs=\"-1\" name=\"log_item\" useNamespace=\"-1\">"
+                   "<XMLAttribute key=\"20651\" name=\"seq\"/>"
+                   "<XMLElement isNode=\"true\" key=\"26623\" name=\"person_id_external\" useNamespace=\"-1\"/>"
+                   "</XMLElement></XMLElement></XMLElement></DataElements>"
+                   "<Namespaces><XMLNamespace key=\"-1\" name=\"Empty Namespace\"><Types><Type typeKey=\"-2\">"
+                   "<XMLElement key=\"3\" name=\"typed\"><XMLElement key=\"4\" name=\"inner\"/></XMLElement></Type></Types></XMLNamespace></Namespaces>"
+                   "</XMLProfile>" ENVELOPE_END;
 
-static const char *JSON_PROFILE =
-    ENVELOPE_START("p-json", "Walls", "profile.json")
-    "<JSONProfile xmlns=\"\" strict=\"false\"><DataElements>"
-    "<JSONRootValue key=\"1\" name=\"Root\"><JSONObject key=\"2\" name=\"Object\">"
-    "<JSONObjectEntry key=\"3\" name=\"wall\"><JSONObject key=\"4\" name=\"Object\">"
-    "<JSONObjectEntry key=\"7\" name=\"ID\"/>"
-    "<JSONObjectEntry key=\"48\" name=\"WallSides\"><JSONArray elementType=\"repeating\" key=\"49\" name=\"Array\">"
-    "<JSONArrayElement key=\"50\" maxOccurs=\"-1\" name=\"ArrayElement1\"><JSONObject key=\"51\" name=\"Object\">"
-    "<JSONObjectEntry key=\"52\" name=\"Name\"/></JSONObject></JSONArrayElement></JSONArray></JSONObjectEntry>"
-    "<JSONObjectEntry key=\"60\" name=\"pair\"><JSONArray elementType=\"absolute\" key=\"61\" name=\"Array\">"
-    "<JSONArrayElement key=\"62\" name=\"ArrayElement1\"/><JSONArrayElement key=\"63\" name=\"ArrayElement2\"/>"
-    "</JSONArray></JSONObjectEntry>"
-    "</JSONObject></JSONObjectEntry></JSONObject></JSONRootValue></DataElements><tagLists/></JSONProfile>" ENVELOPE_END;
+static const char *JSON_PROFILE = ENVELOPE_START(
+    "p-json", "Walls",
+    "profile.json") "<JSONProfile xmlns=\"\" strict=\"false\"><DataElements>"
+                    "<JSONRootValue key=\"1\" name=\"Root\"><JSONObject key=\"2\" name=\"Object\">"
+                    "<JSONObjectEntry key=\"3\" name=\"wall\"><JSONObject key=\"4\" name=\"Object\">"
+                    "<JSONObjectEntry key=\"7\" name=\"ID\"/>"
+                    "<JSONObjectEntry key=\"48\" name=\"WallSides\"><JSONArray elementType=\"repeating\" key=\"49\" name=\"Array\">"
+                    "<JSONArrayElement key=\"50\" maxOccurs=\"-1\" name=\"ArrayElement1\"><JSONObject key=\"51\" name=\"Object\">"
+                    "<JSONObjectEntry key=\"52\" name=\"Name\"/></JSONObject></JSONArrayElement></JSONArray></JSONObjectEntry>"
+                    "<JSONObjectEntry key=\"60\" name=\"pair\"><JSONArray elementType=\"absolute\" key=\"61\" name=\"Array\">"
+                    "<JSONArrayElement key=\"62\" name=\"ArrayElement1\"/><JSONArrayElement key=\"63\" name=\"ArrayElement2\"/>"
+                    "</JSONArray></JSONObjectEntry>"
+                    "</JSONObject></JSONObjectEntry></JSONObject></JSONRootValue></DataElements><tagLists/></JSONProfile>" ENVELOPE_END;
 
-static const char *FF_PROFILE =
-    ENVELOPE_START("p-ff", "Cost Centers", "profile.flatfile")
-    "<FlatFileProfile xmlns=\"\"><DataElements><FlatFileRecord key=\"1\" name=\"Record\"/></DataElements></FlatFileProfile>" ENVELOPE_END;
+static const char *FF_PROFILE = ENVELOPE_START(
+    "p-ff", "Cost Centers",
+    "profile.flatfile") "<FlatFileProfile xmlns=\"\"><DataElements><FlatFileRecord key=\"1\" name=\"Record\"/></DataElements></FlatFileProfile>" ENVELOPE_END;
 
 static const char *DB_PROFILE =
-    ENVELOPE_START("p-db", "Orders DB", "profile.db")
-    "<DatabaseProfile xmlns=\"\"/>" ENVELOPE_END;
+    ENVELOPE_START("p-db", "Orders DB", "profile.db") "<DatabaseProfile xmlns=\"\"/>" ENVELOPE_END;
 
 static ma_deploy *deploy_with_profiles(void)
 {
@@ -296,7 +303,8 @@ static ma_deploy *deploy_with_profiles(void)
     const char *comps[] = {XML_PROFILE, JSON_PROFILE, FF_PROFILE, DB_PROFILE};
     for (size_t i = 0; i < sizeof comps / sizeof *comps; i++) {
         ma_error err = {0};
-        if (ma_deploy_add_buffer(dep, comps[i], strlen(comps[i]), "inline", &err) < 0) fail_msg("add component %zu: %s", i, err.msg);
+        if (ma_deploy_add_buffer(dep, comps[i], strlen(comps[i]), "inline", &err) < 0)
+            fail_msg("add component %zu: %s", i, err.msg);
     }
     return dep;
 }
@@ -316,7 +324,10 @@ static void test_deploy_xml_profile(void **state)
     ma_profile_path *p = by_key(dep, "p-xml", "26623");
     assert_string_equal(ma_profile_path_str(p), "CompoundEmployee/log/log_item/person_id_external");
     assert_false(ma_profile_path_is_json(p));
-    assert_eval(p, "<CompoundEmployee><log><log_item seq=\"4\"><person_id_external>P7</person_id_external></log_item></log></CompoundEmployee>", "P7");
+    assert_eval(
+        p,
+        "<CompoundEmployee><log><log_item seq=\"4\"><person_id_external>P7</person_id_external></log_item></log></CompoundEmployee>",
+        "P7");
     ma_profile_path_free(p);
 
     p = by_key(dep, "p-xml", "20651");
@@ -331,7 +342,8 @@ static void test_deploy_xml_profile(void **state)
     ma_error err = {0};
     assert_int_equal(ma_profile_path_split(p, d, &out, &err), 0);
     assert_int_equal(out.len, 2);
-    assert_string_equal(data_of(out.docs[1]), XML_DECL "<CompoundEmployee><log><log_item seq=\"2\"/></log></CompoundEmployee>\n");
+    assert_string_equal(data_of(out.docs[1]),
+                        XML_DECL "<CompoundEmployee><log><log_item seq=\"2\"/></log></CompoundEmployee>\n");
     ma_batch_clear(&out);
     ma_doc_unref(d);
     ma_profile_path_free(p);
@@ -386,10 +398,12 @@ static void test_deploy_errors(void **state)
     ma_error err = {0};
     assert_null(ma_profile_path_compile(dep, "p-ff", "1", &err));
     assert_int_equal(err.code, MA_ERR_UNSUPPORTED);
-    assert_string_equal(err.msg, "profile 'Cost Centers' (p-ff) is a flat file profile; only XML and JSON profiles are supported");
+    assert_string_equal(
+        err.msg, "profile 'Cost Centers' (p-ff) is a flat file profile; only XML and JSON profiles are supported");
     assert_null(ma_profile_path_compile(dep, "p-db", "1", &err));
     assert_int_equal(err.code, MA_ERR_UNSUPPORTED);
-    assert_string_equal(err.msg, "profile 'Orders DB' (p-db) is a database profile; only XML and JSON profiles are supported");
+    assert_string_equal(err.msg,
+                        "profile 'Orders DB' (p-db) is a database profile; only XML and JSON profiles are supported");
     assert_null(ma_profile_path_compile(dep, "p-xml", "999", &err));
     assert_int_equal(err.code, MA_ERR_REF);
     assert_non_null(strstr(err.msg, "no element with key 999"));

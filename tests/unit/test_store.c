@@ -119,8 +119,8 @@ static void test_error_prefix_is_bounded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_store_roundtrip),   cmocka_unit_test(test_store_refuses_paths_and_bad_files),
-        cmocka_unit_test(test_read_file_limit),   cmocka_unit_test(test_sb_and_json_escape),
+        cmocka_unit_test(test_store_roundtrip),         cmocka_unit_test(test_store_refuses_paths_and_bad_files),
+        cmocka_unit_test(test_read_file_limit),         cmocka_unit_test(test_sb_and_json_escape),
         cmocka_unit_test(test_error_prefix_is_bounded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -72,14 +72,14 @@ static void test_quotes(void **state)
 {
     (void)state;
     const char *args[] = {"12", "x"};
-    check("today's date", args, 2, "todays date"); /* a lone quote is removed */
+    check("today's date", args, 2, "todays date");   /* a lone quote is removed */
     check("today''s date", args, 2, "today's date"); /* '' is one quote */
     check("''", args, 2, "'");
     check("''''", args, 2, "''");
     check("'{1}' is {1}", args, 2, "{1} is 12");
     check("{1} o'clock {2}", args, 2, "12 oclock {2}"); /* unclosed quote escapes the rest */
-    check("'it''s {1}'", args, 2, "it's {1}"); /* '' inside quotes is one quote too */
-    check("'['{1}']'", args, 2, "[12]"); /* a real Boomi template */
+    check("'it''s {1}'", args, 2, "it's {1}");          /* '' inside quotes is one quote too */
+    check("'['{1}']'", args, 2, "[12]");                /* a real Boomi template */
     check("'", args, 2, "");
     check("'{'", args, 2, "{");
 }
@@ -113,7 +113,7 @@ static void test_format_types(void **state)
     check("{1,number}", args, 2, "1234.5");
     check("{1,number,#.##} and {2,date,yyyy-MM-dd}", args, 2, "1234.5 and 2024-01-01");
     check("{1,choice,0#none|1#{1} items}", args, 2, "1234.5"); /* nested braces are skipped */
-    check("{1,number,'}'}!", args, 2, "1234.5!"); /* a quoted brace in the style */
+    check("{1,number,'}'}!", args, 2, "1234.5!");              /* a quoted brace in the style */
     check("{1,}", args, 2, "1234.5");
 }
 
@@ -178,10 +178,10 @@ static void test_max_arg_and_reuse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_and_args),   cmocka_unit_test(test_quotes),
-        cmocka_unit_test(test_json_in_quotes),   cmocka_unit_test(test_missing_args),
-        cmocka_unit_test(test_format_types),     cmocka_unit_test(test_lone_close_brace),
-        cmocka_unit_test(test_errors),           cmocka_unit_test(test_max_arg_and_reuse),
+        cmocka_unit_test(test_plain_and_args), cmocka_unit_test(test_quotes),
+        cmocka_unit_test(test_json_in_quotes), cmocka_unit_test(test_missing_args),
+        cmocka_unit_test(test_format_types),   cmocka_unit_test(test_lone_close_brace),
+        cmocka_unit_test(test_errors),         cmocka_unit_test(test_max_arg_and_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
