@@ -73,13 +73,7 @@ int ma_deploy_problem(ma_deploy *dep, const ma_component *comp, const ma_shape *
     p->code = code;
     p->message = ma_strdup(msg);
     if (!p->file || !p->component_id || !p->component_name || !p->shape || !p->label || !p->shapetype || !p->message) {
-        free(p->file);
-        free(p->component_id);
-        free(p->component_name);
-        free(p->shape);
-        free(p->label);
-        free(p->shapetype);
-        free(p->message);
+        ma_problem_free(p);
         return -1;
     }
     dep->n_problems++;
@@ -105,21 +99,39 @@ ma_component *ma_deploy_ref(ma_deploy *dep, const char *id, const char *type_pre
     return c;
 }
 
+/* Appends problem p: with its place (file, line, component) or without it. */
+static void put_problem(ma_sb *b, const ma_problem *p, int with_place)
+{
+    if (with_place && p->file && *p->file) ma_sb_printf(b, "%s:%d: ", p->file, p->line);
+    if (with_place && p->component_id && *p->component_id)
+        ma_sb_printf(b, "process '%s' (%s): ", p->component_name, p->component_id);
+    if (p->shape && *p->shape) {
+        ma_sb_printf(b, "shape %s", p->shape);
+        if (p->label && *p->label) ma_sb_printf(b, " '%s'", p->label);
+        if (p->shapetype && *p->shapetype) ma_sb_printf(b, " (%s)", p->shapetype);
+        ma_sb_puts(b, ": ");
+    }
+    ma_sb_puts(b, p->message);
+}
+
 char *ma_problem_format(const ma_problem *p)
 {
     ma_sb b;
     ma_sb_init(&b);
-    if (p->file && *p->file) ma_sb_printf(&b, "%s:%d: ", p->file, p->line);
-    if (p->component_id && *p->component_id)
-        ma_sb_printf(&b, "process '%s' (%s): ", p->component_name, p->component_id);
-    if (p->shape && *p->shape) {
-        ma_sb_printf(&b, "shape %s", p->shape);
-        if (p->label && *p->label) ma_sb_printf(&b, " '%s'", p->label);
-        if (p->shapetype && *p->shapetype) ma_sb_printf(&b, " (%s)", p->shapetype);
-        ma_sb_puts(&b, ": ");
-    }
-    ma_sb_puts(&b, p->message);
+    put_problem(&b, p, 1);
     return ma_sb_take(&b, NULL);
+}
+
+void ma_problem_free(ma_problem *p)
+{
+    free(p->file);
+    free(p->component_id);
+    free(p->component_name);
+    free(p->shape);
+    free(p->label);
+    free(p->shapetype);
+    free(p->message);
+    memset(p, 0, sizeof *p);
 }
 
 /* ---- the deployment side of the ABI (miniatom/deploy.h) ---- */
@@ -147,16 +159,9 @@ ma_process *ma_component_process(ma_deploy *dep, ma_component *c)
  * served process never see server paths). */
 static char *reason_of(const ma_problem *p, int with_place)
 {
-    if (with_place) return ma_problem_format(p);
     ma_sb b;
     ma_sb_init(&b);
-    if (p->shape && *p->shape) {
-        ma_sb_printf(&b, "shape %s", p->shape);
-        if (p->label && *p->label) ma_sb_printf(&b, " '%s'", p->label);
-        if (p->shapetype && *p->shapetype) ma_sb_printf(&b, " (%s)", p->shapetype);
-        ma_sb_puts(&b, ": ");
-    }
-    ma_sb_puts(&b, p->message);
+    put_problem(&b, p, with_place);
     return ma_sb_take(&b, NULL);
 }
 

@@ -59,16 +59,7 @@ void ma_deploy_free(ma_deploy *dep)
     for (size_t i = 0; i < dep->n; i++) component_free(dep->comps[i]);
     free(dep->comps);
     free(dep->index);
-    for (size_t i = 0; i < dep->n_problems; i++) {
-        ma_problem *p = &dep->problems[i];
-        free(p->file);
-        free(p->component_id);
-        free(p->component_name);
-        free(p->shape);
-        free(p->label);
-        free(p->shapetype);
-        free(p->message);
-    }
+    for (size_t i = 0; i < dep->n_problems; i++) ma_problem_free(&dep->problems[i]);
     free(dep->problems);
     pthread_mutex_destroy(&dep->parse_mu);
     free(dep->root);

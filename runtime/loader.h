@@ -31,5 +31,7 @@ int ma_deploy_compile_process(ma_deploy *dep, ma_component *comp);
 
 /* Formats problem p as one line "file:line: component 'name' (id), shape shapeN 'label' (type): message". */
 char *ma_problem_format(const ma_problem *p);
+/* Frees what p holds (runtime/component.c). */
+void ma_problem_free(ma_problem *p);
 
 #endif

@@ -141,18 +141,24 @@ void ma_log_free(ma_server *srv)
     pthread_cond_destroy(&srv->log_room);
 }
 
-void ma_log_line(ma_server *srv, const char *level, const char *msg, const char *extra_json)
+/* The start of every log line: {"time":"...","level":"...","msg":"..." */
+static void line_head(ma_sb *b, const char *level, const char *msg)
 {
     char t[32];
     ma_iso_now(t);
+    ma_sb_lit(b, "{\"time\":\"");
+    ma_sb_puts(b, t);
+    ma_sb_lit(b, "\",\"level\":");
+    ma_sb_json_str(b, level);
+    ma_sb_lit(b, ",\"msg\":");
+    ma_sb_json_str(b, msg);
+}
+
+void ma_log_line(ma_server *srv, const char *level, const char *msg, const char *extra_json)
+{
     ma_sb b;
     ma_sb_init(&b);
-    ma_sb_lit(&b, "{\"time\":\"");
-    ma_sb_puts(&b, t);
-    ma_sb_lit(&b, "\",\"level\":");
-    ma_sb_json_str(&b, level);
-    ma_sb_lit(&b, ",\"msg\":");
-    ma_sb_json_str(&b, msg);
+    line_head(&b, level, msg);
     if (extra_json) { /* the members of a JSON object text */
         const char *s = extra_json, *e = extra_json + strlen(extra_json);
         while (*s && isspace((unsigned char)*s)) s++;
@@ -216,13 +222,9 @@ static void put_uint(ma_sb *b, unsigned long long v)
 void ma_log_request(ma_server *srv, const ma_request_log *r)
 {
     if (!srv->c.log_requests) return;
-    char t[32];
-    ma_iso_now(t);
     ma_sb b;
     ma_sb_init(&b);
-    ma_sb_lit(&b, "{\"time\":\"");
-    ma_sb_puts(&b, t);
-    ma_sb_lit(&b, "\",\"level\":\"info\",\"msg\":\"request\"");
+    line_head(&b, "info", "request");
     put_field(&b, "method", r->method ? r->method : "", 32);
     put_field(&b, "path", r->path ? r->path : "", 1024);
     uint64_t us = (ma_now_ns() - r->t0_ns) / 1000;

@@ -7,7 +7,9 @@
 #define MA_HTTPC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "miniatom/config.h"
 #include "miniatom/error.h"
 
 /* In every option, 0 means the documented default; retries < 0 means no retry and
@@ -25,6 +27,29 @@ typedef struct ma_httpc_opts {
     int follow_redirects;    /* default 0 */
     size_t max_response;     /* bytes; default 64 MiB; larger -> error */
 } ma_httpc_opts;
+
+/* The connection fields every connector on this client reads the same way (Boomi's HTTP client
+ * connection: whole milliseconds), read with ma_connector_config into an ma_httpc_fields by the
+ * config map entries MA_HTTPC_CONFIG_ENTRIES(WHAT) (WHAT names the server in the descriptions). */
+typedef struct ma_httpc_fields {
+    uint64_t connect_timeout_ms, read_timeout_ms, retries;
+    int insecure;
+} ma_httpc_fields;
+/* clang-format off */
+#define MA_HTTPC_CONFIG_ENTRIES(WHAT)                                                                     \
+    {.key = "connectTimeout", .kind = MA_CONFIG_UINT, .def = "10000", .min = 0, .max = 86400000,                  \
+     .at = MA_CONFIG_AT(ma_httpc_fields, connect_timeout_ms), .description = "milliseconds to wait for the connection (0: 10000)"}, \
+    {.key = "readTimeout", .kind = MA_CONFIG_UINT, .def = "60000", .min = 0, .max = 86400000,                     \
+     .at = MA_CONFIG_AT(ma_httpc_fields, read_timeout_ms),                                                                 \
+     .description = "milliseconds one request may take, its response included (0: 60000)"},                    \
+    {.key = "retries", .kind = MA_CONFIG_UINT, .def = "0", .min = 0, .max = 10, .at = MA_CONFIG_AT(ma_httpc_fields, retries), \
+     .description = "retries after a refused connection, a 429 or a 5xx, with backoff (0: none, as Boomi's HTTP client)"}, \
+    {.key = "caFile", .kind = MA_CONFIG_FILE,                                                                   \
+     .description = "PEM CA certificates to verify " WHAT " with (default: the system's)"},                     \
+    {.key = "proxy", .kind = MA_CONFIG_STRING, .description = "the proxy to connect through, e.g. http://proxy:3128"}, \
+    {.key = "insecure", .kind = MA_CONFIG_BOOL, .def = "false", .at = MA_CONFIG_AT(ma_httpc_fields, insecure),             \
+     .description = "do not verify " WHAT "'s certificate (for tests only)"}
+/* clang-format on */
 
 typedef struct ma_httpc ma_httpc; /* a pool for one connection */
 

@@ -112,12 +112,6 @@ static const char *const F_APIKEY[] = {"apiKey", NULL};
 
 /* The fields of the connection, with the names Boomi's Flow Client connection and older exports
  * use for them; the typed ones are read with ma_connector_config. */
-typedef struct flow_conf {
-    uint64_t connect_timeout_ms, read_timeout_ms, retries;
-    int insecure;
-} flow_conf;
-
-#define AT(m) MA_CONFIG_AT(flow_conf, m)
 static const ma_config_entry flow_config_map[] = {
     {.key = "url", .kind = MA_CONFIG_STRING, .def = DEFAULT_URL, .description = "the Flow base URL (also flowUrl)"},
     {.key = "flowUrl", .kind = MA_CONFIG_STRING, .description = "the same as url"},
@@ -140,39 +134,9 @@ static const ma_config_entry flow_config_map[] = {
      .kind = MA_CONFIG_STRING,
      .flags = MA_CONFIG_SECRET,
      .description = "a Flow API key (sent as x-boomi-flow-api-key)"},
-    {.key = "connectTimeout",
-     .kind = MA_CONFIG_UINT,
-     .def = "10000",
-     .min = 0,
-     .max = 86400000,
-     .at = AT(connect_timeout_ms),
-     .description = "milliseconds to wait for the connection (0: 10000)"},
-    {.key = "readTimeout",
-     .kind = MA_CONFIG_UINT,
-     .def = "60000",
-     .min = 0,
-     .max = 86400000,
-     .at = AT(read_timeout_ms),
-     .description = "milliseconds one request may take, its response included (0: 60000)"},
-    {.key = "retries",
-     .kind = MA_CONFIG_UINT,
-     .def = "0",
-     .min = 0,
-     .max = 10,
-     .at = AT(retries),
-     .description = "retries after a refused connection, a 429 or a 5xx, with backoff (0: none)"},
-    {.key = "caFile",
-     .kind = MA_CONFIG_FILE,
-     .description = "PEM CA certificates to verify Flow with (default: the system's)"},
-    {.key = "proxy", .kind = MA_CONFIG_STRING, .description = "the proxy to connect through, e.g. http://proxy:3128"},
-    {.key = "insecure",
-     .kind = MA_CONFIG_BOOL,
-     .def = "false",
-     .at = AT(insecure),
-     .description = "do not verify Flow's certificate (for tests only)"},
+    MA_HTTPC_CONFIG_ENTRIES("Flow"),
     MA_CONFIG_END,
 };
-#undef AT
 
 static int flow_compile(ma_connector_step *step, ma_error *err)
 {
@@ -219,7 +183,7 @@ static int flow_compile(ma_connector_step *step, ma_error *err)
         ma_error_set(&e, MA_ERR_CONFIG, "flowclient: operation %s has no <Configuration><GenericOperationConfig>",
                      step->operation_id);
     }
-    flow_conf cf;
+    ma_httpc_fields cf;
     memset(&cf, 0, sizeof cf);
     if (!e.code && ma_connector_config(step, flow_config_map, &cf, &e) < 0) ma_error_prefix(&e, "flowclient");
     ma_httpc_opts o;

@@ -197,12 +197,6 @@ static char *conn_value(const ma_connector_step *step, const char *field, const 
 
 /* ---- the connection's fields (ma_connector_setting, ma_connector_config) ---- */
 
-typedef struct http_conf {
-    uint64_t connect_timeout_ms, read_timeout_ms, retries;
-    int insecure;
-} http_conf;
-
-#define AT(m) MA_CONFIG_AT(http_conf, m)
 static const ma_config_entry http_config_map[] = {
     {.key = "url", .kind = MA_CONFIG_STRING, .description = "the base URL the operation's path elements are added to"},
     {.key = "user",
@@ -212,44 +206,13 @@ static const ma_config_entry http_config_map[] = {
      .kind = MA_CONFIG_STRING,
      .flags = MA_CONFIG_SECRET,
      .description = "the password of BASIC authentication (an encrypted export value is never used)"},
-    {.key = "connectTimeout",
-     .kind = MA_CONFIG_UINT,
-     .def = "10000",
-     .min = 0,
-     .max = 86400000,
-     .at = AT(connect_timeout_ms),
-     .description = "milliseconds to wait for the connection (0: 10000)"},
-    {.key = "readTimeout",
-     .kind = MA_CONFIG_UINT,
-     .def = "60000",
-     .min = 0,
-     .max = 86400000,
-     .at = AT(read_timeout_ms),
-     .description = "milliseconds one request may take, its response included (0: 60000)"},
-    {.key = "retries",
-     .kind = MA_CONFIG_UINT,
-     .def = "0",
-     .min = 0,
-     .max = 10,
-     .at = AT(retries),
-     .description =
-         "retries after a refused connection, a 429 or a 5xx, with backoff (0: none, as Boomi's HTTP client)"},
-    {.key = "caFile",
-     .kind = MA_CONFIG_FILE,
-     .description = "PEM CA certificates to verify the server with (default: the system's)"},
     {.key = "clientCert",
      .kind = MA_CONFIG_FILE,
      .description = "PEM client certificate, for SSLOptions clientauth=\"true\""},
     {.key = "clientKey", .kind = MA_CONFIG_FILE, .description = "PEM key of clientCert"},
-    {.key = "proxy", .kind = MA_CONFIG_STRING, .description = "the proxy to connect through, e.g. http://proxy:3128"},
-    {.key = "insecure",
-     .kind = MA_CONFIG_BOOL,
-     .def = "false",
-     .at = AT(insecure),
-     .description = "do not verify the server's certificate (for tests only)"},
+    MA_HTTPC_CONFIG_ENTRIES("the server"),
     MA_CONFIG_END,
 };
-#undef AT
 
 /* ---- compile ---- */
 
@@ -427,7 +390,7 @@ static int compile_connection(ma_connector_step *step, http_data *d, ma_error *e
     d->client_auth = attr_true(ssl, "clientauth");
 
     /* the pool: timeouts, TLS and proxy from the settings (and the connection's own attributes) */
-    http_conf cf;
+    ma_httpc_fields cf;
     memset(&cf, 0, sizeof cf);
     if (ma_connector_config(step, http_config_map, &cf, err) < 0) {
         ma_error_prefix(err, "http");
