@@ -306,6 +306,9 @@ char *ma_read_file(const char *path, size_t max, size_t *len, ma_error *err)
         return NULL;
     }
     for (;;) {
+        /* a regular file is read as large as it was when opened (no read more to see its end); a
+         * size of 0 may mean nothing (/proc), so those are read to their end */
+        if (st.st_size > 0 && n == (size_t)st.st_size) break;
         if (n + 1 >= cap) {
             if (cap > max + 1) break;
             size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
