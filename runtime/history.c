@@ -2,6 +2,7 @@
  * with synchronous=FULL, shared by every miniatom process on the data folder (busy timeout,
  * BEGIN IMMEDIATE write transactions) and by the threads of one (one connection, one mutex,
  * statements prepared once). Also the pending Flow callbacks and the crash recovery.
+ * One file on purpose: everything that knows the schema below is here, next to it.
  *
  * Schema, version 1 (PRAGMA user_version = 1; a newer version is refused, 0 creates it):
  *   executions    one row per execution

@@ -3,7 +3,8 @@
  * libxml2, or a read-only tree in one arena (ma_jv_parse), or only checks (ma_json_check,
  * ma_doc_looks_json); a serializer from that vocabulary to compact JSON; and the map shape's "is
  * this document JSON?" rule. Why a reader of our own beside jansson: a Flow request read with
- * jansson took 34 us, with ma_jv_parse 3.5 us (the FSS benchmark). */
+ * jansson took 34 us, with ma_jv_parse 3.5 us (the FSS benchmark). One file on purpose: the three
+ * readers are one parser, and its tables serve the writer too. */
 
 /* Decisions (see also jsonxml.h):
  * - Characters that XML 1.0 cannot hold (U+0000-U+001F except tab, LF and CR, i.e. also \b and
