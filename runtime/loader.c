@@ -6,10 +6,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "process.h"
 #include "util.h"
@@ -301,9 +303,15 @@ static int envelope_from_xml(ma_component *c, xmlNode *root, const char *name, m
     return 0;
 }
 
-/* Adds a component from buf (taken over when owned, else copied as needed). */
-static int add_text(ma_deploy *dep, char *buf, size_t len, int owned, const char *name, ma_error *err)
+/* Where the text add_text gets comes from. */
+enum { TEXT_MEMORY, TEXT_FILE, TEXT_FILE_START };
+
+/* Adds a component from buf: TEXT_MEMORY is copied as needed, TEXT_FILE (a whole file, malloc'ed) is
+ * taken over, TEXT_FILE_START is the first bytes of a file (a lazy deployment: its envelope is read
+ * from them, the whole file later). */
+static int add_text(ma_deploy *dep, char *buf, size_t len, int source, const char *name, ma_error *err)
 {
+    int owned = source == TEXT_FILE;
     int rc = -1;
     if (dep->n >= dep->opts.max_files) {
         rc = ma_error_set(err, MA_ERR_LIMIT, "%s: more than %zu components in the deployment", name,
@@ -322,7 +330,14 @@ static int add_text(ma_deploy *dep, char *buf, size_t len, int owned, const char
         goto out;
     }
     envelope e;
-    if (dep->opts.lazy && scan_envelope(buf, len, &e) == 0) { /* parsed when first looked up */
+    if (source == TEXT_FILE_START && scan_envelope(buf, len, &e) < 0) { /* the envelope needs the whole file */
+        free(c->file);
+        free(c);
+        char *whole = ma_read_file(name, dep->opts.max_file_size, &len, err);
+        return whole ? add_text(dep, whole, len, TEXT_FILE, name, err) : -1;
+    }
+    if (source == TEXT_FILE_START ||
+        (dep->opts.lazy && scan_envelope(buf, len, &e) == 0)) { /* parsed when first looked up */
         c->id = e.id, c->name = e.name ? e.name : ma_strdup(""), c->type = e.type;
         c->version = e.version ? e.version : ma_strdup(""), c->folder = e.folder ? e.folder : ma_strdup("");
         c->line = e.line;
@@ -330,8 +345,8 @@ static int add_text(ma_deploy *dep, char *buf, size_t len, int owned, const char
         /* a file is read again when it is needed: keeping every text would cost memory (and, at
          * start-up, page faults) for components the command never uses */
         c->len = len;
-        c->buf = owned ? NULL : ma_strndup(buf, len);
-        if (!c->name || !c->version || !c->folder || (!owned && !c->buf)) {
+        c->buf = source == TEXT_MEMORY ? ma_strndup(buf, len) : NULL;
+        if (!c->name || !c->version || !c->folder || (source == TEXT_MEMORY && !c->buf)) {
             component_free(c);
             rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             goto out;
@@ -359,15 +374,28 @@ out:
 
 int ma_deploy_add_buffer(ma_deploy *dep, const char *buf, size_t len, const char *name, ma_error *err)
 {
-    return add_text(dep, (char *)buf, len, 0, name, err);
+    return add_text(dep, (char *)buf, len, TEXT_MEMORY, name, err);
 }
+
+#define ENVELOPE_READ 4096 /* a lazy deployment reads this much of a file for its envelope */
 
 int ma_deploy_add_file(ma_deploy *dep, const char *path, ma_error *err)
 {
     size_t len;
+    if (dep->opts.lazy) { /* the start of the file, on the stack: no allocation, one read */
+        char start[ENVELOPE_READ];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return ma_error_set(err, MA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        ssize_t r;
+        len = 0;
+        while (len < sizeof start && ((r = read(fd, start + len, sizeof start - len)) > 0 || (r < 0 && errno == EINTR)))
+            if (r > 0) len += (size_t)r;
+        close(fd);
+        return add_text(dep, start, len, TEXT_FILE_START, path, err);
+    }
     char *buf = ma_read_file(path, dep->opts.max_file_size, &len, err);
     if (!buf) return -1;
-    return add_text(dep, buf, len, 1, path, err);
+    return add_text(dep, buf, len, TEXT_FILE, path, err);
 }
 
 int ma_component_parse(const ma_deploy *cdep, ma_component *c)

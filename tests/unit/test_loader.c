@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "loader.h"
@@ -342,6 +343,31 @@ static void test_lazy(void **state)
     assert_non_null(strstr(dep->problems[0].message, "broken.xml"));
     assert_null(ma_deploy_find(dep, "p3")); /* tried once */
     assert_int_equal(dep->n_problems, 1);
+    /* from files: the envelope is read from a file's first bytes, from the whole file when it comes
+     * later than they reach (a long comment first) */
+    char dir[] = "/tmp/ma-test-lazy-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/late.xml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("<?xml version=\"1.0\"?>\n<!--", f);
+    for (int i = 0; i < 600; i++) fputs(" a long comment", f);
+    fputs(" -->\n", f);
+    fputs(good, f);
+    fclose(f);
+    assert_int_equal(ma_deploy_add_file(dep, path, &err), -1); /* p1 is there already */
+    assert_non_null(strstr(err.msg, "late.xml"));
+    ma_deploy_free(dep);
+    dep = ma_deploy_new(reg, &o);
+    assert_int_equal(ma_deploy_add_file(dep, path, &err), 0);
+    assert_string_equal(dep->comps[0]->id, "p1");
+    assert_int_equal(dep->comps[0]->line, 3);
+    assert_null(dep->comps[0]->object);
+    assert_non_null(ma_deploy_find(dep, "p1"));
+    assert_non_null(dep->comps[0]->object);
+    remove(path);
+    rmdir(dir);
     ma_deploy_free(dep);
     free(good);
     free(bx);
