@@ -441,17 +441,19 @@ typedef void (*on_error_fn)(void *ctx, const ma_error *e);
 static int add_dir(ma_deploy *dep, const char *dir, int depth, on_error_fn on_error, void *ctx, ma_error *err)
 {
     if (depth > 32) return ma_error_set(err, MA_ERR_LIMIT, "%s: folders nested more than 32 deep", dir);
-    char **names;
+    char **names, *kinds;
     size_t n;
-    if (ma_dir_list(dir, NULL, dep->opts.max_files, &names, &n, err) < 0) return -1;
+    if (ma_dir_list_kinds(dir, NULL, dep->opts.max_files, &names, &kinds, &n, err) < 0) return -1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char *path = ma_asprintf("%s/%s", dir, names[i]);
         struct stat st;
+        char kind = kinds[i]; /* a stat only where readdir could not tell (a link, some file systems) */
+        if (path && kind == '?')
+            kind = stat(path, &st) < 0 ? 0 : S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : 0;
         if (!path) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        else if (stat(path, &st) < 0) rc = 0;
-        else if (S_ISDIR(st.st_mode)) rc = add_dir(dep, path, depth + 1, on_error, ctx, err);
-        else if (S_ISREG(st.st_mode) && ma_str_has_suffix(path, ".xml")) rc = ma_deploy_add_file(dep, path, err);
+        else if (kind == 'd') rc = add_dir(dep, path, depth + 1, on_error, ctx, err);
+        else if (kind == 'f' && ma_str_has_suffix(path, ".xml")) rc = ma_deploy_add_file(dep, path, err);
         free(path);
         if (rc < 0 && on_error && err->code != MA_ERR_NOMEM) {
             on_error(ctx, err);
@@ -460,6 +462,7 @@ static int add_dir(ma_deploy *dep, const char *dir, int depth, on_error_fn on_er
         }
     }
     ma_strings_free(names, n);
+    free(kinds);
     return rc;
 }
 

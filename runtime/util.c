@@ -579,12 +579,15 @@ int ma_sb_json_str(ma_sb *b, const char *s)
     return b->oom ? -1 : 0;
 }
 
-static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* Entries are kept as their kind ('d', 'f', '?') followed by their name, sorted by name. */
+static int cmp_entry(const void *a, const void *b) { return strcmp(*(char *const *)a + 1, *(char *const *)b + 1); }
 
-int ma_dir_list(const char *dir, const char *suffix, size_t max, char ***names, size_t *n, ma_error *err)
+int ma_dir_list_kinds(const char *dir, const char *suffix, size_t max, char ***names, char **kinds, size_t *n,
+                      ma_error *err)
 {
     *names = NULL;
     *n = 0;
+    if (kinds) *kinds = NULL;
     DIR *d = opendir(dir);
     if (!d) return ma_error_set(err, MA_ERR_IO, "%s: cannot open the folder: %s", dir, strerror(errno));
     char **v = NULL;
@@ -607,19 +610,30 @@ int ma_dir_list(const char *dir, const char *suffix, size_t max, char ***names, 
             v = nv;
             cap = nc;
         }
-        if (!(v[len] = ma_strdup(e->d_name))) {
+        char kind = e->d_type == DT_DIR ? 'd' : e->d_type == DT_REG ? 'f' : '?';
+        if (!(v[len] = ma_asprintf("%c%s", kind, e->d_name))) {
             rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             break;
         }
         len++;
     }
     closedir(d);
+    if (rc == 0 && kinds && len && !(*kinds = malloc(len))) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     if (rc < 0) {
         ma_strings_free(v, len);
         return -1;
     }
-    if (len) qsort(v, len, sizeof *v, cmp_name);
+    if (len) qsort(v, len, sizeof *v, cmp_entry);
+    for (size_t i = 0; i < len; i++) {
+        if (kinds) (*kinds)[i] = v[i][0];
+        memmove(v[i], v[i] + 1, strlen(v[i]));
+    }
     *names = v;
     *n = len;
     return 0;
+}
+
+int ma_dir_list(const char *dir, const char *suffix, size_t max, char ***names, size_t *n, ma_error *err)
+{
+    return ma_dir_list_kinds(dir, suffix, max, names, NULL, n, err);
 }

@@ -46,4 +46,9 @@ static inline size_t ma_utf8_decode_inline(const unsigned char *p, size_t left, 
 /* Parse flags for every XML parse in mini-Atom: no entity substitution, no DTD loading, no network. */
 #define MA_XML_PARSE_FLAGS (XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR)
 
+/* ma_dir_list, with each entry's kind in *kinds (malloc'ed, caller frees): 'd' a folder, 'f' a
+ * regular file, '?' not known without a stat (as readdir tells it). */
+int ma_dir_list_kinds(const char *dir, const char *suffix, size_t max, char ***names, char **kinds, size_t *n,
+                      ma_error *err);
+
 #endif
