@@ -1,7 +1,8 @@
 /* history.c - the execution history (history.h): one SQLite database, DATA/history.db, in WAL mode
  * with synchronous=FULL, shared by every miniatom process on the data folder (busy timeout,
  * BEGIN IMMEDIATE write transactions) and by the threads of one (one connection, one mutex,
- * statements prepared once). Also the pending Flow callbacks and the crash recovery.
+ * statements prepared once). Also the pending Flow callbacks, the crash recovery, the purge (age
+ * and size), the faults that make a handle unusable, and `store check` / `store repair`.
  * One file on purpose: everything that knows the schema below is here, next to it.
  *
  * Schema, version 1 (PRAGMA user_version = 1; a newer version is refused, 0 creates it):
@@ -11,7 +12,7 @@
  *     status (STARTED while it runs, then COMPLETE | COMPLETE_WARN | ERROR | ABORTED), message,
  *     started_ms, ended_ms (Unix epoch milliseconds, UTC), duration_ms REAL, docs_in, docs_out,
  *     doc_errors (documents in and out counted in full, even when fewer are recorded), payloads
- *     (1: documents recorded), log_omitted (user log entries past the first 10000), owner (the
+ *     (1: documents recorded; 2: they were, and the size cap purged them), log_omitted (user log entries past the first 10000), owner (the
  *     uuid of the handle recording a STARTED row; NULL once it ended).
  *     Indexes on started_ms, process_id, and status for the STARTED rows.
  *   shape_counts  (exec -> executions.rid, idx, shape, type, label, documents): documents that
@@ -22,9 +23,10 @@
  *                 object of property id -> value; at most max_docs rows per direction
  *   callbacks     (exec_id PRIMARY KEY, callback_uri, tenant, token, state_id, created_ms): pending
  *                 Flow callbacks; no foreign key (a low-latency execution has no row)
- *   settings      (key PRIMARY KEY, value INTEGER): purge_days, max_doc_bytes, max_docs as the
- *                 last opener that passed options set them; an opener without options uses them
- * Child rows go with their execution (ON DELETE CASCADE, foreign_keys=ON).
+ *   settings      (key PRIMARY KEY, value INTEGER): purge_days, max_doc_bytes, max_docs, max_size as
+ *                 the last opener that passed options set them; an opener without options uses them
+ * Child rows go with their execution (ON DELETE CASCADE, foreign_keys=ON). A file created by this
+ * version has auto_vacuum=INCREMENTAL, so that what the purge frees goes back to the file system.
  *
  * Liveness: a handle that records an execution first creates and locks (flock) the file
  * DATA/history.db-owners/<its uuid>; open() marks ABORTED only the STARTED rows whose owner's file
@@ -60,6 +62,12 @@
 #define DEFAULT_PURGE_DAYS 30
 #define DEFAULT_MAX_DOC_BYTES ((size_t)1 << 20)
 #define DEFAULT_MAX_DOCS 1000
+#define DEFAULT_MAX_SIZE ((uint64_t)1 << 30)
+#define WAL_LIMIT 4194304 /* the -wal file is cut back to this after a checkpoint */
+#define PURGE_BATCH 100   /* executions per purge transaction */
+#define MA_STR2(x) #x
+#define MA_STR(x) MA_STR2(x)
+#define VACUUM_PAGES 2048 /* pages given back per incremental_vacuum */
 
 static const char SCHEMA[] = "CREATE TABLE executions ("
                              " rid INTEGER PRIMARY KEY,"
@@ -158,7 +166,8 @@ static const char *const SQL[S_N] = {
     [S_SHOW_LOG] = "SELECT time, level, shape, message FROM log WHERE exec = ?1 ORDER BY seq",
     [S_SHOW_DOCS] = "SELECT size, data, properties FROM documents WHERE exec = ?1 AND dir = ?2 ORDER BY seq",
     [S_SHOW_CB] = "SELECT callback_uri, tenant, state_id, created_ms FROM callbacks WHERE exec_id = ?1",
-    [S_PURGE] = "DELETE FROM executions WHERE started_ms < ?1 AND status <> 'STARTED'",
+    [S_PURGE] = "DELETE FROM executions WHERE rid IN (SELECT rid FROM executions WHERE started_ms < ?1"
+                " AND status <> 'STARTED' ORDER BY started_ms LIMIT " MA_STR(PURGE_BATCH) ")",
     [S_ABORT_OWNER] = "UPDATE executions SET status = 'ABORTED', message = '" ABORT_MESSAGE "', ended_ms = ?2,"
                       " owner = NULL WHERE status = 'STARTED' AND owner IS ?1",
 };
@@ -167,11 +176,15 @@ struct ma_history {
     pthread_mutex_t mu;
     sqlite3 *db;
     sqlite3_stmt *st[S_N];
-    char *dir; /* the data folder */
+    char *dir;  /* the data folder */
+    char *path; /* DATA/history.db */
     ma_history_opts opts;
-    int64_t last_purge_ms;
     char owner[37]; /* this handle's uuid: the STARTED rows it records carry it */
     int owner_fd;   /* DATA/history.db-owners/<owner>, flock'ed; -1 until the first begin */
+    dev_t dev;      /* the identity of the file opened */
+    ino_t ino;
+    ma_history_fault_kind fault; /* MA_HISTORY_OK until a fault breaks the handle */
+    char why[512];               /* the fault's reason, short (no path) */
 };
 
 /* ---- small helpers ---- */
@@ -183,11 +196,92 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The kind of fault a SQLite result code means (primary code), MA_HISTORY_OK when it is none (a
+ * busy database, a constraint, memory). */
+static ma_history_fault_kind fault_kind(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return MA_HISTORY_CORRUPT;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_PROTOCOL: return MA_HISTORY_IO;
+    default: return MA_HISTORY_OK;
+    }
+}
+
+/* Breaks h (the first fault stays) and fills err. Returns -1. */
+static int set_fault(ma_history *h, ma_history_fault_kind kind, ma_error *err, const char *what, const char *why)
+{
+    if (!h->fault) {
+        h->fault = kind;
+        ma_strlcpy(h->why, why, sizeof h->why);
+    }
+    return ma_error_set(err, kind == MA_HISTORY_CORRUPT ? MA_ERR_PARSE : MA_ERR_IO, "execution history %s: %s: %s",
+                        h->path ? h->path : h->dir, what, why);
+}
+
 static int db_error(ma_history *h, ma_error *err, const char *what)
 {
     int rc = sqlite3_extended_errcode(h->db);
+    ma_history_fault_kind kind = fault_kind(rc);
+    if (kind) return set_fault(h, kind, err, what, sqlite3_errmsg(h->db));
     int code = rc == SQLITE_NOMEM ? MA_ERR_NOMEM : MA_ERR_IO;
     return ma_error_set(err, code, "execution history %s/history.db: %s: %s", h->dir, what, sqlite3_errmsg(h->db));
+}
+
+/* -1 with err when h is broken: nothing more is written through it. */
+static int broken(ma_history *h, ma_error *err)
+{
+    if (!h->fault) return 0;
+    return ma_error_set(err, h->fault == MA_HISTORY_CORRUPT ? MA_ERR_PARSE : MA_ERR_IO,
+                        "the execution history is unusable: %s", h->why);
+}
+
+/* Whether DATA/history.db is still the file h opened; breaks h when not. */
+static int same_file(ma_history *h, ma_error *err)
+{
+    struct stat st;
+    if (stat(h->path, &st) < 0) {
+        if (errno == ENOENT)
+            return set_fault(h, MA_HISTORY_GONE, err, "checking the file",
+                             "history.db was deleted or moved away while the server had it open");
+        char why[160];
+        snprintf(why, sizeof why, "history.db cannot be looked at: %s", strerror(errno));
+        return set_fault(h, MA_HISTORY_IO, err, "checking the file", why);
+    }
+    if (st.st_dev != h->dev || st.st_ino != h->ino)
+        return set_fault(h, MA_HISTORY_REPLACED, err, "checking the file",
+                         "history.db was replaced by another file while the server had it open");
+    return 0;
+}
+
+ma_history_fault_kind ma_history_fault(ma_history *h, char *why, size_t why_len)
+{
+    if (!h) return MA_HISTORY_IO;
+    pthread_mutex_lock(&h->mu);
+    ma_history_fault_kind k = h->fault;
+    if (why && why_len) ma_strlcpy(why, k ? h->why : "", why_len);
+    pthread_mutex_unlock(&h->mu);
+    return k;
+}
+
+int ma_history_check(ma_history *h, ma_error *err)
+{
+    if (!h) return ma_error_set(err, MA_ERR_USAGE, "execution history: not open");
+    pthread_mutex_lock(&h->mu);
+    int rc = broken(h, err);
+    if (rc == 0) rc = same_file(h, err);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+ma_history_fault_kind ma_history_open_fault(const ma_error *err)
+{
+    return err->code == MA_ERR_PARSE || err->code == MA_ERR_UNSUPPORTED ? MA_HISTORY_CORRUPT : MA_HISTORY_IO;
 }
 
 static sqlite3_stmt *stmt(ma_history *h, int which)
@@ -442,9 +536,13 @@ static int recover(ma_history *h, ma_error *err)
 static int exec_sql(ma_history *h, const char *sql, ma_error *err, const char *what)
 {
     char *msg = NULL;
-    if (sqlite3_exec(h->db, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
-    ma_error_set(err, MA_ERR_IO, "execution history %s/history.db: %s: %s", h->dir, what,
-                 msg ? msg : sqlite3_errmsg(h->db));
+    int rc = sqlite3_exec(h->db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK) return 0;
+    ma_history_fault_kind kind = fault_kind(sqlite3_extended_errcode(h->db));
+    if (kind) set_fault(h, kind, err, what, msg ? msg : sqlite3_errmsg(h->db));
+    else
+        ma_error_set(err, MA_ERR_IO, "execution history %s/history.db: %s: %s", h->dir, what,
+                     msg ? msg : sqlite3_errmsg(h->db));
     sqlite3_free(msg);
     return -1;
 }
@@ -495,8 +593,9 @@ static int settings(ma_history *h, const ma_history_opts *opts, ma_error *err)
         char sql[256];
         snprintf(sql, sizeof sql,
                  "INSERT OR REPLACE INTO settings (key, value) VALUES ('purge_days', %d), ('max_doc_bytes', %llu),"
-                 " ('max_docs', %llu)",
-                 h->opts.purge_days, (unsigned long long)h->opts.max_doc_bytes, (unsigned long long)h->opts.max_docs);
+                 " ('max_docs', %llu), ('max_size', %llu)",
+                 h->opts.purge_days, (unsigned long long)h->opts.max_doc_bytes, (unsigned long long)h->opts.max_docs,
+                 (unsigned long long)h->opts.max_size);
         return exec_sql(h, sql, err, "saving the settings");
     }
     int ok;
@@ -506,22 +605,135 @@ static int settings(ma_history *h, const ma_history_opts *opts, ma_error *err)
     h->opts.max_doc_bytes = v < 0 ? DEFAULT_MAX_DOC_BYTES : (size_t)v;
     v = query_int(h, "SELECT value FROM settings WHERE key = 'max_docs'", DEFAULT_MAX_DOCS, &ok);
     h->opts.max_docs = v < 0 ? DEFAULT_MAX_DOCS : (size_t)v;
+    v = query_int(h, "SELECT value FROM settings WHERE key = 'max_size'", (int64_t)DEFAULT_MAX_SIZE, &ok);
+    h->opts.max_size = v < 0 ? DEFAULT_MAX_SIZE : (uint64_t)v;
     return 0;
 }
 
-static int purge(ma_history *h, int64_t now, ma_error *err)
+/* ---- purge ---- */
+
+/* Pages in use times the page size (under h->mu). */
+static int used_bytes(ma_history *h, uint64_t *used, ma_error *err)
 {
-    h->last_purge_ms = now;
-    if (h->opts.purge_days <= 0) return 0;
-    sqlite3_stmt *s = stmt(h, S_PURGE);
-    sqlite3_bind_int64(s, 1, now - (int64_t)h->opts.purge_days * DAY_MS);
-    return run_simple(h, S_PURGE, err, "purge");
+    int ok1, ok2, ok3;
+    int64_t pages = query_int(h, "PRAGMA page_count", 0, &ok1);
+    int64_t free_pages = query_int(h, "PRAGMA freelist_count", 0, &ok2);
+    int64_t page_size = query_int(h, "PRAGMA page_size", 4096, &ok3);
+    if (!ok1 || !ok2 || !ok3) return db_error(h, err, "measuring the size");
+    *used = pages > free_pages ? (uint64_t)(pages - free_pages) * (uint64_t)page_size : 0;
+    return 0;
+}
+
+/* One transaction of the size purge (under h->mu): the documents of the oldest ended executions
+ * that have some, as many as hold excess bytes; else the oldest ended executions. *more: 0 when
+ * nothing was left to delete. */
+static int purge_size_step(ma_history *h, uint64_t excess, int *more, ma_error *err)
+{
+    static const char *const docs_sql =
+        "SELECT exec, sum(length(data)) FROM documents WHERE exec NOT IN"
+        " (SELECT rid FROM executions WHERE status = 'STARTED') GROUP BY exec ORDER BY exec";
+    *more = 0;
+    if (tx_begin(h, err) < 0) return -1;
+    int rc = 0, step = SQLITE_DONE;
+    sqlite3_stmt *q = NULL;
+    sqlite3_int64 lo = -1, hi = -1;
+    uint64_t sum = 0;
+    if (sqlite3_prepare_v2(h->db, docs_sql, -1, &q, NULL) != SQLITE_OK) rc = db_error(h, err, "purge");
+    for (int n = 0; rc == 0 && sum < excess && n < PURGE_BATCH * 10 && (step = sqlite3_step(q)) == SQLITE_ROW; n++) {
+        if (lo < 0) lo = sqlite3_column_int64(q, 0);
+        hi = sqlite3_column_int64(q, 0);
+        sum += (uint64_t)sqlite3_column_int64(q, 1);
+    }
+    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE) rc = db_error(h, err, "purge");
+    sqlite3_finalize(q);
+    if (rc == 0 && lo >= 0) { /* payloads first */
+        char sql[400];
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM documents WHERE exec BETWEEN %lld AND %lld AND exec NOT IN"
+                 " (SELECT rid FROM executions WHERE status = 'STARTED');"
+                 "UPDATE executions SET payloads = 2 WHERE rid BETWEEN %lld AND %lld AND payloads = 1"
+                 " AND status <> 'STARTED'",
+                 (long long)lo, (long long)hi, (long long)lo, (long long)hi);
+        rc = exec_sql(h, sql, err, "purging payloads");
+        *more = 1;
+    } else if (rc == 0) { /* then whole records */
+        rc = exec_sql(h,
+                      "DELETE FROM executions WHERE rid IN (SELECT rid FROM executions WHERE status <> 'STARTED'"
+                      " ORDER BY rid LIMIT " MA_STR(PURGE_BATCH) ")",
+                      err, "purging records");
+        *more = rc == 0 && sqlite3_changes(h->db) > 0;
+    }
+    if (rc == 0) rc = tx_commit(h, err);
+    if (rc < 0) tx_rollback(h);
+    return rc;
+}
+
+int ma_history_purge(ma_history *h, ma_error *err)
+{
+    if (!h) return ma_error_set(err, MA_ERR_USAGE, "execution history: not open");
+    int rc = 0, freed = 0;
+    /* by age, a batch per transaction: recording goes on between them */
+    for (int more = h->opts.purge_days > 0; rc == 0 && more;) {
+        pthread_mutex_lock(&h->mu);
+        rc = broken(h, err);
+        if (rc == 0) {
+            sqlite3_stmt *s = stmt(h, S_PURGE);
+            sqlite3_bind_int64(s, 1, now_ms() - (int64_t)h->opts.purge_days * DAY_MS);
+            rc = run_simple(h, S_PURGE, err, "purge");
+            more = rc == 0 && sqlite3_changes(h->db) > 0;
+            freed |= more;
+        }
+        pthread_mutex_unlock(&h->mu);
+    }
+    /* by size: the oldest payloads, then the oldest records */
+    for (int more = h->opts.max_size > 0; rc == 0 && more;) {
+        uint64_t used = 0;
+        pthread_mutex_lock(&h->mu);
+        rc = broken(h, err);
+        if (rc == 0) rc = used_bytes(h, &used, err);
+        if (rc == 0 && used > h->opts.max_size) {
+            rc = purge_size_step(h, used - h->opts.max_size, &more, err);
+            freed |= more;
+        } else {
+            more = 0;
+        }
+        pthread_mutex_unlock(&h->mu);
+    }
+    /* what was freed goes back to the file system (files made with auto_vacuum) */
+    int ok;
+    pthread_mutex_lock(&h->mu);
+    int incremental = rc == 0 && freed && query_int(h, "PRAGMA auto_vacuum", 0, &ok) == 2 && ok;
+    pthread_mutex_unlock(&h->mu);
+    for (int i = 0; incremental && rc == 0 && i < 100000; i++) {
+        pthread_mutex_lock(&h->mu);
+        int64_t left = query_int(h, "PRAGMA freelist_count", 0, &ok);
+        if (ok && left > 0) rc = exec_sql(h, "PRAGMA incremental_vacuum(" MA_STR(VACUUM_PAGES) ")", err, "vacuum");
+        pthread_mutex_unlock(&h->mu);
+        if (!ok || left <= 0) break;
+    }
+    return rc;
+}
+
+int ma_history_size(ma_history *h, uint64_t *used, uint64_t *file, ma_error *err)
+{
+    if (!h) return ma_error_set(err, MA_ERR_USAGE, "execution history: not open");
+    *used = *file = 0;
+    pthread_mutex_lock(&h->mu);
+    int rc = broken(h, err);
+    if (rc == 0) rc = used_bytes(h, used, err);
+    pthread_mutex_unlock(&h->mu);
+    struct stat st;
+    if (stat(h->path, &st) == 0) *file += (uint64_t)st.st_size;
+    char *wal = ma_asprintf("%s-wal", h->path);
+    if (wal && stat(wal, &st) == 0) *file += (uint64_t)st.st_size;
+    free(wal);
+    return rc;
 }
 
 void ma_history_close(ma_history *h)
 {
     if (!h) return;
-    if (h->db && h->owner_fd >= 0 && h->st[S_ABORT_OWNER]) { /* what it still runs will never end */
+    if (h->db && !h->fault && h->owner_fd >= 0 && h->st[S_ABORT_OWNER]) { /* what it still runs will never end */
         sqlite3_stmt *s = stmt(h, S_ABORT_OWNER);
         bind_text(s, 1, h->owner);
         sqlite3_bind_int64(s, 2, now_ms());
@@ -529,6 +741,11 @@ void ma_history_close(ma_history *h)
         run_simple(h, S_ABORT_OWNER, &ignored, "close");
     }
     for (int i = 0; i < S_N; i++) sqlite3_finalize(h->st[i]);
+    if (h->db && (h->fault == MA_HISTORY_GONE || h->fault == MA_HISTORY_REPLACED)) {
+        /* the -wal and -shm names may be another file's now: closing must not delete them */
+        int persist = 1;
+        sqlite3_file_control(h->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    }
     if (h->db) sqlite3_close(h->db);
     if (h->owner_fd >= 0) {
         char *path = owner_path(h, h->owner);
@@ -538,6 +755,7 @@ void ma_history_close(ma_history *h)
     }
     pthread_mutex_destroy(&h->mu);
     free(h->dir);
+    free(h->path);
     free(h);
 }
 
@@ -560,20 +778,25 @@ ma_history *ma_history_open(const char *data_dir, const ma_history_opts *opts, m
     h->owner_fd = -1;
     ma_uuid4(h->owner);
     pthread_mutex_init(&h->mu, NULL);
-    char *path = ma_asprintf("%s/history.db", data_dir);
+    char *path = h->path = ma_asprintf("%s/history.db", data_dir);
     if (!path) {
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    if (ma_mkdirs(data_dir, err) < 0) goto fail;
+    int must_exist = opts && opts->must_exist;
+    if (!must_exist && ma_mkdirs(data_dir, err) < 0) goto fail;
     /* the records hold payloads and callback tokens: only the owner reads them (the -wal and -shm
      * files get the database's permissions) */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    int fd = open(path, O_RDWR | (must_exist ? 0 : O_CREAT) | O_CLOEXEC, 0600);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
         ma_error_set(err, MA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
         goto fail;
     }
     close(fd);
+    h->dev = st.st_dev;
+    h->ino = st.st_ino;
     if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         if (h->db) db_error(h, err, "open");
         else ma_error_set(err, MA_ERR_NOMEM, "out of memory");
@@ -581,6 +804,9 @@ ma_history *ma_history_open(const char *data_dir, const ma_history_opts *opts, m
     }
     sqlite3_busy_timeout(h->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(h->db, 1);
+    /* on a new file (a no-op on one with tables), before WAL mode writes its first page: what the
+     * purge frees can then go back to the file system */
+    if (exec_sql(h, "PRAGMA auto_vacuum = INCREMENTAL", err, "auto_vacuum") < 0) goto fail;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(h->db, "PRAGMA journal_mode = WAL", -1, &q, NULL) != SQLITE_OK) {
         db_error(h, err, "journal mode");
@@ -592,18 +818,20 @@ ma_history *ma_history_open(const char *data_dir, const ma_history_opts *opts, m
         db_error(h, err, "cannot switch to WAL mode");
         goto fail;
     }
-    if (exec_sql(h, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err, "pragmas") < 0 || schema(h, err) < 0)
+    if (exec_sql(h,
+                 "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = " MA_STR(WAL_LIMIT),
+                 err, "pragmas") < 0 ||
+        schema(h, err) < 0)
         goto fail;
     for (int i = 0; i < S_N; i++)
         if (sqlite3_prepare_v3(h->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &h->st[i], NULL) != SQLITE_OK) {
             db_error(h, err, "preparing statements");
             goto fail;
         }
-    if (settings(h, opts, err) < 0 || recover(h, err) < 0 || purge(h, now_ms(), err) < 0) goto fail;
-    free(path);
+    if (settings(h, opts, err) < 0 || recover(h, err) < 0 || ma_history_purge(h, err) < 0 || same_file(h, err) < 0)
+        goto fail;
     return h;
 fail:
-    free(path);
     ma_history_close(h);
     return NULL;
 }
@@ -656,11 +884,10 @@ int ma_history_begin(ma_history *h, const char *exec_id, const char *process_id,
     if (!h || !exec_id || !*exec_id) return ma_error_set(err, MA_ERR_USAGE, "execution history: no execution id");
     pthread_mutex_lock(&h->mu);
     int64_t now = now_ms();
-    if (now - h->last_purge_ms >= DAY_MS) {
-        ma_error perr; /* a purge that fails is tried again the next day; the record matters more */
-        purge(h, now, &perr);
-    }
-    int rc = owner_claim(h, err);
+    int rc = broken(h, err);
+    if (rc == 0) rc = same_file(h, err);
+    ma_error oerr;
+    if (rc == 0 && owner_claim(h, &oerr) < 0) rc = set_fault(h, MA_HISTORY_IO, err, "recording an execution", oerr.msg);
     if (rc == 0) rc = tx_begin(h, err);
     if (rc == 0) {
         sqlite3_stmt *s = stmt(h, S_INS_EXEC);
@@ -685,6 +912,7 @@ int ma_history_begin(ma_history *h, const char *exec_id, const char *process_id,
             rc = insert_doc(h, rid, "in", i, input->docs[i], err);
         if (rc == 0) rc = tx_commit(h, err);
         if (rc < 0) tx_rollback(h);
+        if (rc == 0) rc = same_file(h, err);
     }
     pthread_mutex_unlock(&h->mu);
     return rc;
@@ -730,7 +958,8 @@ int ma_history_end(ma_history *h, const char *exec_id, const ma_process *proc, c
     pthread_mutex_lock(&h->mu);
     int64_t now = now_ms();
     sqlite3_int64 rid = 0;
-    int rc = tx_begin(h, err);
+    int rc = broken(h, err);
+    if (rc == 0) rc = tx_begin(h, err);
     if (rc == 0) rc = find_or_insert(h, exec_id, proc, res, with_payloads, &rid, err);
     static const int dels[] = {S_DEL_COUNTS, S_DEL_LOG, S_DEL_OUT}; /* an end recorded twice: the last wins */
     for (size_t i = 0; rc == 0 && i < sizeof dels / sizeof *dels; i++) {
@@ -778,6 +1007,7 @@ int ma_history_end(ma_history *h, const char *exec_id, const ma_process *proc, c
         rc = insert_doc(h, rid, "out", i, res->docs.docs[i], err);
     if (rc == 0) rc = tx_commit(h, err);
     if (rc < 0) tx_rollback(h);
+    if (rc == 0) rc = same_file(h, err); /* committed to the file that is still DATA/history.db */
     pthread_mutex_unlock(&h->mu);
     return rc;
 }
@@ -789,14 +1019,18 @@ int ma_history_callback_add(ma_history *h, const ma_pending_callback *cb, ma_err
     if (!h || !cb || !cb->exec_id || !*cb->exec_id)
         return ma_error_set(err, MA_ERR_USAGE, "execution history: a callback needs an execution id");
     pthread_mutex_lock(&h->mu);
-    sqlite3_stmt *s = stmt(h, S_CB_ADD);
-    bind_text(s, 1, cb->exec_id);
-    bind_text(s, 2, cb->callback_uri);
-    bind_text(s, 3, cb->tenant);
-    bind_text(s, 4, cb->token);
-    bind_text(s, 5, cb->state_id);
-    sqlite3_bind_int64(s, 6, now_ms());
-    int rc = run_simple(h, S_CB_ADD, err, "recording a callback");
+    int rc = broken(h, err);
+    if (rc == 0) {
+        sqlite3_stmt *s = stmt(h, S_CB_ADD);
+        bind_text(s, 1, cb->exec_id);
+        bind_text(s, 2, cb->callback_uri);
+        bind_text(s, 3, cb->tenant);
+        bind_text(s, 4, cb->token);
+        bind_text(s, 5, cb->state_id);
+        sqlite3_bind_int64(s, 6, now_ms());
+        rc = run_simple(h, S_CB_ADD, err, "recording a callback");
+    }
+    if (rc == 0) rc = same_file(h, err);
     pthread_mutex_unlock(&h->mu);
     return rc;
 }
@@ -805,9 +1039,12 @@ int ma_history_callback_done(ma_history *h, const char *exec_id, ma_error *err)
 {
     if (!h || !exec_id) return ma_error_set(err, MA_ERR_USAGE, "execution history: no execution id");
     pthread_mutex_lock(&h->mu);
-    sqlite3_stmt *s = stmt(h, S_CB_DONE);
-    bind_text(s, 1, exec_id);
-    int rc = run_simple(h, S_CB_DONE, err, "removing a callback");
+    int rc = broken(h, err);
+    if (rc == 0) {
+        sqlite3_stmt *s = stmt(h, S_CB_DONE);
+        bind_text(s, 1, exec_id);
+        rc = run_simple(h, S_CB_DONE, err, "removing a callback");
+    }
     pthread_mutex_unlock(&h->mu);
     return rc;
 }
@@ -830,10 +1067,14 @@ int ma_history_callbacks(ma_history *h, ma_pending_callback **out, size_t *n, ma
     *n = 0;
     if (!h) return ma_error_set(err, MA_ERR_USAGE, "execution history: not open");
     pthread_mutex_lock(&h->mu);
+    if (broken(h, err) < 0) {
+        pthread_mutex_unlock(&h->mu);
+        return -1;
+    }
     sqlite3_stmt *s = stmt(h, S_CB_LIST);
     ma_pending_callback *v = NULL;
     size_t len = 0;
-    int rc = 0, step;
+    int rc = 0, step = SQLITE_DONE;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         ma_pending_callback *nv = realloc(v, (len + 1) * sizeof *nv);
         if (!nv) {
@@ -994,8 +1235,9 @@ char *ma_history_show_json(ma_history *h, const char *exec_id, ma_error *err)
     json_key(&b, &first, "inputCount"), json_col_int(&b, s, 10);
     json_key(&b, &first, "resultCount"), json_col_int(&b, s, 11);
     json_key(&b, &first, "documentErrors"), json_col_int(&b, s, 12);
-    int payloads = sqlite3_column_int(s, 13) != 0;
+    int payloads = sqlite3_column_int(s, 13) == 1, purged = sqlite3_column_int(s, 13) == 2;
     json_key(&b, &first, "payloads"), ma_sb_puts(&b, payloads ? "true" : "false");
+    if (purged) json_key(&b, &first, "payloadsPurged"), ma_sb_puts(&b, "true");
     json_key(&b, &first, "logOmitted"), json_col_int(&b, s, 14);
     int64_t n_in = sqlite3_column_int64(s, 10), n_out = sqlite3_column_int64(s, 11);
     sqlite3_int64 rid = sqlite3_column_int64(s, 15);
@@ -1074,4 +1316,214 @@ out:
         return NULL;
     }
     return finish_json(&b, err);
+}
+
+/* ---- store check and repair ---- */
+
+/* The first row of a one-column query as text into out; 0, or -1 with out holding SQLite's message. */
+static int query_text(sqlite3 *db, const char *sql, char *out, size_t n)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+        ma_strlcpy(out, sqlite3_errmsg(db), n);
+        return -1;
+    }
+    size_t len = 0;
+    int step;
+    out[0] = 0;
+    for (int rows = 0; (step = sqlite3_step(q)) == SQLITE_ROW && rows < 8; rows++) { /* the first lines */
+        const char *t = col_text(q, 0);
+        int w = snprintf(out + len, n - len, "%s%s", rows ? "; " : "", t ? t : "");
+        if (w < 0 || (size_t)w >= n - len) break;
+        len += (size_t)w;
+    }
+    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+    if (rc < 0) ma_strlcpy(out, sqlite3_errmsg(db), n);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int64_t db_int(sqlite3 *db, const char *sql, int *ok)
+{
+    char t[64];
+    *ok = query_text(db, sql, t, sizeof t) == 0;
+    return *ok ? strtoll(t, NULL, 10) : 0;
+}
+
+int ma_history_inspect(const char *data_dir, int full, ma_history_report *r, ma_error *err)
+{
+    memset(r, 0, sizeof *r);
+    if (ma_sqlite_load(err) < 0) return -1;
+    char *path = ma_asprintf("%s/history.db", data_dir), *wal = ma_asprintf("%s/history.db-wal", data_dir);
+    if (!path || !wal) {
+        free(path);
+        free(wal);
+        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    }
+    struct stat st;
+    r->ok = 1;
+    if (stat(path, &st) < 0) {
+        if (errno != ENOENT) {
+            r->ok = 0;
+            snprintf(r->problem, sizeof r->problem, "%s cannot be looked at: %s", path, strerror(errno));
+        } else if (access(data_dir, F_OK) == 0 && access(data_dir, W_OK) != 0) {
+            r->ok = 0;
+            snprintf(r->problem, sizeof r->problem,
+                     "the data folder %s is not writable by this user (uid %u): no history can be made there: %s",
+                     data_dir, (unsigned)getuid(), strerror(errno));
+        }
+        r->writable = r->ok;
+        goto out;
+    }
+    r->exists = 1;
+    r->file_size = (uint64_t)st.st_size;
+    if (stat(wal, &st) == 0) r->wal_size = (uint64_t)st.st_size;
+    r->writable = access(path, R_OK | W_OK) == 0 && access(data_dir, W_OK) == 0;
+    if (!r->writable) {
+        r->ok = 0;
+        snprintf(r->problem, sizeof r->problem, "%s or its folder is not writable by this user (uid %u): %s", path,
+                 (unsigned)getuid(), strerror(errno));
+    }
+    sqlite3 *db = NULL;
+    int flags = r->writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY; /* read-write: a -wal is replayed */
+    if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        r->ok = 0;
+        snprintf(r->problem, sizeof r->problem, "%s cannot be opened: %s", path,
+                 db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        goto out;
+    }
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    int ok;
+    if (query_text(db, full ? "PRAGMA integrity_check" : "PRAGMA quick_check", r->integrity, sizeof r->integrity) < 0 ||
+        strcmp(r->integrity, "ok") != 0) {
+        if (r->ok) snprintf(r->problem, sizeof r->problem, "%s is damaged: %s", path, r->integrity);
+        r->ok = 0;
+    }
+    r->schema_version = db_int(db, "PRAGMA user_version", &ok);
+    if (r->ok && r->schema_version > SCHEMA_VERSION) {
+        r->ok = 0;
+        snprintf(r->problem, sizeof r->problem, "%s has schema version %lld, newer than this miniatom's (%d)", path,
+                 (long long)r->schema_version, SCHEMA_VERSION);
+    }
+    int64_t tables = db_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", &ok);
+    if (r->ok && r->schema_version == 0 && tables > 0) {
+        r->ok = 0;
+        snprintf(r->problem, sizeof r->problem, "%s is a SQLite database but not an execution history", path);
+    }
+    int64_t pages = db_int(db, "PRAGMA page_count", &ok), free_pages = db_int(db, "PRAGMA freelist_count", &ok);
+    int64_t page_size = db_int(db, "PRAGMA page_size", &ok);
+    r->used = pages > free_pages ? (uint64_t)(pages - free_pages) * (uint64_t)page_size : 0;
+    if (r->schema_version == SCHEMA_VERSION) {
+        r->executions = db_int(db, "SELECT count(*) FROM executions", &ok);
+        r->running = db_int(db, "SELECT count(*) FROM executions WHERE status = 'STARTED'", &ok);
+        r->with_payloads = db_int(db, "SELECT count(*) FROM executions WHERE payloads = 1", &ok);
+        r->documents = db_int(db, "SELECT count(*) FROM documents", &ok);
+        r->callbacks = db_int(db, "SELECT count(*) FROM callbacks", &ok);
+        r->oldest_ms = db_int(db, "SELECT coalesce(min(started_ms), 0) FROM executions", &ok);
+        r->newest_ms = db_int(db, "SELECT coalesce(max(started_ms), 0) FROM executions", &ok);
+    }
+    sqlite3_close(db);
+out:
+    free(path);
+    free(wal);
+    return 0;
+}
+
+/* DATA/history.db.corrupt-YYYYMMDDTHHMMSSZ (with -N when taken) into out. */
+static void aside_name(const char *path, char *out, size_t n)
+{
+    char ts[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(out, n, "%s.corrupt-%s", path, ts);
+    for (int i = 2; access(out, F_OK) == 0 && i < 1000; i++) snprintf(out, n, "%s.corrupt-%s-%d", path, ts, i);
+}
+
+/* Copies what can be read of the old file (attached as "old") into h's, table by table. */
+static void salvage(ma_history *h, const char *old, ma_history_salvage *out)
+{
+    static const struct {
+        const char *table, *sql;
+    } copies[] = {
+        {"executions", "INSERT OR IGNORE INTO main.executions SELECT * FROM old.executions"},
+        {"shape_counts", "INSERT OR IGNORE INTO main.shape_counts SELECT * FROM old.shape_counts"
+                         " WHERE exec IN (SELECT rid FROM main.executions)"},
+        {"log", "INSERT OR IGNORE INTO main.log SELECT * FROM old.log WHERE exec IN (SELECT rid FROM main.executions)"},
+        {"documents", "INSERT OR IGNORE INTO main.documents SELECT * FROM old.documents"
+                      " WHERE exec IN (SELECT rid FROM main.executions)"},
+        {"callbacks", "INSERT OR IGNORE INTO main.callbacks SELECT * FROM old.callbacks"},
+        {"settings", "INSERT OR REPLACE INTO main.settings SELECT * FROM old.settings"},
+    };
+    int64_t *counts[] = {&out->executions, &out->shape_counts, &out->log, &out->documents, &out->callbacks, NULL};
+    ma_sb note;
+    ma_sb_init(&note);
+    char *sql = ma_asprintf("ATTACH DATABASE '%s' AS old", old); /* old has no quote: aside_name made it */
+    ma_error e;
+    if (!sql || strchr(old, '\'') || exec_sql(h, sql, &e, "reading the old file") < 0) {
+        ma_sb_printf(&note, "nothing could be read: %s", sql ? sqlite3_errmsg(h->db) : "out of memory");
+    } else {
+        int ok;
+        int64_t v = query_int(h, "PRAGMA old.user_version", -1, &ok);
+        if (!ok || v != SCHEMA_VERSION) {
+            ma_sb_printf(&note, "nothing could be read: %s",
+                         !ok ? sqlite3_errmsg(h->db) : "its schema version is not this miniatom's");
+        } else {
+            for (size_t i = 0; i < sizeof copies / sizeof *copies; i++) {
+                if (exec_sql(h, "SAVEPOINT salvage", &e, "salvage") < 0) break;
+                if (exec_sql(h, copies[i].sql, &e, copies[i].table) < 0) {
+                    exec_sql(h, "ROLLBACK TO salvage", &(ma_error){0}, "salvage");
+                    ma_sb_printf(&note, "%stable %s could not be read (%s)", note.len ? "; " : "", copies[i].table,
+                                 sqlite3_errmsg(h->db));
+                } else if (counts[i]) {
+                    *counts[i] = sqlite3_changes(h->db);
+                }
+                exec_sql(h, "RELEASE salvage", &(ma_error){0}, "salvage");
+            }
+        }
+        exec_sql(h, "DETACH DATABASE old", &(ma_error){0}, "salvage");
+    }
+    h->fault = MA_HISTORY_OK; /* a failed read of the old file says nothing of the new one */
+    if (!note.oom && note.s) ma_strlcpy(out->note, note.s, sizeof out->note);
+    ma_sb_free(&note);
+    free(sql);
+}
+
+int ma_history_repair(const char *data_dir, ma_history_salvage *out, ma_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (ma_sqlite_load(err) < 0) return -1;
+    char *path = ma_asprintf("%s/history.db", data_dir);
+    if (!path) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    int rc = 0;
+    if (access(path, F_OK) == 0) {
+        aside_name(path, out->aside, sizeof out->aside);
+        if (rename(path, out->aside) < 0) {
+            rc = ma_error_set(err, MA_ERR_IO, "%s cannot be moved to %s: %s", path, out->aside, strerror(errno));
+            out->aside[0] = 0;
+        }
+        static const char *const sides[] = {"-wal", "-shm"}; /* they belong to it */
+        for (size_t i = 0; rc == 0 && i < 2; i++) {
+            char from[4200], to[4200];
+            snprintf(from, sizeof from, "%s%s", path, sides[i]);
+            snprintf(to, sizeof to, "%s%s", out->aside, sides[i]);
+            if (rename(from, to) < 0 && errno != ENOENT)
+                rc = ma_error_set(err, MA_ERR_IO, "%s cannot be moved to %s: %s", from, to, strerror(errno));
+        }
+    }
+    ma_history *h = rc == 0 ? ma_history_open(data_dir, NULL, err) : NULL;
+    if (rc == 0 && !h) {
+        ma_error_prefix(err, "a fresh history could not be made");
+        rc = -1;
+    }
+    if (h && out->aside[0]) {
+        pthread_mutex_lock(&h->mu);
+        salvage(h, out->aside, out);
+        pthread_mutex_unlock(&h->mu);
+    }
+    ma_history_close(h);
+    free(path);
+    return rc;
 }

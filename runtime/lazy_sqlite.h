@@ -17,7 +17,7 @@
     X(prepare_v2) X(prepare_v3) X(step) X(reset) X(clear_bindings) X(finalize)                               \
     X(bind_blob64) X(bind_double) X(bind_int) X(bind_int64) X(bind_null) X(bind_text) X(bind_text64)         \
     X(column_blob) X(column_bytes) X(column_double) X(column_int) X(column_int64) X(column_text)             \
-    X(column_type)
+    X(column_type) X(changes) X(file_control)
 /* clang-format on */
 
 struct ma_sqlite_functions {
@@ -61,5 +61,7 @@ int ma_sqlite_load(ma_error *err);
 #define sqlite3_column_int64 ma_sqlite.column_int64
 #define sqlite3_column_text ma_sqlite.column_text
 #define sqlite3_column_type ma_sqlite.column_type
+#define sqlite3_changes ma_sqlite.changes
+#define sqlite3_file_control ma_sqlite.file_control
 
 #endif

@@ -31,6 +31,7 @@ static void usage(FILE *f)
                "  serve            serve the deployment's listeners over HTTP (Web Services, Flow Services)\n"
                "  executions       list the executions recorded in the execution history\n"
                "  execution show ID  print everything recorded about one execution\n"
+               "  store check|repair  check the execution history; set an unusable one aside and start afresh\n"
                "  version          print the version\n"
                "  help             print this help\n"
                "\n"
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "serve") == 0) rc = ma_cli_serve(argc - 1, argv + 1);
     else if (strcmp(cmd, "executions") == 0) rc = ma_cli_executions(argc - 1, argv + 1);
     else if (strcmp(cmd, "execution") == 0) rc = ma_cli_execution(argc - 1, argv + 1);
+    else if (strcmp(cmd, "store") == 0) rc = ma_cli_store(argc - 1, argv + 1);
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 #ifdef HAVE_MIMALLOC
         int mv = mi_version(); /* e.g. 209 for 2.0.9 */

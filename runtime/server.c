@@ -22,21 +22,6 @@
 
 const char *ma_server_data_dir(const ma_server *srv) { return srv->c.data; }
 
-int ma_server_callback_add(ma_server *srv, const ma_pending_callback *cb, ma_error *err)
-{
-    return ma_history_callback_add(srv->hist, cb, err);
-}
-
-int ma_server_callback_done(ma_server *srv, const char *exec_id, ma_error *err)
-{
-    return ma_history_callback_done(srv->hist, exec_id, err);
-}
-
-int ma_server_callbacks(ma_server *srv, ma_pending_callback **out, size_t *n, ma_error *err)
-{
-    return ma_history_callbacks(srv->hist, out, n, err);
-}
-
 /* ---- problems of the configuration, on stderr ---- */
 
 static void report_stderr(void *ctx, const char *where, const char *why)
@@ -103,6 +88,24 @@ static void *recover_main(void *arg)
         if (srv->reg->listeners[i]->recover) srv->reg->listeners[i]->recover(srv, snap->states[i]);
     ma_snapshot_unref(snap);
     return NULL;
+}
+
+void ma_server_start_recovery(ma_server *srv)
+{
+    pthread_mutex_lock(&srv->recover_mu);
+    if (!srv->recovering && !srv->recover_closed)
+        srv->recovering = pthread_create(&srv->recover_thread, NULL, recover_main, srv) == 0;
+    pthread_mutex_unlock(&srv->recover_mu);
+}
+
+/* Stops new recoveries; 1 when one runs (its thread is to be joined). */
+static int close_recovery(ma_server *srv)
+{
+    pthread_mutex_lock(&srv->recover_mu);
+    srv->recover_closed = 1;
+    int r = srv->recovering;
+    pthread_mutex_unlock(&srv->recover_mu);
+    return r;
 }
 
 void ma_http_forget_slow_paths(ma_server *srv);
@@ -175,8 +178,9 @@ static void server_free(ma_server *srv)
 {
     ma_http_stop(srv);
     ma_pool_stop(srv);
+    if (close_recovery(srv)) pthread_join(srv->recover_thread, NULL); /* a start that failed after it began */
+    ma_store_stop(srv);
     ma_snapshot_unref(srv->snap);
-    if (srv->hist) ma_history_close(srv->hist);
     ma_registry_free(srv->reg);
     free(srv->deploy_dir);
     free(srv->tls_cert_pem);
@@ -187,6 +191,7 @@ static void server_free(ma_server *srv)
     pthread_mutex_destroy(&srv->snap_mu);
     pthread_mutex_destroy(&srv->rps_mu);
     pthread_mutex_destroy(&srv->auth_mu);
+    pthread_mutex_destroy(&srv->recover_mu);
     ma_log_free(srv);
     free(srv);
 }
@@ -230,6 +235,7 @@ int ma_server_run(const ma_settings *settings, int strict)
     pthread_mutex_init(&srv->snap_mu, NULL);
     pthread_mutex_init(&srv->rps_mu, NULL);
     pthread_mutex_init(&srv->auth_mu, NULL);
+    pthread_mutex_init(&srv->recover_mu, NULL);
     atomic_init(&srv->draining, 0);
     /* signals: every thread started from here on blocks them; this one waits for them */
     sigset_t sigs;
@@ -239,6 +245,7 @@ int ma_server_run(const ma_settings *settings, int strict)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit (RLIMIT_FSIZE) is a write error (EFBIG), not an exit */
     ma_log_start(srv);
 
     ma_error err;
@@ -261,18 +268,8 @@ int ma_server_run(const ma_settings *settings, int strict)
         goto out;
     }
 
-    pthread_t recover_thread;
-    int recovering = 0;
     if (!(srv->deploy_dir = ma_strdup(srv->c.deploy))) goto out;
-    if (ma_mkdirs(srv->c.data, &err) < 0) {
-        ma_log_error(srv, "cannot open the execution history", err.msg);
-        goto out;
-    }
-    ma_history_opts ho = {(int)srv->c.purge_days, (size_t)srv->c.max_doc_bytes, (size_t)srv->c.max_docs};
-    if (!(srv->hist = ma_history_open(srv->c.data, &ho, &err))) {
-        ma_log_error(srv, "cannot open the execution history", err.msg);
-        goto out;
-    }
+    ma_store_start(srv); /* unusable: the server serves what needs no record (the log says why) */
     if (!(srv->snap = ma_snapshot_build(srv, srv->reg, settings, srv->deploy_dir, strict, &err))) {
         char *msg = ma_asprintf("the deployment in %s is not valid", srv->deploy_dir);
         ma_log_error(srv, msg ? msg : "the deployment is not valid", err.msg);
@@ -286,7 +283,7 @@ int ma_server_run(const ma_settings *settings, int strict)
         goto out;
     }
     log_listening(srv, t0);
-    recovering = pthread_create(&recover_thread, NULL, recover_main, srv) == 0;
+    if (ma_store_want_recovery(srv)) ma_server_start_recovery(srv); /* else once the history is usable */
 
     for (;;) {
         int sig = sigwaitinfo(&sigs, NULL);
@@ -298,11 +295,12 @@ int ma_server_run(const ma_settings *settings, int strict)
         break;
     }
     int drained = drain(srv);
-    if (recovering) {
+    if (close_recovery(srv)) {
         struct timespec dl;
         clock_gettime(CLOCK_REALTIME, &dl);
         dl.tv_sec += drained == 0 ? 2 : 0;
-        if (pthread_timedjoin_np(recover_thread, NULL, &dl) != 0) drained = -1;
+        if (pthread_timedjoin_np(srv->recover_thread, NULL, &dl) != 0) drained = -1;
+        else srv->recovering = 0;
     }
     if (drained < 0) {
         ma_log_line(

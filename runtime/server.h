@@ -5,6 +5,7 @@
  *   server_auth.c      authentication: hashed tokens, Basic, client certificates
  *   server_log.c       the JSON log and the request log, written by a log thread
  *   server_snapshot.c  deployments as served: loaded, compiled, listeners deployed, refcounted
+ *   server_store.c     the execution history as served: faults, reopening, the scheduled purge
  *   server_pool.c      executions in flight, the worker pool, the timer of early answers
  *   server_run.c       ma_listener_run and the answers to runs, shared by every listener
  *   server_http.c      the libmicrohttpd glue: requests, limits, dispatch to listener types
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "component.h"
 #include "executor.h"
@@ -55,7 +57,7 @@ typedef struct ma_server_cfg {
     uint64_t threads, slow_threads, idle_ms, drain_ms, sync_ms, slow_ms;
     const char *tls_cert, *tls_key, *tls_ca;
     uint64_t req_body, resp_body, header, connections, rps, workers, queue;
-    uint64_t purge_days, max_doc_bytes, max_docs;
+    uint64_t purge_days, max_doc_bytes, max_docs, max_size, check_ms;
     int log_requests;
     int strict;        /* serve --strict: a process that is not runnable refuses the deployment */
     ma_auth_cfg *auth; /* owned: one per listener type of the registry, then /health */
@@ -154,6 +156,30 @@ void ma_pool_idle_check(ma_server *srv);
 /* Cancels every execution in flight (a drain past its timeout). */
 void ma_pool_cancel_all(ma_server *srv);
 
+/* ---- the execution history (server_store.c) ------------------------------------------------------ */
+
+enum { MA_STORE_OK = 0, MA_STORE_UNUSABLE };
+struct ma_store_ref;
+
+/* Opens the history and starts the thread that watches and purges it. 0, or -1 when the history is
+ * unusable (the server serves on: the state says why, and the log has said it). */
+int ma_store_start(ma_server *srv);
+void ma_store_stop(ma_server *srv); /* stops the thread and closes the history */
+/* 1 while the history is usable; else 0, with msg (when not NULL) the answer general and bridge
+ * work gets: "the execution history is unusable: WHY; general-mode processes cannot run ...". */
+int ma_store_usable(ma_server *srv, char *msg, size_t n);
+/* ma_history_begin / ma_history_end through the history in use; a failure that breaks it makes the
+ * history unusable (logged once). While unusable: -1 with the message of ma_store_usable. */
+int ma_store_begin(ma_server *srv, const char *exec_id, const ma_process *proc, const char *mode, const char *trigger,
+                   const ma_batch *input, int with_payloads, ma_error *err);
+int ma_store_end(ma_server *srv, const char *exec_id, const ma_process *proc, const ma_result *res, int with_payloads,
+                 ma_error *err);
+/* 1 when the listeners may recover now; else 0, and ma_server_start_recovery is called once the
+ * history is usable. */
+int ma_store_want_recovery(ma_server *srv);
+/* Appends "store":{...} for /health; returns 1 when the history is usable. */
+int ma_store_health(ma_server *srv, ma_sb *b);
+
 /* ---- answers to runs (server_run.c) ------------------------------------------------------------------ */
 
 /* What a listener learns of an execution that ran: DONE, FAILED or CANCELLED from the executor's
@@ -196,8 +222,27 @@ struct ma_server {
     const ma_settings *settings; /* borrowed from serve.c for the server's life */
     ma_server_cfg c;
     ma_registry *reg; /* owned */
-    ma_history *hist; /* owned */
     char *deploy_dir; /* owned */
+
+    pthread_mutex_t store_mu;          /* the history in use and its state (server_store.c) */
+    pthread_cond_t store_cv;           /* wakes the watch thread to stop */
+    struct ma_store_ref *hist_ref;     /* the history in use (one reference), NULL while unusable */
+    int store_state;                   /* MA_STORE_* */
+    ma_history_fault_kind store_fault; /* why it is unusable */
+    char store_why[512];               /* for callers: the fault, without paths */
+    char store_error[MA_ERROR_MAX];    /* for /health and the log: the whole error */
+    char store_since[32];
+    dev_t store_dev; /* the file when the fault was seen (a corrupt one is retried once replaced) */
+    ino_t store_ino;
+    int store_id_known, store_opened; /* opened once: a file deleted since is not made anew */
+    uint64_t store_used, store_file;  /* bytes, as of the last check */
+    pthread_t store_thread;
+    int store_init, store_run, store_stop;
+    int recover_pending; /* the listeners' recovery waits for a usable history */
+
+    pthread_mutex_t recover_mu; /* the listeners' recovery thread */
+    pthread_t recover_thread;
+    int recovering, recover_closed;
 
     pthread_mutex_t snap_mu;
     ma_snapshot *snap; /* the current deployment (one reference) */
@@ -245,6 +290,10 @@ struct ma_server {
     unsigned char cache[MA_SERVER_AUTH_CACHE][MA_SERVER_HASH_LEN];
     size_t cache_n, cache_next;
 };
+
+/* Starts the listeners' recovery (their recover(), on a thread of its own) once; nothing once the
+ * server drains. */
+void ma_server_start_recovery(ma_server *srv);
 
 /* `miniatom serve` (runtime/serve.c) */
 int ma_cli_serve(int argc, char **argv);

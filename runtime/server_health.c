@@ -1,6 +1,7 @@
-/* server_health.c - GET /health (docs/server.md): whether the server serves or drains, the deployment
- * it serves (folder, generation, when loaded), how many processes it has, and each process that
- * cannot run with its first reasons. */
+/* server_health.c - GET /health (docs/server.md): whether the server serves, serves degraded (its
+ * execution history is unusable) or drains, the deployment it serves (folder, generation, when
+ * loaded), how many processes it has, each process that cannot run with its first reasons, and the
+ * state of the execution history. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +13,16 @@
 char *ma_health_body(ma_server *srv, int *status, size_t *len)
 {
     int draining = atomic_load(&srv->draining);
+    ma_sb store;
+    ma_sb_init(&store);
+    int store_ok = ma_store_health(srv, &store);
     ma_snapshot *s = ma_server_snapshot(srv);
     ma_sb b;
     ma_sb_init(&b);
-    ma_sb_printf(&b, "{\"status\":\"%s\",\"deployment\":{\"folder\":", draining ? "draining" : "ok");
+    ma_sb_printf(&b, "{\"status\":\"%s\",\"deployment\":{\"folder\":",
+                 draining   ? "draining"
+                 : store_ok ? "ok"
+                            : "degraded");
     ma_sb_json_str(&b, srv->deploy_dir);
     ma_sb_printf(&b, ",\"generation\":%u,\"loaded\":\"%s\"},\"processes\":%zu,\"notRunnable\":[", s ? s->generation : 0,
                  s ? s->loaded_at : "", s ? s->n_processes : 0);
@@ -37,8 +44,12 @@ char *ma_health_body(ma_server *srv, int *status, size_t *len)
         ma_sb_lit(&b, "]}");
         ma_strings_free(reasons, n);
     }
-    ma_sb_lit(&b, "]}\n");
+    ma_sb_lit(&b, "],");
+    ma_sb_append(&b, store.s ? store.s : "", store.len);
+    ma_sb_lit(&b, "}\n");
+    if (store.oom) b.oom = 1;
+    ma_sb_free(&store);
     ma_snapshot_unref(s);
-    *status = draining ? 503 : 200;
+    *status = draining ? 503 : 200; /* degraded: 200, the server serves (decision 016) */
     return ma_sb_take(&b, len);
 }

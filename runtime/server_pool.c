@@ -112,25 +112,39 @@ static void job_free(ma_job *j)
 static int record_begin(ma_server *srv, const char *exec_id, const ma_process *proc, ma_mode mode, const char *trigger,
                         const ma_batch *input, ma_error *err)
 {
-    if (ma_history_begin(srv->hist, exec_id, proc->comp->id, proc->comp->name, mode_name(mode), trigger, input,
-                         mode == MA_MODE_GENERAL, err) == 0)
+    if (ma_store_begin(srv, exec_id, proc, mode_name(mode), trigger, input, mode == MA_MODE_GENERAL, err) == 0)
         return 0;
     ma_error_prefix(err, "the execution could not be recorded");
     return -1;
 }
 
-/* Records the end of a general or bridge execution; a failure is logged (the caller's answer stands). */
-static void record_end(ma_server *srv, const char *exec_id, const ma_process *proc, const ma_result *res, ma_mode mode)
+/* Records the end of a general or bridge execution. These modes promise a record: when it cannot be
+ * written, an execution that succeeded ends ERROR with why, so that its caller (or late()) is not
+ * told it succeeded; logged with the status it had. */
+static void record_end(ma_server *srv, const char *exec_id, const ma_process *proc, ma_result *res, ma_mode mode)
 {
     ma_error herr;
     ma_error_clear(&herr);
-    if (ma_history_end(srv->hist, exec_id, proc, res, mode == MA_MODE_GENERAL, &herr) < 0) {
-        char *x = ma_asprintf("{\"execution_id\":\"%s\"}", exec_id);
-        char *msg = ma_asprintf("the end of an execution was not recorded: %s", herr.msg);
-        ma_log_line(srv, "error", msg ? msg : "the end of an execution was not recorded", x);
-        free(msg);
-        free(x);
-    }
+    if (ma_store_end(srv, exec_id, proc, res, mode == MA_MODE_GENERAL, &herr) == 0) return;
+    int succeeded = res->status == MA_STATUS_COMPLETE || res->status == MA_STATUS_COMPLETE_WARN;
+    ma_sb x;
+    ma_sb_init(&x);
+    ma_sb_lit(&x, "{\"execution_id\":");
+    ma_sb_json_str(&x, exec_id);
+    ma_sb_printf(&x, ",\"status\":\"%s\",\"error\":", ma_status_name(res->status));
+    ma_sb_json_str(&x, herr.msg);
+    ma_sb_putc(&x, '}');
+    ma_log_line(srv, "error", "the end of an execution was not recorded; its caller gets an error", x.oom ? NULL : x.s);
+    ma_sb_free(&x);
+    if (!succeeded) return; /* its caller learns of the failure (ERROR, timed out, cancelled) already */
+    char why[700];
+    if (ma_store_usable(srv, why, sizeof why)) ma_strlcpy(why, "its record could not be written", sizeof why);
+    char *msg =
+        ma_asprintf("the execution ran (%s) but it could not be recorded: %s", ma_status_name(res->status), why);
+    ma_batch_clear(&res->docs);
+    free(res->message);
+    res->message = msg ? msg : ma_strdup("the execution ran but it could not be recorded");
+    res->status = MA_STATUS_ERROR;
 }
 
 /* A result saying why an execution could not start (what its record and late() get). */

@@ -59,10 +59,21 @@ static int not_runnable(const ma_snapshot *snap, const ma_process *proc, ma_run_
     return (res->message = ma_sb_take(&b, NULL)) ? 0 : -1;
 }
 
+/* General and bridge work while the execution history is unusable: 503, saying why. */
+static int store_unusable(ma_run_result *res, const char *why)
+{
+    res->outcome = MA_RUN_BUSY;
+    res->message = ma_strdup(why);
+    return res->message ? 0 : -1;
+}
+
 static int run(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_batch *input, const ma_run_request *rq,
                ma_run_result *res)
 {
     if (!proc->runnable) return not_runnable(snap, proc, res);
+    char why[700];
+    if (rq->mode != MA_MODE_LOW_LATENCY && !ma_store_usable(srv, why, sizeof why)) /* it would have no record */
+        return store_unusable(res, why);
     ma_result r;
     memset(&r, 0, sizeof r);
     ma_error err;
@@ -81,6 +92,8 @@ static int run(ma_server *srv, ma_snapshot *snap, ma_process *proc, const ma_bat
     case MA_POOL_NOT_STARTED: break;
     }
     if (err.code == MA_ERR_NOMEM) return -1;
+    if (rq->mode != MA_MODE_LOW_LATENCY && !ma_store_usable(srv, why, sizeof why)) /* its record failed */
+        return store_unusable(res, why);
     if (err.code == MA_ERR_LIMIT) {
         res->outcome = MA_RUN_BUSY;
         res->message = ma_strdup(err.msg);
