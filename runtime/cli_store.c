@@ -22,7 +22,7 @@ static void usage(FILE *f)
                "\n"
                "check   says whether the execution history (DATA/history.db) is usable: SQLite's quick_check\n"
                "        (--full: integrity_check, slower), the schema version, whether this user may write it,\n"
-               "        its sizes and what it holds. It writes nothing.\n"
+               "        its sizes and what it holds. It does not write to the history.\n"
                "repair  when check finds a problem (or with --force): moves DATA/history.db and its -wal and\n"
                "        -shm files aside to DATA/history.db.corrupt-YYYYMMDDTHHMMSSZ, starts a fresh history\n"
                "        and copies into it the records and pending Flow callbacks that can still be read. A\n"

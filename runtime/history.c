@@ -1385,7 +1385,7 @@ int ma_history_inspect(const char *data_dir, int full, ma_history_report *r, ma_
                  (unsigned)getuid(), strerror(errno));
     }
     sqlite3 *db = NULL;
-    int flags = r->writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY; /* read-write: a -wal is replayed */
+    int flags = SQLITE_OPEN_READONLY; /* a -wal is read, never checkpointed into the file */
     if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         r->ok = 0;
         snprintf(r->problem, sizeof r->problem, "%s cannot be opened: %s", path,
