@@ -183,6 +183,7 @@ struct ma_history {
     int owner_fd;   /* DATA/history.db-owners/<owner>, flock'ed; -1 until the first begin */
     dev_t dev;      /* the identity of the file opened */
     ino_t ino;
+    struct stat wal_st, shm_st;  /* and of its -wal and -shm files (st_nlink 0: none) */
     ma_history_fault_kind fault; /* MA_HISTORY_OK until a fault breaks the handle */
     char why[512];               /* the fault's reason, short (no path) */
 };
@@ -730,6 +731,26 @@ int ma_history_size(ma_history *h, uint64_t *used, uint64_t *file, ma_error *err
     return rc;
 }
 
+/* The identities of path's -wal and -shm files (st_nlink 0 when there is none). */
+static void side_files(const ma_history *h, const char *path, struct stat *wal, struct stat *shm)
+{
+    (void)h;
+    char name[4200];
+    memset(wal, 0, sizeof *wal);
+    memset(shm, 0, sizeof *shm);
+    snprintf(name, sizeof name, "%s-wal", path);
+    if (stat(name, wal) < 0) memset(wal, 0, sizeof *wal);
+    snprintf(name, sizeof name, "%s-shm", path);
+    if (stat(name, shm) < 0) memset(shm, 0, sizeof *shm);
+}
+
+static void unlink_side(const ma_history *h, const char *suffix)
+{
+    char name[4200];
+    snprintf(name, sizeof name, "%s%s", h->path, suffix);
+    unlink(name);
+}
+
 void ma_history_close(ma_history *h)
 {
     if (!h) return;
@@ -741,12 +762,20 @@ void ma_history_close(ma_history *h)
         run_simple(h, S_ABORT_OWNER, &ignored, "close");
     }
     for (int i = 0; i < S_N; i++) sqlite3_finalize(h->st[i]);
-    if (h->db && (h->fault == MA_HISTORY_GONE || h->fault == MA_HISTORY_REPLACED)) {
-        /* the -wal and -shm names may be another file's now: closing must not delete them */
+    struct stat now; /* moved: DATA/history.db is not this handle's file (and was not put back) */
+    int moved = h->db && (h->fault == MA_HISTORY_GONE || h->fault == MA_HISTORY_REPLACED) &&
+                !(stat(h->path, &now) == 0 && now.st_dev == h->dev && now.st_ino == h->ino);
+    if (moved) { /* the -wal and -shm names may be another file's now: SQLite must not delete them */
         int persist = 1;
         sqlite3_file_control(h->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     }
     if (h->db) sqlite3_close(h->db);
+    if (moved) { /* ours, left at the old names: a new history there must not take them for its own */
+        struct stat wal, shm;
+        side_files(h, h->path, &wal, &shm);
+        if (wal.st_nlink && wal.st_dev == h->wal_st.st_dev && wal.st_ino == h->wal_st.st_ino) unlink_side(h, "-wal");
+        if (shm.st_nlink && shm.st_dev == h->shm_st.st_dev && shm.st_ino == h->shm_st.st_ino) unlink_side(h, "-shm");
+    }
     if (h->owner_fd >= 0) {
         char *path = owner_path(h, h->owner);
         if (path) unlink(path);
@@ -794,7 +823,15 @@ ma_history *ma_history_open(const char *data_dir, const ma_history_opts *opts, m
         if (fd >= 0) close(fd);
         goto fail;
     }
+    /* a file that is not empty must be SQLite's: SQLite would take a short foreign file for an empty
+     * database and write over it */
+    char head[16];
+    ssize_t got = st.st_size > 0 ? pread(fd, head, sizeof head, 0) : 0;
     close(fd);
+    if (st.st_size > 0 && (got != (ssize_t)sizeof head || memcmp(head, "SQLite format 3", 16) != 0)) {
+        ma_error_set(err, MA_ERR_PARSE, "execution history %s: open: file is not a database", path);
+        goto fail;
+    }
     h->dev = st.st_dev;
     h->ino = st.st_ino;
     if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -830,6 +867,7 @@ ma_history *ma_history_open(const char *data_dir, const ma_history_opts *opts, m
         }
     if (settings(h, opts, err) < 0 || recover(h, err) < 0 || ma_history_purge(h, err) < 0 || same_file(h, err) < 0)
         goto fail;
+    side_files(h, h->path, &h->wal_st, &h->shm_st);
     return h;
 fail:
     ma_history_close(h);
@@ -1498,9 +1536,12 @@ int ma_history_repair(const char *data_dir, ma_history_salvage *out, ma_error *e
     char *path = ma_asprintf("%s/history.db", data_dir);
     if (!path) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     int rc = 0;
-    if (access(path, F_OK) == 0) {
+    char wal[4200];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    int db_there = access(path, F_OK) == 0, wal_only = !db_there && access(wal, F_OK) == 0;
+    if (db_there || wal_only) { /* left-over -wal and -shm files belong to no new history either */
         aside_name(path, out->aside, sizeof out->aside);
-        if (rename(path, out->aside) < 0) {
+        if (db_there && rename(path, out->aside) < 0) {
             rc = ma_error_set(err, MA_ERR_IO, "%s cannot be moved to %s: %s", path, out->aside, strerror(errno));
             out->aside[0] = 0;
         }
@@ -1518,10 +1559,13 @@ int ma_history_repair(const char *data_dir, ma_history_salvage *out, ma_error *e
         ma_error_prefix(err, "a fresh history could not be made");
         rc = -1;
     }
-    if (h && out->aside[0]) {
+    if (h && out->aside[0] && db_there) {
         pthread_mutex_lock(&h->mu);
         salvage(h, out->aside, out);
         pthread_mutex_unlock(&h->mu);
+    } else if (h && wal_only) {
+        snprintf(out->note, sizeof out->note,
+                 "there was no history.db, only its -wal and -shm files (moved with the name above)");
     }
     ma_history_close(h);
     free(path);

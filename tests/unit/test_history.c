@@ -1,6 +1,7 @@
 /* test_history.c - the execution history (history.c): begin/end with payloads, bounds on documents,
  * bridge mode without payloads, crash recovery (STARTED -> ABORTED, live handles untouched), pending
- * callbacks across reopen, purge by age, the list/show JSON, and 8 threads recording at once. */
+ * callbacks across reopen, purge by age and by size, the list/show JSON, 8 threads recording at
+ * once, faults (the file deleted or replaced under an open handle), store check and repair. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -613,6 +614,193 @@ static void test_newer_schema_refused(void **state)
     assert_non_null(strstr(err.msg, "schema version 99"));
 }
 
+
+static void test_purge_by_size(void **state)
+{
+    (void)state;
+    ma_history_opts cap = {.purge_days = 0, .max_doc_bytes = 1 << 20, .max_docs = 100, .max_size = 200 * 1024};
+    ma_history *h = open_h(&cap);
+    char *big = malloc(20001);
+    assert_non_null(big);
+    memset(big, 'p', 20000);
+    big[20000] = 0;
+    char id[32];
+    for (int i = 0; i < 20; i++) {
+        ma_batch in;
+        ma_batch_init(&in);
+        ma_batch_push(&in, doc(big, NULL, NULL));
+        snprintf(id, sizeof id, "execution-%02d", i);
+        begin(h, id, &in, 1);
+        ma_batch_clear(&in);
+        if (i < 19) end(h, id, MA_STATUS_COMPLETE, 1, 1);
+    }
+    free(big);
+    ma_error err;
+    uint64_t used, file;
+    assert_int_equal(ma_history_size(h, &used, &file, &err), 0);
+    assert_true(used > 400 * 1024);
+    assert_int_equal(ma_history_purge(h, &err), 0);
+    assert_int_equal(ma_history_size(h, &used, &file, &err), 0);
+    assert_true(used <= 200 * 1024);
+    json_t *a = list(h, NULL, NULL, 0);
+    assert_int_equal(json_array_size(a), 20); /* payloads went first: every record stays */
+    json_decref(a);
+    json_t *r = show(h, "execution-00");
+    assert_true(json_is_false(json_object_get(r, "payloads")));
+    assert_true(json_is_true(json_object_get(r, "payloadsPurged")));
+    assert_int_equal(json_array_size(json_object_get(r, "inputs")), 0);
+    json_decref(r);
+    r = show(h, "execution-18");
+    assert_true(json_is_true(json_object_get(r, "payloads")));
+    assert_int_equal(json_array_size(json_object_get(r, "inputs")), 1);
+    json_decref(r);
+    r = show(h, "execution-19"); /* running: never purged */
+    assert_int_equal(json_array_size(json_object_get(r, "inputs")), 1);
+    json_decref(r);
+    ma_history_close(h);
+
+    /* a cap below what the records alone take: the oldest ended records go too, running ones stay */
+    ma_history_opts tiny = cap;
+    tiny.max_size = 1;
+    h = open_h(&tiny);
+    a = list(h, NULL, NULL, 0);
+    assert_int_equal(json_array_size(a), 0); /* execution-19's owner is gone: ABORTED, then purged */
+    json_decref(a);
+    ma_history_close(h);
+}
+
+static void move_aside(const char *suffix)
+{
+    char from[256], to[256];
+    snprintf(from, sizeof from, "%s/history.db%s", data, suffix);
+    snprintf(to, sizeof to, "%s/moved%s", data, suffix);
+    rename(from, to);
+}
+
+static void test_file_deleted_or_replaced(void **state)
+{
+    (void)state;
+    ma_history *h = open_h(NULL);
+    begin(h, "execution-1", NULL, 1);
+    end(h, "execution-1", MA_STATUS_COMPLETE, 1, 1);
+    ma_error err;
+    assert_int_equal(ma_history_check(h, &err), 0);
+    assert_int_equal(ma_history_fault(h, NULL, 0), MA_HISTORY_OK);
+
+    /* begun, then the file moved away: the end is committed to a file nobody reads, and fails */
+    begin(h, "execution-2", NULL, 1);
+    move_aside("");
+    move_aside("-wal");
+    move_aside("-shm");
+    ma_result res;
+    make_result(&res, "execution-2", MA_STATUS_COMPLETE, 1);
+    assert_int_equal(ma_history_end(h, "execution-2", &proc, &res, 1, &err), -1);
+    ma_result_free(&res);
+    char why[512];
+    assert_int_equal(ma_history_fault(h, why, sizeof why), MA_HISTORY_GONE);
+    assert_non_null(strstr(why, "deleted"));
+    /* broken: later writes fail at once, with the same reason */
+    assert_int_equal(ma_history_begin(h, "execution-3", "proc-1", "Order Sync", "general", "wss", NULL, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "unusable"));
+    assert_non_null(strstr(err.msg, "deleted"));
+    ma_history_close(h);
+    char path[256];
+    snprintf(path, sizeof path, "%s/history.db", data);
+    assert_int_equal(access(path, F_OK), -1); /* closing made no new file */
+
+    /* a history opened, then another file put in its place */
+    h = open_h(NULL);
+    ma_history *h2 = open_h(NULL); /* the same file: both see it */
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s/other", data);
+    FILE *f = fopen(tmp, "w");
+    assert_non_null(f);
+    fputs("something else", f);
+    fclose(f);
+    assert_int_equal(rename(tmp, path), 0);
+    assert_int_equal(ma_history_check(h, &err), -1);
+    assert_int_equal(ma_history_fault(h, why, sizeof why), MA_HISTORY_REPLACED);
+    assert_int_equal(ma_history_begin(h2, "execution-4", "proc-1", "Order Sync", "general", "wss", NULL, 1, &err), -1);
+    assert_int_equal(ma_history_fault(h2, NULL, 0), MA_HISTORY_REPLACED);
+    ma_history_close(h);
+    ma_history_close(h2);
+    /* the replacement is left as it was, and cannot be opened */
+    f = fopen(path, "r");
+    assert_non_null(f);
+    char buf[32] = {0};
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "something else");
+    assert_null(ma_history_open(data, NULL, &err));
+    assert_int_equal(ma_history_open_fault(&err), MA_HISTORY_CORRUPT);
+    /* must_exist: a missing history is not made */
+    unlink(path);
+    ma_history_opts must = {.purge_days = 30, .max_doc_bytes = 1 << 20, .max_docs = 10, .must_exist = 1};
+    assert_null(ma_history_open(data, &must, &err));
+    assert_int_equal(access(path, F_OK), -1);
+}
+
+static void test_inspect_and_repair(void **state)
+{
+    (void)state;
+    ma_history_report r;
+    ma_error err;
+    assert_int_equal(ma_history_inspect(data, 0, &r, &err), 0); /* none yet: fine */
+    assert_int_equal(r.exists, 0);
+    assert_int_equal(r.ok, 1);
+
+    ma_history *h = open_h(NULL);
+    ma_batch in;
+    ma_batch_init(&in);
+    ma_batch_push(&in, doc("payload", NULL, NULL));
+    begin(h, "execution-1", &in, 1);
+    ma_batch_clear(&in);
+    end(h, "execution-1", MA_STATUS_COMPLETE, 2, 1);
+    ma_pending_callback cb = {"execution-1", "https://flow.example/callback", "t", "secret", "s"};
+    assert_int_equal(ma_history_callback_add(h, &cb, &err), 0);
+    ma_history_close(h);
+    assert_int_equal(ma_history_inspect(data, 1, &r, &err), 0);
+    assert_int_equal(r.ok, 1);
+    assert_string_equal(r.integrity, "ok");
+    assert_int_equal(r.schema_version, 1);
+    assert_int_equal(r.executions, 1);
+    assert_int_equal(r.documents, 3);
+    assert_int_equal(r.callbacks, 1);
+
+    /* a repair of a readable history copies everything over */
+    ma_history_salvage sv;
+    assert_int_equal(ma_history_repair(data, &sv, &err), 0);
+    assert_non_null(strstr(sv.aside, "/history.db.corrupt-"));
+    assert_int_equal(access(sv.aside, F_OK), 0);
+    assert_int_equal(sv.executions, 1);
+    assert_int_equal(sv.documents, 3);
+    assert_int_equal(sv.callbacks, 1);
+    assert_string_equal(sv.note, "");
+    h = open_h(NULL);
+    json_t *v = show(h, "execution-1");
+    assert_string_equal(s_of(v, "status"), "COMPLETE");
+    assert_int_equal(json_array_size(json_object_get(v, "results")), 2);
+    json_decref(v);
+    ma_history_close(h);
+
+    /* garbage: check names it, repair sets it aside and starts afresh */
+    char path[256];
+    snprintf(path, sizeof path, "%s/history.db", data);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 500; i++) fputs("this is not a database\n", f);
+    fclose(f);
+    assert_int_equal(ma_history_inspect(data, 0, &r, &err), 0);
+    assert_int_equal(r.ok, 0);
+    assert_non_null(strstr(r.problem, "not a database"));
+    assert_int_equal(ma_history_repair(data, &sv, &err), 0);
+    assert_non_null(strstr(sv.note, "not a database"));
+    assert_int_equal(sv.executions, 0);
+    assert_int_equal(ma_history_inspect(data, 0, &r, &err), 0);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.executions, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +813,9 @@ int main(void)
         cmocka_unit_test_setup(test_list_and_show_json, fresh),
         cmocka_unit_test_setup(test_concurrent, fresh),
         cmocka_unit_test_setup(test_newer_schema_refused, fresh),
+        cmocka_unit_test_setup(test_purge_by_size, fresh),
+        cmocka_unit_test_setup(test_file_deleted_or_replaced, fresh),
+        cmocka_unit_test_setup(test_inspect_and_repair, fresh),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
