@@ -91,6 +91,11 @@ wait_health() {
   done
   return 1
 }
+# wait_log FILE PATTERN : until the log (written by a thread, through a pipe) has a line matching PATTERN
+wait_log() {
+  for _ in $(seq $((100 * slow))); do grep -q -- "$2" "$1" && return 0; sleep 0.05; done
+  return 1
+}
 # the general-mode execution ids the request log says were answered 2xx
 answered_2xx() {
   python3 - "$1" <<'EOF'
@@ -114,6 +119,7 @@ for e in json.load(open(sys.argv[1]))["executions"]: print(e["executionId"], e["
 # none_lost LABEL LOG DATA... : every execution answered 2xx is recorded COMPLETE in one of the folders
 none_lost() {
   local label=$1 log=$2; shift 2
+  wait_log "$log" '"msg":"stopped"' || not_ok "$label: the log has no 'stopped' line"
   answered_2xx "$log" | sort -u >"$tmp/ok_ids"
   recorded "$@" | awk '$2 == "COMPLETE" {print $1}' | sort -u >"$tmp/rec_ids"
   local n missing
@@ -137,6 +143,7 @@ grep -qi '^Retry-After:' "$tmp/h" && ok "corrupt: the 503 has Retry-After" || no
 health
 json_check "corrupt: /health says degraded, the store unusable (corrupt) with its path, error and since" \
   "d['status']=='degraded' and d['store']['state']=='unusable' and d['store']['fault']=='corrupt' and d['store']['path'].endswith('/a/history.db') and 'not a database' in d['store']['error'] and d['store']['since']" "$tmp/health.json"
+wait_log "$tmp/a.log" '"msg":"the execution history is unusable'
 [ "$(unusable_lines "$tmp/a.log")" = 1 ] && ok "corrupt: one log line says so (not one per request)" || not_ok "corrupt: $(unusable_lines "$tmp/a.log") log lines"
 "${RUN[@]}" store check --data "$tmp/a" >"$tmp/out" 2>&1; rc=$?
 [ $rc = 1 ] && grep -q 'NOT USABLE.*not a database' "$tmp/out" && ok "store check fails (exit 1) and names the problem" || { not_ok "store check: exit $rc"; cat "$tmp/out"; }
@@ -147,7 +154,7 @@ aside=$(ls "$tmp/a" | grep -E '^history\.db\.corrupt-[0-9]{8}T[0-9]{6}Z$')
 cmp -s "$tmp/a/$aside" <(for _ in $(seq 2000); do echo "this is not a SQLite database"; done) && ok "store repair: the old file is kept as it was" || not_ok "store repair: the old file changed"
 "${RUN[@]}" store check --data "$tmp/a" >"$tmp/out" 2>&1 && grep -q '^state *ok' "$tmp/out" && ok "store check passes after the repair" || { not_ok "store check after repair"; cat "$tmp/out"; }
 wait_health "d['status']=='ok' and d['store']['state']=='ok'" && ok "corrupt: the running server takes the repaired history" || { not_ok "corrupt: /health after repair"; cat "$tmp/health.json"; }
-grep -q '"msg":"the execution history is usable again"' "$tmp/a.log" && ok "corrupt: the log says it is usable again" || not_ok "corrupt: no 'usable again' line"
+wait_log "$tmp/a.log" '"msg":"the execution history is usable again"' && ok "corrupt: the log says it is usable again" || not_ok "corrupt: no 'usable again' line"
 [ "$(gen 4)" = 200 ] && grep -q "general 4" "$tmp/b" && ok "corrupt: after the repair a general route answers 200" || not_ok "corrupt: general after repair: $(cat "$tmp/b")"
 stop_server
 none_lost "corrupt" "$tmp/a.log" "$tmp/a"
@@ -215,7 +222,7 @@ for _ in $(seq $((200 * slow))); do [ -e "$tmp/hold/arrived" ] && break; sleep 0
 [ -e "$tmp/hold/arrived" ] && ok "deleted: a general execution is held in flight" || not_ok "deleted: the held execution did not arrive"
 mv "$tmp/d/history.db" "$tmp/d/history.db-wal" "$tmp/d/history.db-shm" "$tmp/d_gone/" 2>/dev/null
 wait_health "d['status']=='degraded' and d['store']['fault']=='deleted'" && ok "deleted: /health says degraded: deleted" || { not_ok "deleted: /health"; cat "$tmp/health.json"; }
-grep -q '"level":"error","msg":"the execution history was deleted' "$tmp/d.log" && ok "deleted: the log says so" || not_ok "deleted: no log line"
+wait_log "$tmp/d.log" '"level":"error","msg":"the execution history was deleted' && ok "deleted: the log says so" || not_ok "deleted: no log line"
 [ "$(gen 4)" = 503 ] && ok "deleted: a general route answers 503" || not_ok "deleted: general: $(cat "$tmp/b")"
 touch "$tmp/hold/release"; wait $held
 if [ "$(cat "$tmp/hold.code")" != 200 ] && grep -q 'could not be recorded' "$tmp/hold.body"; then
@@ -232,7 +239,8 @@ echo "not a database either" >"$tmp/d/new"
 mv "$tmp/d/new" "$tmp/d/history.db"
 rm -f "$tmp/d/history.db-wal" "$tmp/d/history.db-shm"
 [ "$(gen 7)" = 503 ] && ok "replaced: the next general request answers 503" || not_ok "replaced: general: $(cat "$tmp/b")"
-grep -q 'replaced by another file' "$tmp/d.log" && ok "replaced: the log says the file was replaced" || not_ok "replaced: no log line"
+wait_log "$tmp/d.log" 'replaced by another file' && ok "replaced: the log says the file was replaced" ||
+  { not_ok "replaced: no log line"; grep 'execution history' "$tmp/d.log" | sed 's/^/    /'; }
 wait_health "d['status']=='degraded' and d['store']['fault']=='corrupt'" && ok "replaced: /health says degraded (the replacement is not a history)" || { not_ok "replaced: /health"; cat "$tmp/health.json"; }
 "${RUN[@]}" store repair --data "$tmp/d" >"$tmp/out" 2>&1 || { not_ok "replaced: store repair"; cat "$tmp/out"; }
 wait_health "d['status']=='ok'" && ok "replaced: after store repair the server uses the fresh history" || { not_ok "replaced: not ok after repair"; cat "$tmp/health.json"; }
@@ -250,6 +258,7 @@ for i in $(seq 30); do [ "$(gen "$i" "$i $body")" = 200 ] || not_ok "max_size: g
 wait_health "d['store']['used'] <= 300*1024" && ok "max_size: the running purge brings the history under 300 KB ($(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["store"]["used"])' "$tmp/health.json") bytes)" ||
   { not_ok "max_size: still over"; cat "$tmp/health.json"; }
 stop_server
+wait_log "$tmp/e.log" '"msg":"stopped"'
 answered_2xx "$tmp/e.log" >"$tmp/e_ids"
 first=$(head -1 "$tmp/e_ids"); last=$(tail -1 "$tmp/e_ids")
 "${RUN[@]}" execution show "$first" --data "$tmp/e" --json >"$tmp/first.json" 2>&1
