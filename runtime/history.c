@@ -25,8 +25,8 @@
  *                 Flow callbacks; no foreign key (a low-latency execution has no row)
  *   settings      (key PRIMARY KEY, value INTEGER): purge_days, max_doc_bytes, max_docs, max_size as
  *                 the last opener that passed options set them; an opener without options uses them
- * Child rows go with their execution (ON DELETE CASCADE, foreign_keys=ON). A file created by this
- * version has auto_vacuum=INCREMENTAL, so that what the purge frees goes back to the file system.
+ * Child rows go with their execution (ON DELETE CASCADE, foreign_keys=ON). What the purge frees is
+ * reused, not given back (auto_vacuum would cost general mode 10-15%: decision 016).
  *
  * Liveness: a handle that records an execution first creates and locks (flock) the file
  * DATA/history.db-owners/<its uuid>; open() marks ABORTED only the STARTED rows whose owner's file
@@ -67,7 +67,6 @@
 #define PURGE_BATCH 100   /* executions per purge transaction */
 #define MA_STR2(x) #x
 #define MA_STR(x) MA_STR2(x)
-#define VACUUM_PAGES 2048 /* pages given back per incremental_vacuum */
 
 static const char SCHEMA[] = "CREATE TABLE executions ("
                              " rid INTEGER PRIMARY KEY,"
@@ -672,7 +671,7 @@ static int purge_size_step(ma_history *h, uint64_t excess, int *more, ma_error *
 int ma_history_purge(ma_history *h, ma_error *err)
 {
     if (!h) return ma_error_set(err, MA_ERR_USAGE, "execution history: not open");
-    int rc = 0, freed = 0;
+    int rc = 0;
     /* by age, a batch per transaction: recording goes on between them */
     for (int more = h->opts.purge_days > 0; rc == 0 && more;) {
         pthread_mutex_lock(&h->mu);
@@ -682,7 +681,6 @@ int ma_history_purge(ma_history *h, ma_error *err)
             sqlite3_bind_int64(s, 1, now_ms() - (int64_t)h->opts.purge_days * DAY_MS);
             rc = run_simple(h, S_PURGE, err, "purge");
             more = rc == 0 && sqlite3_changes(h->db) > 0;
-            freed |= more;
         }
         pthread_mutex_unlock(&h->mu);
     }
@@ -694,23 +692,10 @@ int ma_history_purge(ma_history *h, ma_error *err)
         if (rc == 0) rc = used_bytes(h, &used, err);
         if (rc == 0 && used > h->opts.max_size) {
             rc = purge_size_step(h, used - h->opts.max_size, &more, err);
-            freed |= more;
         } else {
             more = 0;
         }
         pthread_mutex_unlock(&h->mu);
-    }
-    /* what was freed goes back to the file system (files made with auto_vacuum) */
-    int ok;
-    pthread_mutex_lock(&h->mu);
-    int incremental = rc == 0 && freed && query_int(h, "PRAGMA auto_vacuum", 0, &ok) == 2 && ok;
-    pthread_mutex_unlock(&h->mu);
-    for (int i = 0; incremental && rc == 0 && i < 100000; i++) {
-        pthread_mutex_lock(&h->mu);
-        int64_t left = query_int(h, "PRAGMA freelist_count", 0, &ok);
-        if (ok && left > 0) rc = exec_sql(h, "PRAGMA incremental_vacuum(" MA_STR(VACUUM_PAGES) ")", err, "vacuum");
-        pthread_mutex_unlock(&h->mu);
-        if (!ok || left <= 0) break;
     }
     return rc;
 }
@@ -841,9 +826,6 @@ ma_history *ma_history_open(const char *data_dir, const ma_history_opts *opts, m
     }
     sqlite3_busy_timeout(h->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(h->db, 1);
-    /* on a new file (a no-op on one with tables), before WAL mode writes its first page: what the
-     * purge frees can then go back to the file system */
-    if (exec_sql(h, "PRAGMA auto_vacuum = INCREMENTAL", err, "auto_vacuum") < 0) goto fail;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(h->db, "PRAGMA journal_mode = WAL", -1, &q, NULL) != SQLITE_OK) {
         db_error(h, err, "journal mode");

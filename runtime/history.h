@@ -57,8 +57,8 @@ ma_history_fault_kind ma_history_open_fault(const ma_error *err);
 
 /* Deletes the ended executions older than purge_days, then, while the records take more than
  * max_size, the payloads of the oldest executions (recorded as purged), then the oldest ended
- * executions; in small transactions, so that recording goes on meanwhile. Gives the space back to
- * the file system when the file allows it (auto_vacuum). 0 or -1 with err. */
+ * executions; in small transactions, so that recording goes on meanwhile. The pages freed are
+ * reused (the file does not shrink). 0 or -1 with err. */
 int ma_history_purge(ma_history *h, ma_error *err);
 /* The bytes the records take (pages in use) and the size of the file with its -wal file. */
 int ma_history_size(ma_history *h, uint64_t *used, uint64_t *file, ma_error *err);
