@@ -239,6 +239,7 @@ struct ma_server {
     pthread_t store_thread;
     int store_init, store_run, store_stop;
     int recover_pending; /* the listeners' recovery waits for a usable history */
+    int purge_failing;   /* the watch thread's: a failed purge was logged */
 
     pthread_mutex_t recover_mu; /* the listeners' recovery thread */
     pthread_t recover_thread;

@@ -266,8 +266,12 @@ static void watch_once(ma_server *srv)
     if (rc == 0) rc = ma_history_size(r->h, &used, &file, &err);
     if (rc < 0) {
         note_failure(srv, r, &err);
-        if (!ma_history_fault(r->h, NULL, 0)) ma_log_error(srv, "the execution history could not be purged", err.msg);
+        /* not a fault (a database busy past its timeout): logged once until a purge succeeds */
+        if (!ma_history_fault(r->h, NULL, 0) && !srv->purge_failing)
+            ma_log_error(srv, "the execution history could not be purged", err.msg);
+        srv->purge_failing = 1;
     } else {
+        srv->purge_failing = 0;
         pthread_mutex_lock(&srv->store_mu);
         srv->store_used = used;
         srv->store_file = file;
