@@ -20,6 +20,7 @@ targets=${MA_FUZZ_TARGETS:-fuzz_loader fuzz_template fuzz_jsonxml fuzz_flowreq f
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src=$top_srcdir
+export top_srcdir # fuzz_wssroute and fuzz_httpreq read their deployments from it
 pkgs="libxml-2.0 libxslt libexslt jansson sqlite3 libmicrohttpd gnutls"
 pkg-config --exists libcurl && pkgs="$pkgs libcurl"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$src/include -I$src/runtime -I$src/shapes -I$src/connectors -I$src/connectors/common -I${top_builddir:-$src} $(pkg-config --cflags $pkgs)"
@@ -53,6 +54,9 @@ for target in $targets; do
   fi
   seeds=$src/tests/fuzz/corpus_${target#fuzz_}
   opts=(-rss_limit_mb=2048 -max_len=65536 -timeout=30 -print_final_stats=1)
+  case $target in # the whole server logs on stderr: libFuzzer keeps its own output apart
+  fuzz_httpreq) opts+=(-close_fd_mask=2) ;;
+  esac
   if [ $long = 1 ]; then
     work=$out/$target
     mkdir -p "$work/corpus" "$work/crashes"
