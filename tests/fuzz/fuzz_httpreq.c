@@ -6,15 +6,19 @@
  * the connection: libmicrohttpd's parser, the server's own checks (limits, authentication, the checks
  * on_request makes before any body is read), /health and the listeners' dispatch and executions run on
  * whatever request line, headers, query, chunked or multipart body, or pipelined requests the input
- * holds. Checked: every input is answered or closed within MA_FUZZ_ANSWER_MS (default 10000), every
- * answer starts with an HTTP/1.x status line, the server never answers 500 on its own (the
- * deployment's processes do not fail that way), and it keeps serving. The server's log goes to
- * stderr: run with -close_fd_mask=2 (run.sh does) to keep libFuzzer's own output readable. */
+ * holds. Checked: a request the server must answer however it is read (a complete GET, HEAD or
+ * DELETE without a body) is answered within MA_FUZZ_ANSWER_MS (default 10000; any other input may
+ * leave it waiting for the rest, which is not waited for), every answer starts with an HTTP/1.x status line, the server never answers 500 on its own (the
+ * deployment's processes do not fail that way), and it keeps serving (GET /health every 64 inputs).
+ * The server's log goes to stderr: run with -close_fd_mask=2 (run.sh does) to keep libFuzzer's own
+ * output readable; this target says what went wrong on stdout. Its deployment and data folder are
+ * made in $TMPDIR (default /tmp). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,22 +39,34 @@ static struct sockaddr_in addr;
 static ma_settings *settings;
 static long answer_ms = 10000;
 #define QUIET_MS 40
-static int verbose; /* MA_FUZZ_VERBOSE: each answer's start on stderr */
+static int verbose; /* MA_FUZZ_VERBOSE: each answer's start on stdout */
+
+/* Says what went wrong (on stdout: stderr may be closed) and aborts: libFuzzer keeps the input. */
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("fuzz_httpreq: ", stdout);
+    vfprintf(stdout, fmt, ap);
+    fputc('\n', stdout);
+    va_end(ap);
+    fflush(stdout);
+    abort();
+}
 
 static void *serve_main(void *arg)
 {
     (void)arg;
     int rc = ma_server_run(settings, 0);
-    fprintf(stderr, "fuzz_httpreq: the server stopped (exit %d)\n", rc);
-    abort(); /* it runs for as long as the fuzzer does */
+    die("the server stopped (exit %d)", rc); /* it runs for as long as the fuzzer does */
 }
 
 static void setting(const char *key, const char *value)
 {
     ma_error err;
     if (ma_settings_add(settings, key, value, "fuzz_httpreq", &err) < 0) {
-        fprintf(stderr, "fuzz_httpreq: %s: %s\n", key, err.msg);
-        abort();
+        die("%s: %s", key, err.msg);
     }
 }
 
@@ -61,8 +77,7 @@ static void link_deployment(const char *dir, const char *from)
     size_t n = 0;
     ma_error err;
     if (ma_dir_list(from, ".xml", 10000, &names, &n, &err) < 0) {
-        fprintf(stderr, "fuzz_httpreq: %s: %s\n", from, err.msg);
-        abort();
+        die("%s: %s", from, err.msg);
     }
     for (size_t i = 0; i < n; i++) {
         if (strstr(names[i], "slow")) continue;
@@ -94,7 +109,9 @@ static void init(void)
     const char *ms = getenv("MA_FUZZ_ANSWER_MS");
     if (ms && atol(ms) > 0) answer_ms = atol(ms);
     verbose = getenv("MA_FUZZ_VERBOSE") != NULL;
-    char tmpl[] = "/tmp/fuzz_httpreq.XXXXXX";
+    const char *tmpdir = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/fuzz_httpreq.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     char *tmp = mkdtemp(tmpl);
     if (!tmp) abort();
     char deploy[4096], data[4096], from[4096];
@@ -142,8 +159,7 @@ static void init(void)
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    fprintf(stderr, "fuzz_httpreq: the server did not listen on %s\n", listen);
-    abort();
+    die("the server did not listen on %s", listen);
 }
 
 static long now_ms(void)
@@ -157,12 +173,12 @@ static long now_ms(void)
 static void check_answer(const char *buf, size_t n)
 {
     if (!n) return; /* closed without an answer: a request libmicrohttpd dropped */
-    if (n < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ') abort();
+    if (n < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ')
+        die("not a status line: %.*s", (int)(n < 200 ? n : 200), buf);
     int status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
-    if (status < 100 || status > 599) abort();
+    if (status < 100 || status > 599) die("status %d", status);
     if (status == 500) {
-        fprintf(stderr, "fuzz_httpreq: the server answered 500:\n%.*s\n", (int)(n < 2000 ? n : 2000), buf);
-        abort();
+        die("the server answered 500:\n%.*s", (int)(n < 2000 ? n : 2000), buf);
     }
 }
 
@@ -195,8 +211,7 @@ static void exchange(const uint8_t *data, size_t size, int must, char *buf, size
 {
     int fd = try_connect();
     if (fd < 0) {
-        fprintf(stderr, "fuzz_httpreq: the server no longer accepts connections: %s\n", strerror(errno));
-        abort();
+        die("the server no longer accepts connections: %s", strerror(errno));
     }
     long deadline = now_ms() + answer_ms;
     size_t off = 0;
@@ -210,8 +225,7 @@ static void exchange(const uint8_t *data, size_t size, int must, char *buf, size
         long left = deadline - now_ms();
         if (left <= 0) {
             if (!must && !*got) break; /* still waiting for the rest of the request */
-            fprintf(stderr, "fuzz_httpreq: no answer within %ld ms (%zu of %zu bytes written)\n", answer_ms, off, size);
-            abort();
+            die("no answer within %ld ms (%zu of %zu bytes written)", answer_ms, off, size);
         }
         int headers = *got >= 12 && memmem(buf, *got, "\r\n\r\n", 4);
         int quiet = !wr_open && (headers || !must);
@@ -248,14 +262,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!settings) init();
     size_t got;
     exchange(data, size, must_answer(data, size), buf, sizeof buf, &got);
-    if (verbose) fprintf(stderr, "fuzz_httpreq: answer: %.*s\n", (int)(got < 400 ? got : 400), buf);
+    if (verbose) fprintf(stdout, "fuzz_httpreq: answer: %.*s\n", (int)(got < 400 ? got : 400), buf);
     check_answer(buf, got);
     if (++runs % 64 == 0) { /* it keeps serving */
         static const char health[] = "GET /health HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n";
         exchange((const uint8_t *)health, sizeof health - 1, 1, buf, sizeof buf, &got);
         if (got < 12 || memcmp(buf + 9, "200", 3) != 0) {
-            fprintf(stderr, "fuzz_httpreq: GET /health answered: %.*s\n", (int)(got < 200 ? got : 200), buf);
-            abort();
+            die("GET /health answered: %.*s", (int)(got < 200 ? got : 200), buf);
         }
     }
     return 0;

@@ -62,14 +62,14 @@ for target in $targets; do
     mkdir -p "$work/corpus" "$work/crashes"
     cp "$tmp/$target" "$work/$target"
     log=$work/log.txt
-    (cd "$work" && "./$target" "${opts[@]}" -max_total_time="$secs" -artifact_prefix="$work/crashes/" \
+    (cd "$work" && TMPDIR=$tmp "./$target" "${opts[@]}" -max_total_time="$secs" -artifact_prefix="$work/crashes/" \
       corpus "$seeds" >"$log" 2>&1)
     rc=$?
   else
     work=$tmp/work-$target
     log=$tmp/$target.log
     mkdir -p "$work"
-    (cd "$tmp" && "./$target" "${opts[@]}" -max_total_time="$secs" "$work" "$seeds" >"$log" 2>&1)
+    (cd "$tmp" && TMPDIR=$tmp "./$target" "${opts[@]}" -max_total_time="$secs" "$work" "$seeds" >"$log" 2>&1)
     rc=$?
   fi
   runs=$(grep -o 'Done [0-9]* runs' "$log" | tail -1 | grep -o '[0-9]*')
