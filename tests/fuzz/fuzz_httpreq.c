@@ -94,8 +94,17 @@ static int try_connect(void)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-        close(fd);
-        return -1;
+        /* interrupted (libFuzzer's timer signal): the connection goes on; wait for its outcome */
+        int e = errno, soe = 0;
+        socklen_t sl = sizeof soe;
+        struct pollfd p = {fd, POLLOUT, 0};
+        if (e == EINTR)
+            while (poll(&p, 1, 10000) < 0 && errno == EINTR) continue;
+        if (e != EINTR || !(p.revents & POLLOUT) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soe, &sl) < 0 || soe) {
+            close(fd);
+            errno = e == EINTR && soe ? soe : e;
+            return -1;
+        }
     }
     struct linger lg = {1, 0}; /* closed with a reset: no TIME_WAIT left behind per input */
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);

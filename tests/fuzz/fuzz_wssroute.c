@@ -337,7 +337,11 @@ static void decode_and_answer(const wss_route *r, fz_req *f, const wss_span *cap
         if (rc == 1 && !why[0]) abort();
         if (rc == 0) {
             if (resp.status < 200 || resp.status > 599) abort();
-            if (r->out == IO_MULTIJSON && ma_json_check(resp.body, resp.body_len, NULL, NULL, NULL, NULL) < 0) abort();
+            int bodyless = resp.status == 204 || resp.status == 304; /* answered without a body */
+            if (bodyless && resp.body_len) abort();
+            if (r->out == IO_MULTIJSON && !bodyless &&
+                ma_json_check(resp.body, resp.body_len, NULL, NULL, NULL, NULL) < 0)
+                abort();
             for (size_t i = 0; i < resp.n_headers; i++)
                 if (strpbrk(resp.headers[i], "\r\n")) abort(); /* no header splitting */
         }
