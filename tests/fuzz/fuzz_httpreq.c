@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,10 +56,15 @@ static void die(const char *fmt, ...)
     abort();
 }
 
+static atomic_int started, stopped; /* the server listens; ma_server_run returned (before that) */
+
 static void *serve_main(void *arg)
 {
-    (void)arg;
-    int rc = ma_server_run(settings, 0);
+    int rc = ma_server_run(arg, 0);
+    if (!atomic_load(&started)) { /* the port was taken meanwhile: init tries another */
+        atomic_store(&stopped, 1);
+        return NULL;
+    }
     die("the server stopped (exit %d)", rc); /* it runs for as long as the fuzzer does */
 }
 
@@ -132,43 +138,52 @@ static void init(void)
     snprintf(from, sizeof from, "%s/processes", top);
     link_deployment(deploy, from);
 
-    /* a free port: bound, named and let go (the server binds it again at once) */
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof addr;
-    if (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof addr) < 0 ||
-        getsockname(s, (struct sockaddr *)&addr, &al) < 0)
-        abort();
-    close(s);
-    char listen[64];
-    snprintf(listen, sizeof listen, "127.0.0.1:%u", ntohs(addr.sin_port));
-
     ma_error err;
     char *hash = ma_server_hash_token("secret", 6, 1000, &err);
-    if (!(settings = ma_settings_new()) || !hash) abort();
-    setting("server.listen", listen);
-    setting("server.deploy", deploy);
-    setting("server.data", data);
-    setting("log.requests", "false");
-    setting("limits.sync_timeout", "5s");
-    setting("auth.fss.mode", "basic");
-    setting("auth.fss.user.fuzz", hash);
-    free(hash);
-    pthread_t th;
-    if (pthread_create(&th, NULL, serve_main, NULL) != 0) abort();
-    pthread_detach(th);
-    for (int i = 0; i < 3000; i++) { /* start-up only: wait for it to listen */
-        int fd = try_connect();
-        if (fd >= 0) {
-            close(fd);
-            return;
+    if (!hash) abort();
+    for (int attempt = 0; attempt < 5; attempt++) {
+        /* a free port: bound, named and let go (the server binds it again at once) */
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        memset(&addr, 0, sizeof addr);
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t al = sizeof addr;
+        if (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof addr) < 0 ||
+            getsockname(s, (struct sockaddr *)&addr, &al) < 0)
+            abort();
+        close(s);
+        char listen[64];
+        snprintf(listen, sizeof listen, "127.0.0.1:%u", ntohs(addr.sin_port));
+        if (!(settings = ma_settings_new())) abort();
+        setting("server.listen", listen);
+        setting("server.deploy", deploy);
+        setting("server.data", data);
+        setting("log.requests", "false");
+        setting("limits.sync_timeout", "5s");
+        setting("auth.fss.mode", "basic");
+        setting("auth.fss.user.fuzz", hash);
+        atomic_store(&stopped, 0);
+        pthread_t th;
+        if (pthread_create(&th, NULL, serve_main, settings) != 0) abort();
+        for (int i = 0; i < 3000 && !atomic_load(&stopped); i++) { /* start-up only: wait for it to listen */
+            int fd = try_connect();
+            if (fd >= 0 && !atomic_load(&stopped)) {
+                close(fd);
+                atomic_store(&started, 1);
+                pthread_detach(th);
+                free(hash);
+                return;
+            }
+            if (fd >= 0) close(fd);
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
         }
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        if (!atomic_load(&stopped)) die("the server did not listen on %s", listen);
+        pthread_join(th, NULL);
+        ma_settings_free(settings);
+        settings = NULL;
     }
-    die("the server did not listen on %s", listen);
+    die("the server could not start on any of 5 free ports");
 }
 
 static long now_ms(void)
