@@ -1,8 +1,9 @@
 /* fuzz_flowreq.c - libFuzzer target for the Flow request decoder of the Flow Services Server
  * (connectors/fss/fss_decode.c). The first byte picks the request kind (byte % 4: describe, ServiceRequest,
  * ObjectDataRequest, FileDataRequest; bit 2: also split the rest as multipart/form-data); the rest is the
- * body. Checked: a refusal always says why; what a decoded request turns into (request documents, the
- * QueryFilter XML) parses again; the input read back as returned documents encodes to valid JSON. */
+ * body. Checked: a refusal always says why; what a decoded request turns into (request documents,
+ * every objectData object as a document, typed and untyped, the QueryFilter XML) parses again; the
+ * input read back as returned documents encodes to valid JSON. */
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <stdint.h>
@@ -64,7 +65,8 @@ static void encode_back(const char *body, size_t len)
             must_be_json(s, s ? n : 0, 1);
         }
         why[0] = '\0';
-        char *objs = fss_objects(typed ? root : NULL, "Obj", d, 1 + (size_t)typed, typed, typed ? 2 : 0, &more, why, sizeof why, &oom, &n);
+        char *objs = fss_objects(typed ? root : NULL, "Obj", d, 1 + (size_t)typed, typed, typed ? 2 : 0, &more, why,
+                                 sizeof why, &oom, &n);
         if (!objs && !oom && !why[0]) abort();
         if (objs) {
             char *s = fss_object_data_response(objs, more, &n);
@@ -119,13 +121,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         must_be_json(doc, doc ? n : 0, 1);
         doc = fss_inputs_document(&r, NULL, &n);
         must_be_json(doc, doc ? n : 0, 1);
-        for (size_t i = 0; i < json_array_size(r.objects); i++) {
-            char *o = fss_object_document(json_array_get(r.objects, i), i % 2 ? root : NULL, &n);
-            must_be_json(o, o ? n : 0, 1);
+        /* r.objects is a light-tree array (miniatom/json.h), not a jansson value */
+        if (kind == FSS_REQ_DATA && r.objects && r.objects->type != MA_JV_ARRAY) abort();
+        for (size_t i = 0; r.objects && i < r.objects->n; i++) {
+            const ma_jv *obj = &r.objects->v[i];
+            for (int typed = 0; typed < 2; typed++) {
+                char *o = fss_object_document(obj, typed ? root : NULL, &n);
+                must_be_json(o, o ? n : 0, 1);
+            }
+            const char *ids[] = {"externalId", "internalId"};
+            for (int k = 0; k < 2; k++) {
+                const char *id = fss_object_id(obj, ids[k]);
+                if (id && strlen(id) > len) abort(); /* borrowed from the tree: never longer than the input */
+            }
         }
         char *x = fss_query_filter_xml(&r, &n);
         if (x) {
-            xmlDoc *xd = xmlReadMemory(x, (int)n, "filter.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+            xmlDoc *xd =
+                xmlReadMemory(x, (int)n, "filter.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
             if (!xd) abort();
             xmlNode *top = xmlDocGetRootElement(xd);
             if (!top || strcmp((const char *)top->name, "QueryFilter") != 0) abort();

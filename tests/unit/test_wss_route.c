@@ -303,6 +303,7 @@ static ma_deploy *rest_deploy(void)
         ROUTE("p-get", "", "singlejson", "raw", ""),           /* POST /ws/rest/test/raw */
         ROUTE("p-get", "", "", "files", "file-{id}.json"),     /* GET  .../files/file-{id}.json */
         ROUTE("p-get", "", "", "pairs", "{a}-{b}"),            /* GET  .../pairs/{a}-{b} */
+        ROUTE("p-get", "", "", "dates", "{y}-{m}-{d}.json"),   /* GET  .../dates/{y}-{m}-{d}.json */
         ROUTE("p-get", "DELETE", "", "//deep//", "/x/{k}/y/"), /* DELETE .../deep/x/{k}/y */
     };
     ma_sb all;
@@ -323,7 +324,7 @@ static void test_rest_routes(void **state)
     wss_state st;
     build_ok(dep, &st);
     assert_int_equal(st.n_simple, 3);
-    assert_int_equal(st.n_rest, 10);
+    assert_int_equal(st.n_rest, 11);
 
     const char *p = "/ws/rest/test/items/42";
     const wss_route *r = served(&st, "GET", p, "p-get", "/ws/rest/test/items/{id}");
@@ -381,6 +382,32 @@ static void test_rest_routes(void **state)
     assert_cap(p, 1, "y-z");
     not_served(&st, "GET", "/ws/rest/test/pairs/-y", "");
     not_served(&st, "GET", "/ws/rest/test/pairs/xy", "");
+    p = "/ws/rest/test/dates/2026-01-02.json";
+    served(&st, "GET", p, "p-get", "/ws/rest/test/dates/{y}-{m}-{d}.json");
+    assert_cap(p, 0, "2026");
+    assert_cap(p, 1, "01");
+    assert_cap(p, 2, "02");
+    p = "/ws/rest/test/dates/a-b-c-d.json.json";
+    served(&st, "GET", p, "p-get", "/ws/rest/test/dates/{y}-{m}-{d}.json");
+    assert_cap(p, 0, "a");
+    assert_cap(p, 1, "b");
+    assert_cap(p, 2, "c-d.json");
+    p = "/ws/rest/test/dates/-----.json";
+    served(&st, "GET", p, "p-get", "/ws/rest/test/dates/{y}-{m}-{d}.json");
+    assert_cap(p, 0, "-");
+    assert_cap(p, 1, "-");
+    assert_cap(p, 2, "-");
+    not_served(&st, "GET", "/ws/rest/test/dates/a--b.json", "");
+    not_served(&st, "GET", "/ws/rest/test/dates/a-b-.json", "");
+    { /* thousands of dashes: no match, found without trying every split (that took hours) */
+        char *dashes = malloc(40000);
+        assert_non_null(dashes);
+        strcpy(dashes, "/ws/rest/test/dates/");
+        memset(dashes + 20, '-', 39970);
+        dashes[39990] = '\0';
+        not_served(&st, "GET", dashes, "");
+        free(dashes);
+    }
 
     /* empty parts of a template are left out */
     p = "/ws/rest/test/deep/x/77/y";
