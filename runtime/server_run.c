@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "membudget.h"
 #include "server.h"
 #include "util.h"
 
@@ -36,7 +37,9 @@ void ma_run_result_from(ma_run_result *out, const ma_process *proc, ma_result *r
             ma_batch_init(&res->docs);
         }
         break;
-    case MA_STATUS_ERROR: out->outcome = MA_RUN_FAILED; break;
+    case MA_STATUS_ERROR: /* stopped because the executions together held too much: the server is busy */
+        out->outcome = res->stop == MA_STOP_SERVER_MEMORY ? MA_RUN_BUSY : MA_RUN_FAILED;
+        break;
     case MA_STATUS_ABORTED: out->outcome = cancelled ? MA_RUN_CANCELLED : MA_RUN_TIMED_OUT; break;
     }
     if (out->outcome != MA_RUN_DONE) {
