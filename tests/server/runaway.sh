@@ -128,6 +128,8 @@ stop_server
 if start "$tmp/serve2.log" --set limits.sync_timeout=$((5 * slow))s --set execution.max_memory=0 --set server.max_memory=48MB; then
   idle=$(rss)
   expect_post 503 "over server.max_memory the execution gets 503" Nodes "$tmp/one.xml" "server.max_memory"
+  grep -q '"msg":"wss execution failed".*server.max_memory' "$tmp/serve2.log" && ok "the stopped execution is logged with the server's budget" \
+    || not_ok "no log line names server.max_memory"
   expect_post 200 "then a small one runs again" Small "$tmp/one.xml" "<count>1</count>"
   alive "after the server's budget"
   rss_back "after the server's budget"
