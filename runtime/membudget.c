@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <libxml/xmlmemory.h>
 #include <malloc.h>
+#include <pthread.h>
 #ifdef HAVE_MIMALLOC
 #include <mimalloc.h>
 #endif
@@ -273,13 +274,17 @@ void ma_membudget_release(void)
 #ifdef HAVE_MIMALLOC
     if (mi_collect && mi_option_get && mi_option_set) {
         /* mimalloc decommits freed pages only after a delay, at a later allocation of the same
-         * thread: without a delay the collection gives them back now */
+         * thread: without a delay the collection gives them back now. The options are the
+         * process's: one release at a time, so that each puts back the delays it found */
+        static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+        pthread_mutex_lock(&mu);
         long d = mi_option_get(mi_option_decommit_delay), sd = mi_option_get(mi_option_segment_decommit_delay);
         mi_option_set(mi_option_decommit_delay, 0);
         mi_option_set(mi_option_segment_decommit_delay, 0);
         mi_collect(1);
         mi_option_set(mi_option_decommit_delay, d);
         mi_option_set(mi_option_segment_decommit_delay, sd);
+        pthread_mutex_unlock(&mu);
         return;
     }
 #endif
