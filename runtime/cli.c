@@ -355,11 +355,25 @@ static void run_usage(FILE *f)
                "  --config FILE          settings, one 'key = value' per line (connection.<id or name>.<field>,\n"
                "                         connector.map.<connectorType> ...; see docs/configuration.md)\n"
                "  --set KEY=VALUE        one setting; wins over --config\n"
-               "  --timeout MS           abort the execution after MS milliseconds (status ABORTED)\n"
+               "  --timeout DURATION     abort the execution after DURATION, maps included (status ABORTED):\n"
+               "                         500ms, 2s, 1m; a bare number is milliseconds\n"
+               "  --max-memory SIZE      end the execution with ERROR when it holds more than SIZE (64MB,\n"
+               "                         1GB; 0: no limit; default: the setting execution.max_memory, 256MB)\n"
                "  --retry-scale X        multiply Try/Catch retry waits by X (default 1; 0 retries at once)\n"
                "  -h, --help             this help\n"
                "\n"
                "Exit status: 0 COMPLETE or COMPLETE_WARN, 1 ERROR or ABORTED, 2 usage error, 3 deploy error.\n");
+}
+
+/* execution.max_memory from the settings (checked already), else its default. */
+static uint64_t setting_max_memory(const ma_settings *s)
+{
+    const ma_config_entry *e = ma_config_find(ma_server_config_map, "execution.max_memory");
+    const char *v = s ? ma_settings_get(s, "execution.max_memory") : NULL;
+    uint64_t n = 0;
+    char why[200];
+    if (e && ma_config_parse(e, v ? v : e->def, &n, why, sizeof why) < 0) n = 0;
+    return n;
 }
 
 enum {
@@ -373,6 +387,7 @@ enum {
     OPT_STUB,
     OPT_PLUGINS,
     OPT_TIMEOUT,
+    OPT_MAX_MEMORY,
     OPT_RETRY,
     OPT_CONFIG,
     OPT_SET
@@ -392,6 +407,7 @@ int ma_cli_run(int argc, char **argv)
         {"stub", required_argument, 0, OPT_STUB},
         {"plugins", required_argument, 0, OPT_PLUGINS},
         {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
         {"retry-scale", required_argument, 0, OPT_RETRY},
         {"config", required_argument, 0, OPT_CONFIG},
         {"set", required_argument, 0, OPT_SET},
@@ -407,7 +423,8 @@ int ma_cli_run(int argc, char **argv)
     memset(&ro, 0, sizeof ro);
     ro.general_mode = -1; /* from the process's workload unless --mode says */
     ro.retry_scale = 1.0;
-    int timeout_set = 0;
+    int timeout_set = 0, max_memory_set = 0;
+    uint64_t max_memory = 0;
     const char *out_dir = NULL;
     int rc = MA_EXIT_USAGE, o;
     optind = 1;
@@ -455,14 +472,28 @@ int ma_cli_run(int argc, char **argv)
             if (add_setting_opt(&c, o == OPT_CONFIG, optarg) < 0) goto out;
             break;
         case OPT_TIMEOUT: {
-            char *end;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (*end || !*optarg) {
-                fprintf(stderr, "miniatom: --timeout wants milliseconds, not '%s'\n", optarg);
+            /* a duration with its unit (the settings' grammar); a bare number stays milliseconds */
+            static const ma_config_entry dur = {.key = "--timeout", .kind = MA_CONFIG_DURATION};
+            char why[200];
+            uint64_t v;
+            if (*optarg && strspn(optarg, "0123456789") == strlen(optarg) && strlen(optarg) < 16) {
+                v = strtoull(optarg, NULL, 10);
+            } else if (ma_config_parse(&dur, optarg, &v, why, sizeof why) < 0) {
+                fprintf(stderr, "miniatom: --timeout: %s\n", why);
                 goto out;
             }
             ro.timeout_ms = v;
             timeout_set = 1;
+            break;
+        }
+        case OPT_MAX_MEMORY: {
+            static const ma_config_entry size = {.key = "--max-memory", .kind = MA_CONFIG_SIZE};
+            char why[200];
+            if (ma_config_parse(&size, optarg, &max_memory, why, sizeof why) < 0) {
+                fprintf(stderr, "miniatom: --max-memory: %s\n", why);
+                goto out;
+            }
+            max_memory_set = 1;
             break;
         }
         case OPT_RETRY: {
@@ -528,6 +559,12 @@ int ma_cli_run(int argc, char **argv)
                     comp->name);
         if (ro.general_mode < 0) ro.general_mode = !comp->process->low_latency;
         if (!ro.general_mode && !timeout_set) ro.timeout_ms = LOW_LATENCY_LIMIT_MS;
+        if (max_memory_set) {
+            ro.max_memory = max_memory;
+            ro.max_memory_key = "--max-memory";
+        } else {
+            ro.max_memory = setting_max_memory(c.settings);
+        }
         ma_result res;
         ma_error err;
         ma_error_clear(&err);

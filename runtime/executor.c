@@ -19,11 +19,13 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "membudget.h"
 #include "store.h"
 #include "util.h"
 
 #define MAX_LOG_ENTRIES 10000
 #define MAX_THREADS 64
+#define RELEASE_AFTER (16u << 20) /* an execution that held more gives its memory back when it ends */
 
 struct ma_outputs {
     ma_batch *slots;
@@ -56,6 +58,7 @@ typedef struct ma_shared {
     time_t start_s;
     int start_ms;
     uint64_t deadline_ns;
+    ma_budget budget; /* memory, deadline and cancel flag; entered by every thread of the execution */
     ma_process *top;
     /* process properties: dynamic (name) and defined ("\x01compid\x01key") */
     ma_kv *props;
@@ -507,8 +510,7 @@ static int run_shape(ma_exec *ex, ma_shape *s, ma_batch *in, int force, ma_error
         return 0;
     }
     ma_shared *sh = ex->sh;
-    if ((sh->deadline_ns && ma_now_ns() > sh->deadline_ns) ||
-        (sh->opts.cancel && __atomic_load_n(sh->opts.cancel, __ATOMIC_RELAXED))) {
+    if (ma_budget_check() != MA_STOP_NONE) {
         atomic_store(&sh->aborted, 1);
         ma_batch_clear(in);
         return 0;
@@ -524,6 +526,11 @@ static int run_shape(ma_exec *ex, ma_shape *s, ma_batch *in, int force, ma_error
     ex->doc_count = in->len;
     int rc = s->type->execute(ex, s, in, &out, err);
     ma_batch_clear(in);
+    if (ma_budget_check() != MA_STOP_NONE) { /* whatever failed meanwhile failed because of it */
+        atomic_store(&sh->aborted, 1);
+        outputs_free(&out);
+        return 0;
+    }
     if (ex->proc == sh->top && force && rc == 0) /* the start shape: count what it yields */
         for (size_t i = 0; i < out.n; i++)
             __atomic_fetch_add(&sh->counts[s->index], out.slots[i].len, __ATOMIC_RELAXED);
@@ -612,10 +619,18 @@ int ma_exec_try(ma_exec *ex, ma_shape *shape, int try_out, int catch_out, int ca
     int rc = ma_exec_run_output(ex, shape, try_out, &work, err);
     for (int attempt = 0; rc == 0 && f.n && attempt < retries && attempt < 5 && !stopped(ex); attempt++) {
         double wait = retry_waits[attempt] * ex->sh->opts.retry_scale;
-        if (wait > 0) {
-            struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+        /* the wait ends early when the execution must stop */
+        for (uint64_t end = ma_now_ns() + (uint64_t)(wait * 1e9); wait > 0 && ma_now_ns() < end;) {
+            if (ma_budget_check() != MA_STOP_NONE) {
+                atomic_store(&ex->sh->aborted, 1);
+                break;
+            }
+            uint64_t left = end - ma_now_ns();
+            if (left > 50000000u) left = 50000000u;
+            struct timespec ts = {0, (long)left};
             nanosleep(&ts, NULL);
         }
+        if (stopped(ex)) break;
         const char **msgs = NULL;
         ma_batch again;
         ma_batch_init(&again);
@@ -800,7 +815,9 @@ typedef struct fiber {
 static void *fiber_main(void *arg)
 {
     fiber *f = arg;
+    ma_budget *prev = ma_budget_enter(&f->ex.sh->budget);
     f->rc = ma_exec_run_output_chunked(&f->ex, f->shape, f->index, &f->batch, f->each, &f->err);
+    ma_budget_leave(prev);
     return NULL;
 }
 
@@ -968,6 +985,9 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     sh.top = proc;
     uint64_t t0 = ma_now_ns();
     if (sh.opts.timeout_ms) sh.deadline_ns = t0 + sh.opts.timeout_ms * 1000000ull;
+    ma_budget_init(&sh.budget, sh.opts.max_memory, sh.deadline_ns, sh.opts.cancel);
+    if (sh.opts.max_memory_key) sh.budget.limit_key = sh.opts.max_memory_key;
+    ma_budget *prev_budget = ma_budget_enter(&sh.budget);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     sh.start_s = now.tv_sec;
@@ -982,11 +1002,15 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     sh.counts = calloc(proc->n_shapes ? proc->n_shapes : 1, sizeof *sh.counts);
     if (!sh.counts) {
         shared_free(&sh);
+        ma_budget_leave(prev_budget);
+        ma_budget_end(&sh.budget);
         return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < sh.opts.n_props; i++)
         if (apply_cli_prop(&sh, sh.opts.props[i], err) < 0) {
             shared_free(&sh);
+            ma_budget_leave(prev_budget);
+            ma_budget_end(&sh.budget);
             return -1;
         }
     atomic_int stop;
@@ -997,12 +1021,19 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     int rc = run_process(&ex, input, &rerr);
 
     ma_strlcpy(res->execution_id, sh.exec_id, sizeof res->execution_id);
-    if (atomic_load(&sh.aborted)) {
+    int why_stop = __atomic_load_n(&sh.budget.stop, __ATOMIC_RELAXED);
+    if (why_stop == MA_STOP_MEMORY || why_stop == MA_STOP_SERVER_MEMORY) { /* Boomi: out of memory is an error */
+        char why[256];
+        res->status = MA_STATUS_ERROR;
+        res->message = ma_strdup(ma_budget_message(&sh.budget, why, sizeof why));
+        ma_exec_log(&ex, NULL, MA_LOG_ERROR, "%s", why);
+    } else if (atomic_load(&sh.aborted)) {
         res->status = MA_STATUS_ABORTED;
-        res->message = sh.opts.cancel && __atomic_load_n(sh.opts.cancel, __ATOMIC_RELAXED)
-                           ? ma_strdup("the execution was cancelled")
-                           : ma_asprintf("the execution took longer than its limit of %llu ms",
-                                         (unsigned long long)sh.opts.timeout_ms);
+        res->message =
+            why_stop == MA_STOP_CANCEL || (sh.opts.cancel && __atomic_load_n(sh.opts.cancel, __ATOMIC_RELAXED))
+                ? ma_strdup("the execution was cancelled")
+                : ma_asprintf("the execution took longer than its limit of %llu ms",
+                              (unsigned long long)sh.opts.timeout_ms);
     } else if (rc < 0) {
         res->status = MA_STATUS_ERROR;
         res->message = ma_strdup(rerr.msg);
@@ -1034,6 +1065,11 @@ int ma_execute(ma_deploy *dep, ma_process *proc, const ma_batch *input, const ma
     sh.log = NULL;
     sh.n_log = 0;
     shared_free(&sh);
+    res->stop = why_stop;
+    res->peak_bytes = (uint64_t)(sh.budget.peak > 0 ? sh.budget.peak : 0);
+    ma_budget_leave(prev_budget);
+    ma_budget_end(&sh.budget);
+    if (res->peak_bytes > RELEASE_AFTER) ma_membudget_release(); /* what it held goes back to the system */
     res->duration_ns = ma_now_ns() - t0;
     return 0;
 }

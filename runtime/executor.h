@@ -23,7 +23,9 @@ typedef struct ma_run_opts {
     const char *atom_name;      /* "Atom Name" (default: host name) */
     const char *account_id;     /* "Account Id" (default: "miniatom") */
     int max_depth;              /* process call nesting limit (default 32) */
-    uint64_t timeout_ms;        /* 0 = none; exceeded -> ABORTED */
+    uint64_t timeout_ms;        /* 0 = none; exceeded -> ABORTED, whatever runs (maps included) */
+    uint64_t max_memory;        /* bytes the execution may hold (membudget.h); 0 = none; exceeded -> ERROR */
+    const char *max_memory_key; /* the setting named when it is exceeded (default "execution.max_memory") */
     const volatile int *cancel; /* when it becomes non-zero the execution stops: ABORTED (borrowed;
                                    NULL = never) */
     const char *execution_id;   /* use this id instead of a new one (a listener records it first) */
@@ -47,6 +49,8 @@ typedef struct ma_result {
     size_t n_log;
     size_t doc_errors; /* document errors not caught by a Try/Catch */
     uint64_t duration_ns;
+    int stop;            /* ma_stop_reason (membudget.h) when a limit or a cancel ended it, else 0 */
+    uint64_t peak_bytes; /* the most it held, as accounted by membudget.h */
 } ma_result;
 
 /* Runs proc (top level). input: documents for a passthrough or listener start (borrowed; the

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "history.h"
+#include "membudget.h"
 #include "server.h"
 #include "miniatom/miniatom.h"
 
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
         return MA_EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    ma_membudget_install(); /* before anything allocates with libxml2 or jansson */
     xmlInitParser();
     int rc;
     if (strcmp(cmd, "run") == 0) rc = ma_cli_run(argc - 1, argv + 1);

@@ -58,11 +58,15 @@ typedef struct ma_server_cfg {
     const char *tls_cert, *tls_key, *tls_ca;
     uint64_t req_body, resp_body, header, connections, rps, workers, queue;
     uint64_t purge_days, max_doc_bytes, max_docs, max_size, check_ms;
+    uint64_t exec_memory, server_memory; /* execution.max_memory, server.max_memory (0: from RAM) */
     int log_requests;
     int strict;        /* serve --strict: a process that is not runnable refuses the deployment */
     ma_auth_cfg *auth; /* owned: one per listener type of the registry, then /health */
     size_t n_auth;
 } ma_server_cfg;
+
+/* The server's own keys (docs/server.md "Every key"). */
+extern const ma_config_entry ma_server_config_map[];
 
 /* Reports one problem: where ("FILE:LINE", "--set", a key) and why. */
 typedef void (*ma_report_fn)(void *ctx, const char *where, const char *why);

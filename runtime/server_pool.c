@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "membudget.h"
 #include "server.h"
 #include "util.h"
 
@@ -167,6 +169,18 @@ static void run_opts(ma_server *srv, ma_run_opts *ro, int low, const char *const
     ro->retry_scale = 1.0;
     ro->cancel = cancel;
     ro->execution_id = exec_id;
+    ro->max_memory = srv->c.exec_memory;
+}
+
+/* -1 with err (MA_ERR_LIMIT: 503) when the executions already hold most of server.max_memory */
+static int memory_admits(ma_error *err)
+{
+    if (!ma_membudget_server_full()) return 0;
+    return ma_error_set(err, MA_ERR_LIMIT,
+                        "the executions running hold %llu MB of the server's memory budget of %llu MB "
+                        "(server.max_memory); try again later",
+                        (unsigned long long)(ma_membudget_server_used() >> 20),
+                        (unsigned long long)(ma_membudget_server_limit() >> 20));
 }
 
 static void run_job(ma_server *srv, ma_job *j)
@@ -316,6 +330,7 @@ static ma_pool_rc execute_here(ma_server *srv, ma_snapshot *snap, ma_process *pr
                                ma_deferral *w, int *cancelled, ma_error *err)
 {
     int low = rq->mode == MA_MODE_LOW_LATENCY;
+    if (memory_admits(err) < 0) return MA_POOL_NOT_STARTED;
     ma_exec_rec rec;
     memset(&rec, 0, sizeof rec);
     pthread_mutex_lock(&srv->mu);
@@ -380,6 +395,7 @@ ma_pool_rc ma_pool_execute(ma_server *srv, ma_snapshot *snap, ma_process *proc, 
     if (low && (!(rq->keep_running && rq->late) || rq->early)) /* early: the listener chose not to defer it */
         return execute_here(srv, snap, proc, input, rq, timeout_ms, res, exec_id, NULL, cancelled, err);
     if (tl_inline && !low) tl_waited = 1;
+    if (memory_admits(err) < 0) return MA_POOL_NOT_STARTED;
 
     ma_job *j = calloc(1, sizeof *j);
     if (!j) return ma_error_set(err, MA_ERR_NOMEM, "out of memory"), MA_POOL_NOT_STARTED;
@@ -472,6 +488,12 @@ nomem:
 int ma_pool_start(ma_server *srv, ma_error *err)
 {
     srv->pool_started = 1;
+    uint64_t limit = srv->c.server_memory;
+    if (!limit) { /* half of the physical memory */
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        limit = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : 0;
+    }
+    ma_membudget_set_server_limit(limit);
     pthread_mutex_init(&srv->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "membudget.h"
 #include "server.h"
 #include "util.h"
 
@@ -36,7 +37,9 @@ void ma_run_result_from(ma_run_result *out, const ma_process *proc, ma_result *r
             ma_batch_init(&res->docs);
         }
         break;
-    case MA_STATUS_ERROR: out->outcome = MA_RUN_FAILED; break;
+    case MA_STATUS_ERROR: /* stopped because the executions together held too much: the server is busy */
+        out->outcome = res->stop == MA_STOP_SERVER_MEMORY ? MA_RUN_BUSY : MA_RUN_FAILED;
+        break;
     case MA_STATUS_ABORTED: out->outcome = cancelled ? MA_RUN_CANCELLED : MA_RUN_TIMED_OUT; break;
     }
     if (out->outcome != MA_RUN_DONE) {
@@ -174,9 +177,13 @@ static void log_run(ma_server *srv, const ma_listener_type *lt, const ma_http_re
         [MA_RUN_TIMED_OUT] = "execution past the sync timeout",
         [MA_RUN_CANCELLED] = "execution cancelled",
     };
-    if (res->outcome != MA_RUN_FAILED && res->outcome != MA_RUN_TIMED_OUT && res->outcome != MA_RUN_CANCELLED) return;
+    int over_server = res->outcome == MA_RUN_BUSY && res->status == MA_STATUS_ERROR; /* server.max_memory */
+    if (res->outcome != MA_RUN_FAILED && res->outcome != MA_RUN_TIMED_OUT && res->outcome != MA_RUN_CANCELLED &&
+        !over_server)
+        return;
     char msg[200];
-    snprintf(msg, sizeof msg, "%s %s", lt ? lt->name : "listener", what[res->outcome]);
+    snprintf(msg, sizeof msg, "%s %s", lt ? lt->name : "listener",
+             over_server ? "execution failed" : what[res->outcome]);
     ma_sb b;
     ma_sb_init(&b);
     ma_sb_lit(&b, "{\"path\":");
@@ -197,8 +204,9 @@ int ma_listener_answer_run(ma_server *srv, const ma_listener_type *lt, void *sta
 {
     int status = ma_run_http_status(res);
     const char *msg = res->message ? res->message : "the process ended with an error";
-    /* nothing ran for a busy or not runnable process: no execution to name */
-    int ran = res->outcome != MA_RUN_BUSY && res->outcome != MA_RUN_NOT_RUNNABLE;
+    /* nothing ran for a busy or not runnable process: no execution to name - but for one stopped
+     * because the executions together held too much (busy, and it ended ERROR) */
+    int ran = (res->outcome != MA_RUN_BUSY || res->status == MA_STATUS_ERROR) && res->outcome != MA_RUN_NOT_RUNNABLE;
     const char *eid = ran && res->execution_id[0] ? res->execution_id : NULL;
     log_run(srv, lt, req, proc, res);
     int rc;

@@ -6,7 +6,10 @@
  * that vocabulary are serialized back to JSON (jsonxml.h). Extension functions in urn:miniatom
  * read the document's properties as it entered the map and set properties on the result (Boomi:
  * "inside one Map execution a document property cannot be changed step by step",
- * boomi-atom-semantics.md 1.2). */
+ * boomi-atom-semantics.md 1.2). A transform stops when its execution must (membudget.h: the
+ * deadline, the cancel flag, a memory budget): libxslt's debugger hook is called before every
+ * instruction and looks now and then, the allocator tells it at once, and a stopped context ends
+ * the XPath expression it evaluates through its operation limit. */
 #include "xslt.h"
 
 #include <ctype.h>
@@ -28,6 +31,7 @@
 #include "executor.h"
 #include "jsonxml.h"
 #include "mapcompile.h"
+#include "membudget.h"
 #include "util.h"
 
 #define BASE_URI "miniatom:/xslt/"
@@ -154,6 +158,45 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void register_functions(void);
 
+/* ---- stopping a transform ---- */
+
+/* instructions between two looks at the clock and the cancel flag */
+#define STOP_TICK_MASK 255u
+static __thread unsigned tl_insn;
+
+/* Makes tc stop: libxslt's loops check its state, and the XPath expression being evaluated fails at
+ * its next operation. Called on the transform's own thread (ma_stopper). */
+static void stop_transform(void *arg)
+{
+    xsltTransformContextPtr tc = arg;
+    tc->state = XSLT_STATE_STOPPED;
+    tc->debugStatus = XSLT_DEBUG_QUIT; /* sequence constructors return at once */
+    if (tc->xpathCtxt) {
+        tc->xpathCtxt->opLimit = 1;
+        tc->xpathCtxt->opCount = 1;
+    }
+}
+
+/* libxslt's debugger hooks: called only for contexts whose debugStatus is set, which ours are
+ * while an execution with a budget runs them */
+static void insn_hook(xmlNodePtr cur, xmlNodePtr node, xsltTemplatePtr templ, xsltTransformContextPtr tc)
+{
+    (void)cur;
+    (void)node;
+    (void)templ;
+    if ((++tl_insn & STOP_TICK_MASK) == 0 && tc && tc->state == XSLT_STATE_OK && ma_budget_check() != MA_STOP_NONE)
+        stop_transform(tc);
+}
+
+static int call_hook(xsltTemplatePtr templ, xmlNodePtr source)
+{
+    (void)templ;
+    (void)source;
+    return 0; /* no call stack is kept: nothing to drop */
+}
+
+static void drop_hook(void) {}
+
 static void global_init(void)
 {
     xmlInitParser();
@@ -168,6 +211,8 @@ static void global_init(void)
     /* the preferences go on every transformation context; at compile time restricted_loader is
      * the only way in, and it serves nothing but XSLT components */
     register_functions();
+    void *hooks[3] = {(void *)insn_hook, (void *)call_hook, (void *)drop_hook};
+    xsltSetDebuggerCallbacks(3, hooks);
 }
 
 void ma_xslt_global_init(void) { pthread_once(&g_once, global_init); }
@@ -772,13 +817,24 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
         free(pid);
     }
     xmlSetGenericErrorFunc(&st, transform_error); /* libxml2's XPath errors (per thread) */
-    xmlDoc *res = xsltApplyStylesheetUser(x->style, src, NULL, NULL, NULL, tc);
+    ma_budget *budget = ma_budget_current();
+    ma_stopper prev_stopper = ma_budget_set_stopper((ma_stopper){stop_transform, tc});
+    if (budget) tc->debugStatus = XSLT_DEBUG_CONT; /* insn_hook runs before each instruction */
+    xmlDoc *res =
+        ma_budget_check() == MA_STOP_NONE ? xsltApplyStylesheetUser(x->style, src, NULL, NULL, NULL, tc) : NULL;
+    ma_budget_set_stopper(prev_stopper);
+    tc->debugStatus = XSLT_DEBUG_NONE;
     xmlSetGenericErrorFunc(NULL, NULL);
     int rc = 0;
     char *text = NULL;
     size_t tlen = 0;
     const char *out_type = NULL;
-    if (!res || tc->state != XSLT_STATE_OK || st.failed) {
+    if (budget && ma_budget_check() != MA_STOP_NONE) {
+        char why[256];
+        ma_error_set(err, MA_ERR_LIMIT, "%s: %s", x->name, ma_budget_message(budget, why, sizeof why));
+        if (tc->state == XSLT_STATE_OK) tc->state = XSLT_STATE_STOPPED; /* not back to the pool */
+        rc = 1;
+    } else if (!res || tc->state != XSLT_STATE_OK || st.failed) {
         ma_error_set(err, MA_ERR_RUNTIME, "%s: %s", x->name, errors_text(&st));
         rc = 1;
     } else {
