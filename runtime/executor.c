@@ -175,6 +175,7 @@ const char *ma_exec_id(const ma_exec *ex) { return ex->sh->exec_id; }
 const char *ma_exec_process_name(const ma_exec *ex) { return ex->proc->comp->name; }
 const char *ma_exec_process_id(const ma_exec *ex) { return ex->proc->comp->id; }
 int ma_exec_is_general_mode(const ma_exec *ex) { return ex->sh->opts.general_mode; }
+int ma_exec_must_stop(void) { return ma_budget_check() != MA_STOP_NONE; }
 size_t ma_exec_document_count(const ma_exec *ex) { return ex->doc_count; }
 const ma_run_opts *ma_exec_opts(const ma_exec *ex) { return &ex->sh->opts; }
 const char *ma_exec_atom_name(const ma_exec *ex) { return ex->sh->atom_name; }

@@ -6,6 +6,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "httpc.h"
 
+#include "miniatom/shape.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -450,11 +452,24 @@ static long backoff_wait(ma_httpc *c, int retry /* 1, 2, ... */)
     return w / 2 + (long)(r % (uint64_t)(w / 2 + 1)); /* jitter: between half and all of w */
 }
 
+/* Sleeps ms in slices of at most STOP_POLL_MS, ending early when the execution must stop. */
+#define STOP_POLL_MS 100L
 static void sleep_ms(long ms)
 {
-    if (ms <= 0) return;
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    while (ms > 0 && !ma_exec_must_stop()) {
+        long slice = ms < STOP_POLL_MS ? ms : STOP_POLL_MS;
+        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        ms -= slice;
+    }
+}
+
+/* libcurl's progress callback (called at least once a second while a transfer waits): a transfer
+ * whose execution must stop (deadline, cancel, memory budget) is aborted at once. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)ud, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return ma_exec_must_stop();
 }
 
 static int has_header(const ma_httpc_header *h, size_t n, const char *name)
@@ -517,6 +532,8 @@ static void setup(ma_httpc *c, CURL *h, const char *method, const char *url, str
     curl_easy_setopt(h, CURLOPT_SHARE, c->share);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");             /* every encoding curl can decode */
@@ -605,6 +622,11 @@ int ma_httpc_request(ma_httpc *c, const char *method, const char *url, const ma_
             break;
         }
         int more = attempt < c->retries;
+        if (cc == CURLE_ABORTED_BY_CALLBACK || (cc != CURLE_OK && ma_exec_must_stop())) {
+            rc = ma_error_set(err, MA_ERR_IO, "HTTP %s %s: stopped, the execution must end (its time or memory limit)",
+                              method, shown);
+            break;
+        }
         if (cc != CURLE_OK) {
             if (more && retryable_curl(cc)) {
                 sleep_ms(backoff_wait(c, attempt + 1));

@@ -101,6 +101,12 @@ const char *ma_exec_id(const ma_exec *ex);
 const char *ma_exec_process_name(const ma_exec *ex);
 const char *ma_exec_process_id(const ma_exec *ex);
 int ma_exec_is_general_mode(const ma_exec *ex);
+/* 1 when the execution running on the calling thread must stop now: its deadline passed, it was
+ * cancelled, or it used more than its memory budget (docs/decisions/015-execution-budgets.md).
+ * Connector and shape code that waits on the outside world (a network call, a retry's sleep) polls
+ * it and gives up with an error; the execution then ends as the stop says (ABORTED or ERROR). 0 on a
+ * thread that runs no execution. Cheap: it reads the clock. */
+int ma_exec_must_stop(void);
 
 typedef enum ma_log_level { MA_LOG_INFO = 0, MA_LOG_WARNING, MA_LOG_ERROR } ma_log_level;
 /* How an execution ended (boomi-atom-semantics.md 3.4). */

@@ -161,6 +161,23 @@ run_expect 0 "run --timeout with a bare number is milliseconds, as before" "" --
 grep -qF "<count>1</count>" "$tmp/out" && ok "and the small map's result is printed" || not_ok "the small map printed $(head -c 200 "$tmp/out")"
 run_expect 2 "run --timeout refuses a duration it cannot read" "--timeout" --timeout 1x "Small Map Process"
 run_expect 2 "run --max-memory refuses a size it cannot read" "--max-memory" --max-memory lots "Small Map Process"
+# ---- a connector call is stopped too: an upstream that never answers, run --timeout 1s ----
+# Without the stop the call would wait for the HTTP connection's own timeout (60 s): `timeout`
+# ends the run long before that, and the upstream must have seen the call closed unanswered.
+python3 "$top_srcdir/tests/server/runaway/hold_upstream.py" "$tmp/holdport" "$tmp/hold.log" 2>"$tmp/hold.err" &
+hold_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/holdport" ] && break; sleep 0.05; done
+timeout $((30 * slow)) "${RUN[@]}" run --deploy "$top_srcdir/tests/server/runaway/stuck" --data "$tmp/rundata" --timeout 1s \
+  --set "connection.7d1c1f0e-3c55-5b8e-9d0a-2a64c7c0e1a1.url=http://127.0.0.1:$(cat "$tmp/holdport")" \
+  "Stuck Connector Process" >"$tmp/out" 2>"$tmp/err"; code=$?
+for _ in $(seq 100); do [ -s "$tmp/hold.log" ] && break; sleep 0.05; done
+if [ "$code" = 1 ] && grep -qF "ABORTED" "$tmp/err" && grep -qF "closed before an answer" "$tmp/hold.log"; then
+  ok "run --timeout 1s stops an HTTP call to an upstream that never answers: ABORTED, the call closed"
+else
+  not_ok "the stuck connector call: exit $code, upstream log '$(cat "$tmp/hold.log" 2>/dev/null)'"; head -5 "$tmp/err" | sed 's/^/    /'
+fi
+kill "$hold_pid" 2>/dev/null; wait "$hold_pid" 2>/dev/null
+
 "${RUN[@]}" run --help >"$tmp/out" 2>&1
 grep -qF -- "--max-memory SIZE" "$tmp/out" && grep -qF -- "--timeout DURATION" "$tmp/out" && ok "run --help names --timeout DURATION and --max-memory SIZE" \
   || not_ok "run --help does not name the options"
