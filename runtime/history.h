@@ -8,6 +8,7 @@
 #define MA_HISTORY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "executor.h"
 #include "miniatom/error.h"
@@ -16,9 +17,11 @@
 typedef struct ma_history ma_history; /* thread-safe: one connection, one lock */
 
 typedef struct ma_history_opts {
-    int purge_days;       /* records older than this are deleted at open and daily (default 30; 0 = never) */
-    size_t max_doc_bytes; /* documents larger than this are recorded cut, with their full size (default 1 MiB) */
-    size_t max_docs;      /* at most this many documents in and out per execution (default 1000) */
+    int purge_days;             /* records older than this are deleted at open and daily (default 30; 0 = never) */
+    size_t max_doc_bytes;       /* documents larger than this are recorded cut, with their full size (default 1 MiB) */
+    size_t max_docs;            /* at most this many documents in and out per execution (default 1000) */
+    uint64_t max_payload_bytes; /* document bytes recorded per execution (0: no limit) */
+    uint64_t payload_bytes_per_minute; /* document bytes recorded per minute (0: no limit); history_budget.h */
 } ma_history_opts;
 
 /* Opens (creating) DATA/history.db. Executions recorded as STARTED (left by a crash) become
