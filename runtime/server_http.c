@@ -50,6 +50,9 @@ struct ma_http_conn {
     size_t auth_ai;        /* the auth table checked */
     char *auth_pass;       /* owned (MHD_free), wiped: the token being checked */
     const char *debug;     /* for the request log: "ran", "ignored", "limited", or NULL */
+    int refused;           /* refused on its headers (401, 403, 429, 503): the body is dropped, then this */
+    const char *refuse_msg;
+    char refuse_retry[16]; /* its Retry-After, "" for none */
 };
 
 typedef struct conn_tls { /* one TLS connection (MHD's socket context) */
@@ -260,6 +263,9 @@ static int rps_allow(ma_server *srv)
 
 /* ---- authentication ------------------------------------------------------------------------------------ */
 
+static long long content_length(const char *v);
+static mhd_result dispatch(struct ma_http_conn *q, const char *method, const char *url);
+
 /* The verified client certificate's subject DN of a TLS connection (borrowed), or NULL. */
 static const char *client_subject(ma_server *srv, struct MHD_Connection *c)
 {
@@ -298,6 +304,29 @@ static size_t client_ip(struct ma_http_conn *q, char *out, size_t ol)
     memcpy(out, r, n);
     out[n] = '\0';
     return n;
+}
+
+/* A body over limits.request_body (413) or a request refused on its headers: a client that waits
+ * for 100 Continue, sends no body, or would send more than is worth reading is answered at once;
+ * any other once its body has been read and dropped (never buffered), so that a client that writes
+ * the whole body before it reads sees the answer (RFC 9112 9.6). 1 when it is answered at once. */
+static int answer_at_once(struct MHD_Connection *c)
+{
+    long long n = content_length(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
+    const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return (expect && strcasecmp(expect, "100-continue") == 0) || (unsigned long long)n > MAX_DROPPED ||
+           (n <= 0 && !te);
+}
+
+/* Refuses q on its headers with status and msg (a static string): at once, or after its body. */
+static mhd_result refuse(struct ma_http_conn *q, const char *method, const char *url, int status, const char *msg,
+                         const char *retry_after)
+{
+    q->refused = status;
+    q->refuse_msg = msg;
+    ma_strlcpy(q->refuse_retry, retry_after ? retry_after : "", sizeof q->refuse_retry);
+    return answer_at_once(q->c) ? dispatch(q, method, url) : MHD_YES;
 }
 
 static void pass_drop(struct ma_http_conn *q)
@@ -344,10 +373,9 @@ static int authenticate(struct ma_http_conn *q, const char *method, const char *
                 if (strcmp(a->subjects[i], subject) == 0) ok = 1;
         }
         if (ok) return 0;
-        *ret = respond_error(q, method, url, 403,
-                             subject ? "this client certificate is not allowed here"
-                                     : "a valid client certificate is required",
-                             NULL, NULL);
+        *ret = refuse(
+            q, method, url, 403,
+            subject ? "this client certificate is not allowed here" : "a valid client certificate is required", NULL);
         return -1;
     }
     char *pass = NULL;
@@ -387,8 +415,7 @@ static int authenticate(struct ma_http_conn *q, const char *method, const char *
         MHD_free(pass);
     }
     if (u) MHD_free(u);
-    *ret = respond_error(q, method, url, status, why, ra[0] ? ra : NULL,
-                         status == 401 ? "Basic realm=\"miniatom\"" : NULL);
+    *ret = refuse(q, method, url, status, why, ra[0] ? ra : NULL);
     return -1;
 }
 
@@ -406,7 +433,7 @@ static int authenticated(struct ma_http_conn *q, const char *method, const char 
     ma_ratelimit_add(srv->auth_rl, 'u', q->user, strlen(q->user));
     MHD_free(q->user);
     q->user = NULL;
-    *ret = respond_error(q, method, url, 401, "authentication is required", NULL, "Basic realm=\"miniatom\"");
+    *ret = refuse(q, method, url, 401, "authentication is required", NULL);
     return -1;
 }
 
@@ -550,6 +577,9 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
 {
     ma_server *srv = q->srv;
     struct MHD_Connection *c = q->c;
+    if (q->refused)
+        return respond_error(q, method, url, q->refused, q->refuse_msg, q->refuse_retry[0] ? q->refuse_retry : NULL,
+                             q->refused == 401 ? "Basic realm=\"miniatom\"" : NULL);
     if (q->too_big) {
         char msg[128];
         snprintf(msg, sizeof msg, "the request body is larger than the limit of %llu bytes",
@@ -739,7 +769,10 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
     }
     if (q->auth_wait) { /* resumed: a hashing thread checked the credentials */
         mhd_result ret = MHD_YES;
-        if (authenticated(q, method, url, &ret) < 0 || (ret = after_auth(q, method, url)) != MHD_YES || q->answered) {
+        if (authenticated(q, method, url, &ret) < 0) {
+            if (q->answered) *upload_data_size = 0;
+            if (q->answered || !*upload_data_size) return ret; /* else refused: its body is dropped below */
+        } else if ((ret = after_auth(q, method, url)) != MHD_YES || q->answered) {
             *upload_data_size = 0;
             return ret;
         }
@@ -760,7 +793,7 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (q->too_big) { /* dropped; a client that goes on for long is answered at once */
+        if (q->too_big || q->refused) { /* dropped; a client that goes on for long is answered at once */
             q->dropped += n;
             return q->dropped > MAX_DROPPED ? dispatch(q, method, url) : MHD_YES;
         }
