@@ -28,10 +28,13 @@ ma_debug_verdict ma_debug_decide(ma_server *srv, const ma_auth_cfg *a, const cha
 {
     *retry_s = 0;
     if (a->mode != MA_AUTH_BASIC || !user || !listed(a->debug_users, user)) return MA_DEBUG_IGNORED;
-    if ((*retry_s = ma_ratelimit_take(srv->debug_rl, 'd', user, strlen(user))) != 0) return MA_DEBUG_LIMITED;
-    if (atomic_fetch_add(&srv->n_debug, 1) >= srv->c.debug_concurrent) {
+    if (atomic_fetch_add(&srv->n_debug, 1) >= srv->c.debug_concurrent) { /* not counted against the rate */
         atomic_fetch_sub(&srv->n_debug, 1);
         *retry_s = 1;
+        return MA_DEBUG_LIMITED;
+    }
+    if ((*retry_s = ma_ratelimit_take(srv->debug_rl, 'd', user, strlen(user))) != 0) {
+        atomic_fetch_sub(&srv->n_debug, 1);
         return MA_DEBUG_LIMITED;
     }
     return MA_DEBUG_RUN;
