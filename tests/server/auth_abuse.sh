@@ -58,7 +58,7 @@ expect_code() { # want label curl-args...
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$srv_pid/status"; }
 
 start "$tmp/log1" --set auth.wss.mode=basic --set "auth.wss.user.ada=$ada" --set "auth.wss.user.dear=$dear" \
-  --set limits.auth_failures=5 || { not_ok "start with Basic users"; finish; exit 1; }
+  --set limits.auth_failures=3 || { not_ok "start with Basic users"; finish; exit 1; }
 
 # ---- an unknown user and a wrong token look the same ----
 expect_code 401 "a known user with a wrong token: 401" --interface 127.0.0.2 -u ada:wrong "$url" --data-binary hi
