@@ -12,7 +12,8 @@
  *     status (STARTED while it runs, then COMPLETE | COMPLETE_WARN | ERROR | ABORTED), message,
  *     started_ms, ended_ms (Unix epoch milliseconds, UTC), duration_ms REAL, docs_in, docs_out,
  *     doc_errors (documents in and out counted in full, even when fewer are recorded), payloads
- *     (1: documents recorded; 2: they were, and the size cap purged them), log_omitted (user log entries past the first 10000), owner (the
+ *     (1: documents recorded; 2: they were, and the size cap purged them; 3, 4: some were not, over a
+ *     byte budget: history_budget.h), log_omitted (user log entries past the first 10000), owner (the
  *     uuid of the handle recording a STARTED row; NULL once it ended).
  *     Indexes on started_ms, process_id, and status for the STARTED rows.
  *   shape_counts  (exec -> executions.rid, idx, shape, type, label, documents): documents that
@@ -50,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "history_budget.h"
 #include "lazy_sqlite.h"
 #include "process.h"
 #include "util.h"
@@ -178,9 +180,10 @@ struct ma_history {
     char *dir;  /* the data folder */
     char *path; /* DATA/history.db */
     ma_history_opts opts;
-    char owner[37]; /* this handle's uuid: the STARTED rows it records carry it */
-    int owner_fd;   /* DATA/history.db-owners/<owner>, flock'ed; -1 until the first begin */
-    dev_t dev;      /* the identity of the file opened */
+    ma_payload_budget budget; /* from opts */
+    char owner[37];           /* this handle's uuid: the STARTED rows it records carry it */
+    int owner_fd;             /* DATA/history.db-owners/<owner>, flock'ed; -1 until the first begin */
+    dev_t dev;                /* the identity of the file opened */
     ino_t ino;
     struct stat wal_st, shm_st;  /* and of its -wal and -shm files (st_nlink 0: none) */
     ma_history_fault_kind fault; /* MA_HISTORY_OK until a fault breaks the handle */
@@ -610,6 +613,36 @@ static int settings(ma_history *h, const ma_history_opts *opts, ma_error *err)
     return 0;
 }
 
+/* ---- payloads over their budget (history_budget.h) ---- */
+
+/* Bytes of documents recorded so far for execution rid (its inputs); 0 when unknown. */
+static uint64_t recorded_bytes(ma_history *h, sqlite3_int64 rid)
+{
+    sqlite3_stmt *q;
+    uint64_t v = 0;
+    if (sqlite3_prepare_v2(h->db, "SELECT COALESCE(SUM(length(data)), 0) FROM documents WHERE exec = ?1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(q, 1, rid);
+    if (sqlite3_step(q) == SQLITE_ROW) v = (uint64_t)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+/* Notes on execution rid why some payloads were not recorded (the first reason stays). */
+static int payloads_dropped(ma_history *h, sqlite3_int64 rid, int why, ma_error *err)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(h->db, "UPDATE executions SET payloads = ?2 WHERE rid = ?1 AND payloads = 1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return db_error(h, err, "recording dropped payloads");
+    sqlite3_bind_int64(q, 1, rid);
+    sqlite3_bind_int(q, 2, why);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : db_error(h, err, "recording dropped payloads");
+    sqlite3_finalize(q);
+    return rc;
+}
+
 /* ---- purge ---- */
 
 /* Pages in use times the page size (under h->mu). */
@@ -651,7 +684,7 @@ static int purge_size_step(ma_history *h, uint64_t excess, int *more, ma_error *
         snprintf(sql, sizeof sql,
                  "DELETE FROM documents WHERE exec BETWEEN %lld AND %lld AND exec NOT IN"
                  " (SELECT rid FROM executions WHERE status = 'STARTED');"
-                 "UPDATE executions SET payloads = 2 WHERE rid BETWEEN %lld AND %lld AND payloads = 1"
+                 "UPDATE executions SET payloads = 2 WHERE rid BETWEEN %lld AND %lld AND payloads IN (1, 3, 4)"
                  " AND status <> 'STARTED'",
                  (long long)lo, (long long)hi, (long long)lo, (long long)hi);
         rc = exec_sql(h, sql, err, "purging payloads");
@@ -847,6 +880,10 @@ ma_history *ma_history_open(const char *data_dir, const ma_history_opts *opts, m
             db_error(h, err, "preparing statements");
             goto fail;
         }
+    if (opts) {
+        h->budget.per_execution = opts->max_payload_bytes;
+        h->budget.per_minute = opts->payload_bytes_per_minute;
+    }
     if (settings(h, opts, err) < 0 || recover(h, err) < 0 || ma_history_purge(h, err) < 0 || same_file(h, err) < 0)
         goto fail;
     side_files(h, h->path, &h->wal_st, &h->shm_st);
@@ -904,10 +941,13 @@ int ma_history_begin(ma_history *h, const char *exec_id, const char *process_id,
     if (!h || !exec_id || !*exec_id) return ma_error_set(err, MA_ERR_USAGE, "execution history: no execution id");
     pthread_mutex_lock(&h->mu);
     int64_t now = now_ms();
-    int rc = broken(h, err);
+    int rc = broken(h, err), why = MA_PAYLOADS_KEPT;
     if (rc == 0) rc = same_file(h, err);
     ma_error oerr;
     if (rc == 0 && owner_claim(h, &oerr) < 0) rc = set_fault(h, MA_HISTORY_IO, err, "recording an execution", oerr.msg);
+    uint64_t used = 0;
+    size_t n_in = with_payloads && input ? (input->len < h->opts.max_docs ? input->len : h->opts.max_docs) : 0;
+    n_in = ma_payload_budget_take(&h->budget, input, n_in, h->opts.max_doc_bytes, &used, &why);
     if (rc == 0) rc = tx_begin(h, err);
     if (rc == 0) {
         sqlite3_stmt *s = stmt(h, S_INS_EXEC);
@@ -918,7 +958,7 @@ int ma_history_begin(ma_history *h, const char *exec_id, const char *process_id,
         bind_text(s, 5, trigger ? trigger : "");
         sqlite3_bind_int64(s, 6, now);
         sqlite3_bind_int64(s, 7, input ? (sqlite3_int64)input->len : 0);
-        sqlite3_bind_int(s, 8, with_payloads ? 1 : 0);
+        sqlite3_bind_int(s, 8, with_payloads ? why : 0);
         bind_text(s, 9, h->owner);
         int step = sqlite3_step(s);
         if (step != SQLITE_DONE) {
@@ -928,8 +968,7 @@ int ma_history_begin(ma_history *h, const char *exec_id, const char *process_id,
         }
         sqlite3_reset(s);
         sqlite3_int64 rid = sqlite3_last_insert_rowid(h->db);
-        for (size_t i = 0; rc == 0 && with_payloads && input && i < input->len && i < h->opts.max_docs; i++)
-            rc = insert_doc(h, rid, "in", i, input->docs[i], err);
+        for (size_t i = 0; rc == 0 && i < n_in; i++) rc = insert_doc(h, rid, "in", i, input->docs[i], err);
         if (rc == 0) rc = tx_commit(h, err);
         if (rc < 0) tx_rollback(h);
         if (rc == 0) rc = same_file(h, err);
@@ -1023,8 +1062,14 @@ int ma_history_end(ma_history *h, const char *exec_id, const ma_process *proc, c
         bind_text(s, 6, e->message ? e->message : "");
         rc = run_simple(h, S_INS_LOG, err, "recording the user log");
     }
-    for (size_t i = 0; rc == 0 && with_payloads && i < res->docs.len && i < h->opts.max_docs; i++)
-        rc = insert_doc(h, rid, "out", i, res->docs.docs[i], err);
+    size_t n_out = with_payloads ? (res->docs.len < h->opts.max_docs ? res->docs.len : h->opts.max_docs) : 0;
+    if (rc == 0 && n_out && (h->budget.per_execution || h->budget.per_minute)) {
+        uint64_t used = recorded_bytes(h, rid);
+        int why;
+        n_out = ma_payload_budget_take(&h->budget, &res->docs, n_out, h->opts.max_doc_bytes, &used, &why);
+        if (why != MA_PAYLOADS_KEPT) rc = payloads_dropped(h, rid, why, err);
+    }
+    for (size_t i = 0; rc == 0 && i < n_out; i++) rc = insert_doc(h, rid, "out", i, res->docs.docs[i], err);
     if (rc == 0) rc = tx_commit(h, err);
     if (rc < 0) tx_rollback(h);
     if (rc == 0) rc = same_file(h, err); /* committed to the file that is still DATA/history.db */
@@ -1255,9 +1300,12 @@ char *ma_history_show_json(ma_history *h, const char *exec_id, ma_error *err)
     json_key(&b, &first, "inputCount"), json_col_int(&b, s, 10);
     json_key(&b, &first, "resultCount"), json_col_int(&b, s, 11);
     json_key(&b, &first, "documentErrors"), json_col_int(&b, s, 12);
-    int payloads = sqlite3_column_int(s, 13) == 1, purged = sqlite3_column_int(s, 13) == 2;
+    int pv = sqlite3_column_int(s, 13);
+    int payloads = pv != MA_PAYLOADS_NONE && pv != MA_PAYLOADS_PURGED, purged = pv == MA_PAYLOADS_PURGED;
+    const char *dropped = ma_payload_budget_why(pv);
     json_key(&b, &first, "payloads"), ma_sb_puts(&b, payloads ? "true" : "false");
     if (purged) json_key(&b, &first, "payloadsPurged"), ma_sb_puts(&b, "true");
+    if (dropped) json_key(&b, &first, "payloadsDropped"), json_cstr(&b, dropped);
     json_key(&b, &first, "logOmitted"), json_col_int(&b, s, 14);
     int64_t n_in = sqlite3_column_int64(s, 10), n_out = sqlite3_column_int64(s, 11);
     sqlite3_int64 rid = sqlite3_column_int64(s, 15);
@@ -1437,7 +1485,7 @@ int ma_history_inspect(const char *data_dir, int full, ma_history_report *r, ma_
     if (r->schema_version == SCHEMA_VERSION) {
         r->executions = db_int(db, "SELECT count(*) FROM executions", &ok);
         r->running = db_int(db, "SELECT count(*) FROM executions WHERE status = 'STARTED'", &ok);
-        r->with_payloads = db_int(db, "SELECT count(*) FROM executions WHERE payloads = 1", &ok);
+        r->with_payloads = db_int(db, "SELECT count(*) FROM executions WHERE payloads IN (1, 3, 4)", &ok);
         r->documents = db_int(db, "SELECT count(*) FROM documents", &ok);
         r->callbacks = db_int(db, "SELECT count(*) FROM callbacks", &ok);
         r->oldest_ms = db_int(db, "SELECT coalesce(min(started_ms), 0) FROM executions", &ok);

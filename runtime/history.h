@@ -17,12 +17,14 @@
 typedef struct ma_history ma_history; /* thread-safe: one connection, one lock */
 
 typedef struct ma_history_opts {
-    int purge_days;       /* records older than this are deleted by ma_history_purge (default 30; 0 = never) */
-    size_t max_doc_bytes; /* documents larger than this are recorded cut, with their full size (default 1 MiB) */
-    size_t max_docs;      /* at most this many documents in and out per execution (default 1000) */
-    uint64_t max_size;    /* bytes the records may take; over it ma_history_purge deletes the oldest
+    int purge_days;             /* records older than this are deleted by ma_history_purge (default 30; 0 = never) */
+    size_t max_doc_bytes;       /* documents larger than this are recorded cut, with their full size (default 1 MiB) */
+    size_t max_docs;            /* at most this many documents in and out per execution (default 1000) */
+    uint64_t max_size;          /* bytes the records may take; over it ma_history_purge deletes the oldest
                              payloads, then the oldest records (default 1 GiB; 0 = no cap) */
-    int must_exist;       /* 1: fail rather than create a history that is not there */
+    int must_exist;             /* 1: fail rather than create a history that is not there */
+    uint64_t max_payload_bytes; /* document bytes recorded per execution (0: no limit) */
+    uint64_t payload_bytes_per_minute; /* document bytes recorded per minute (0: no limit); history_budget.h */
 } ma_history_opts;
 
 /* Opens (creating unless opts->must_exist) DATA/history.db and purges it (ma_history_purge).

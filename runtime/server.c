@@ -176,6 +176,8 @@ static int drain(ma_server *srv)
 
 static void server_free(ma_server *srv)
 {
+    ma_kdf_stop(srv->kdf); /* its last jobs resume their connections before the HTTP side stops */
+    srv->kdf = NULL;
     ma_http_stop(srv);
     ma_pool_stop(srv);
     if (close_recovery(srv)) pthread_join(srv->recover_thread, NULL); /* a start that failed after it began */
@@ -188,6 +190,8 @@ static void server_free(ma_server *srv)
     free(srv->tls_key_pem);
     free(srv->tls_ca_pem);
     ma_server_cfg_free(&srv->c);
+    ma_ratelimit_free(srv->auth_rl);
+    ma_ratelimit_free(srv->debug_rl);
     pthread_mutex_destroy(&srv->snap_mu);
     pthread_mutex_destroy(&srv->rps_mu);
     pthread_mutex_destroy(&srv->auth_mu);
@@ -237,6 +241,8 @@ int ma_server_run(const ma_settings *settings, int strict)
     pthread_mutex_init(&srv->auth_mu, NULL);
     pthread_mutex_init(&srv->recover_mu, NULL);
     atomic_init(&srv->draining, 0);
+    atomic_init(&srv->n_debug, 0);
+    atomic_init(&srv->n_inline, 0);
     /* signals: every thread started from here on blocks them; this one waits for them */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -265,6 +271,13 @@ int ma_server_run(const ma_settings *settings, int strict)
     srv->rps_last_ns = ma_now_ns();
     if (ma_server_auth_init(srv, &err) < 0) {
         ma_log_error(srv, "cannot start the server", err.msg);
+        goto out;
+    }
+    uint64_t seed = ma_now_ns() ^ (uint64_t)(uintptr_t)srv ^ ((uint64_t)srv->cache_key[0] << 56);
+    if (!(srv->auth_rl = ma_ratelimit_new(4096, srv->c.auth_failures, seed)) ||
+        !(srv->debug_rl = ma_ratelimit_new(1024, srv->c.debug_rate, seed * 31)) ||
+        !(srv->kdf = ma_kdf_start(srv->c.kdf_threads, srv->c.kdf_queue, &err))) {
+        ma_log_error(srv, "cannot start the server", srv->auth_rl && srv->debug_rl ? err.msg : "out of memory");
         goto out;
     }
 
@@ -311,6 +324,8 @@ int ma_server_run(const ma_settings *settings, int strict)
         ma_log_stop(srv); /* the log is written out; the executions are left to the exit */
         _exit(0);
     }
+    ma_kdf_stop(srv->kdf);
+    srv->kdf = NULL;
     ma_http_stop(srv);
     rc = 0;
 out:

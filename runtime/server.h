@@ -3,12 +3,15 @@
  * types plug into (miniatom/listener.h is their side). Its parts, one purpose each:
  *   server_config.c    its config maps and the checks across keys (TLS files, users)
  *   server_auth.c      authentication: hashed tokens, Basic, client certificates
+ *   server_kdf.c       the threads that hash tokens, off the server threads
+ *   server_ratelimit.c rates per key: failed logins per client and user, debug runs per user
  *   server_log.c       the JSON log and the request log, written by a log thread
  *   server_snapshot.c  deployments as served: loaded, compiled, listeners deployed, refcounted
  *   server_store.c     the execution history as served: faults, reopening, the scheduled purge
  *   server_pool.c      executions in flight, the worker pool, the timer of early answers
  *   server_run.c       ma_listener_run and the answers to runs, shared by every listener
  *   server_http.c      the libmicrohttpd glue: requests, limits, dispatch to listener types
+ *   server_debug.c     who may ask for a debug run (X-Boomi-Debug), how often, how many at once
  *   server_health.c    GET /health
  *   server.c           start, signals, reload, drain, stop
  * (boomi-atom-semantics.md 3-4; docs/server.md, docs/architecture.md). */
@@ -50,6 +53,7 @@ typedef struct ma_auth_cfg {
     size_t n_users;
     const char **subjects; /* owned array of strings borrowed from the settings */
     size_t n_subjects;
+    const char *debug_users; /* borrowed: "alice,bob", the users allowed debug runs, or NULL */
 } ma_auth_cfg;
 
 typedef struct ma_server_cfg {
@@ -58,7 +62,10 @@ typedef struct ma_server_cfg {
     const char *tls_cert, *tls_key, *tls_ca;
     uint64_t req_body, resp_body, header, connections, rps, workers, queue;
     uint64_t purge_days, max_doc_bytes, max_docs, max_size, check_ms;
-    uint64_t exec_memory, server_memory; /* execution.max_memory, server.max_memory (0: from RAM) */
+    uint64_t exec_memory, server_memory;                  /* execution.max_memory, server.max_memory (0: from RAM) */
+    uint64_t debug_rate, debug_concurrent;                /* debug runs per minute per user, at once */
+    uint64_t auth_failures, kdf_threads, kdf_queue;       /* failed logins per minute; the token hashing */
+    uint64_t max_payload_bytes, payload_bytes_per_minute; /* recorded payloads */
     int log_requests;
     int strict;        /* serve --strict: a process that is not runnable refuses the deployment */
     ma_auth_cfg *auth; /* owned: one per listener type of the registry, then /health */
@@ -90,8 +97,46 @@ int ma_server_parse_listen(const char *v, struct sockaddr_storage *ss, socklen_t
 char *ma_server_hash_token(const char *token, size_t len, unsigned iterations, ma_error *err);
 /* Parses a stored hash into u (without the name); -1 when it is not one. */
 int ma_server_parse_hash(const char *v, ma_hashed_user *u);
-/* 1 when user and password match one of a's users (constant time, cached by HMAC). */
+/* 1 when user and password match one of a's users (constant time, cached by HMAC): both steps
+ * below on the calling thread. */
 int ma_server_basic_ok(ma_server *srv, int li, const ma_auth_cfg *a, const char *user, const char *pass);
+/* 1 when user and password were verified before (remembered as an HMAC): no hashing. */
+int ma_server_basic_remembered(ma_server *srv, int li, const char *user, const char *pass);
+/* 1 when user and password match one of a's users: PBKDF2, as dear for an unknown user or one with
+ * fewer iterations as for a's dearest user; remembered when they match. */
+int ma_server_basic_verify(ma_server *srv, int li, const ma_auth_cfg *a, const char *user, const char *pass);
+
+/* ---- the token hashing threads (server_kdf.c) ---------------------------------------------------------- */
+
+typedef struct ma_kdf_pool ma_kdf_pool;
+ma_kdf_pool *ma_kdf_start(size_t threads, size_t queue, ma_error *err);
+/* Queues fn(arg) for a hashing thread, calling before(arg) (may be NULL) first, before fn can run;
+ * -1 when the queue is full or the pool stops (then neither is called). */
+int ma_kdf_submit(ma_kdf_pool *p, void (*fn)(void *arg), void *arg, void (*before)(void *arg));
+/* Runs what is queued, then stops the threads and frees p (NULL: nothing). */
+void ma_kdf_stop(ma_kdf_pool *p);
+
+/* ---- rates per key (server_ratelimit.c) --------------------------------------------------------------- */
+
+typedef struct ma_ratelimit ma_ratelimit;
+/* A table of slots buckets allowing per_minute events per key and minute (bursts up to that many;
+ * 0: no limit). NULL when out of memory. */
+ma_ratelimit *ma_ratelimit_new(size_t slots, uint64_t per_minute, uint64_t seed);
+void ma_ratelimit_free(ma_ratelimit *rl);
+/* 0 when one more event of key (kind: a letter separating kinds of keys) fits; else the seconds to
+ * wait. check only looks; take counts the event when it fits; add counts it anyway. */
+unsigned ma_ratelimit_check(ma_ratelimit *rl, char kind, const char *key, size_t len);
+unsigned ma_ratelimit_take(ma_ratelimit *rl, char kind, const char *key, size_t len);
+void ma_ratelimit_add(ma_ratelimit *rl, char kind, const char *key, size_t len);
+
+/* ---- debug runs (server_debug.c) ----------------------------------------------------------------------- */
+
+typedef enum { MA_DEBUG_NO = 0, MA_DEBUG_RUN, MA_DEBUG_IGNORED, MA_DEBUG_LIMITED } ma_debug_verdict;
+/* Whether a request of user (NULL: none) on auth table a that asks for a debug run gets one: RUN
+ * (counted in srv->n_debug: ma_debug_done after), IGNORED (the user may not: served as without the
+ * flag), LIMITED (over debug.rate or debug.concurrent: *retry_s says when to come back). */
+ma_debug_verdict ma_debug_decide(ma_server *srv, const ma_auth_cfg *a, const char *user, unsigned *retry_s);
+void ma_debug_done(ma_server *srv);
 /* Makes the key under which verified tokens are remembered (loading GnuTLS); -1 with err when GnuTLS
  * cannot be loaded or gives no random numbers. */
 int ma_server_auth_init(ma_server *srv, ma_error *err);
@@ -205,6 +250,7 @@ void ma_iso_now(char out[32]);
 /* The request log line of one answered request. */
 typedef struct ma_request_log {
     const char *method, *path, *remote, *user, *execution_id;
+    const char *debug; /* a debug run asked for: "ran", "ignored" or "limited"; else NULL */
     int status;
     uint64_t t0_ns;
 } ma_request_log;
@@ -289,6 +335,12 @@ struct ma_server {
     size_t log_len;
     int log_run, log_stop;
     pthread_t log_thread;
+
+    ma_kdf_pool *kdf;       /* owned: the token hashing threads */
+    ma_ratelimit *auth_rl;  /* owned: failed logins per client address and per user */
+    ma_ratelimit *debug_rl; /* owned: debug runs per user */
+    atomic_size_t n_debug;  /* debug runs in flight */
+    atomic_size_t n_inline; /* requests handled on server threads now (at most server.threads) */
 
     pthread_mutex_t auth_mu;
     unsigned char cache_key[32];

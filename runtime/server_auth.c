@@ -1,7 +1,7 @@
 /* server_auth.c - authentication of `miniatom serve` (docs/server.md "Authentication"): tokens are
- * stored only as salted PBKDF2-SHA256 hashes, compared in constant time, with an unknown user
- * costing the same time as a known one; a verified token is remembered as an HMAC under a key made
- * at start, never in clear. Client certificates are verified by GnuTLS against server.tls.clientca.
+ * stored only as salted PBKDF2-SHA256 hashes, compared in constant time, every check costing the
+ * dearest user's iterations (an unknown user too); a verified token is remembered as an HMAC under a
+ * key made at start, never in clear. The hashing runs on server_kdf.c's threads. Client certificates are verified by GnuTLS against server.tls.clientca.
  * GnuTLS is loaded when first needed (lazy_gnutls.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,38 +99,71 @@ int ma_server_auth_init(ma_server *srv, ma_error *err)
     return 0;
 }
 
-int ma_server_basic_ok(ma_server *srv, int li, const ma_auth_cfg *a, const char *user, const char *pass)
+/* The key under which a verified user and token of listener li are remembered. */
+static void remember_mac(ma_server *srv, int li, const char *user, const char *pass,
+                         unsigned char mac[MA_SERVER_HASH_LEN])
 {
     size_t ul = strlen(user), pl = strlen(pass);
-    unsigned char mac[MA_SERVER_HASH_LEN];
-    if (ma_gnutls_load(NULL) < 0) return 0; /* loaded by ma_server_auth_init */
     char *text = malloc(ul + pl + 24);
-    if (!text) return 0;
+    if (!text) { /* nothing matches a MAC of nothing under a random key */
+        memset(mac, 0, MA_SERVER_HASH_LEN);
+        return;
+    }
     int tl = snprintf(text, ul + pl + 24, "%d%c%s%c%s", li, 0, user, 0, pass);
     gnutls_hmac_fast(GNUTLS_MAC_SHA256, srv->cache_key, sizeof srv->cache_key, text, (size_t)tl, mac);
     ma_wipe(text, (size_t)tl);
     free(text);
+}
+
+int ma_server_basic_remembered(ma_server *srv, int li, const char *user, const char *pass)
+{
+    unsigned char mac[MA_SERVER_HASH_LEN];
+    if (ma_gnutls_load(NULL) < 0) return 0; /* loaded by ma_server_auth_init */
+    remember_mac(srv, li, user, pass, mac);
     int hit = 0;
     pthread_mutex_lock(&srv->auth_mu);
     for (size_t i = 0; i < srv->cache_n; i++) hit |= ma_ct_equal(srv->cache[i], mac, MA_SERVER_HASH_LEN);
     pthread_mutex_unlock(&srv->auth_mu);
-    if (hit) return 1;
+    ma_wipe(mac, sizeof mac);
+    return hit;
+}
+
+int ma_server_basic_verify(ma_server *srv, int li, const ma_auth_cfg *a, const char *user, const char *pass)
+{
+    if (ma_gnutls_load(NULL) < 0 || !a->n_users) return 0;
     const ma_hashed_user *u = NULL;
-    for (size_t i = 0; i < a->n_users; i++)
+    unsigned most = 0;
+    for (size_t i = 0; i < a->n_users; i++) {
         if (!u && strcmp(a->users[i].name, user) == 0) u = &a->users[i];
-    const ma_hashed_user *check = u ? u : &a->users[0]; /* an unknown user costs the same time */
-    unsigned char h[MA_SERVER_HASH_LEN];
-    if (pbkdf2(pass, pl, check->salt, check->salt_len, check->iterations, h) < 0) return 0;
+        if (a->users[i].iterations > most) most = a->users[i].iterations;
+    }
+    /* every check costs the dearest user's iterations: an unknown user hashes against the first
+     * user's salt with that count, a known one with fewer iterations makes up the rest */
+    const ma_hashed_user *check = u ? u : &a->users[0];
+    unsigned iter = u ? u->iterations : most;
+    unsigned char h[MA_SERVER_HASH_LEN], pad[MA_SERVER_HASH_LEN];
+    size_t pl = strlen(pass);
+    if (pbkdf2(pass, pl, check->salt, check->salt_len, iter, h) < 0) return 0;
+    if (most > iter) pbkdf2(pass, pl, check->salt, check->salt_len, most - iter, pad);
     int ok = ma_ct_equal(h, check->hash, MA_SERVER_HASH_LEN) && u != NULL;
     ma_wipe(h, sizeof h);
+    ma_wipe(pad, sizeof pad);
     if (ok) {
+        unsigned char mac[MA_SERVER_HASH_LEN];
+        remember_mac(srv, li, user, pass, mac);
         pthread_mutex_lock(&srv->auth_mu);
         memcpy(srv->cache[srv->cache_next], mac, MA_SERVER_HASH_LEN);
         srv->cache_next = (srv->cache_next + 1) % MA_SERVER_AUTH_CACHE;
         if (srv->cache_n < MA_SERVER_AUTH_CACHE) srv->cache_n++;
         pthread_mutex_unlock(&srv->auth_mu);
+        ma_wipe(mac, sizeof mac);
     }
     return ok;
+}
+
+int ma_server_basic_ok(ma_server *srv, int li, const ma_auth_cfg *a, const char *user, const char *pass)
+{
+    return ma_server_basic_remembered(srv, li, user, pass) || ma_server_basic_verify(srv, li, a, user, pass);
 }
 
 char *ma_server_peer_subject(void *tls_session)

@@ -251,6 +251,55 @@ const ma_config_entry ma_server_config_map[] = {
      .at = AT(check_ms),
      .description = "how often the running server checks its execution history, reopens it when it was "
                     "unusable, and purges it"},
+    {.key = "history.max_payload_bytes",
+     .kind = MA_CONFIG_SIZE,
+     .def = "8MB",
+     .min = 0,
+     .max = 1ull << 40,
+     .at = AT(max_payload_bytes),
+     .description = "document bytes recorded per execution (in and out); the rest is not recorded, the record says so"},
+    {.key = "history.payload_bytes_per_minute",
+     .kind = MA_CONFIG_SIZE,
+     .def = "64MB",
+     .min = 0,
+     .max = 1ull << 40,
+     .at = AT(payload_bytes_per_minute),
+     .description = "document bytes recorded per minute, server-wide; over it payloads are not recorded"},
+    {.key = "debug.rate",
+     .kind = MA_CONFIG_UINT,
+     .def = "10",
+     .min = 0,
+     .max = 1000000,
+     .at = AT(debug_rate),
+     .description = "debug runs per minute per user (0: no limit); over it: 429"},
+    {.key = "debug.concurrent",
+     .kind = MA_CONFIG_UINT,
+     .def = "2",
+     .min = 0,
+     .max = 100000,
+     .at = AT(debug_concurrent),
+     .description = "debug runs in flight at once, server-wide (0: none); over it: 429"},
+    {.key = "limits.auth_failures",
+     .kind = MA_CONFIG_UINT,
+     .def = "20",
+     .min = 0,
+     .max = 100000000,
+     .at = AT(auth_failures),
+     .description = "failed logins per minute per client address and per user name (0: no limit); over it: 429"},
+    {.key = "server.kdf_threads",
+     .kind = MA_CONFIG_UINT,
+     .def = "1",
+     .min = 1,
+     .max = 64,
+     .at = AT(kdf_threads),
+     .description = "threads that hash Basic tokens not yet remembered (never the server threads)"},
+    {.key = "limits.kdf_queue",
+     .kind = MA_CONFIG_UINT,
+     .def = "64",
+     .min = 1,
+     .max = 1000000,
+     .at = AT(kdf_queue),
+     .description = "logins waiting for a hashing thread; more: 503"},
     {.key = "log.requests",
      .kind = MA_CONFIG_BOOL,
      .def = "true",
@@ -273,6 +322,9 @@ const ma_config_entry ma_auth_config_map[] = {
      .check = check_hash,
      .description = "a user's hashed token (miniatom serve --hash-token)"},
     {.key = "subject.*", .kind = MA_CONFIG_STRING, .description = "a client certificate subject DN allowed in"},
+    {.key = "debug_users",
+     .kind = MA_CONFIG_STRING,
+     .description = "Basic users (a comma list) whose X-Boomi-Debug / _boomi_debug=true runs a debug run"},
     MA_CONFIG_END,
 };
 
@@ -340,7 +392,7 @@ int ma_settings_check(const ma_registry *reg, const ma_settings *s, ma_report_fn
             char prefix[200];
             snprintf(prefix, sizeof prefix, "%.*s", (int)(d2 + 1 - key), key);
             check_in(ma_auth_config_map, prefix, key, v, origin,
-                     "auth.<listener>.mode, .user.<name> or .subject.<label>", report, ctx, &problems);
+                     "auth.<listener>.mode, .user.<name>, .subject.<label> or .debug_users", report, ctx, &problems);
             continue;
         }
         if (ma_str_has_prefix(key, "connection.")) { /* checked against the connector type's map at deploy */
@@ -468,6 +520,8 @@ static int load_auth(const ma_registry *reg, const ma_settings *s, ma_server_cfg
             ma_server_parse_hash(v, &nu[a->n_users]);
             if (!(nu[a->n_users].name = ma_strdup(rest + 5))) return -1;
             a->n_users++;
+        } else if (strcmp(rest, "debug_users") == 0) {
+            a->debug_users = v;
         } else {
             const char **ns = realloc(a->subjects, (a->n_subjects + 1) * sizeof *ns);
             if (!ns) return -1;

@@ -45,6 +45,14 @@ struct ma_http_conn {
     int counted;           /* in srv->n_handling until its response has been sent (on_completed) */
     int li;                /* the listener type its path is under, -1 for none */
     char remote[80];       /* "addr:port" of the client, "" until conn_remote() */
+    int auth_wait;         /* suspended while a hashing thread checks its credentials (kdf_check) */
+    int auth_ok;           /* what the check found */
+    size_t auth_ai;        /* the auth table checked */
+    char *auth_pass;       /* owned (MHD_free), wiped: the token being checked */
+    const char *debug;     /* for the request log: "ran", "ignored", "limited", or NULL */
+    int refused;           /* refused on its headers (401, 403, 429, 503): the body is dropped, then this */
+    const char *refuse_msg;
+    char refuse_retry[16]; /* its Retry-After, "" for none */
 };
 
 typedef struct conn_tls { /* one TLS connection (MHD's socket context) */
@@ -209,7 +217,7 @@ static mhd_result respond(struct ma_http_conn *q, const char *method, const char
     mhd_result ret = MHD_queue_response(q->c, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     q->answered = 1;
-    ma_request_log log = {method, path, conn_remote(q), q->user, r->execution_id, r->status, q->t0};
+    ma_request_log log = {method, path, conn_remote(q), q->user, r->execution_id, q->debug, r->status, q->t0};
     ma_log_request(srv, &log);
     ma_http_resp_clear(r);
     return ret;
@@ -255,6 +263,9 @@ static int rps_allow(ma_server *srv)
 
 /* ---- authentication ------------------------------------------------------------------------------------ */
 
+static long long content_length(const char *v);
+static mhd_result dispatch(struct ma_http_conn *q, const char *method, const char *url);
+
 /* The verified client certificate's subject DN of a TLS connection (borrowed), or NULL. */
 static const char *client_subject(ma_server *srv, struct MHD_Connection *c)
 {
@@ -284,8 +295,70 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     }
 }
 
-/* 0 authenticated (q->user set when Basic), -1 refused (the answer queued in *ret). ai: the auth
- * table (a listener's, or /health's). */
+/* The client's address without its port (the key of its failed logins); its length. */
+static size_t client_ip(struct ma_http_conn *q, char *out, size_t ol)
+{
+    const char *r = conn_remote(q), *colon = strrchr(r, ':');
+    size_t n = colon ? (size_t)(colon - r) : strlen(r);
+    if (n >= ol) n = ol - 1;
+    memcpy(out, r, n);
+    out[n] = '\0';
+    return n;
+}
+
+/* A body over limits.request_body (413) or a request refused on its headers: a client that waits
+ * for 100 Continue, sends no body, or would send more than is worth reading is answered at once;
+ * any other once its body has been read and dropped (never buffered), so that a client that writes
+ * the whole body before it reads sees the answer (RFC 9112 9.6). 1 when it is answered at once. */
+static int answer_at_once(struct MHD_Connection *c)
+{
+    long long n = content_length(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
+    const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return (expect && strcasecmp(expect, "100-continue") == 0) || (unsigned long long)n > MAX_DROPPED ||
+           (n <= 0 && !te);
+}
+
+/* Refuses q on its headers with status and msg (a static string): at once, or after its body. */
+static mhd_result refuse(struct ma_http_conn *q, const char *method, const char *url, int status, const char *msg,
+                         const char *retry_after)
+{
+    q->refused = status;
+    q->refuse_msg = msg;
+    ma_strlcpy(q->refuse_retry, retry_after ? retry_after : "", sizeof q->refuse_retry);
+    return answer_at_once(q->c) ? dispatch(q, method, url) : MHD_YES;
+}
+
+static void pass_drop(struct ma_http_conn *q)
+{
+    if (!q->auth_pass) return;
+    ma_wipe(q->auth_pass, strlen(q->auth_pass));
+    MHD_free(q->auth_pass);
+    q->auth_pass = NULL;
+}
+
+/* On a hashing thread: checks the credentials of a suspended request, then resumes it (on_request
+ * goes on with auth_ok). q is not touched after the resume. */
+static void kdf_check(void *arg)
+{
+    struct ma_http_conn *q = arg;
+    ma_server *srv = q->srv;
+    q->auth_ok = ma_server_basic_verify(srv, (int)q->auth_ai, &srv->c.auth[q->auth_ai], q->user, q->auth_pass);
+    MHD_resume_connection(q->c);
+}
+
+static void kdf_suspend(void *arg)
+{
+    struct ma_http_conn *q = arg;
+    q->auth_wait = 1;
+    MHD_suspend_connection(q->c);
+}
+
+/* Authenticates a request on its headers, before any of its body is read. 0 authenticated (q->user
+ * set when Basic), -1 refused (the answer queued in *ret: 401, 403, 429 over limits.auth_failures,
+ * 503 when the hashing queue is full), 1 the connection is suspended while a hashing thread checks a
+ * token not remembered (on_request goes on when it resumes). ai: the auth table (a listener's, or
+ * /health's). */
 static int authenticate(struct ma_http_conn *q, const char *method, const char *url, size_t ai, const char *subject,
                         mhd_result *ret)
 {
@@ -300,25 +373,67 @@ static int authenticate(struct ma_http_conn *q, const char *method, const char *
                 if (strcmp(a->subjects[i], subject) == 0) ok = 1;
         }
         if (ok) return 0;
-        *ret = respond_error(q, method, url, 403,
-                             subject ? "this client certificate is not allowed here"
-                                     : "a valid client certificate is required",
-                             NULL, NULL);
+        *ret = refuse(
+            q, method, url, 403,
+            subject ? "this client certificate is not allowed here" : "a valid client certificate is required", NULL);
         return -1;
     }
     char *pass = NULL;
     char *u = MHD_basic_auth_get_username_password(q->c, &pass);
-    int ok = u && pass && ma_server_basic_ok(srv, (int)ai, a, u, pass);
+    if (u && pass && ma_server_basic_remembered(srv, (int)ai, u, pass)) {
+        ma_wipe(pass, strlen(pass));
+        MHD_free(pass);
+        q->user = u;
+        return 0;
+    }
+    const char *why = "authentication is required";
+    char ra[16] = "";
+    int status = 401;
+    if (u && pass) { /* not remembered: over the failed logins of this client or user, or hashed */
+        char ip[INET6_ADDRSTRLEN + 4];
+        size_t il = client_ip(q, ip, sizeof ip);
+        unsigned w = ma_ratelimit_check(srv->auth_rl, 'c', ip, il);
+        if (!w) w = ma_ratelimit_check(srv->auth_rl, 'u', u, strlen(u));
+        if (w) {
+            status = 429;
+            why = "too many failed logins from this client or for this user; try again later";
+            snprintf(ra, sizeof ra, "%u", w);
+        } else {
+            q->user = u;
+            q->auth_pass = pass;
+            q->auth_ai = ai;
+            if (ma_kdf_submit(srv->kdf, kdf_check, q, kdf_suspend) == 0) return 1;
+            q->user = NULL;
+            q->auth_pass = NULL;
+            status = 503;
+            why = "too many logins are waiting to be checked; try again";
+            snprintf(ra, sizeof ra, "1");
+        }
+    }
     if (pass) {
         ma_wipe(pass, strlen(pass));
         MHD_free(pass);
     }
-    if (ok) {
-        q->user = u;
-        return 0;
-    }
     if (u) MHD_free(u);
-    *ret = respond_error(q, method, url, 401, "authentication is required", NULL, "Basic realm=\"miniatom\"");
+    *ret = refuse(q, method, url, status, why, ra[0] ? ra : NULL);
+    return -1;
+}
+
+/* After a hashing thread checked q's credentials: 0 authenticated, -1 refused (401 queued in *ret,
+ * the failure counted against the client's address and the user name). */
+static int authenticated(struct ma_http_conn *q, const char *method, const char *url, mhd_result *ret)
+{
+    q->auth_wait = 0;
+    pass_drop(q);
+    if (q->auth_ok) return 0;
+    ma_server *srv = q->srv;
+    char ip[INET6_ADDRSTRLEN + 4];
+    size_t il = client_ip(q, ip, sizeof ip);
+    ma_ratelimit_add(srv->auth_rl, 'c', ip, il);
+    ma_ratelimit_add(srv->auth_rl, 'u', q->user, strlen(q->user));
+    MHD_free(q->user);
+    q->user = NULL;
+    *ret = refuse(q, method, url, 401, "authentication is required", NULL);
     return -1;
 }
 
@@ -337,10 +452,12 @@ typedef struct request { /* one listener request being handled */
     int deferred;      /* handled on a thread of its own that may be answered early (deferred_main) */
     char *body;        /* owned: the body, when deferred (taken from q) */
     ma_deferral w;     /* deferred: its early answer */
+    int debug;         /* a debug run: counted in srv->n_debug */
 } request;
 
 static void request_free(request *t)
 {
+    if (t->debug) ma_debug_done(t->srv);
     free(t->body);
     ma_snapshot_unref(t->snap);
     free(t->hs);
@@ -460,15 +577,16 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
 {
     ma_server *srv = q->srv;
     struct MHD_Connection *c = q->c;
+    if (q->refused)
+        return respond_error(q, method, url, q->refused, q->refuse_msg, q->refuse_retry[0] ? q->refuse_retry : NULL,
+                             q->refused == 401 ? "Basic realm=\"miniatom\"" : NULL);
     if (q->too_big) {
         char msg[128];
         snprintf(msg, sizeof msg, "the request body is larger than the limit of %llu bytes",
                  (unsigned long long)srv->c.req_body);
         return respond_error(q, method, url, 413, msg, NULL, NULL);
     }
-    if (strcmp(url, "/health") == 0) {
-        mhd_result ret = MHD_YES;
-        if (authenticate(q, method, url, srv->reg->n_listeners, client_subject(srv, c), &ret) < 0) return ret;
+    if (strcmp(url, "/health") == 0) { /* authenticated on its headers (on_request) */
         ma_http_resp r;
         memset(&r, 0, sizeof r);
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
@@ -503,9 +621,7 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
         ma_sb_free(&b);
         return ret;
     }
-    const char *subject = client_subject(srv, c);
-    mhd_result ret = MHD_YES;
-    if (authenticate(q, method, url, (size_t)li, subject, &ret) < 0) return ret;
+    const char *subject = client_subject(srv, c); /* authenticated on its headers (on_request) */
 
     request *t = calloc(1, sizeof *t);
     if (!t) return MHD_NO;
@@ -524,7 +640,21 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
     t->req.remote_addr = t->remote;
     t->req.user = q->user;
     t->req.client_subject = subject;
-    t->req.debug = is_true(ma_http_header(&t->req, "X-Boomi-Debug")) || is_true(ma_http_query(&t->req, "_boomi_debug"));
+    if (is_true(ma_http_header(&t->req, "X-Boomi-Debug")) || is_true(ma_http_query(&t->req, "_boomi_debug"))) {
+        unsigned retry = 0;
+        ma_debug_verdict dv = ma_debug_decide(srv, &srv->c.auth[li], q->user, &retry);
+        q->debug = dv == MA_DEBUG_RUN ? "ran" : dv == MA_DEBUG_LIMITED ? "limited" : "ignored";
+        if (dv == MA_DEBUG_LIMITED) {
+            request_free(t);
+            char ra[16];
+            snprintf(ra, sizeof ra, "%u", retry);
+            return respond_error(q, method, url, 429,
+                                 "too many debug runs (debug.rate a minute per user, debug.concurrent at once); try "
+                                 "again later",
+                                 ra, NULL);
+        }
+        t->req.debug = t->debug = dv == MA_DEBUG_RUN; /* ignored: served as without the flag */
+    }
     t->key = path_key(li, url);
     t->snap = ma_server_snapshot(srv);
     const ma_listener_type *lt = srv->reg->listeners[li];
@@ -532,8 +662,16 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
     int slow = is_slow_path(srv, t->key);
     t->deferred = defer == 1 || (defer == 2 && slow);
 
+    /* a debug run waits for the worker pool: never on a server thread. At most server.threads of the
+     * server threads (there is one more) handle requests at once, so that one is always free for
+     * /health and new connections whatever the executions do. */
+    int own_thread = t->deferred || slow || t->req.debug, on_server_thread = 0;
+    if (!own_thread) {
+        if (atomic_fetch_add(&srv->n_inline, 1) < srv->c.threads) on_server_thread = 1;
+        else atomic_fetch_sub(&srv->n_inline, 1), own_thread = 1;
+    }
     pthread_mutex_lock(&srv->mu);
-    int own_thread = t->deferred || slow, busy = own_thread && srv->n_slow >= srv->c.slow_threads;
+    int busy = own_thread && srv->n_slow >= srv->c.slow_threads;
     if (!busy) {
         srv->n_handling++;
         q->counted = 1;
@@ -571,6 +709,7 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
     r.status = 200;
     run_handler(t, &r);
     request_free(t);
+    if (on_server_thread) atomic_fetch_sub(&srv->n_inline, 1);
     return respond(q, method, url, &r);
 }
 
@@ -579,6 +718,23 @@ static long long content_length(const char *v)
 {
     if (!v || !*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 18) return -1;
     return strtoll(v, NULL, 10);
+}
+
+/* The rest of a request's headers, once it is authenticated: a body over limits.request_body. */
+static mhd_result after_auth(struct ma_http_conn *q, const char *method, const char *url)
+{
+    ma_server *srv = q->srv;
+    struct MHD_Connection *c = q->c;
+    long long n = content_length(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
+    if (n >= 0 && (unsigned long long)n > srv->c.req_body) {
+        q->too_big = 1;
+        /* a client that waits for 100 Continue, or one that would send more than is worth reading,
+         * is answered at once; any other is answered once its body has been read and dropped */
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+        if ((expect && strcasecmp(expect, "100-continue") == 0) || (unsigned long long)n > MAX_DROPPED)
+            return dispatch(q, method, url);
+    }
+    return MHD_YES;
 }
 
 static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -601,16 +757,26 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
                      (unsigned long long)srv->c.header);
             return respond_error(q, method, url, 431, msg, NULL, NULL);
         }
-        long long n = content_length(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
-        if (n >= 0 && (unsigned long long)n > srv->c.req_body) {
-            q->too_big = 1;
-            /* a client that waits for 100 Continue, or one that would send more than is worth reading,
-             * is answered at once; any other is answered once its body has been read and dropped */
-            const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-            if ((expect && strcasecmp(expect, "100-continue") == 0) || (unsigned long long)n > MAX_DROPPED)
-                return dispatch(q, method, url);
+        /* authenticated before any of the body is read: a refused client's body is never buffered */
+        if (q->li >= 0 || strcmp(url, "/health") == 0) {
+            size_t ai = q->li >= 0 ? (size_t)q->li : srv->reg->n_listeners;
+            mhd_result ret = MHD_YES;
+            int ar = authenticate(q, method, url, ai, client_subject(srv, c), &ret);
+            if (ar < 0) return ret;
+            if (ar > 0) return MHD_YES; /* suspended: on_request is called again once it is checked */
         }
-        return MHD_YES;
+        return after_auth(q, method, url);
+    }
+    if (q->auth_wait) { /* resumed: a hashing thread checked the credentials */
+        mhd_result ret = MHD_YES;
+        if (authenticated(q, method, url, &ret) < 0) {
+            if (q->answered) *upload_data_size = 0;
+            if (q->answered || !*upload_data_size) return ret; /* else refused: its body is dropped below */
+        } else if ((ret = after_auth(q, method, url)) != MHD_YES || q->answered) {
+            *upload_data_size = 0;
+            return ret;
+        }
+        if (!*upload_data_size) return MHD_YES; /* libmicrohttpd calls again with the body, then without */
     }
     if (q->answered) {
         *upload_data_size = 0;
@@ -627,7 +793,7 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (q->too_big) { /* dropped; a client that goes on for long is answered at once */
+        if (q->too_big || q->refused) { /* dropped; a client that goes on for long is answered at once */
             q->dropped += n;
             return q->dropped > MAX_DROPPED ? dispatch(q, method, url) : MHD_YES;
         }
@@ -673,6 +839,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         ma_http_resp_clear(q->pending);
         free(q->pending);
     }
+    pass_drop(q);
     if (q->user) MHD_free(q->user);
     free(q);
     *con_cls = NULL;
@@ -716,8 +883,9 @@ int ma_http_start(ma_server *srv, ma_error *err)
      * the body; MHD clears what a request used before the next one on the connection */
     size_t mem = srv->c.header + 8192;
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL};
-    if (srv->c.threads > 1)
-        o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->c.threads, NULL};
+    /* one thread more than server.threads: at most that many handle requests at once (dispatch), so
+     * one always reads new connections and answers /health */
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->c.threads + 1, NULL};
     if (srv->c.tls_cert) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
             return ma_error_set(err, MA_ERR_UNSUPPORTED, "this libmicrohttpd was built without TLS");

@@ -237,6 +237,7 @@ void ma_log_request(ma_server *srv, const ma_request_log *r)
     if (r->execution_id && r->execution_id[0]) put_field(&b, "execution_id", r->execution_id, 80);
     put_field(&b, "remote", r->remote ? r->remote : "-", 80);
     if (r->user) put_field(&b, "user", r->user, 128);
+    if (r->debug) put_field(&b, "debug", r->debug, 16);
     ma_sb_lit(&b, "}\n");
     if (!b.oom) ma_log_emit(srv, b.s, b.len);
     ma_sb_free(&b);

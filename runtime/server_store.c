@@ -194,6 +194,8 @@ static void history_opts(ma_server *srv, ma_history_opts *ho, int must_exist)
     ho->max_docs = (size_t)srv->c.max_docs;
     ho->max_size = srv->c.max_size;
     ho->must_exist = must_exist;
+    ho->max_payload_bytes = srv->c.max_payload_bytes;
+    ho->payload_bytes_per_minute = srv->c.payload_bytes_per_minute;
 }
 
 /* Opens the history; 0, or -1 after setting the state unusable. */

@@ -283,6 +283,58 @@ static void test_bounds(void **state)
     ma_history_close(h);
 }
 
+/* history.max_payload_bytes and history.payload_bytes_per_minute (history_budget.h): what does not
+ * fit is not recorded, the execution is, and its record says why */
+static void test_payload_budgets(void **state)
+{
+    (void)state;
+    ma_history_opts o = {.purge_days = 30,
+                         .max_doc_bytes = 1 << 20,
+                         .max_docs = 1000,
+                         .max_payload_bytes = 30,
+                         .payload_bytes_per_minute = 50};
+    ma_history *h = open_h(&o);
+    ma_batch in;
+    ma_batch_init(&in);
+    ma_batch_push(&in, doc("0123456789", NULL, NULL));
+    ma_batch_push(&in, doc("abcdefghij", NULL, NULL));
+    begin(h, "execution-b1", &in, 1);                 /* 20 bytes: both fit */
+    end(h, "execution-b1", MA_STATUS_COMPLETE, 2, 1); /* "result 1" fits (28), "result 2" not (36 > 30) */
+    json_t *r = show(h, "execution-b1");
+    assert_string_equal(s_of(r, "status"), "COMPLETE");
+    assert_int_equal(json_array_size(json_object_get(r, "inputs")), 2);
+    assert_int_equal(json_array_size(json_object_get(r, "results")), 1);
+    assert_int_equal(i_of(r, "resultCount"), 2);
+    assert_true(json_is_true(json_object_get(r, "payloads")));
+    assert_non_null(strstr(s_of(r, "payloadsDropped"), "history.max_payload_bytes"));
+    json_decref(r);
+
+    begin(h, "execution-b2", &in, 1);                 /* the minute: 28 + 20 = 48 of 50 */
+    end(h, "execution-b2", MA_STATUS_COMPLETE, 1, 1); /* 8 more: over the minute */
+    r = show(h, "execution-b2");
+    assert_int_equal(json_array_size(json_object_get(r, "inputs")), 2);
+    assert_int_equal(json_array_size(json_object_get(r, "results")), 0);
+    assert_non_null(strstr(s_of(r, "payloadsDropped"), "history.payload_bytes_per_minute"));
+    json_decref(r);
+
+    begin(h, "execution-b3", &in, 1); /* nothing fits any more this minute */
+    end(h, "execution-b3", MA_STATUS_COMPLETE, 1, 1);
+    r = show(h, "execution-b3");
+    assert_string_equal(s_of(r, "status"), "COMPLETE");
+    assert_int_equal(i_of(r, "inputCount"), 2);
+    assert_int_equal(json_array_size(json_object_get(r, "inputs")), 0);
+    assert_non_null(strstr(s_of(r, "payloadsDropped"), "per_minute"));
+    json_decref(r);
+
+    begin(h, "execution-b4", &in, 0); /* bridge: no payloads, nothing dropped */
+    end(h, "execution-b4", MA_STATUS_COMPLETE, 1, 0);
+    r = show(h, "execution-b4");
+    assert_null(json_object_get(r, "payloadsDropped"));
+    json_decref(r);
+    ma_batch_clear(&in);
+    ma_history_close(h);
+}
+
 static void test_bridge_without_payloads(void **state)
 {
     (void)state;
@@ -816,6 +868,7 @@ int main(void)
         cmocka_unit_test_setup(test_purge_by_size, fresh),
         cmocka_unit_test_setup(test_file_deleted_or_replaced, fresh),
         cmocka_unit_test_setup(test_inspect_and_repair, fresh),
+        cmocka_unit_test_setup(test_payload_budgets, fresh),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -150,18 +150,15 @@ req "bad outstatus" 500 "$base/ws/simple/executeBadStatus" && json_error "an inv
 req "execution error" 500 "$base/ws/simple/executeFail?order=42" && json_error "an execution error is a 500 with its message and execution id" "order 42 rejected" id
 grep -q 'Traceback\|\.c:[0-9]' "$tmp/b" && not_ok "the 500 body shows internals" || ok "the 500 body holds no internals"
 
-# ---- debug override: general mode, recorded ----
+# ---- debug override: without authentication the flag is ignored (decision 017); tests/server/debug.sh
+# runs debug runs for an allowed user: general mode, recorded, X-Execution-Id ----
 req "debug header" 200 "$base/ws/simple/getStatus" -H 'X-Boomi-Debug: true' && {
-  id=$(tr -d '\r' <"$tmp/h" | awk 'tolower($1) == "x-execution-id:" {print $2}')
-  if [[ $id == execution-* ]]; then ok "X-Boomi-Debug: the response names the execution"; else not_ok "X-Boomi-Debug: no X-Execution-Id"; fi
-  sleep 0.3
-  if "${RUN[@]}" execution show "$id" --data "$tmp/data" >"$tmp/show" 2>&1 && grep -q "WSS Get Status" "$tmp/show"; then
-    ok "X-Boomi-Debug: the low-latency process ran in general mode and was recorded"
-  else not_ok "X-Boomi-Debug: not recorded"; head -5 "$tmp/show" | sed 's/^/    /'; fi
+  if grep -qi '^x-execution-id:' "$tmp/h"; then not_ok "X-Boomi-Debug without authentication ran a debug run"; else
+    ok "X-Boomi-Debug without authentication: served as without it (no debug run)"; fi
 }
 req "debug query" 200 "$base/ws/simple/getStatus?_boomi_debug=true" && {
-  id=$(tr -d '\r' <"$tmp/h" | awk 'tolower($1) == "x-execution-id:" {print $2}')
-  [[ $id == execution-* ]] && ok "_boomi_debug=true: recorded as well" || not_ok "_boomi_debug=true: no X-Execution-Id"
+  if grep -qi '^x-execution-id:' "$tmp/h"; then not_ok "_boomi_debug=true without authentication ran a debug run"; else
+    ok "_boomi_debug=true without authentication: served as without it"; fi
 }
 count_runs() { "${RUN[@]}" executions --data "$tmp/data" --process "WSS Get Status" 2>/dev/null | grep -o 'execution-[0-9a-f-]*-[0-9.]*[0-9]' | sort -u | wc -l; }
 n_before=$(count_runs)
