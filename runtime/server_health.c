@@ -37,7 +37,9 @@ char *ma_health_body(ma_server *srv, int *status, size_t *len)
         ma_sb_lit(&b, "]}");
         ma_strings_free(reasons, n);
     }
-    ma_sb_lit(&b, "]}\n");
+    ma_sb_putc(&b, ']');
+    ma_front_health(srv, &b); /* connections, and the limits of the HTTP front */
+    ma_sb_lit(&b, "}\n");
     ma_snapshot_unref(s);
     *status = draining ? 503 : 200;
     return ma_sb_take(&b, len);

@@ -45,11 +45,18 @@ struct ma_http_conn {
     int counted;           /* in srv->n_handling until its response has been sent (on_completed) */
     int li;                /* the listener type its path is under, -1 for none */
     char remote[80];       /* "addr:port" of the client, "" until conn_remote() */
+    int started;           /* its headers have arrived (on_request has been called) */
+    int close;             /* its answer closes the connection (framing in doubt) */
+    const char *path;      /* the path served: url, or the path of an absolute-form target */
+    ma_front_req fr;       /* what its request line showed (on_uri) */
+    size_t reserved;       /* bytes of limits.buffered_bodies held for its body */
+    int over_budget;       /* limits.buffered_bodies is used up: its body is dropped, then 503 */
 };
 
-typedef struct conn_tls { /* one TLS connection (MHD's socket context) */
+typedef struct conn_tls { /* one connection (MHD's socket context) */
     int checked;
-    char *subject; /* owned: verified client certificate subject DN, or NULL */
+    char *subject;     /* owned: verified client certificate subject DN, or NULL */
+    ma_front_conn *fc; /* owned by server_front.c: its limits */
 } conn_tls;
 
 void ma_http_conn_answer(struct ma_http_conn *conn, ma_http_resp *resp)
@@ -205,7 +212,7 @@ static mhd_result respond(struct ma_http_conn *q, const char *method, const char
             MHD_add_response_header(mr, h, v);
         *colon = ':';
     }
-    if (atomic_load(&srv->draining)) MHD_add_response_header(mr, "Connection", "close");
+    if (atomic_load(&srv->draining) || q->close) MHD_add_response_header(mr, "Connection", "close");
     mhd_result ret = MHD_queue_response(q->c, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     q->answered = 1;
@@ -272,16 +279,27 @@ static const char *client_subject(ma_server *srv, struct MHD_Connection *c)
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
-    (void)c;
+    ma_server *srv = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(conn_tls)); /* NULL: no subject for this connection */
+        conn_tls *ct = calloc(1, sizeof(conn_tls)); /* NULL: no subject, no limits for this connection */
+        if (ct) ct->fc = ma_front_open(srv, c);
+        *socket_context = ct;
     } else {
         conn_tls *ct = *socket_context;
-        if (ct) free(ct->subject);
+        if (ct) {
+            ma_front_close(srv, ct->fc);
+            free(ct->subject);
+        }
         free(ct);
         *socket_context = NULL;
     }
+}
+
+static ma_front_conn *front_conn(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_tls *ct = ci ? ci->socket_context : NULL;
+    return ct ? ct->fc : NULL;
 }
 
 /* 0 authenticated (q->user set when Basic), -1 refused (the answer queued in *ret). ai: the auth
@@ -393,6 +411,8 @@ static void run_handler(request *t, ma_http_resp *r)
             mark_slow_path(srv, t->key);
         free(t->q->body); /* the body is no longer needed */
         t->q->body = NULL;
+        ma_front_body_release(srv, t->q->reserved);
+        t->q->reserved = 0;
     }
     if (hrc < 0) {
         char eid[80];
@@ -460,6 +480,9 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
 {
     ma_server *srv = q->srv;
     struct MHD_Connection *c = q->c;
+    if (q->over_budget)
+        return respond_error(q, method, url, 503,
+                             "the server holds too many request bodies at once (limits.buffered_bodies)", "1", NULL);
     if (q->too_big) {
         char msg[128];
         snprintf(msg, sizeof msg, "the request body is larger than the limit of %llu bytes",
@@ -581,37 +604,72 @@ static long long content_length(const char *v)
     return strtoll(v, NULL, 10);
 }
 
+/* A request's line has arrived (libmicrohttpd's URI log callback, before it parses the query): its
+ * request starts here, and what it becomes is on_request's *con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    ma_server *srv = cls;
+    struct ma_http_conn *q = calloc(1, sizeof *q);
+    if (!q) return NULL; /* on_request closes the connection */
+    q->srv = srv;
+    q->c = c;
+    q->li = -1;
+    /* the target lies in libmicrohttpd's read buffer, which it cuts up in place right after this */
+    ma_front_uri(srv, (char *)(uintptr_t)uri, &q->fr);
+    return q;
+}
+
+/* The first call of a request: its line and headers have arrived, none of its body has been read. */
+static mhd_result on_headers(struct ma_http_conn *q, const char *url, const char *method, const char *version)
+{
+    ma_server *srv = q->srv;
+    struct MHD_Connection *c = q->c;
+    q->started = 1;
+    q->t0 = ma_now_ns();
+    q->path = url;
+    ma_front_busy(srv, front_conn(c));
+    const char *why = NULL;
+    int st = ma_front_check(srv, c, &q->fr, version, &q->path, &why);
+    url = q->path;
+    q->li = listener_of(srv->reg, url);
+    if (st) {
+        q->close = 1; /* what follows the headers cannot be trusted to be the next request */
+        return respond_error(q, method, url, st, why, NULL, NULL);
+    }
+    if (header_bytes(c, url, method) > srv->c.header) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the request line and headers are larger than the limit of %llu bytes",
+                 (unsigned long long)srv->c.header);
+        return respond_error(q, method, url, 431, msg, NULL, NULL);
+    }
+    long long n = content_length(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
+    if (n >= 0 && (unsigned long long)n > srv->c.req_body) {
+        q->too_big = 1;
+        /* a client that waits for 100 Continue, or one that would send more than is worth reading,
+         * is answered at once; any other is answered once its body has been read and dropped */
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+        if ((expect && strcasecmp(expect, "100-continue") == 0) || (unsigned long long)n > MAX_DROPPED)
+            return dispatch(q, method, url);
+    } else if (n > 0) { /* the body's memory is held from the budget before any of it is read */
+        if (ma_front_body_reserve(srv, (size_t)n + 1) < 0) {
+            q->over_budget = q->close = 1;
+            return dispatch(q, method, url);
+        }
+        q->reserved = (size_t)n + 1;
+    }
+    return MHD_YES;
+}
+
 static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                              const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
-    ma_server *srv = cls;
+    (void)cls;
+    (void)c;
     struct ma_http_conn *q = *con_cls;
-    if (!q) { /* the headers have arrived */
-        q = calloc(1, sizeof *q);
-        if (!q) return MHD_NO;
-        q->srv = srv;
-        q->c = c;
-        q->t0 = ma_now_ns();
-        q->li = listener_of(srv->reg, url);
-        *con_cls = q;
-        if (header_bytes(c, url, method) > srv->c.header) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "the request line and headers are larger than the limit of %llu bytes",
-                     (unsigned long long)srv->c.header);
-            return respond_error(q, method, url, 431, msg, NULL, NULL);
-        }
-        long long n = content_length(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
-        if (n >= 0 && (unsigned long long)n > srv->c.req_body) {
-            q->too_big = 1;
-            /* a client that waits for 100 Continue, or one that would send more than is worth reading,
-             * is answered at once; any other is answered once its body has been read and dropped */
-            const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-            if ((expect && strcasecmp(expect, "100-continue") == 0) || (unsigned long long)n > MAX_DROPPED)
-                return dispatch(q, method, url);
-        }
-        return MHD_YES;
-    }
+    if (!q) return MHD_NO; /* on_uri ran out of memory */
+    if (!q->started) return on_headers(q, url, method, version);
+    ma_server *srv = q->srv;
+    url = q->path;
     if (q->answered) {
         *upload_data_size = 0;
         return MHD_YES;
@@ -627,7 +685,7 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (q->too_big) { /* dropped; a client that goes on for long is answered at once */
+        if (q->too_big || q->over_budget) { /* dropped; a client that goes on for long is answered at once */
             q->dropped += n;
             return q->dropped > MAX_DROPPED ? dispatch(q, method, url) : MHD_YES;
         }
@@ -637,11 +695,26 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
             free(q->body);
             q->body = NULL;
             q->len = q->cap = 0;
+            ma_front_body_release(srv, q->reserved);
+            q->reserved = 0;
             return MHD_YES;
         }
-        if (q->len + n + 1 > q->cap) { /* small bodies get exactly their size (no large-bin mallocs) */
-            size_t cap = q->cap ? q->cap * 2 : n + 1;
+        if (q->len + n + 1 > q->cap) { /* bodies of a known length get exactly their size */
+            size_t cap = q->reserved >= q->len + n + 1 ? q->reserved : q->cap ? q->cap * 2 : n + 1;
             if (cap < q->len + n + 1) cap = q->len + n + 1;
+            if (cap > q->reserved) { /* a chunked body: its memory is held from the budget as it grows */
+                if (ma_front_body_reserve(srv, cap - q->reserved) < 0) {
+                    q->over_budget = 1; /* the rest is read and dropped; the answer is 503 */
+                    q->dropped = q->len + n;
+                    free(q->body);
+                    q->body = NULL;
+                    q->len = q->cap = 0;
+                    ma_front_body_release(srv, q->reserved);
+                    q->reserved = 0;
+                    return MHD_YES;
+                }
+                q->reserved = cap;
+            }
             char *nb = realloc(q->body, cap);
             if (!nb) return MHD_NO;
             q->body = nb;
@@ -658,11 +731,11 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     ma_server *srv = cls;
-    (void)c;
     (void)toe;
     struct ma_http_conn *q = *con_cls;
     if (!q) return;
-    if (q->counted) { /* its response is out (or the client went away) */
+    ma_front_idle(srv, front_conn(c)); /* the next request's headers are timed from its first byte */
+    if (q->counted) {                  /* its response is out (or the client went away) */
         pthread_mutex_lock(&srv->mu);
         srv->n_handling--;
         ma_pool_idle_check(srv);
@@ -674,14 +747,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         free(q->pending);
     }
     if (q->user) MHD_free(q->user);
+    size_t held = q->reserved;
     free(q);
     *con_cls = NULL;
+    if (held) {
+        ma_front_body_release(srv, held);
+        if (held >= 65536) ma_front_trim(srv);
+    }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     ma_server *srv = cls;
+    if (!ma_front_log_allow(srv)) return; /* a flood of refused connections does not flood the log */
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t l = strlen(msg);
@@ -697,6 +776,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ------------------------------------------------------------------------------------- */
 
+static mhd_result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    return ma_front_accept(cls) ? MHD_YES : MHD_NO;
+}
+
 int ma_http_start(ma_server *srv, ma_error *err)
 {
     struct sockaddr_storage ss;
@@ -704,18 +790,21 @@ int ma_http_start(ma_server *srv, ma_error *err)
     char why[300];
     if (ma_server_parse_listen(srv->c.listen, &ss, &sl, why, sizeof why) < 0)
         return ma_error_set(err, MA_ERR_CONFIG, "server.listen: %s", why);
-    if (ma_mhd_load(err) < 0) return -1;
+    if (ma_mhd_load(err) < 0 || ma_front_start(srv, err) < 0) return -1;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-    struct MHD_OptionItem o[16];
+    struct MHD_OptionItem o[20];
     size_t n = 0;
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)srv->c.connections, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)ma_front_connection_limit(srv), NULL};
+    if (srv->c.per_client)
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)srv->c.per_client, NULL};
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)((srv->c.idle_ms + 999) / 1000), NULL};
-    /* per connection: the request line and headers, the response's headers and a read buffer for
-     * the body; MHD clears what a request used before the next one on the connection */
-    size_t mem = srv->c.header + 8192;
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL};
+    /* per connection: the request line and headers with a record of each field, the response's
+     * headers and a read buffer for the body; MHD clears what a request used before the next one */
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)ma_front_pool_size(&srv->c), NULL};
+    /* MHD_OPTION_STRICT_FOR_CLIENT stays off: libmicrohttpd 0.9.75 writes the status line and headers
+     * of its own 400 twice; server_front.c makes those checks (decision 018) */
     if (srv->c.threads > 1)
         o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->c.threads, NULL};
     if (srv->c.tls_cert) {
@@ -733,14 +822,10 @@ int ma_http_start(ma_server *srv, ma_error *err)
         }
     }
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    if (srv->tls_ca_pem)
-        srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-                                    on_connection, srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
-    else
-        srv->mhd =
-            MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+    srv->mhd =
+        MHD_start_daemon(flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+                         srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
     if (!srv->mhd)
         return ma_error_set(err, MA_ERR_IO, "cannot listen on %s (in use, or not an address of this machine?)",
                             srv->c.listen);
@@ -760,4 +845,5 @@ void ma_http_stop(ma_server *srv)
 {
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     srv->mhd = NULL;
+    ma_front_stop(srv);
 }

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""tests/server/front_client.py - raw HTTP/1.1 requests for tests/server/front.sh: what curl will not
+send (two Content-Length headers, Content-Length with Transfer-Encoding, unknown transfer codings, no
+Host, NUL bytes, credentials in an absolute-form target, many query parameters) and slow connections
+(slowloris). Talks to 127.0.0.x only; every wait is bounded.
+
+  front_client.py PORT send NAME        prints the status of each answer on the connection, then
+                                        "closed" or "open" (the server kept it open after answering)
+  front_client.py PORT big FIELDS BYTES one GET with FIELDS fields (headers and query parameters) in
+                                        about BYTES bytes of request line and headers: its status
+  front_client.py PORT slow SRC N HOLD  opens N connections from address SRC that send their headers
+                                        a byte at a time; prints "open K" once they are up, then
+                                        "closed K" (closed by the server) after HOLD seconds or once
+                                        all are closed, whichever comes first
+"""
+import select
+import socket
+import sys
+import time
+
+HOST = "127.0.0.1"
+
+
+def requests():
+    get = b"GET /ws/simple/getStatus HTTP/1.1\r\nHost: t\r\n\r\n"  # what smuggling would run
+    order = b'{"id":"A-1","customer":{"name":"c"},"qty":1}'
+    return {
+        "ok": b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+        b"Connection: close\r\n\r\n%s" % (len(order), order),
+        "two-cl": b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\nContent-Length: 50\r\n\r\n{}" + get,
+        "cl-te": b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + get,
+        "te-cl": b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n"
+        b"\r\n0\r\n\r\n" + get,
+        "te-gzip": b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n{}",
+        "te-xchunked": b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+        "te-chunked-identity": b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+        b"2\r\n{}\r\n0\r\n\r\n",
+        "te-gzip-chunked": b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+        b"2\r\n{}\r\n0\r\n\r\n",
+        "te-patch": b"PATCH /ws/rest/order HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n{}",
+        "chunked-ok": b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(order), order),
+        "no-host": b"GET /health HTTP/1.1\r\n\r\n",
+        "two-hosts": b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "http10-no-host": b"GET /health HTTP/1.0\r\n\r\n",
+        "nul-escaped": b"GET /ws/rest/order%00.json HTTP/1.1\r\nHost: t\r\n\r\n",
+        "nul-raw": b"GET /ws/simple/getStatus\x00.json HTTP/1.1\r\nHost: t\r\n\r\n",
+        "nul-query": b"GET /ws/simple/getStatus?name=a%00b HTTP/1.1\r\nHost: t\r\n\r\n",
+        "space-target": b"GET /ws/simple/getStatus HTTP/1.1 HTTP/1.1\r\nHost: t\r\n\r\n",
+        "userinfo": b"POST http://alice:S3CRET-TOKEN@t/ws/rest/order HTTP/1.1\r\nHost: t\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+        "absolute": b"GET http://t/ws/simple/getStatus HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        "params-350": b"GET /ws/simple/getStatus?" + b"&".join(b"p%d=v" % i for i in range(350)) +
+        b" HTTP/1.1\r\nHost: t\r\n\r\n",
+        "params-5000": b"GET /ws/simple/getStatus?" + b"&".join(b"p%d" % i for i in range(5000)) +
+        b" HTTP/1.1\r\nHost: t\r\n\r\n",
+        "headers-5000": b"GET /ws/simple/getStatus HTTP/1.1\r\nHost: t\r\n" +
+        b"".join(b"X-%d: v\r\n" % i for i in range(5000)) + b"\r\n",
+        "cookies-3000": b"GET /ws/simple/getStatus HTTP/1.1\r\nHost: t\r\nCookie: " +
+        b"; ".join(b"c%d=v" % i for i in range(3000)) + b"\r\n\r\n",
+    }
+
+
+def answers(data, timeout=15.0):
+    """Sends data on a new connection; the statuses of the answers, and whether the server closed."""
+    s = socket.create_connection((HOST, PORT), timeout=timeout)
+    s.sendall(data)
+    buf = b""
+    closed = "open"
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([s], [], [], 1.0)
+        if not r:
+            if buf:  # nothing more for a second after an answer: the server keeps the connection
+                break
+            continue
+        try:
+            b = s.recv(65536)
+        except ConnectionResetError:
+            b = b""
+        if not b:
+            closed = "closed"
+            break
+        buf += b
+    else:
+        closed = "timeout"
+    s.close()
+    statuses = []
+    while buf.startswith(b"HTTP/1."):
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        statuses.append(head.split(b" ")[1].decode())
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                length = int(v.strip())
+        buf = rest[length:]
+    return statuses, closed
+
+
+def big(fields, size):
+    """A GET with `fields` fields - half query parameters, half headers - padded to about `size` bytes."""
+    nq = fields // 2
+    nh = fields - nq - 1  # Host is one
+    line = b"GET /ws/simple/getStatus?" + b"&".join(b"q%d=v" % i for i in range(nq)) + b" HTTP/1.1\r\n"
+    hs = [b"Host: t\r\n"] + [b"X-F%d: v\r\n" % i for i in range(nh)]
+    have = len(line) + sum(len(h) for h in hs) + 2
+    if size > have:  # pad the last header's value
+        hs[-1] = hs[-1][:-2] + b"v" * (size - have) + b"\r\n"
+    return line + b"".join(hs) + b"\r\n"
+
+
+def slow(src, n, hold):
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind((src, 0))
+        s.setblocking(False)
+        try:
+            s.connect((HOST, PORT))
+        except BlockingIOError:
+            pass
+        socks.append(s)
+    time.sleep(0.5)
+    head = b"GET /ws/simple/getStatus HTTP/1.1\r\nHost: t\r\nX-Slow: "
+    alive = list(socks)
+    sent = 0
+    end = time.time() + hold
+    reported = False
+    closed_by_server = 0
+    while time.time() < end and alive:
+        still = []
+        for s in alive:
+            try:
+                if s.recv(1, socket.MSG_PEEK) in (b"",):
+                    closed_by_server += 1
+                    continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed_by_server += 1
+                continue
+            try:
+                s.send(head[sent:sent + 1] if sent < len(head) else b"x")
+            except OSError:
+                closed_by_server += 1
+                continue
+            still.append(s)
+        alive = still
+        sent += 1
+        if not reported and sent >= 3:
+            print("open %d" % len(alive), flush=True)
+            reported = True
+        time.sleep(0.3)
+    if not reported:
+        print("open %d" % len(alive), flush=True)
+    print("closed %d" % closed_by_server, flush=True)
+    for s in socks:
+        s.close()
+
+
+if __name__ == "__main__":
+    PORT = int(sys.argv[1])
+    mode = sys.argv[2]
+    if mode == "send":
+        st, closed = answers(requests()[sys.argv[3]])
+        print(" ".join(st + [closed]))
+    elif mode == "big":
+        st, closed = answers(big(int(sys.argv[3]), int(sys.argv[4])))
+        print(" ".join(st + [closed]))
+    elif mode == "slow":
+        slow(sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+    else:
+        sys.exit("unknown mode " + mode)
