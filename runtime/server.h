@@ -234,8 +234,10 @@ int ma_front_check(ma_server *srv, struct MHD_Connection *c, const ma_front_req 
 /* The server-wide budget of buffered request bodies (limits.buffered_bodies): 0 reserved, -1 over. */
 int ma_front_body_reserve(ma_server *srv, size_t n);
 void ma_front_body_release(ma_server *srv, size_t n);
-/* Returns freed memory to the system once no body is buffered any more (the calling thread's). */
-void ma_front_trim(ma_server *srv);
+/* A server thread starts buffering a request's body, and is done with it (big: 64 KB or more):
+ * when it holds none any more after a big one, its freed memory goes back to the system. */
+void ma_front_body_begin(void);
+void ma_front_body_end(int big);
 /* 1 when a libmicrohttpd message may be logged (at most a few per second; the rest are counted). */
 int ma_front_log_allow(ma_server *srv);
 /* ,"http":{...} for /health: connections open and the limit, closed for late headers, evicted. */

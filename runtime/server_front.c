@@ -470,11 +470,21 @@ void ma_front_body_release(ma_server *srv, size_t n)
     if (srv->front && n) atomic_fetch_sub(&srv->front->bodies, n);
 }
 
-void ma_front_trim(ma_server *srv)
+static _Thread_local size_t t_bodies; /* bodies the calling server thread is buffering */
+static _Thread_local int t_big;       /* it has let go of a big one since it last gave memory back */
+
+void ma_front_body_begin(void) { t_bodies++; }
+
+void ma_front_body_end(int big)
 {
-    /* the thread's freed pages go back to the system once no body is held any more: a burst of large
-     * bodies does not stay in the process (docs/decisions/018-http-front-limits.md) */
-    if (mi_collect && srv->front && atomic_load(&srv->front->bodies) == 0) mi_collect(1);
+    if (t_bodies) t_bodies--;
+    t_big |= big;
+    /* the thread's freed pages go back to the system once it holds no body any more: a burst of
+     * large bodies does not stay in the process (mimalloc keeps them otherwise; decision 018) */
+    if (!t_bodies && t_big && mi_collect) {
+        mi_collect(1);
+        t_big = 0;
+    }
 }
 
 /* ---- the log and /health ------------------------------------------------------------------------------------ */

@@ -51,6 +51,8 @@ struct ma_http_conn {
     ma_front_req fr;       /* what its request line showed (on_uri) */
     size_t reserved;       /* bytes of limits.buffered_bodies held for its body */
     int over_budget;       /* limits.buffered_bodies is used up: its body is dropped, then 503 */
+    int body_held;         /* it counts in its server thread's bodies (ma_front_body_begin) */
+    int big;               /* its body was 64 KB or more */
 };
 
 typedef struct conn_tls { /* one connection (MHD's socket context) */
@@ -412,6 +414,7 @@ static void run_handler(request *t, ma_http_resp *r)
         free(t->q->body); /* the body is no longer needed */
         t->q->body = NULL;
         ma_front_body_release(srv, t->q->reserved);
+        t->q->big |= t->q->reserved >= 65536;
         t->q->reserved = 0;
     }
     if (hrc < 0) {
@@ -656,6 +659,8 @@ static mhd_result on_headers(struct ma_http_conn *q, const char *url, const char
             return dispatch(q, method, url);
         }
         q->reserved = (size_t)n + 1;
+        q->body_held = 1;
+        ma_front_body_begin();
     }
     return MHD_YES;
 }
@@ -713,6 +718,8 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
                     q->reserved = 0;
                     return MHD_YES;
                 }
+                if (!q->body_held) ma_front_body_begin();
+                q->body_held = 1;
                 q->reserved = cap;
             }
             char *nb = realloc(q->body, cap);
@@ -747,13 +754,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         free(q->pending);
     }
     if (q->user) MHD_free(q->user);
-    size_t held = q->reserved;
+    ma_front_body_release(srv, q->reserved);
+    int held = q->body_held, big = q->big || q->reserved >= 65536;
     free(q);
     *con_cls = NULL;
-    if (held) {
-        ma_front_body_release(srv, held);
-        if (held >= 65536) ma_front_trim(srv);
-    }
+    if (held) ma_front_body_end(big);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

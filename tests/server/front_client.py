@@ -8,10 +8,16 @@ Host, NUL bytes, credentials in an absolute-form target, many query parameters) 
                                         "closed" or "open" (the server kept it open after answering)
   front_client.py PORT big FIELDS BYTES one GET with FIELDS fields (headers and query parameters) in
                                         about BYTES bytes of request line and headers: its status
-  front_client.py PORT slow SRC N HOLD  opens N connections from address SRC that send their headers
-                                        a byte at a time; prints "open K" once they are up, then
-                                        "closed K" (closed by the server) after HOLD seconds or once
-                                        all are closed, whichever comes first
+  front_client.py PORT bodies N LEN      N requests that announce a body of LEN bytes and send 10 of
+                                        them: prints "pending K" (not answered yet) and the statuses
+                                        of those answered at once
+  front_client.py PORT load N LEN PATH  N requests at once, each with a JSON body of LEN bytes (a
+                                        multijson array of small items), to PATH: "STATUS xCOUNT"...
+  front_client.py PORT slow SRCS N HOLD opens N connections from each address of SRCS (a,b,...), one
+                                        address after the other, that send their headers a byte at a
+                                        time; prints "open K1 K2..." (still open once each address's
+                                        are up), then "closed K" (closed by the server) after HOLD
+                                        seconds or once all are closed
 """
 import select
 import socket
@@ -112,53 +118,124 @@ def big(fields, size):
     return line + b"".join(hs) + b"\r\n"
 
 
-def slow(src, n, hold):
-    socks = []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind((src, 0))
-        s.setblocking(False)
-        try:
-            s.connect((HOST, PORT))
-        except BlockingIOError:
-            pass
-        socks.append(s)
-    time.sleep(0.5)
+def slow(srcs, n, hold):
+    """n connections from each address of srcs (one after the other), all sending headers slowly."""
     head = b"GET /ws/simple/getStatus HTTP/1.1\r\nHost: t\r\nX-Slow: "
-    alive = list(socks)
-    sent = 0
-    end = time.time() + hold
-    reported = False
-    closed_by_server = 0
-    while time.time() < end and alive:
-        still = []
-        for s in alive:
+    alive, counts, closed_by_server = [], [], 0
+    for src in srcs:
+        mine = []
+        for _ in range(n):
+            s = socket.socket()
+            s.bind((src, 0))
+            s.settimeout(5)
             try:
-                if s.recv(1, socket.MSG_PEEK) in (b"",):
+                s.connect((HOST, PORT))
+                s.send(head[:1])
+            except OSError:
+                closed_by_server += 1
+                s.close()
+                continue
+            s.setblocking(False)
+            mine.append(s)
+        time.sleep(0.3)
+        still = []
+        for s in mine:
+            try:
+                if s.recv(1, socket.MSG_PEEK) == b"":
                     closed_by_server += 1
+                    s.close()
                     continue
             except BlockingIOError:
                 pass
             except OSError:
                 closed_by_server += 1
+                s.close()
+                continue
+            still.append(s)
+        counts.append(len(still))
+        alive += still
+    print("open " + " ".join(str(c) for c in counts), flush=True)
+    sent = 1
+    end = time.time() + hold
+    while time.time() < end and alive:
+        still = []
+        for s in alive:
+            try:
+                if s.recv(1, socket.MSG_PEEK) == b"":
+                    closed_by_server += 1
+                    s.close()
+                    continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed_by_server += 1
+                s.close()
                 continue
             try:
                 s.send(head[sent:sent + 1] if sent < len(head) else b"x")
             except OSError:
                 closed_by_server += 1
+                s.close()
                 continue
             still.append(s)
         alive = still
         sent += 1
-        if not reported and sent >= 3:
-            print("open %d" % len(alive), flush=True)
-            reported = True
         time.sleep(0.3)
-    if not reported:
-        print("open %d" % len(alive), flush=True)
     print("closed %d" % closed_by_server, flush=True)
+    for s in alive:
+        s.close()
+
+
+def bodies(n, length):
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection((HOST, PORT), timeout=10)
+        s.sendall(b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n{\"a\":\"xxx" % length)
+        socks.append(s)
+        time.sleep(0.1)
+    time.sleep(1.0)
+    pending, st = 0, []
+    for s in socks:
+        r, _, _ = select.select([s], [], [], 0.2)
+        if r:
+            b = s.recv(65536)
+            st.append(b.split(b" ")[1].decode() if b.startswith(b"HTTP/1.") else "closed")
+        else:
+            pending += 1
+    print(" ".join(["pending %d" % pending] + st), flush=True)
     for s in socks:
         s.close()
+
+
+def json_body(length):
+    """A JSON array of small objects, LEN bytes long."""
+    item = b'{"k":1},'
+    n = max(1, (length - 2) // len(item))
+    body = b"[" + item * n
+    body = body[:-1] + b" " * (length - len(body) - 1) + b"]"
+    return body
+
+
+def load(n, length, path):
+    import threading
+    body = json_body(length)
+    req = (b"POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+           b"Connection: close\r\n\r\n" % (path.encode(), len(body))) + body
+    out = []
+
+    def one():
+        try:
+            st, _ = answers(req, timeout=60)
+            out.append(st[0] if st else "none")
+        except OSError:
+            out.append("error")
+    ts = [threading.Thread(target=one) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print(" ".join("%s x%d" % (k, out.count(k)) for k in sorted(set(out))), flush=True)
 
 
 if __name__ == "__main__":
@@ -170,7 +247,11 @@ if __name__ == "__main__":
     elif mode == "big":
         st, closed = answers(big(int(sys.argv[3]), int(sys.argv[4])))
         print(" ".join(st + [closed]))
+    elif mode == "bodies":
+        bodies(int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "load":
+        load(int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif mode == "slow":
-        slow(sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+        slow(sys.argv[3].split(","), int(sys.argv[4]), float(sys.argv[5]))
     else:
         sys.exit("unknown mode " + mode)
