@@ -25,6 +25,7 @@
 #define FD_RESERVE_MIN 64u         /* descriptors kept for files, the store and outgoing connections */
 #define FIELD_RECORD 64u           /* libmicrohttpd's record of one header field or query parameter */
 #define POOL_SLACK 8192u           /* the response's headers and the first body bytes */
+#define EVICT_AGE_NS 500000000ull  /* a connection this old still sending headers (or idle) may make room */
 #define LOG_PER_SECOND 5           /* libmicrohttpd messages logged per second; the rest are counted */
 
 /* mimalloc's, when the binary is linked with it (docs/decisions/011-allocator.md); NULL otherwise */
@@ -37,7 +38,7 @@ struct ma_front_conn {
     int fd;
     int state;            /* FC_* */
     uint64_t deadline_ns; /* FC_HEADERS: closed at this time */
-    uint64_t idle_ns;     /* FC_IDLE: since when */
+    uint64_t since_ns;    /* when its state began */
 };
 
 struct ma_front {
@@ -116,7 +117,8 @@ ma_front_conn *ma_front_open(ma_server *srv, struct MHD_Connection *c)
     if (!fc) return NULL;
     fc->fd = ci->connect_fd;
     fc->state = FC_HEADERS;
-    fc->deadline_ns = ma_now_ns() + srv->c.header_ms * 1000000ull;
+    fc->since_ns = ma_now_ns();
+    fc->deadline_ns = fc->since_ns + srv->c.header_ms * 1000000ull;
     pthread_mutex_lock(&f->mu);
     fc->prev = f->conns.prev;
     fc->next = &f->conns;
@@ -146,7 +148,7 @@ static void set_state(ma_server *srv, ma_front_conn *fc, int state)
     pthread_mutex_lock(&srv->front->mu);
     if (fc->state != FC_CLOSING) {
         fc->state = state;
-        fc->idle_ns = ma_now_ns();
+        fc->since_ns = ma_now_ns();
     }
     pthread_mutex_unlock(&srv->front->mu);
 }
@@ -171,7 +173,7 @@ static int data_since(const ma_front_conn *fc, uint64_t now)
     socklen_t l = sizeof ti;
     if (getsockopt(fc->fd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0) return 0;
     uint64_t last = now - (uint64_t)ti.tcpi_last_data_recv * 1000000ull; /* when data last came */
-    return last > fc->idle_ns + 1000000ull;
+    return last > fc->since_ns + 1000000ull;
 #else
     (void)fc;
     (void)now;
@@ -184,12 +186,14 @@ int ma_front_accept(ma_server *srv)
     ma_front *f = srv->front;
     if (!f) return 1;
     pthread_mutex_lock(&f->mu);
-    if (f->n_conns >= f->soft) { /* make room: the oldest still sending its headers, else the oldest idle */
+    if (f->soft < f->limit &&
+        f->n_conns >= f->soft) { /* make room: the oldest still sending its headers, else the oldest idle */
         ma_front_conn *victim = NULL;
+        uint64_t old = ma_now_ns() - EVICT_AGE_NS;
         for (ma_front_conn *fc = f->conns.next; fc != &f->conns && !victim; fc = fc->next)
-            if (fc->state == FC_HEADERS) victim = fc;
+            if (fc->state == FC_HEADERS && fc->since_ns < old) victim = fc;
         for (ma_front_conn *fc = f->conns.next; fc != &f->conns && !victim; fc = fc->next)
-            if (fc->state == FC_IDLE) victim = fc;
+            if (fc->state == FC_IDLE && fc->since_ns < old) victim = fc;
         if (victim) {
             cut(victim);
             f->evicted++;
@@ -219,6 +223,7 @@ static void *sweep_main(void *arg)
         for (ma_front_conn *fc = f->conns.next; fc != &f->conns; fc = fc->next) {
             if (fc->state == FC_IDLE && data_since(fc, now)) {
                 fc->state = FC_HEADERS;
+                fc->since_ns = now;
                 fc->deadline_ns = now + srv->c.header_ms * 1000000ull;
             }
             if (fc->state == FC_HEADERS && now >= fc->deadline_ns) {
@@ -261,9 +266,9 @@ int ma_front_start(ma_server *srv, ma_error *err)
     srv->front = f;
     char note[256];
     f->limit = size_connections(srv, note, sizeof note);
-    /* room for new clients: over this, the oldest connection still sending its headers makes way */
-    unsigned reserve = f->limit / 8 > 4 ? f->limit / 8 : (f->limit > 8 ? 4 : 1);
-    f->soft = f->limit > reserve ? f->limit - reserve : 1;
+    /* room for new clients: from seven eighths of the limit on, the oldest connection still sending its
+     * headers makes way (none under 8 connections) */
+    f->soft = f->limit - f->limit / 8;
     ma_log_line(srv, "info", "http front", note);
     if (pthread_create(&f->th, NULL, sweep_main, srv) != 0) {
         ma_front_stop(srv);
