@@ -8,9 +8,11 @@ Host, NUL bytes, credentials in an absolute-form target, many query parameters) 
                                         "closed" or "open" (the server kept it open after answering)
   front_client.py PORT big FIELDS BYTES one GET with FIELDS fields (headers and query parameters) in
                                         about BYTES bytes of request line and headers: its status
-  front_client.py PORT bodies N LEN      N requests that announce a body of LEN bytes and send 10 of
-                                        them: prints "pending K" (not answered yet) and the statuses
-                                        of those answered at once
+  front_client.py PORT bodies N LEN [SENT SRCS [FILE]]
+                                        N requests that announce a body of LEN bytes and send SENT
+                                        (10) of them, from the addresses SRCS in turn: prints
+                                        "pending K" (not answered yet) and the statuses of those
+                                        answered at once; with FILE, holds them until it exists
   front_client.py PORT load N LEN PATH  N requests at once, each with a JSON body of LEN bytes (a
                                         multijson array of small items), to PATH: "STATUS xCOUNT"...
   front_client.py PORT slow SRCS N HOLD opens N connections from each address of SRCS (a,b,...), one
@@ -186,24 +188,39 @@ def slow(srcs, n, hold):
         s.close()
 
 
-def bodies(n, length):
+def bodies(n, length, sent=10, srcs=("127.0.0.1",)):
     socks = []
-    for _ in range(n):
-        s = socket.create_connection((HOST, PORT), timeout=10)
+    body = b'{"a":"' + b"x" * max(0, sent - 6)
+    for i in range(n):
+        s = socket.socket()
+        s.bind((srcs[i % len(srcs)], 0))
+        s.settimeout(10)
+        s.connect((HOST, PORT))
         s.sendall(b"POST /ws/rest/order HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                  b"Content-Length: %d\r\n\r\n{\"a\":\"xxx" % length)
+                  b"Content-Length: %d\r\n\r\n" % length)
+        try:
+            s.sendall(body[:sent])
+        except OSError:
+            pass
         socks.append(s)
-        time.sleep(0.1)
+        if sent <= 10:
+            time.sleep(0.1)
     time.sleep(1.0)
     pending, st = 0, []
     for s in socks:
-        r, _, _ = select.select([s], [], [], 0.2)
+        r, _, _ = select.select([s], [], [], 0.01)
         if r:
-            b = s.recv(65536)
+            try:
+                b = s.recv(65536)
+            except OSError:
+                b = b""
             st.append(b.split(b" ")[1].decode() if b.startswith(b"HTTP/1.") else "closed")
         else:
             pending += 1
-    print(" ".join(["pending %d" % pending] + st), flush=True)
+    print(" ".join(["pending %d" % pending] + ["%s x%d" % (k, st.count(k)) for k in sorted(set(st))]), flush=True)
+    if len(sys.argv) > 7:  # hold until this file exists
+        while not __import__("os").path.exists(sys.argv[7]):
+            time.sleep(0.1)
     for s in socks:
         s.close()
 
@@ -248,7 +265,10 @@ if __name__ == "__main__":
         st, closed = answers(big(int(sys.argv[3]), int(sys.argv[4])))
         print(" ".join(st + [closed]))
     elif mode == "bodies":
-        bodies(int(sys.argv[3]), int(sys.argv[4]))
+        if len(sys.argv) > 5:
+            bodies(int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6].split(","))
+        else:
+            bodies(int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "load":
         load(int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif mode == "slow":
