@@ -172,8 +172,10 @@ static int data_since(const ma_front_conn *fc, uint64_t now)
     struct tcp_info ti;
     socklen_t l = sizeof ti;
     if (getsockopt(fc->fd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0) return 0;
-    uint64_t last = now - (uint64_t)ti.tcpi_last_data_recv * 1000000ull; /* when data last came */
-    return last > fc->since_ns + 1000000ull;
+    /* when data last came, in the kernel's ticks (up to 10 ms): what came with the previous request
+     * can look up to a tick later than it was */
+    uint64_t last = now - (uint64_t)ti.tcpi_last_data_recv * 1000000ull;
+    return last > fc->since_ns + 20000000ull;
 #else
     (void)fc;
     (void)now;

@@ -31,9 +31,9 @@ cp "$here"/wss/deploy/*.xml "$top_srcdir"/processes/order-api*.xml "$tmp/deploy/
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 base="http://127.0.0.1:$port"
 # small limits, so that the test reaches them quickly: 48 connections (room is made from 42 on), 12 from
-# one address, 8 s for a request's line and headers, 3 MB of bodies at once, 100 documents a request
+# one address, 5 s for a request's line and headers, 3 MB of bodies at once, 100 documents a request
 "${RUN[@]}" serve --deploy "$tmp/deploy" --listen "127.0.0.1:$port" --data "$tmp/data" \
-  --set limits.connections=48 --set limits.connections_per_client=12 --set limits.header_timeout=8s \
+  --set limits.connections=48 --set limits.connections_per_client=12 --set limits.header_timeout=5s \
   --set limits.buffered_bodies=3MB --set wss.documents=100 >"$tmp/server.log" 2>&1 &
 srv_pid=$!
 up=0
@@ -100,8 +100,8 @@ is "5000 headers: 431 at once" "431 closed" headers-5000
 is "3000 cookies: 431 at once" "431 closed" cookies-3000
 
 # ---- slowloris: slow connections from other addresses; /health and real work still get through ----
-# 20 connections from each of four addresses that send their headers a byte at a time, held for 12 s
-timeout 60 python3 "$client" "$port" slow 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5 20 12 >"$tmp/slow" 2>&1 &
+# 20 connections from each of four addresses that send their headers a byte at a time, held for 9 s
+timeout 60 python3 "$client" "$port" slow 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5 20 9 >"$tmp/slow" 2>&1 &
 bg+=($!)
 for _ in $(seq 200); do grep -q '^open' "$tmp/slow" && break; sleep 0.1; done
 read -r _ first rest <"$tmp/slow"
@@ -124,9 +124,13 @@ bg=()
 grep -q '"msg":"connections closed: their request line and headers came too slowly"' "$tmp/server.log" &&
   ok "the log says how many connections were closed for late headers" || not_ok "no log line for late headers"
 
+# the next request on a keep-alive connection: its headers are timed from its first byte
+timeout 60 python3 "$client" "$port" keepalive 1 20 >"$tmp/keepalive" 2>&1 &
+bg+=($!)
+
 # ---- memory: the budget of buffered bodies, the documents cap, memory given back ----
 got=$(timeout 60 python3 "$client" "$port" bodies 4 1048000)
-[ "$got" = "pending 3 503" ] && ok "limits.buffered_bodies (3 MB): three 1 MB bodies wait, the fourth gets 503 at once" ||
+[ "$got" = "pending 3 503 x1" ] && ok "limits.buffered_bodies (3 MB): three 1 MB bodies wait, the fourth gets 503 at once" ||
   not_ok "buffered bodies: '$got'"
 items() { python3 -c 'import sys; print("[" + ",".join("{\"i\":%d}" % i for i in range(int(sys.argv[1]))) + "]")' "$1"; }
 got=$(items 100 | curl -s -o "$tmp/b" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- "$base/ws/simple/upsertJsonItems")
@@ -141,6 +145,13 @@ sleep 1
 after=$(rss)
 [ "$after" -lt $((idle + 65536)) ] && ok "RSS after the burst of bodies: ${after} kB (idle ${idle} kB; bound: idle + 64 MB)" ||
   not_ok "RSS after the burst: ${after} kB (idle ${idle} kB)"
+
+for p in "${bg[@]}"; do
+  for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+done
+bg=()
+[ "$(cat "$tmp/keepalive")" = "200 closed" ] && ok "a keep-alive connection whose next headers come too slowly is closed" ||
+  not_ok "keep-alive slow headers: '$(cat "$tmp/keepalive")'"
 
 # ---- still up; a clean stop ----
 kill -0 "$srv_pid" 2>/dev/null && ok "the server is still up" || not_ok "the server died"

@@ -8,6 +8,10 @@ Host, NUL bytes, credentials in an absolute-form target, many query parameters) 
                                         "closed" or "open" (the server kept it open after answering)
   front_client.py PORT big FIELDS BYTES one GET with FIELDS fields (headers and query parameters) in
                                         about BYTES bytes of request line and headers: its status
+  front_client.py PORT keepalive IDLE HOLD
+                                        one request, IDLE seconds of quiet, then the next request's
+                                        headers a byte at a time for up to HOLD seconds: prints the
+                                        first status and "closed" (by the server) or "open"
   front_client.py PORT bodies N LEN [SENT SRCS [FILE]]
                                         N requests that announce a body of LEN bytes and send SENT
                                         (10) of them, from the addresses SRCS in turn: prints
@@ -188,6 +192,31 @@ def slow(srcs, n, hold):
         s.close()
 
 
+def keepalive(idle, hold):
+    """One request, then (after idle seconds) the next one's headers a byte at a time."""
+    s = socket.create_connection((HOST, PORT), timeout=5)
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+    first = s.recv(65536).split(b" ")[1].decode()
+    time.sleep(idle)
+    head = b"GET /health HTTP/1.1\r\nHost: t\r\nX-Slow: "
+    s.settimeout(0.3)
+    end, i, how = time.time() + hold, 0, "open"
+    while time.time() < end:
+        try:
+            s.send(head[i:i + 1] if i < len(head) else b"x")
+            i += 1
+            if s.recv(1) == b"":
+                how = "closed"
+                break
+        except socket.timeout:
+            pass
+        except OSError:
+            how = "closed"
+            break
+    print(first, how, flush=True)
+    s.close()
+
+
 def bodies(n, length, sent=10, srcs=("127.0.0.1",)):
     socks = []
     body = b'{"a":"' + b"x" * max(0, sent - 6)
@@ -264,6 +293,8 @@ if __name__ == "__main__":
     elif mode == "big":
         st, closed = answers(big(int(sys.argv[3]), int(sys.argv[4])))
         print(" ".join(st + [closed]))
+    elif mode == "keepalive":
+        keepalive(float(sys.argv[3]), float(sys.argv[4]))
     elif mode == "bodies":
         if len(sys.argv) > 5:
             bodies(int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6].split(","))
