@@ -387,15 +387,13 @@ int ma_front_check(ma_server *srv, struct MHD_Connection *c, const ma_front_req 
         *why = fr->why;
         return fr->status;
     }
-    /* a NUL byte as such in the target: libmicrohttpd's string ends there, before the space that
-     * ended the target in the request line (the version follows it in the same buffer) */
+    /* a NUL byte as such in the target: the target's string, as it was before libmicrohttpd cut it up
+     * (at '?', and by unescaping), ended before the space that libmicrohttpd ended it with (the version
+     * follows that space in the same buffer) */
     if (fr->raw && url == fr->raw && version && version > url && (size_t)(version - url) <= srv->c.header + 2 &&
         fr->raw_len + 1 < (size_t)(version - url)) {
-        const char *q = memchr(url, '?', (size_t)(version - url));
-        if (!q || (size_t)(q - url) > fr->raw_len) {
-            *why = "the request target holds a NUL byte";
-            return 400;
-        }
+        *why = "the request target holds a NUL byte";
+        return 400;
     }
     fields fl;
     memset(&fl, 0, sizeof fl);

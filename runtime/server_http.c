@@ -6,7 +6,8 @@
  * of its own for slow and deferred requests (docs/server.md). Every answer under a listener's
  * prefix, the server's own included, is in that listener's error format. Boomi's Shared Web Server
  * is the model (boomi-atom-semantics.md 3.1-3.2, 4.5). libmicrohttpd is loaded when the server
- * starts listening (lazy_mhd.h). */
+ * starts listening (lazy_mhd.h). What a request must be before any of its body is read, and the
+ * connection limits, are server_front.c's. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>

@@ -27,14 +27,15 @@ for t in curl python3; do command -v $t >/dev/null || { echo "FAIL: $t is needed
 need_shared
 
 mkdir -p "$tmp/deploy" "$tmp/data"
-cp "$here"/wss/deploy/*.xml "$top_srcdir"/processes/order-api*.xml "$tmp/deploy/"
+cp "$here"/wss/deploy/*.xml "$top_srcdir"/processes/order-api*.xml "$top_srcdir"/processes/flow-service-example*.xml "$tmp/deploy/"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 base="http://127.0.0.1:$port"
 # small limits, so that the test reaches them quickly: 48 connections (room is made from 42 on), 12 from
 # one address, 5 s for a request's line and headers, 3 MB of bodies at once, 100 documents a request
+# (WSS and Flow)
 "${RUN[@]}" serve --deploy "$tmp/deploy" --listen "127.0.0.1:$port" --data "$tmp/data" \
   --set limits.connections=48 --set limits.connections_per_client=12 --set limits.header_timeout=5s \
-  --set limits.buffered_bodies=3MB --set wss.documents=100 >"$tmp/server.log" 2>&1 &
+  --set limits.buffered_bodies=3MB --set wss.documents=100 --set fss.documents=100 >"$tmp/server.log" 2>&1 &
 srv_pid=$!
 up=0
 for _ in $(seq 200); do
@@ -137,6 +138,13 @@ got=$(items 100 | curl -s -o "$tmp/b" -w '%{http_code}' -H 'Content-Type: applic
 [ "$got" = 200 ] && ok "100 multijson documents (wss.documents = 100): served" || not_ok "100 documents: $got"
 got=$(items 101 | curl -s -o "$tmp/b" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- "$base/ws/simple/upsertJsonItems")
 [ "$got" = 413 ] && grep -q 'wss.documents' "$tmp/b" && ok "101 multijson documents: 413 naming wss.documents" || not_ok "101 documents: $got $(head -c 200 "$tmp/b")"
+objects() {
+  python3 -c 'import json,sys; print(json.dumps({"objectDataType":{"developerName":"Contact"},"objectData":[{"developerName":"Contact","properties":[{"developerName":"name","contentValue":"n%d" % i,"contentType":"ContentString"}]} for i in range(int(sys.argv[1]))]}))' "$1"
+}
+got=$(objects 100 | curl -s -o "$tmp/b" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' --data-binary @- "$base/fs/ExampleService/data")
+[ "$got" = 200 ] && ok "a Flow data save of 100 objects (fss.documents = 100): served" || not_ok "100 objects: $got $(head -c 200 "$tmp/b")"
+got=$(objects 101 | curl -s -o "$tmp/b" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' --data-binary @- "$base/fs/ExampleService/data")
+[ "$got" = 413 ] && grep -q 'fss.documents' "$tmp/b" && ok "a Flow data save of 101 objects: 413 naming fss.documents" || not_ok "101 objects: $got $(head -c 200 "$tmp/b")"
 rss() { awk '/VmRSS/ {print $2}' "/proc/$srv_pid/status"; }
 idle=$(rss)
 got=$(timeout 120 python3 "$client" "$port" load 12 1048575 /ws/simple/executeEchoData)
