@@ -12,6 +12,7 @@
  *   server_run.c       ma_listener_run and the answers to runs, shared by every listener
  *   server_http.c      the libmicrohttpd glue: requests, limits, dispatch to listener types
  *   server_debug.c     who may ask for a debug run (X-Boomi-Debug), how often, how many at once
+ *   server_front.c     the HTTP front's defences: connections, late headers, framing, budgets
  *   server_health.c    GET /health
  *   server.c           start, signals, reload, drain, stop
  * (boomi-atom-semantics.md 3-4; docs/server.md, docs/architecture.md). */
@@ -66,6 +67,7 @@ typedef struct ma_server_cfg {
     uint64_t debug_rate, debug_concurrent;                /* debug runs per minute per user, at once */
     uint64_t auth_failures, kdf_threads, kdf_queue;       /* failed logins per minute; the token hashing */
     uint64_t max_payload_bytes, payload_bytes_per_minute; /* recorded payloads */
+    uint64_t per_client, header_ms, header_fields, buffered_bodies; /* the HTTP front (server_front.c) */
     int log_requests;
     int strict;        /* serve --strict: a process that is not runnable refuses the deployment */
     ma_auth_cfg *auth; /* owned: one per listener type of the registry, then /health */
@@ -266,6 +268,57 @@ void ma_http_conn_answer(struct ma_http_conn *conn, ma_http_resp *resp);
 /* GET /health (server_health.c): the body, malloc'ed, and its status. */
 char *ma_health_body(ma_server *srv, int *status, size_t *len);
 
+/* ---- the HTTP front's defences (server_front.c) -------------------------------------------------------- */
+
+struct MHD_Connection;
+typedef struct ma_front ma_front;           /* the server's connections and budgets (srv->front) */
+typedef struct ma_front_conn ma_front_conn; /* one connection, tracked from accept to close */
+
+/* What the request line showed before libmicrohttpd parsed its query (ma_front_uri). */
+typedef struct ma_front_req {
+    const char *raw; /* borrowed: the request target as it came (libmicrohttpd's buffer) */
+    size_t raw_len;  /* its length up to the first NUL */
+    int status;      /* to be answered at once (400, 414), 0 when none */
+    const char *why; /* static: the reason of status */
+} ma_front_req;
+
+/* Sizes the front from the settings and the file descriptor limit (raising the soft limit to the
+ * hard one) and starts the thread that closes connections whose headers are late. -1 with err. */
+int ma_front_start(ma_server *srv, ma_error *err);
+void ma_front_stop(ma_server *srv); /* after the HTTP daemon has stopped */
+/* The figures libmicrohttpd is started with: connections at once, and each one's memory pool
+ * (room for the largest request line and headers the limits allow, with every field). */
+unsigned ma_front_connection_limit(const ma_server *srv);
+size_t ma_front_pool_size(const ma_server_cfg *c);
+/* libmicrohttpd's accept policy: 1 accepts; near the limit, the oldest connection still sending its
+ * headers (else the oldest idle one) is closed to make room. */
+int ma_front_accept(ma_server *srv);
+/* A connection opened (NULL: not tracked, out of memory) and closed; a request's headers have all
+ * arrived (busy) and its answer has been sent (idle: the next request's headers are timed again). */
+ma_front_conn *ma_front_open(ma_server *srv, struct MHD_Connection *c);
+void ma_front_close(ma_server *srv, ma_front_conn *fc);
+void ma_front_busy(ma_server *srv, ma_front_conn *fc);
+void ma_front_idle(ma_server *srv, ma_front_conn *fc);
+/* The request target as it came, before libmicrohttpd splits the query (its URI log callback):
+ * fr filled; a query over the limits is cut off here (fr->status 414) so that it is never parsed. */
+void ma_front_uri(ma_server *srv, char *uri, ma_front_req *fr);
+/* The checks of a request on its headers alone, before any body is read (RFC 9112 3.2, 6.1, 6.3;
+ * RFC 9110 4.2.4): 0, or the status to answer (then close) with *why. *path becomes the path an
+ * absolute-form target names. */
+int ma_front_check(ma_server *srv, struct MHD_Connection *c, const ma_front_req *fr, const char *version,
+                   const char **path, const char **why);
+/* The server-wide budget of buffered request bodies (limits.buffered_bodies): 0 reserved, -1 over. */
+int ma_front_body_reserve(ma_server *srv, size_t n);
+void ma_front_body_release(ma_server *srv, size_t n);
+/* A server thread starts buffering a request's body, and is done with it (big: 64 KB or more):
+ * when it holds none any more after a big one, its freed memory goes back to the system. */
+void ma_front_body_begin(void);
+void ma_front_body_end(int big);
+/* 1 when a libmicrohttpd message may be logged (at most a few per second; the rest are counted). */
+int ma_front_log_allow(ma_server *srv);
+/* ,"http":{...} for /health: connections open and the limit, closed for late headers, evicted. */
+void ma_front_health(ma_server *srv, ma_sb *b);
+
 /* ---- the server --------------------------------------------------------------------------------------- */
 
 struct ma_server {
@@ -300,6 +353,7 @@ struct ma_server {
     unsigned generation;
 
     struct MHD_Daemon *mhd;
+    ma_front *front;                               /* owned (server_front.c) */
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem; /* owned, wiped (key) when freed */
     unsigned port;
 

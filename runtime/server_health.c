@@ -46,6 +46,7 @@ char *ma_health_body(ma_server *srv, int *status, size_t *len)
     }
     ma_sb_lit(&b, "],");
     ma_sb_append(&b, store.s ? store.s : "", store.len);
+    ma_front_health(srv, &b); /* connections, and the limits of the HTTP front */
     ma_sb_lit(&b, "}\n");
     if (store.oom) b.oom = 1;
     ma_sb_free(&store);

@@ -6,7 +6,8 @@
  * of its own for slow and deferred requests (docs/server.md). Every answer under a listener's
  * prefix, the server's own included, is in that listener's error format. Boomi's Shared Web Server
  * is the model (boomi-atom-semantics.md 3.1-3.2, 4.5). libmicrohttpd is loaded when the server
- * starts listening (lazy_mhd.h). */
+ * starts listening (lazy_mhd.h). What a request must be before any of its body is read, and the
+ * connection limits, are server_front.c's. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -53,11 +54,20 @@ struct ma_http_conn {
     int refused;           /* refused on its headers (401, 403, 429, 503): the body is dropped, then this */
     const char *refuse_msg;
     char refuse_retry[16]; /* its Retry-After, "" for none */
+    int started;           /* its headers have arrived (on_request has been called) */
+    int close;             /* its answer closes the connection (framing in doubt) */
+    const char *path;      /* the path served: url, or the path of an absolute-form target */
+    ma_front_req fr;       /* what its request line showed (on_uri) */
+    size_t reserved;       /* bytes of limits.buffered_bodies held for its body */
+    int over_budget;       /* limits.buffered_bodies is used up: its body is dropped, then 503 */
+    int body_held;         /* it counts in its server thread's bodies (ma_front_body_begin) */
+    int big;               /* its body was 64 KB or more */
 };
 
-typedef struct conn_tls { /* one TLS connection (MHD's socket context) */
+typedef struct conn_tls { /* one connection (MHD's socket context) */
     int checked;
-    char *subject; /* owned: verified client certificate subject DN, or NULL */
+    char *subject;     /* owned: verified client certificate subject DN, or NULL */
+    ma_front_conn *fc; /* owned by server_front.c: its limits */
 } conn_tls;
 
 void ma_http_conn_answer(struct ma_http_conn *conn, ma_http_resp *resp)
@@ -213,7 +223,7 @@ static mhd_result respond(struct ma_http_conn *q, const char *method, const char
             MHD_add_response_header(mr, h, v);
         *colon = ':';
     }
-    if (atomic_load(&srv->draining)) MHD_add_response_header(mr, "Connection", "close");
+    if (atomic_load(&srv->draining) || q->close) MHD_add_response_header(mr, "Connection", "close");
     mhd_result ret = MHD_queue_response(q->c, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     q->answered = 1;
@@ -283,13 +293,17 @@ static const char *client_subject(ma_server *srv, struct MHD_Connection *c)
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
-    (void)c;
+    ma_server *srv = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(conn_tls)); /* NULL: no subject for this connection */
+        conn_tls *ct = calloc(1, sizeof(conn_tls)); /* NULL: no subject, no limits for this connection */
+        if (ct) ct->fc = ma_front_open(srv, c);
+        *socket_context = ct;
     } else {
         conn_tls *ct = *socket_context;
-        if (ct) free(ct->subject);
+        if (ct) {
+            ma_front_close(srv, ct->fc);
+            free(ct->subject);
+        }
         free(ct);
         *socket_context = NULL;
     }
@@ -352,6 +366,13 @@ static void kdf_suspend(void *arg)
     struct ma_http_conn *q = arg;
     q->auth_wait = 1;
     MHD_suspend_connection(q->c);
+}
+
+static ma_front_conn *front_conn(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_tls *ct = ci ? ci->socket_context : NULL;
+    return ct ? ct->fc : NULL;
 }
 
 /* Authenticates a request on its headers, before any of its body is read. 0 authenticated (q->user
@@ -510,6 +531,9 @@ static void run_handler(request *t, ma_http_resp *r)
             mark_slow_path(srv, t->key);
         free(t->q->body); /* the body is no longer needed */
         t->q->body = NULL;
+        ma_front_body_release(srv, t->q->reserved);
+        t->q->big |= t->q->reserved >= 65536;
+        t->q->reserved = 0;
     }
     if (hrc < 0) {
         char eid[80];
@@ -580,6 +604,9 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
     if (q->refused)
         return respond_error(q, method, url, q->refused, q->refuse_msg, q->refuse_retry[0] ? q->refuse_retry : NULL,
                              q->refused == 401 ? "Basic realm=\"miniatom\"" : NULL);
+    if (q->over_budget)
+        return respond_error(q, method, url, 503,
+                             "the server holds too many request bodies at once (limits.buffered_bodies)", "1", NULL);
     if (q->too_big) {
         char msg[128];
         snprintf(msg, sizeof msg, "the request body is larger than the limit of %llu bytes",
@@ -733,40 +760,77 @@ static mhd_result after_auth(struct ma_http_conn *q, const char *method, const c
         const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
         if ((expect && strcasecmp(expect, "100-continue") == 0) || (unsigned long long)n > MAX_DROPPED)
             return dispatch(q, method, url);
+    } else if (n > 0) { /* the body's memory is held from the budget before any of it is read */
+        if (ma_front_body_reserve(srv, (size_t)n + 1) < 0) {
+            q->over_budget = q->close = 1;
+            return dispatch(q, method, url);
+        }
+        q->reserved = (size_t)n + 1;
+        q->body_held = 1;
+        ma_front_body_begin();
     }
     return MHD_YES;
+}
+
+/* A request's line has arrived (libmicrohttpd's URI log callback, before it parses the query): its
+ * request starts here, and what it becomes is on_request's *con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    ma_server *srv = cls;
+    struct ma_http_conn *q = calloc(1, sizeof *q);
+    if (!q) return NULL; /* on_request closes the connection */
+    q->srv = srv;
+    q->c = c;
+    q->li = -1;
+    /* the target lies in libmicrohttpd's read buffer, which it cuts up in place right after this */
+    ma_front_uri(srv, (char *)(uintptr_t)uri, &q->fr);
+    return q;
+}
+
+/* The first call of a request: its line and headers have arrived, none of its body has been read. */
+static mhd_result on_headers(struct ma_http_conn *q, const char *url, const char *method, const char *version)
+{
+    ma_server *srv = q->srv;
+    struct MHD_Connection *c = q->c;
+    q->started = 1;
+    q->t0 = ma_now_ns();
+    q->path = url;
+    ma_front_busy(srv, front_conn(c));
+    const char *why = NULL;
+    int st = ma_front_check(srv, c, &q->fr, version, &q->path, &why);
+    url = q->path;
+    q->li = listener_of(srv->reg, url);
+    if (st) {
+        q->close = 1; /* what follows the headers cannot be trusted to be the next request */
+        return respond_error(q, method, url, st, why, NULL, NULL);
+    }
+    if (header_bytes(c, url, method) > srv->c.header) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the request line and headers are larger than the limit of %llu bytes",
+                 (unsigned long long)srv->c.header);
+        return respond_error(q, method, url, 431, msg, NULL, NULL);
+    }
+    /* authenticated before any of the body is read: a refused client's body is never buffered */
+    if (q->li >= 0 || strcmp(url, "/health") == 0) {
+        size_t ai = q->li >= 0 ? (size_t)q->li : srv->reg->n_listeners;
+        mhd_result ret = MHD_YES;
+        int ar = authenticate(q, method, url, ai, client_subject(srv, c), &ret);
+        if (ar < 0) return ret;
+        if (ar > 0) return MHD_YES; /* suspended: on_request is called again once it is checked */
+    }
+    return after_auth(q, method, url);
 }
 
 static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                              const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
-    ma_server *srv = cls;
+    (void)cls;
+    (void)c;
     struct ma_http_conn *q = *con_cls;
-    if (!q) { /* the headers have arrived */
-        q = calloc(1, sizeof *q);
-        if (!q) return MHD_NO;
-        q->srv = srv;
-        q->c = c;
-        q->t0 = ma_now_ns();
-        q->li = listener_of(srv->reg, url);
-        *con_cls = q;
-        if (header_bytes(c, url, method) > srv->c.header) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "the request line and headers are larger than the limit of %llu bytes",
-                     (unsigned long long)srv->c.header);
-            return respond_error(q, method, url, 431, msg, NULL, NULL);
-        }
-        /* authenticated before any of the body is read: a refused client's body is never buffered */
-        if (q->li >= 0 || strcmp(url, "/health") == 0) {
-            size_t ai = q->li >= 0 ? (size_t)q->li : srv->reg->n_listeners;
-            mhd_result ret = MHD_YES;
-            int ar = authenticate(q, method, url, ai, client_subject(srv, c), &ret);
-            if (ar < 0) return ret;
-            if (ar > 0) return MHD_YES; /* suspended: on_request is called again once it is checked */
-        }
-        return after_auth(q, method, url);
-    }
+    if (!q) return MHD_NO; /* on_uri ran out of memory */
+    if (!q->started) return on_headers(q, url, method, version);
+    ma_server *srv = q->srv;
+    url = q->path;
     if (q->auth_wait) { /* resumed: a hashing thread checked the credentials */
         mhd_result ret = MHD_YES;
         if (authenticated(q, method, url, &ret) < 0) {
@@ -793,7 +857,8 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (q->too_big || q->refused) { /* dropped; a client that goes on for long is answered at once */
+        if (q->too_big || q->refused ||
+            q->over_budget) { /* dropped; a client that goes on for long is answered at once */
             q->dropped += n;
             return q->dropped > MAX_DROPPED ? dispatch(q, method, url) : MHD_YES;
         }
@@ -803,11 +868,28 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
             free(q->body);
             q->body = NULL;
             q->len = q->cap = 0;
+            ma_front_body_release(srv, q->reserved);
+            q->reserved = 0;
             return MHD_YES;
         }
-        if (q->len + n + 1 > q->cap) { /* small bodies get exactly their size (no large-bin mallocs) */
-            size_t cap = q->cap ? q->cap * 2 : n + 1;
+        if (q->len + n + 1 > q->cap) { /* bodies of a known length get exactly their size */
+            size_t cap = q->reserved >= q->len + n + 1 ? q->reserved : q->cap ? q->cap * 2 : n + 1;
             if (cap < q->len + n + 1) cap = q->len + n + 1;
+            if (cap > q->reserved) { /* a chunked body: its memory is held from the budget as it grows */
+                if (ma_front_body_reserve(srv, cap - q->reserved) < 0) {
+                    q->over_budget = 1; /* the rest is read and dropped; the answer is 503 */
+                    q->dropped = q->len + n;
+                    free(q->body);
+                    q->body = NULL;
+                    q->len = q->cap = 0;
+                    ma_front_body_release(srv, q->reserved);
+                    q->reserved = 0;
+                    return MHD_YES;
+                }
+                if (!q->body_held) ma_front_body_begin();
+                q->body_held = 1;
+                q->reserved = cap;
+            }
             char *nb = realloc(q->body, cap);
             if (!nb) return MHD_NO;
             q->body = nb;
@@ -824,11 +906,11 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     ma_server *srv = cls;
-    (void)c;
     (void)toe;
     struct ma_http_conn *q = *con_cls;
     if (!q) return;
-    if (q->counted) { /* its response is out (or the client went away) */
+    ma_front_idle(srv, front_conn(c)); /* the next request's headers are timed from its first byte */
+    if (q->counted) {                  /* its response is out (or the client went away) */
         pthread_mutex_lock(&srv->mu);
         srv->n_handling--;
         ma_pool_idle_check(srv);
@@ -841,14 +923,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     }
     pass_drop(q);
     if (q->user) MHD_free(q->user);
+    ma_front_body_release(srv, q->reserved);
+    int held = q->body_held, big = q->big || q->reserved >= 65536;
     free(q);
     *con_cls = NULL;
+    if (held) ma_front_body_end(big);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     ma_server *srv = cls;
+    if (!ma_front_log_allow(srv)) return; /* a flood of refused connections does not flood the log */
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t l = strlen(msg);
@@ -864,6 +950,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ------------------------------------------------------------------------------------- */
 
+static mhd_result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    return ma_front_accept(cls) ? MHD_YES : MHD_NO;
+}
+
 int ma_http_start(ma_server *srv, ma_error *err)
 {
     struct sockaddr_storage ss;
@@ -871,18 +964,21 @@ int ma_http_start(ma_server *srv, ma_error *err)
     char why[300];
     if (ma_server_parse_listen(srv->c.listen, &ss, &sl, why, sizeof why) < 0)
         return ma_error_set(err, MA_ERR_CONFIG, "server.listen: %s", why);
-    if (ma_mhd_load(err) < 0) return -1;
+    if (ma_mhd_load(err) < 0 || ma_front_start(srv, err) < 0) return -1;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-    struct MHD_OptionItem o[16];
+    struct MHD_OptionItem o[20];
     size_t n = 0;
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)srv->c.connections, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)ma_front_connection_limit(srv), NULL};
+    if (srv->c.per_client)
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)srv->c.per_client, NULL};
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)((srv->c.idle_ms + 999) / 1000), NULL};
-    /* per connection: the request line and headers, the response's headers and a read buffer for
-     * the body; MHD clears what a request used before the next one on the connection */
-    size_t mem = srv->c.header + 8192;
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL};
+    /* per connection: the request line and headers with a record of each field, the response's
+     * headers and a read buffer for the body; MHD clears what a request used before the next one */
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)ma_front_pool_size(&srv->c), NULL};
+    /* MHD_OPTION_STRICT_FOR_CLIENT stays off: libmicrohttpd 0.9.75 writes the status line and headers
+     * of its own 400 twice; server_front.c makes those checks (decision 018) */
     /* one thread more than server.threads: at most that many handle requests at once (dispatch), so
      * one always reads new connections and answers /health */
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->c.threads + 1, NULL};
@@ -901,14 +997,10 @@ int ma_http_start(ma_server *srv, ma_error *err)
         }
     }
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    if (srv->tls_ca_pem)
-        srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-                                    on_connection, srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
-    else
-        srv->mhd =
-            MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+    srv->mhd =
+        MHD_start_daemon(flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+                         srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
     if (!srv->mhd)
         return ma_error_set(err, MA_ERR_IO, "cannot listen on %s (in use, or not an address of this machine?)",
                             srv->c.listen);
@@ -928,4 +1020,5 @@ void ma_http_stop(ma_server *srv)
 {
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     srv->mhd = NULL;
+    ma_front_stop(srv);
 }

@@ -219,6 +219,27 @@ static void put_uint(ma_sb *b, unsigned long long v)
     while (n) ma_sb_putc(b, d[--n]);
 }
 
+/* The path of a request as logged: an absolute-form target ("http://user:token@host/x") loses its
+ * userinfo, so that credentials sent in a URL never reach the log. */
+static void put_path(ma_sb *b, const char *path)
+{
+    const char *sep = strstr(path, "://");
+    const char *auth = sep ? sep + 3 : NULL;
+    const char *end = auth ? auth + strcspn(auth, "/?#") : NULL;
+    const char *at = NULL;
+    for (const char *p = auth; p && p < end; p++)
+        if (*p == '@') at = p;
+    if (!at) {
+        put_field(b, "path", path, 1024);
+        return;
+    }
+    ma_sb_lit(b, ",\"path\":\"");
+    ma_sb_json_escape(b, path, (size_t)(auth - path));
+    size_t n = strnlen(at + 1, 1024);
+    ma_sb_json_escape(b, at + 1, n);
+    ma_sb_putc(b, '"');
+}
+
 void ma_log_request(ma_server *srv, const ma_request_log *r)
 {
     if (!srv->c.log_requests) return;
@@ -226,7 +247,7 @@ void ma_log_request(ma_server *srv, const ma_request_log *r)
     ma_sb_init(&b);
     line_head(&b, "info", "request");
     put_field(&b, "method", r->method ? r->method : "", 32);
-    put_field(&b, "path", r->path ? r->path : "", 1024);
+    put_path(&b, r->path ? r->path : "");
     uint64_t us = (ma_now_ns() - r->t0_ns) / 1000;
     ma_sb_lit(&b, ",\"status\":");
     put_uint(&b, (unsigned)r->status);

@@ -94,6 +94,7 @@ typedef struct fss_service {
 /* The settings of the FSS listener (docs/flow.md "Callbacks"), under "fss.". */
 typedef struct fss_cfg {
     uint64_t cb_timeout_ms, cb_backoff_ms, cb_retries, cb_busy_retries;
+    uint64_t max_docs;
     const char *cb_ca_file; /* borrowed from the deployment's settings */
 } fss_cfg;
 
@@ -127,6 +128,13 @@ static const ma_config_entry fss_config_map[] = {
      .max = 1000,
      .at = AT(cb_busy_retries),
      .description = "retries while Flow answers BUSY"},
+    {.key = "documents",
+     .kind = MA_CONFIG_UINT,
+     .def = "2000",
+     .min = 1,
+     .max = 100000000,
+     .at = AT(max_docs),
+     .description = "most objects one data save or delete request becomes as documents; more: 413"},
     {.key = "callback.ca_file",
      .kind = MA_CONFIG_FILE,
      .at = AT(cb_ca_file),
@@ -1392,6 +1400,12 @@ static int handle_data(ma_server *srv, ma_snapshot *snap, const fss_state *st, c
             size_t bl = 0;
             char *reply = fss_object_data_response(NULL, 0, &bl);
             ret = json_reply(resp, reply, bl);
+            goto out;
+        }
+        if (ma_jv_size(r.objects) > st->cfg.max_docs) {
+            snprintf(why, sizeof why, "the request has %zu objects, more than the limit of %llu (fss.documents)",
+                     ma_jv_size(r.objects), (unsigned long long)st->cfg.max_docs);
+            ret = problem(resp, uri, 413, why, NULL);
             goto out;
         }
         for (size_t i = 0; i < ma_jv_size(r.objects); i++) {

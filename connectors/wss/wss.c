@@ -134,10 +134,17 @@ fail:
 }
 
 /* One document per element child of the root, each serialized on its own with the namespace
- * declarations it needs. */
-static int split_xml(xmlDoc *x, ma_batch *b, const kvlist *kv)
+ * declarations it needs. 2 (why filled) when there are more than max. */
+static int split_xml(xmlDoc *x, ma_batch *b, const kvlist *kv, uint64_t max, char *why, size_t whyn)
 {
     xmlNode *root = xmlDocGetRootElement(x);
+    uint64_t n = 0;
+    for (xmlNode *c = root ? root->children : NULL; c; c = c->next) n += c->type == XML_ELEMENT_NODE;
+    if (n > max) {
+        snprintf(why, whyn, "the request has %llu documents, more than the limit of %llu (wss.documents)",
+                 (unsigned long long)n, (unsigned long long)max);
+        return 2;
+    }
     for (xmlNode *c = root ? root->children : NULL; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE) continue;
         xmlDoc *nd = xmlNewDoc((const xmlChar *)"1.0");
@@ -160,9 +167,10 @@ static int split_xml(xmlDoc *x, ma_batch *b, const kvlist *kv)
     return 0;
 }
 
-/* The input documents of a request. 0, 1 (bad request: why filled) or -1 (out of memory). */
-static int request_docs(const wss_route *r, const ma_http_req *req, const kvlist *kv, ma_batch *b, char *why,
-                        size_t whyn)
+/* The input documents of a request, at most max. 0, 1 (bad request: why filled), 2 (too many
+ * documents: why filled) or -1 (out of memory). */
+static int request_docs(const wss_route *r, const ma_http_req *req, const kvlist *kv, uint64_t max, ma_batch *b,
+                        char *why, size_t whyn)
 {
     const char *body = req->body ? req->body : "";
     size_t len = req->body ? req->body_len : 0;
@@ -177,6 +185,12 @@ static int request_docs(const wss_route *r, const ma_http_req *req, const kvlist
         if (rc) return rc;
         if (r->in == IO_SINGLEJSON || n == (size_t)-1)
             return push_doc(b, body + skip, len - skip, "application/json", kv);
+        if (n > max) {
+            free(items);
+            snprintf(why, whyn, "the request has %zu documents, more than the limit of %llu (wss.documents)", n,
+                     (unsigned long long)max);
+            return 2;
+        }
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = push_doc(b, body + items[i].off, items[i].len, "application/json", kv);
         free(items);
@@ -198,7 +212,8 @@ static int request_docs(const wss_route *r, const ma_http_req *req, const kvlist
             snprintf(why, whyn, "%.500s", e.msg);
             return 1;
         }
-        int rc = r->in == IO_SINGLEXML ? push_doc(b, body, len, "application/xml", kv) : split_xml(x, b, kv);
+        int rc =
+            r->in == IO_SINGLEXML ? push_doc(b, body, len, "application/xml", kv) : split_xml(x, b, kv, max, why, whyn);
         xmlFreeDoc(x);
         return rc;
     }
@@ -386,14 +401,36 @@ static void wss_undeploy(void *state)
     free(state);
 }
 
+/* The settings of the WSS listener, under "wss." (docs/wss.md). */
+typedef struct wss_cfg {
+    uint64_t max_docs;
+} wss_cfg;
+
+#define AT(m) MA_CONFIG_AT(wss_cfg, m)
+static const ma_config_entry wss_config_map[] = {
+    {.key = "documents",
+     .kind = MA_CONFIG_UINT,
+     .def = "2000",
+     .min = 1,
+     .max = 100000000,
+     .at = AT(max_docs),
+     .description = "most documents one request becomes (multijson items, multixml elements); more: 413"},
+    MA_CONFIG_END,
+};
+#undef AT
+
 static int wss_deploy(ma_server *srv, ma_deploy *dep, void **state, ma_error *err)
 {
+    wss_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (ma_config_read(wss_config_map, "wss.", ma_deploy_settings(dep), &cfg, err) < 0) return -1;
     wss_state *st = calloc(1, sizeof *st);
     if (!st) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     if (wss_routes_build(dep, st, err) < 0) {
         free(st);
         return -1;
     }
+    st->max_docs = cfg.max_docs;
     for (size_t i = 0; i < st->n_simple; i++) log_route(srv, &st->simple[i]);
     for (size_t i = 0; i < st->n_rest; i++) log_route(srv, &st->rest[i]);
     *state = st;
@@ -433,8 +470,12 @@ static int wss_handle(ma_server *srv, ma_snapshot *snap, void *state, const ma_h
     request_props(r, req, caps, &doc, &dpp);
     if (doc.b.oom || dpp.b.oom) goto nomem;
     char why[600] = "";
-    int rc = request_docs(r, req, &doc, &in, why, sizeof why);
+    int rc = request_docs(r, req, &doc, st->max_docs, &in, why, sizeof why);
     if (rc < 0) goto nomem;
+    if (rc == 2) {
+        ret = ma_http_resp_error(resp, 413, why, NULL) < 0 ? -1 : 0;
+        goto out;
+    }
     if (rc > 0) {
         char msg[700];
         snprintf(msg, sizeof msg, "the request body is not valid %s (input type %s): %s",
@@ -488,6 +529,7 @@ const ma_listener_type ma_listener_wss = {
     .name = "wss",
     .abi_version = MA_ABI_VERSION,
     .prefix = "/ws/",
+    .config_map = wss_config_map,
     .deploy = wss_deploy,
     .undeploy = wss_undeploy,
     .handle = wss_handle,

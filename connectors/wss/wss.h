@@ -5,6 +5,7 @@
 #define MA_WSS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "miniatom/miniatom.h"
 
@@ -66,6 +67,7 @@ typedef struct wss_route {
 } wss_route;
 
 typedef struct wss_state {
+    uint64_t max_docs; /* wss.documents: most documents one request becomes */
     wss_target **targets;
     size_t n_targets;
     wss_route *simple; /* sorted by key */
