@@ -821,6 +821,18 @@ static mhd_result on_headers(struct ma_http_conn *q, const char *url, const char
     return after_auth(q, method, url);
 }
 
+/* Lets go of what q's body held so far (its memory and its share of limits.buffered_bodies); the n
+ * bytes just arrived and the rest are counted as dropped. */
+static void drop_body(ma_server *srv, struct ma_http_conn *q, size_t n)
+{
+    q->dropped = q->len + n;
+    free(q->body);
+    q->body = NULL;
+    q->len = q->cap = 0;
+    ma_front_body_release(srv, q->reserved);
+    q->reserved = 0;
+}
+
 static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                              const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -857,19 +869,13 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (q->too_big || q->refused ||
-            q->over_budget) { /* dropped; a client that goes on for long is answered at once */
+        if (q->too_big || q->refused || q->over_budget) { /* dropped; one that goes on long is answered at once */
             q->dropped += n;
             return q->dropped > MAX_DROPPED ? dispatch(q, method, url) : MHD_YES;
         }
         if (q->len + n > srv->c.req_body) {
             q->too_big = 1; /* the rest is read and dropped; the answer is 413 */
-            q->dropped = q->len + n;
-            free(q->body);
-            q->body = NULL;
-            q->len = q->cap = 0;
-            ma_front_body_release(srv, q->reserved);
-            q->reserved = 0;
+            drop_body(srv, q, n);
             return MHD_YES;
         }
         if (q->len + n + 1 > q->cap) { /* bodies of a known length get exactly their size */
@@ -878,12 +884,7 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
             if (cap > q->reserved) { /* a chunked body: its memory is held from the budget as it grows */
                 if (ma_front_body_reserve(srv, cap - q->reserved) < 0) {
                     q->over_budget = 1; /* the rest is read and dropped; the answer is 503 */
-                    q->dropped = q->len + n;
-                    free(q->body);
-                    q->body = NULL;
-                    q->len = q->cap = 0;
-                    ma_front_body_release(srv, q->reserved);
-                    q->reserved = 0;
+                    drop_body(srv, q, n);
                     return MHD_YES;
                 }
                 if (!q->body_held) ma_front_body_begin();
