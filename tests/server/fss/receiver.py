@@ -2,7 +2,9 @@
 # receiver.py - the Flow side of the FSS callback tests: POST /cb/<mode> records each callback (path,
 # ManyWhoTenant, Content-Type, body) as a JSON line in LOG and answers like Flow's /api/run/1/response:
 # ok -> 200 "FORWARD"; busy -> "BUSY" the first time per token, then "FORWARD"; err -> 503 the first
-# time per token, then "FORWARD"; gone -> 404. GET /slow answers "slow done" after SLOW_SECONDS.
+# time per token, then "FORWARD"; gone -> 404. GET /slow answers "slow done" after SLOW_SECONDS, GET /hold
+# "held done" at once; both are held while the file LOG.hold exists (at most 60 s), which lets a test keep
+# their processes in flight. Each GET appends its path to LOG.asked on arrival and to LOG.answered once answered.
 # Usage: receiver.py PORTFILE LOG (the port is written to PORTFILE once listening).
 import http.server, json, os, socketserver, sys, threading, time
 
@@ -22,16 +24,23 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b)
 
     def do_GET(self):
+        if not self.path.startswith(("/slow", "/hold")):
+            return self.reply(404, '"no"')
+        with lock, open(LOG + ".asked", "a") as f:
+            f.write(self.path + "\n")
         if self.path.startswith("/slow"):
             time.sleep(float(os.environ.get("SLOW_SECONDS", "3")))
-            b = b"slow done"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(b)))
-            self.end_headers()
-            self.wfile.write(b)
-        else:
-            self.reply(404, '"no"')
+        deadline = time.monotonic() + 60
+        while os.path.exists(LOG + ".hold") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        b = b"slow done" if self.path.startswith("/slow") else b"held done"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+        with lock, open(LOG + ".answered", "a") as f:
+            f.write(self.path + "\n")
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)

@@ -138,7 +138,7 @@ cv = {c["developerName"]: c for c in B["configurationValues"]}
 assert cv["Host"]["required"] and cv["Host"]["isRequired"] and cv["Port"]["contentType"] == "ContentNumber" and not cv["Port"]["required"]
 assert B["providesFiles"] and B["providesDatabase"] and B["providesLogic"]
 ua = {a["developerName"]: a["uriPart"] for a in B["actions"]}
-assert ua == {"Echo": "actions/echo", "Typed": "actions/typed/v1", "Slow": "actions/slow", "Slow LL": "actions/slow-ll", "Fail": "actions/fail", "Bad Output": "actions/bad%20output"}, ua
+assert ua == {"Echo": "actions/echo", "Typed": "actions/typed/v1", "Slow": "actions/slow", "Slow LL": "actions/slow-ll", "Hold": "actions/hold", "Fail": "actions/fail", "Bad Output": "actions/bad%20output"}, ua
 t = [a for a in B["actions"] if a["developerName"] == "Typed"][0]
 ins = {i["developerName"]: (i["contentType"], i["typeElementDeveloperName"]) for i in t["serviceInputs"]}
 assert ins == {"name": ("ContentString", None), "count": ("ContentNumber", None), "ok": ("ContentBoolean", None), "when": ("ContentDateTime", None),
@@ -365,9 +365,22 @@ cbcheck() { # LABEL <<python: C = the callbacks for the token, each {"path","ten
     not_ok "$label"; echo "$err" | tail -3 | sed 's/^/    /'; head -c 600 "$tmp/cbs" | sed 's/^/    /'
   fi
 }
+forwards() { # TOKEN... : prints how many final (FORWARD) callbacks for these tokens the receiver has got
+  python3 -c 'import json,sys
+n=0
+for l in open(sys.argv[1]):
+    try: b=json.loads(json.loads(l)["body"])
+    except Exception: continue
+    n+=b.get("token") in sys.argv[2:] and b.get("invokeType")=="FORWARD"
+print(n)' "$tmp/callbacks" "$@"
+}
+asked() { cat "$tmp/callbacks.asked" 2>/dev/null | grep -c "^/$1"; }       # PATH: how many GET /PATH came to the receiver
+answered() { cat "$tmp/callbacks.answered" 2>/dev/null | grep -c "^/$1"; } # PATH: how many of them it answered
 slow_req() { # TOKEN MODE
   printf '{"token":"%s","tenantId":"ten-%s","stateId":"st","callbackUri":"%s/cb/%s","inputs":[]}' "$1" "$2" "$rurl" "$2"
 }
+slow0=$(answered slow)
+touch "$tmp/callbacks.hold" # the receiver holds GET /slow: the process cannot end before the test lets it
 t0=$(date +%s%N)
 req "Slow (sync timeout 1 s)" 200 -X POST "$ts/actions/slow" "${J[@]}" -d "$(slow_req tok-busy busy)" && check "past the sync timeout: WAIT with the same token, as the WAIT sample" <<'EOF'
 same_keys(B, S("message-action-response-wait.service-email.json"), "WAIT response")
@@ -375,15 +388,11 @@ assert B["invokeType"] == "WAIT" and B["token"] == "tok-busy" and B["tenantId"] 
 assert "still running" in B["waitMessage"]
 EOF
 ms=$((($(date +%s%N) - t0) / 1000000))
-# "before the process ended" without a clock: no final (FORWARD) callback for the token has come yet
-fwd=$(python3 -c 'import json,sys
-n=0
-for l in open(sys.argv[1]):
-    try: b=json.loads(json.loads(l)["body"])
-    except Exception: continue
-    n+=b.get("token")=="tok-busy" and b.get("invokeType")=="FORWARD"
-print(n)' "$tmp/callbacks")
-[ "$ms" -ge 900 ] && [ "$fwd" = 0 ] && ok "WAIT came after the sync timeout, before the process ended (${ms} ms)" || not_ok "WAIT after ${ms} ms, ${fwd} final callbacks already there"
+# "before the process ended" without a clock: its GET /slow is still held, no final (FORWARD) callback yet
+fwd=$(forwards tok-busy) slow_done=$(answered slow)
+rm -f "$tmp/callbacks.hold"
+[ "$ms" -ge 900 ] && [ "$fwd" = 0 ] && [ "$slow_done" = "$slow0" ] && ok "WAIT came after the sync timeout, before the process ended (${ms} ms)" ||
+  not_ok "WAIT after ${ms} ms, ${fwd} final callbacks already there, GET /slow answered $((slow_done - slow0)) time(s)"
 if callbacks tok-busy 2; then cbcheck "callback: BUSY, then the final ServiceResponse again, with ManyWhoTenant" <<'EOF'
 assert len(C) == 2, len(C)
 for c in C:
@@ -401,19 +410,25 @@ req "Slow, Flow answers 503 once" 200 -X POST "$ts/actions/slow" "${J[@]}" -d "$
 assert [c["body"]["invokeType"] for c in C] == ["FORWARD", "FORWARD"] and C[1]["body"]["outputs"][0]["contentValue"] == "slow done"
 EOF
   else not_ok "callback after 503: $(wc -l <"$tmp/cbs") callback(s)"; fi
-# a message action whose process waits on the outside world is handled off the (single) server thread
-curl -s -o "$tmp/slow-bg" -X POST "$ts/actions/slow-ll" "${J[@]}" -d "$(slow_req tok-bg ok)" &
+# a message action whose process waits on the outside world is handled off the (single) server thread:
+# Hold (low latency, sync timeout 60 s) waits on the receiver's GET /hold until the test releases it, and
+# /health and Greet are answered meanwhile (the --max-time is only a ceiling far below the 60 s)
+touch "$tmp/callbacks.hold"
+: >"$tmp/hold-bg"
+curl -s -o "$tmp/hold-bg" --max-time 90 -X POST "$ts/actions/hold" "${J[@]}" -d "$(slow_req tok-hold ok)" &
 bg=$!
-sleep 0.3
-t0=$(date +%s%N)
-h=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/health")
-g=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST "$ex/actions/greet" "${J[@]}" --data-binary @"$tmp/greet.json")
-ms=$((($(date +%s%N) - t0) / 1000000))
+for _ in $(seq 600); do [ "$(asked hold)" = 1 ] && break; sleep 0.05; done
+h=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$base/health")
+g=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -X POST "$ex/actions/greet" "${J[@]}" --data-binary @"$tmp/greet.json")
+held=$(asked hold)
+# the state when /health and Greet were answered: Hold held by the receiver, not answered yet
+if [ "$h $g" = "200 200" ] && [ "$held" = 1 ] && [ "$(answered hold)" = 0 ] && [ ! -s "$tmp/hold-bg" ] && kill -0 $bg 2>/dev/null; then
+  ok "while Hold is held in flight, /health and Greet are answered by the one server thread"
+else not_ok "while Hold was held: health $h, Greet $g, GET /hold arrived $held time(s), Hold answered '$(head -c 200 "$tmp/hold-bg")'"; fi
+rm -f "$tmp/callbacks.hold"
 wait $bg
-[ "$h $g" = "200 200" ] && [ "$ms" -lt 600 ] && grep -q '"invokeType":"WAIT"' "$tmp/slow-bg" &&
-  ok "while Slow LL runs, /health and Greet are answered at once by the one server thread (${ms} ms)" ||
-  not_ok "while Slow LL ran: health $h, Greet $g in ${ms} ms; Slow LL answered $(head -c 200 "$tmp/slow-bg")"
-callbacks tok-bg 1 || not_ok "the background Slow LL got no callback"
+grep -q '"contentValue":"held done"' "$tmp/hold-bg" && [ "$(answered hold)" = 1 ] &&
+  ok "once released, Hold answers with its outputs" || not_ok "Hold after its release: $(head -c 200 "$tmp/hold-bg")"
 req "Slow LL (low latency, sync timeout 1 s)" 200 -X POST "$ts/actions/slow-ll" "${J[@]}" -d "$(slow_req tok-ll ok)" && check "low latency past the sync timeout: WAIT too" <<'EOF'
 assert B["invokeType"] == "WAIT" and B["token"] == "tok-ll" and B["tenantId"] == "ten-ok" and B["outputs"] == [], B
 EOF
@@ -453,20 +468,23 @@ callbacks tok-crash 1 && [ "$(wc -l <"$tmp/cbs")" = 1 ] && ok "an answered callb
 # ---- deferred actions never wait for a busy worker; server.slow_threads bounds them ----
 kill -TERM "$srv_pid"; wait "$srv_pid"; srv_pid=
 if start_server --set workers.threads=1 --set server.slow_threads=2; then
-  t0=$(date +%s%N)
   pids=()
+  n0=$(asked slow)
+  touch "$tmp/callbacks.hold" # both processes stay in flight until the test lets their GET /slow answer
   for k in 1 2; do
     curl -s -o "$tmp/def$k" -X POST "$ts/actions/slow-ll" "${J[@]}" -d "$(slow_req tok-def$k ok)" &
     pids+=($!)
   done
-  sleep 0.3
+  for _ in $(seq 600); do [ "$(asked slow)" = $((n0 + 2)) ] && break; sleep 0.05; done # both are waiting on GET /slow
   req "a third deferred action while two run (server.slow_threads=2)" 503 -X POST "$ts/actions/slow-ll" "${J[@]}" -d "$(slow_req tok-def3 ok)" &&
     grep -q "too many slow requests" "$tmp/b" && ok "a third deferred action while two run: 503 (server.slow_threads=2)"
   wait "${pids[@]}"
-  ms=$((($(date +%s%N) - t0) / 1000000))
-  grep -q '"invokeType":"WAIT"' "$tmp/def1" && grep -q '"invokeType":"WAIT"' "$tmp/def2" && [ "$ms" -lt 2800 ] &&
-    ok "two deferred actions with one worker thread: both WAIT at their sync timeout (${ms} ms)" ||
-    not_ok "two deferred actions with one worker: $(head -c 120 "$tmp/def1") / $(head -c 120 "$tmp/def2") after ${ms} ms"
+  # both WAITs came before either process ended: no final (FORWARD) callback for their tokens yet
+  fwd=$(forwards tok-def1 tok-def2)
+  rm -f "$tmp/callbacks.hold"
+  grep -q '"invokeType":"WAIT"' "$tmp/def1" && grep -q '"invokeType":"WAIT"' "$tmp/def2" && [ "$fwd" = 0 ] &&
+    ok "two deferred actions with one worker thread: both WAIT before either process ended" ||
+    not_ok "two deferred actions with one worker: $(head -c 120 "$tmp/def1") / $(head -c 120 "$tmp/def2"), ${fwd} final callbacks already there"
   callbacks tok-def2 1 && callbacks tok-def1 1 && ok "both deferred actions called back" || not_ok "the deferred actions were not both called back"
 else
   not_ok "restart with workers.threads=1"; tail -5 "$tmp/server.log"
