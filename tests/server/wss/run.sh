@@ -238,7 +238,7 @@ req "after a good reload" 200 "$base/ws/simple/getStatusV2" && req "old path aft
 
 # ---- stop ----
 kill -TERM "$srv_pid"
-for _ in $(seq 100); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.05; done
+for _ in $(seq $((600 * ${slow:-1}))); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$srv_pid" 2>/dev/null && not_ok "SIGTERM stops the server" || ok "SIGTERM stops the server"
 wait "$srv_pid" 2>/dev/null
 code=$?
