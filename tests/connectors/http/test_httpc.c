@@ -22,6 +22,11 @@ static void check(int cond, const char *what)
 static const char *base;
 static ma_httpc *shared;
 
+/* The runtime's answer to "must the calling thread's execution stop?" (miniatom/shape.h): here a
+ * switch the checks below turn on. */
+static volatile int stop_now;
+int ma_exec_must_stop(void) { return stop_now; }
+
 static void *worker(void *arg)
 {
     long bad = 0;
@@ -103,6 +108,14 @@ int main(int argc, char **argv)
     snprintf(url, sizeof url, "%s/slow?token=SECRET", base);
     rc = ma_httpc_request(c2, "GET", url, NULL, 0, NULL, 0, &r, &e);
     check(rc < 0 && e.code == MA_ERR_IO && strstr(e.msg, "/slow") && !strstr(e.msg, "SECRET"), "a timeout is an error naming the URL without its query");
+    /* an execution that must stop (deadline, cancel, memory) ends its call at once: /slow would
+     * answer after the pool's timeout, /retry/... after retries */
+    stop_now = 1;
+    snprintf(url, sizeof url, "%s/slow", base);
+    rc = ma_httpc_request(c, "GET", url, NULL, 0, NULL, 0, &r, &e);
+    check(rc < 0 && e.code == MA_ERR_IO && strstr(e.msg, "stopped, the execution must end"),
+          "a call whose execution must stop is aborted, with an error that says so");
+    stop_now = 0;
     ma_httpc_free(c2);
 
     rc = ma_httpc_request(c, "GET", "http://user:pw0rd@127.0.0.1:1/x?token=SECRET", NULL, 0, NULL, 0, &r, &e);
