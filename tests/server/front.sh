@@ -44,6 +44,14 @@ is() {
   got=$(timeout 60 python3 "$client" "$port" send "$3" 2>&1)
   if [ "$got" = "$2" ]; then ok "$1"; else not_ok "$1: got '$got', expected '$2'"; fi
 }
+# wait_bg: until the background clients have ended (at most 30 s each)
+wait_bg() {
+  local p
+  for p in "${bg[@]}"; do
+    for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  done
+  bg=()
+}
 runs_of_get() { grep -c '"path":"/ws/simple/getStatus","status":200' "$tmp/server.log"; }
 
 # ---- framing (RFC 9112 6.1, 6.3): answered on the headers, the connection closed ----
@@ -107,10 +115,7 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["http"]; assert d["s
   { not_ok "/health http figures"; tail -1 "$tmp/pyerr" | sed 's/^/    /'; }
 got=$(timeout 60 python3 "$client" "$port" send ok)
 [ "$got" = "200 closed" ] && ok "a real request is served meanwhile" || not_ok "a request while slowloris: '$got'"
-for p in "${bg[@]}"; do
-  for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-done
-bg=()
+wait_bg
 [ "$(tail -1 "$tmp/slow")" = "closed 80" ] && ok "every slow connection was closed by the server (refused, made room, or late headers)" ||
   not_ok "slow connections left open: $(tail -1 "$tmp/slow")"
 grep -q '"msg":"connections closed: their request line and headers came too slowly"' "$tmp/server.log" &&
@@ -144,10 +149,7 @@ after=$(server_rss)
 [ "$after" -lt $((idle + 65536)) ] && ok "RSS after the burst of bodies: ${after} kB (idle ${idle} kB; bound: idle + 64 MB)" ||
   not_ok "RSS after the burst: ${after} kB (idle ${idle} kB)"
 
-for p in "${bg[@]}"; do
-  for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-done
-bg=()
+wait_bg
 [ "$(cat "$tmp/keepalive")" = "200 closed" ] && ok "a keep-alive connection whose next headers come too slowly is closed" ||
   not_ok "keep-alive slow headers: '$(cat "$tmp/keepalive")'"
 
