@@ -10,20 +10,10 @@
 . "$(dirname "$0")/../lib.sh"
 here=$top_srcdir/tests/server/debug
 tmp=$(mktemp -d)
-srv_pid=
-stop_server() {
-  if [ -n "$srv_pid" ]; then
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null; local rc=$?
-    [ $rc = 0 ] || not_ok "the server stopped with exit $rc"
-    srv_pid=
-  fi
-}
-cleanup() { jobs -p | xargs -r kill 2>/dev/null; stop_server; wait 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { jobs -p | xargs -r kill 2>/dev/null; server_kill; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 [ -x "$MINIATOM" ] || { echo "FAIL: $MINIATOM is not built" >&2; exit 1; }
 for t in curl python3; do command -v $t >/dev/null || { echo "FAIL: $t is needed" >&2; exit 1; }; done
-slow=1; [ "${MA_WRAP:-}" = valgrind ] && slow=10
 curl -s -o /dev/null --interface 127.0.0.2 http://127.0.0.1:9/ 2>/dev/null
 [ $? = 45 ] && { echo "FAIL: curl cannot bind 127.0.0.2 (loopback addresses other than 127.0.0.1 are needed)" >&2; exit 1; }
 
@@ -33,29 +23,12 @@ ada=$(printf 'ada-token' | "$MINIATOM" serve --hash-token --iterations 1000)
 # a dear user: every failed check costs its iterations, an unknown user's too
 dear=$(printf 'dear-token' | "$MINIATOM" serve --hash-token --iterations "${DEAR_ITERATIONS:-400000}")
 
-start() { # LOG ARGS...
-  local log=$1; shift
-  stop_server
-  "${RUN[@]}" serve --listen 127.0.0.1:0 --deploy "$tmp/deploy" --data "$tmp/data" "$@" 2>"$log" &
-  srv_pid=$!
-  local port=
-  for _ in $(seq $((200 * slow))); do
-    port=$(grep -o '"msg":"listening".*"port":[0-9]*' "$log" 2>/dev/null | grep -o '"port":[0-9]*' | cut -d: -f2)
-    [ -n "$port" ] && break
-    kill -0 "$srv_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  base=http://127.0.0.1:$port
+start() { # LOG ARGS... : the server on a free port; sets $srv_pid $base $url
+  local log=$1
+  shift
+  server_start "$log" --deploy "$tmp/deploy" --data "$tmp/data" "$@" || return
   url=$base/ws/simple/executeEchoData
-  [ -n "$port" ]
 }
-code() { curl -s -o "$tmp/b" -D "$tmp/h" -w '%{http_code}' --max-time $((30 * slow)) "$@"; }
-expect_code() { # want label curl-args...
-  local want=$1 label=$2; shift 2
-  local got; got=$(code "$@")
-  if [ "$got" = "$want" ]; then ok "$label"; else not_ok "$label: status $got, expected $want"; head -c 300 "$tmp/b" | sed 's/^/    /'; echo; fi
-}
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$srv_pid/status"; }
 
 start "$tmp/log1" --set auth.wss.mode=basic --set "auth.wss.user.ada=$ada" --set "auth.wss.user.dear=$dear" \
   --set limits.auth_failures=3 || { not_ok "start with Basic users"; finish; exit 1; }
@@ -104,13 +77,13 @@ then grep -q "^HTTP/1.1 \(401\|429\)" "$tmp/big.out" && ok "a 100 MB announced b
 else not_ok "the 100 MB request was not answered: $(tail -1 "$tmp/big.out")"; fi
 head -c 921600 /dev/zero | tr '\0' 'a' >"$tmp/900k"
 for i in $(seq 10); do curl -s -o /dev/null --interface 127.0.0.6 -u "x$i:y" "$url" --data-binary "@$tmp/900k"; done
-rss0=$(rss_kb)
+rss0=$(server_rss)
 bad=0
 for i in $(seq 60); do
   c=$(curl -s -o /dev/null -w '%{http_code}' --max-time $((30 * slow)) --interface 127.0.0.6 -u "x$i:y" "$url" --data-binary "@$tmp/900k")
   case $c in 401 | 429) ;; *) bad=1 ;; esac
 done
-rss1=$(rss_kb)
+rss1=$(server_rss)
 [ $bad = 0 ] && ok "60 refused 900 KB bodies: each 401 or 429" || not_ok "a refused body got another answer"
 if [ $((rss1 - rss0)) -lt 20000 ]; then ok "RSS stays flat over them (${rss0} -> ${rss1} KB)"; else
   not_ok "RSS grew over refused bodies: ${rss0} -> ${rss1} KB"; fi
@@ -130,8 +103,6 @@ if grep -qx 503 "$tmp"/q? && grep -qx 401 "$tmp"/q? && ! grep -qvx '401\|503' "$
   ok "six logins at once on a one-job queue: 401 for those hashed, 503 for the rest ($qcodes)"
 else not_ok "the queue answers:$qcodes"; fi
 kill -0 "$srv_pid" 2>/dev/null && ok "the server is up" || not_ok "the server died"
-stop_server
-if grep -Eq 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|==[0-9]+== [A-Z]' "$tmp"/log*; then
-  not_ok "a memory error was reported"; grep -E -A5 'Sanitizer|runtime error|==[0-9]+==' "$tmp"/log* | head -20
-else ok "no memory error reported"; fi
+server_stop
+expect_no_memory_errors "$tmp"/log*
 finish

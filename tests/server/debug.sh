@@ -9,73 +9,34 @@
 . "$(dirname "$0")/../lib.sh"
 here=$top_srcdir/tests/server/debug
 tmp=$(mktemp -d)
-srv_pid=
-gate_pid=
-stop_server() {
-  if [ -n "$srv_pid" ]; then
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null; local rc=$?
-    [ $rc = 0 ] || not_ok "the server stopped with exit $rc"
-    srv_pid=
-  fi
-}
 cleanup() {
-  touch "$tmp/gate/open" 2>/dev/null
+  touch "$tmp/gate/release" 2>/dev/null
   jobs -p | xargs -r kill 2>/dev/null
-  stop_server
-  [ -n "$gate_pid" ] && kill "$gate_pid" 2>/dev/null
+  server_kill
+  hold_stop
   wait 2>/dev/null
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 [ -x "$MINIATOM" ] || { echo "FAIL: $MINIATOM is not built" >&2; exit 1; }
 for t in curl python3; do command -v $t >/dev/null || { echo "FAIL: $t is needed" >&2; exit 1; }; done
-slow=1; [ "${MA_WRAP:-}" = valgrind ] && slow=10
 
 # ---- the gate server, the deployment, two users (ada may debug, bob may not) ----
-mkdir -p "$tmp/gate" "$tmp/deploy"
-python3 "$here/gate_server.py" "$tmp/gate" 2>"$tmp/gate.err" &
-gate_pid=$!
-for _ in $(seq 100); do [ -s "$tmp/gate/port" ] && break; sleep 0.05; done
-[ -s "$tmp/gate/port" ] || { echo "FAIL: the gate server did not start" >&2; exit 1; }
+mkdir -p "$tmp/deploy"
+hold_start "$tmp/gate" || { echo "FAIL: the gate server did not start" >&2; exit 1; }
 cp "$here"/deploy/*.xml "$tmp/deploy/"
-sed -i "s#@GATE_URL@#http://127.0.0.1:$(cat "$tmp/gate/port")/hold#" "$tmp/deploy/conn-gate.xml"
+sed -i "s#@GATE_URL@#http://127.0.0.1:$hold_port/hold#" "$tmp/deploy/conn-gate.xml"
 ada=$(printf 'ada-token' | "$MINIATOM" serve --hash-token --iterations 1000)
 bob=$(printf 'bob-token' | "$MINIATOM" serve --hash-token --iterations 1000)
 AUTH=(--set auth.wss.mode=basic --set "auth.wss.user.ada=$ada" --set "auth.wss.user.bob=$bob" --set auth.wss.debug_users=ada)
 
-# start LOG ARGS... : the server on a free port; sets $srv_pid $base
-start() {
-  local log=$1; shift
-  stop_server
-  "${RUN[@]}" serve --listen 127.0.0.1:0 --deploy "$tmp/deploy" "$@" 2>"$log" &
-  srv_pid=$!
-  local port=
-  for _ in $(seq $((200 * slow))); do
-    port=$(grep -o '"msg":"listening".*"port":[0-9]*' "$log" 2>/dev/null | grep -o '"port":[0-9]*' | cut -d: -f2)
-    [ -n "$port" ] && break
-    kill -0 "$srv_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  base=http://127.0.0.1:$port
-  [ -n "$port" ]
-}
-code() { curl -s -o "$tmp/b" -D "$tmp/h" -w '%{http_code}' --max-time $((20 * slow)) "$@"; }
-expect_code() { # want label curl-args...
-  local want=$1 label=$2; shift 2
-  local got; got=$(code "$@")
-  if [ "$got" = "$want" ]; then ok "$label"; else not_ok "$label: status $got, expected $want"; head -c 300 "$tmp/b" | sed 's/^/    /'; echo; fi
+start() { # LOG ARGS... : the server on a free port; sets $srv_pid $base
+  local log=$1
+  shift
+  server_start "$log" --deploy "$tmp/deploy" "$@"
 }
 exec_id() { tr -d '\r' <"$tmp/h" | awk 'tolower($1) == "x-execution-id:" {print $2}'; }
 has_header() { grep -qi "^$1:" "$tmp/h"; }
-# wait_arrived N : until N executions wait at the gate (bounded)
-wait_arrived() {
-  for _ in $(seq $((600 * slow))); do
-    [ "$(cat "$tmp/gate/arrived" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
 echo_url=/ws/simple/executeEchoData
 
 # ---- who may debug ----
@@ -108,7 +69,7 @@ hold() { # NAME URL CREDENTIALS
   curl -s -o "$tmp/$1" -w '%{http_code}' --max-time $((180 * slow)) -u "$3" "$base$2" >"$tmp/$1.code" &
   pids+=($!)
   held=$((held + 1))
-  wait_arrived $held
+  hold_wait "$tmp/gate" $held
 }
 t_held=$(date +%s)
 hold dbg1 "/ws/simple/executeHold?_boomi_debug=true" ada:ada-token &&
@@ -126,7 +87,7 @@ for i in 1 2 3; do
 done
 grep -q '"status":"ok"' "$tmp/b" && ok "/health says ok" || not_ok "/health body: $(head -c 200 "$tmp/b")"
 expect_code 200 "a request without the flag is still served meanwhile" -u ada:ada-token "$base$echo_url" --data-binary hi
-touch "$tmp/gate/open"
+touch "$tmp/gate/release"
 for p in "${pids[@]}"; do wait "$p"; done
 bad=0
 for f in dbg1 dbg2 gen1 gen2 gen3 low1 low2; do
@@ -135,8 +96,8 @@ done
 [ $bad = 0 ] && ok "once released, every held execution answers 200 with its result" || not_ok "a held execution was lost"
 expect_code 200 "after them, a debug run fits again" -u ada:ada-token "$base$echo_url" -H 'X-Boomi-Debug: true' --data-binary hi
 kill -0 "$srv_pid" 2>/dev/null && ok "the server is up" || not_ok "the server died"
-stop_server
-rm -f "$tmp/gate/open"
+server_stop
+rm -f "$tmp/gate/release"
 
 # ---- debug.rate, payload budgets ----
 head -c 921600 /dev/zero | tr '\0' 'a' >"$tmp/900k"
@@ -163,7 +124,7 @@ for k in 1 2; do
   show "${ids[$k]}" && pycheck "run $((k + 1)): over history.payload_bytes_per_minute, nothing recorded, the execution is" \
     'd["status"]=="COMPLETE" and len(d["inputs"])==0 and len(d["results"])==0 and "per_minute" in d["payloadsDropped"] and d["inputCount"]==1'
 done
-stop_server
+server_stop
 
 # debug.rate=2: a leaky bucket of two a minute (one drains every 30 s)
 start "$tmp/log4" --data "$tmp/data4" "${AUTH[@]}" --set debug.rate=2 || { not_ok "start with debug.rate=2"; finish; exit 1; }
@@ -171,21 +132,19 @@ expect_code 200 "debug run 1 (debug.rate=2)" -u ada:ada-token "$base$echo_url" -
 expect_code 200 "debug run 2" -u ada:ada-token "$base$echo_url" -H 'X-Boomi-Debug: true' --data-binary hi
 got=
 for i in 3 4 5; do # a third one within 30 s is refused; a machine slowed past that gets two more tries
-  got="$got $(code -u ada:ada-token "$base$echo_url" -H 'X-Boomi-Debug: true' --data-binary hi)"
+  got="$got $(curl_status -u ada:ada-token "$base$echo_url" -H 'X-Boomi-Debug: true' --data-binary hi)"
   [ "${got##* }" = 429 ] && break
 done
 [ "${got##* }" = 429 ] && ok "the next debug run within the minute: 429 (debug.rate;$got)" || not_ok "debug.rate did not limit:$got"
 has_header Retry-After && ok "the 429 says when to retry" || not_ok "the 429 has no Retry-After"
 expect_code 200 "bob's flag meanwhile is ignored, not limited" -u bob:bob-token "$base$echo_url" -H 'X-Boomi-Debug: true' --data-binary hi
 expect_code 200 "ada without the flag is served" -u ada:ada-token "$base$echo_url" --data-binary hi
-stop_server
+server_stop
 
 # ---- without authentication: the flag is ignored ----
 start "$tmp/log3" --data "$tmp/data3" || { not_ok "start without authentication"; finish; exit 1; }
 expect_code 200 "without authentication the flagged request is served" "$base$echo_url?_boomi_debug=true" --data-binary hi
 has_header X-Execution-Id && not_ok "without authentication a debug run ran" || ok "without authentication the flag is ignored"
-stop_server
-if grep -Eq 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|==[0-9]+== [A-Z]' "$tmp"/log*; then
-  not_ok "a memory error was reported"; grep -E -A5 'Sanitizer|runtime error|==[0-9]+==' "$tmp"/log* | head -20
-else ok "no memory error reported"; fi
+server_stop
+expect_no_memory_errors "$tmp"/log*
 finish

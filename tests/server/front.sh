@@ -14,11 +14,10 @@ MINIATOM=${MINIATOM:-$top_srcdir/miniatom}
 here=$top_srcdir/tests/server
 client=$here/front_client.py
 tmp=$(mktemp -d)
-srv_pid=
 bg=()
 cleanup() {
   for p in "${bg[@]}"; do kill "$p" 2>/dev/null; done
-  [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
+  server_kill
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -28,22 +27,14 @@ need_shared
 
 mkdir -p "$tmp/deploy" "$tmp/data"
 cp "$here"/wss/deploy/*.xml "$top_srcdir"/processes/order-api*.xml "$top_srcdir"/processes/flow-service-example*.xml "$tmp/deploy/"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-base="http://127.0.0.1:$port"
 # small limits, so that the test reaches them quickly: 48 connections (room is made from 42 on), 12 from
 # one address, 5 s for a request's line and headers, 3 MB of bodies at once, 100 documents a request
 # (WSS and Flow)
-"${RUN[@]}" serve --deploy "$tmp/deploy" --listen "127.0.0.1:$port" --data "$tmp/data" \
+if server_start "$tmp/server.log" --deploy "$tmp/deploy" --data "$tmp/data" \
   --set limits.connections=48 --set limits.connections_per_client=12 --set limits.header_timeout=5s \
-  --set limits.buffered_bodies=3MB --set wss.documents=100 --set fss.documents=100 >"$tmp/server.log" 2>&1 &
-srv_pid=$!
-up=0
-for _ in $(seq 200); do
-  curl -s -o /dev/null "$base/health" && { up=1; break; }
-  kill -0 "$srv_pid" 2>/dev/null || break
-  sleep 0.05
-done
-if [ $up = 1 ]; then ok "miniatom serve is up on $base"; else
+  --set limits.buffered_bodies=3MB --set wss.documents=100 --set fss.documents=100; then
+  ok "miniatom serve is up on $base"
+else
   not_ok "miniatom serve is up"; sed 's/^/    /' "$tmp/server.log" | head -30; finish; exit 1
 fi
 
@@ -52,6 +43,14 @@ is() {
   local got
   got=$(timeout 60 python3 "$client" "$port" send "$3" 2>&1)
   if [ "$got" = "$2" ]; then ok "$1"; else not_ok "$1: got '$got', expected '$2'"; fi
+}
+# wait_bg: until the background clients have ended (at most 30 s each)
+wait_bg() {
+  local p
+  for p in "${bg[@]}"; do
+    for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  done
+  bg=()
 }
 runs_of_get() { grep -c '"path":"/ws/simple/getStatus","status":200' "$tmp/server.log"; }
 
@@ -116,10 +115,7 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["http"]; assert d["s
   { not_ok "/health http figures"; tail -1 "$tmp/pyerr" | sed 's/^/    /'; }
 got=$(timeout 60 python3 "$client" "$port" send ok)
 [ "$got" = "200 closed" ] && ok "a real request is served meanwhile" || not_ok "a request while slowloris: '$got'"
-for p in "${bg[@]}"; do
-  for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-done
-bg=()
+wait_bg
 [ "$(tail -1 "$tmp/slow")" = "closed 80" ] && ok "every slow connection was closed by the server (refused, made room, or late headers)" ||
   not_ok "slow connections left open: $(tail -1 "$tmp/slow")"
 grep -q '"msg":"connections closed: their request line and headers came too slowly"' "$tmp/server.log" &&
@@ -145,28 +141,19 @@ got=$(objects 100 | curl -s -o "$tmp/b" -w '%{http_code}' -X PUT -H 'Content-Typ
 [ "$got" = 200 ] && ok "a Flow data save of 100 objects (fss.documents = 100): served" || not_ok "100 objects: $got $(head -c 200 "$tmp/b")"
 got=$(objects 101 | curl -s -o "$tmp/b" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' --data-binary @- "$base/fs/ExampleService/data")
 [ "$got" = 413 ] && grep -q 'fss.documents' "$tmp/b" && ok "a Flow data save of 101 objects: 413 naming fss.documents" || not_ok "101 objects: $got $(head -c 200 "$tmp/b")"
-rss() { awk '/VmRSS/ {print $2}' "/proc/$srv_pid/status"; }
-idle=$(rss)
+idle=$(server_rss)
 got=$(timeout 120 python3 "$client" "$port" load 12 1048575 /ws/simple/executeEchoData)
 case "$got" in *"200 x"*) ok "12 bodies of 1 MB - 1 byte at once: served or 503 ($got)" ;; *) not_ok "the 1 MB burst: '$got'" ;; esac
 sleep 1
-after=$(rss)
+after=$(server_rss)
 [ "$after" -lt $((idle + 65536)) ] && ok "RSS after the burst of bodies: ${after} kB (idle ${idle} kB; bound: idle + 64 MB)" ||
   not_ok "RSS after the burst: ${after} kB (idle ${idle} kB)"
 
-for p in "${bg[@]}"; do
-  for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-done
-bg=()
+wait_bg
 [ "$(cat "$tmp/keepalive")" = "200 closed" ] && ok "a keep-alive connection whose next headers come too slowly is closed" ||
   not_ok "keep-alive slow headers: '$(cat "$tmp/keepalive")'"
 
 # ---- still up; a clean stop ----
 kill -0 "$srv_pid" 2>/dev/null && ok "the server is still up" || not_ok "the server died"
-kill -TERM "$srv_pid"
-for _ in $(seq 100); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.05; done
-wait "$srv_pid" 2>/dev/null
-code=$?
-srv_pid=
-[ "$code" = 0 ] && ok "the server exits with status 0" || { not_ok "the server exits with status $code"; tail -20 "$tmp/server.log" | sed 's/^/    /'; }
+server_stop && ok "the server exits with status 0, no memory error in its log"
 finish

@@ -124,6 +124,19 @@ def big(fields, size):
     return line + b"".join(hs) + b"\r\n"
 
 
+def server_closed(s):
+    """True (and s closed) when the server has closed the non-blocking socket s."""
+    try:
+        if s.recv(1, socket.MSG_PEEK) != b"":
+            return False
+    except BlockingIOError:
+        return False
+    except OSError:
+        pass
+    s.close()
+    return True
+
+
 def slow(srcs, n, hold):
     """n connections from each address of srcs (one after the other), all sending headers slowly."""
     head = b"GET /ws/simple/getStatus HTTP/1.1\r\nHost: t\r\nX-Slow: "
@@ -146,16 +159,8 @@ def slow(srcs, n, hold):
         time.sleep(0.3)
         still = []
         for s in mine:
-            try:
-                if s.recv(1, socket.MSG_PEEK) == b"":
-                    closed_by_server += 1
-                    s.close()
-                    continue
-            except BlockingIOError:
-                pass
-            except OSError:
+            if server_closed(s):
                 closed_by_server += 1
-                s.close()
                 continue
             still.append(s)
         counts.append(len(still))
@@ -166,16 +171,8 @@ def slow(srcs, n, hold):
     while time.time() < end and alive:
         still = []
         for s in alive:
-            try:
-                if s.recv(1, socket.MSG_PEEK) == b"":
-                    closed_by_server += 1
-                    s.close()
-                    continue
-            except BlockingIOError:
-                pass
-            except OSError:
+            if server_closed(s):
                 closed_by_server += 1
-                s.close()
                 continue
             try:
                 s.send(head[sent:sent + 1] if sent < len(head) else b"x")

@@ -7,27 +7,10 @@
 # and tests/server/fss. Needs curl, python3 and openssl.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
-srv_pid=
-srv_log=
-# stop_server: SIGTERM; the server must exit 0 and its log must hold no sanitizer or valgrind report
-stop_server() {
-  if [ -n "$srv_pid" ]; then
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null; local rc=$?
-    srv_pid=
-    if [ $rc != 0 ]; then not_ok "the server stopped with exit $rc"; tail -5 "$srv_log" | sed 's/^/    /'; fi
-  fi
-  if [ -n "$srv_log" ] && grep -Eq 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|==[0-9]+== [A-Z]' "$srv_log"; then
-    not_ok "$(basename "$srv_log"): a memory error was reported"; grep -E -A5 'Sanitizer|runtime error|==[0-9]+==' "$srv_log" | head -20 | sed 's/^/    /'
-  fi
-  srv_log=
-}
-trap 'srv_log=; stop_server; rm -rf "$tmp"' EXIT
+trap 'server_kill; rm -rf "$tmp"' EXIT
 [ -x "$MINIATOM" ] || { echo "FAIL: $MINIATOM is not built" >&2; exit 1; }
 for t in curl python3 openssl; do command -v $t >/dev/null || { echo "FAIL: $t is needed" >&2; exit 1; }; done
 ex=$top_srcdir/processes
-# under valgrind everything is slower
-slow=1; [ "${MA_WRAP:-}" = valgrind ] && slow=10
 
 expect_exit() { # want label cmd...
   local want=$1 label=$2; shift 2
@@ -36,35 +19,6 @@ expect_exit() { # want label cmd...
 }
 expect_grep() { # file pattern label
   if grep -qF -- "$2" "$1"; then ok "$3"; else not_ok "$3: '$2' not in $(basename "$1")"; head -10 "$1" | sed 's/^/    /'; fi
-}
-
-# start LOG ARGS... : starts the server on a free port (the "listening" line names it); sets $srv_pid $port $base
-start() {
-  local log=$1; shift
-  stop_server
-  srv_log=$log
-  "${RUN[@]}" serve --listen 127.0.0.1:0 "$@" 2>"$log" &
-  srv_pid=$!
-  port=
-  for _ in $(seq $((200 * slow))); do
-    port=$(grep -o '"msg":"listening".*"port":[0-9]*' "$log" 2>/dev/null | grep -o '"port":[0-9]*' | cut -d: -f2)
-    [ -n "$port" ] && break
-    kill -0 "$srv_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  base=http://127.0.0.1:$port
-  [ -n "$port" ]
-}
-# code CURL-ARGS... : prints the status; the body is in $tmp/b, the headers in $tmp/h
-code() { curl -s -o "$tmp/b" -D "$tmp/h" -w '%{http_code}' "$@"; }
-expect_code() { # want label curl-args...
-  local want=$1 label=$2; shift 2
-  local got; got=$(code "$@")
-  if [ "$got" = "$want" ]; then ok "$label"; else not_ok "$label: status $got, expected $want"; head -c 300 "$tmp/b" | sed 's/^/    /'; echo; fi
-}
-json_check() { # label python-expression-on-d file
-  if python3 -c 'import json,sys; d=json.load(open(sys.argv[2])); assert eval(sys.argv[1]), d' "$2" "$3" 2>"$tmp/pyerr"; then ok "$1"
-  else not_ok "$1"; tail -2 "$tmp/pyerr" | sed 's/^/    /'; head -c 300 "$3" | sed 's/^/    /'; echo; fi
 }
 
 # ---- the command line ----
@@ -141,7 +95,7 @@ expect_exit 0 "a hashed user passes --check-config" "${RUN[@]}" serve --set auth
 # ---- start-up with the example deployment, no configuration, no secrets ----
 mkdir -p "$tmp/run1" && cd "$tmp/run1" || exit 1
 t0=$(date +%s%N)
-if start "$tmp/log1" --deploy "$ex"; then ok "serve --deploy processes starts with no configuration"; else
+if server_start "$tmp/log1" --deploy "$ex"; then ok "serve --deploy processes starts with no configuration"; else
   not_ok "serve --deploy processes starts"; sed 's/^/    /' "$tmp/log1" | head; finish; exit 1; fi
 until curl -s -o /dev/null "$base/health"; do sleep 0.005; done
 t1=$(date +%s%N)
@@ -191,7 +145,7 @@ kill -0 "$srv_pid" 2>/dev/null && ok "the server is still up" || not_ok "the ser
 mkdir -p "$tmp/deploy" "$tmp/data"
 cp "$ex"/*.xml "$tmp/deploy/"
 # server.drain.timeout=1h: a stop that waited for the drain instead of seeing nothing in flight would show
-start "$tmp/log2" --deploy "$tmp/deploy" --data "$tmp/data" --set server.drain.timeout=1h || { not_ok "start for reloads"; sed 's/^/    /' "$tmp/log2" | head; }
+server_start "$tmp/log2" --deploy "$tmp/deploy" --data "$tmp/data" --set server.drain.timeout=1h || { not_ok "start for reloads"; sed 's/^/    /' "$tmp/log2" | head; }
 printf '<bns:Component xmlns:bns="http://api.platform.boomi.com/" componentId="broken" name="Broken" type="process"><unclosed>\n' >"$tmp/deploy/zz-broken.xml"
 kill -HUP "$srv_pid"
 for _ in $(seq $((100 * slow))); do grep -q '"reload failed' "$tmp/log2" && break; sleep 0.05; done
@@ -228,7 +182,7 @@ if kill -0 "$srv_pid" 2>/dev/null; then
 else ok "SIGTERM with nothing in flight stops without waiting for the drain timeout"; fi
 wait "$srv_pid"; rc=$?
 srv_pid=
-stop_server
+server_stop
 if [ $rc = 0 ]; then ok "SIGTERM: exit 0"; else not_ok "SIGTERM: exit $rc"; fi
 if grep '"msg":"draining"' "$tmp/log2" | grep -q '"executions":0,"requests":0,"timeout_ms":3600000' && ! grep -q '"msg":"drain timeout' "$tmp/log2"; then
   ok "the drain found nothing in flight and did not time out"; else not_ok "the drain: $(grep '"msg":"drain' "$tmp/log2" | head -2)"; fi
@@ -250,7 +204,7 @@ kill $busy 2>/dev/null; wait $busy 2>/dev/null
 expect_exit 2 "an invalid configuration at start-up: exit 2" "${RUN[@]}" serve --deploy "$tmp/deploy" --set limits.header=tiny
 
 # ---- Basic authentication (on /health and on a listener prefix) ----
-start "$tmp/log3" --deploy "$tmp/deploy" --data "$tmp/data" --set auth.health.mode=basic --set "auth.health.user.ada=$hash" \
+server_start "$tmp/log3" --deploy "$tmp/deploy" --data "$tmp/data" --set auth.health.mode=basic --set "auth.health.user.ada=$hash" \
   --set auth.wss.mode=basic --set "auth.wss.user.ada=$hash" || not_ok "start with basic authentication"
 expect_code 401 "no credentials: 401" "$base/health"
 expect_grep "$tmp/h" 'WWW-Authenticate: Basic realm="miniatom"' "401 carries WWW-Authenticate"
@@ -260,15 +214,15 @@ expect_code 401 "an unknown user: 401" -u bob:s3cret-token "$base/health"
 expect_code 200 "the right token: 200" -u ada:s3cret-token "$base/health"
 expect_code 200 "the right token again (cached): 200" -u ada:s3cret-token "$base/health"
 expect_code 401 "a listener prefix asks too" "$base/ws/anything"
-code -u ada:s3cret-token "$base/ws/anything" >"$tmp/st"
+curl_status -u ada:s3cret-token "$base/ws/anything" >"$tmp/st"
 if [ "$(cat "$tmp/st")" != 401 ]; then ok "a listener prefix lets the user in (status $(cat "$tmp/st"))"; else not_ok "a listener prefix refused the right token"; fi
 expect_code 404 "an unknown prefix needs no authentication" "$base/other"
 if grep -q 's3cret-token' "$tmp/log3"; then not_ok "the token was logged"; else ok "the token is never logged"; fi
 if grep '"status":200' "$tmp/log3" | grep -q '"user":"ada"'; then ok "the request log names the user"; else not_ok "the user is not in the log"; fi
-stop_server
+server_stop
 
 # ---- limits ----
-start "$tmp/log4" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.request_body=100 --set limits.header=2KB \
+server_start "$tmp/log4" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.request_body=100 --set limits.header=2KB \
   --set limits.response_body=64MB || not_ok "start with small limits"
 head -c 50 /dev/zero | tr '\0' a >"$tmp/small"
 head -c 200 /dev/zero | tr '\0' a >"$tmp/big"
@@ -279,21 +233,21 @@ expect_code 413 "a chunked body over the limit: 413" -H 'Transfer-Encoding: chun
 expect_code 200 "the connection still serves after a refused body" "$base/health"
 expect_code 431 "headers over limits.header: 431" -H "X-Big: $(head -c 3000 /dev/zero | tr '\0' b)" "$base/health"
 expect_code 200 "headers within the limit pass" -H "X-Small: $(head -c 500 /dev/zero | tr '\0' b)" "$base/health"
-stop_server
-start "$tmp/log5" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.response_body=20 || not_ok "start with a tiny response limit"
+server_stop
+server_start "$tmp/log5" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.response_body=20 || not_ok "start with a tiny response limit"
 expect_code 503 "a response over limits.response_body: 503" "$base/health"
 json_check "503 has a JSON error naming the limit" "'response body' in d['error']" "$tmp/b"
-stop_server
-start "$tmp/log6" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.rps=5 || not_ok "start with a quota"
+server_stop
+server_start "$tmp/log6" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.rps=5 || not_ok "start with a quota"
 for i in $(seq 30); do echo "$base/nothing"; done | xargs curl -s -o /dev/null -w '%{http_code}\n' >"$tmp/rps"
 n503=$(grep -c '^503$' "$tmp/rps"); n404=$(grep -c '^404$' "$tmp/rps")
 if [ "$n503" -gt 0 ] && [ "$n404" -ge 5 ]; then ok "over limits.rps: 503 ($n404 passed, $n503 refused)"; else not_ok "limits.rps: $n404 passed, $n503 refused"; fi
-code "$base/nothing" >/dev/null
-for _ in $(seq 20); do [ "$(code "$base/nothing")" = 503 ] && break; done
+curl_status "$base/nothing" >/dev/null
+for _ in $(seq 20); do [ "$(curl_status "$base/nothing")" = 503 ] && break; done
 expect_grep "$tmp/h" "Retry-After: 1" "the quota's 503 says when to retry"
 expect_code 200 "/health is outside the quota" "$base/health"
-stop_server
-start "$tmp/log7" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.connections=2 --set server.threads=1 || not_ok "start with 2 connections"
+server_stop
+server_start "$tmp/log7" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.connections=2 --set server.threads=1 || not_ok "start with 2 connections"
 python3 - "$port" >"$tmp/conn" 2>&1 <<'EOF'
 import socket, sys, time
 port = int(sys.argv[1])
@@ -315,7 +269,7 @@ ok2 = get(again).startswith(b"HTTP/1.1 200")
 print("ok" if ok1 and refused and ok2 else "held=%s refused=%s again=%s" % (ok1, refused, ok2))
 EOF
 if [ "$(cat "$tmp/conn")" = ok ]; then ok "limits.connections: the connection over the limit is closed, the next one after a close is served"; else not_ok "limits.connections: $(cat "$tmp/conn")"; fi
-stop_server
+server_stop
 
 # ---- answers under a listener's prefix are in its format: a Flow ServiceProblem under /fs/ ----
 problem_check() { # LABEL STATUS: $tmp/b is a ServiceProblem with that status, $tmp/h names its kind
@@ -323,7 +277,7 @@ problem_check() { # LABEL STATUS: $tmp/b is a ServiceProblem with that status, $
        "$tmp/b" "$2" 2>"$tmp/pyerr" && grep -qi '^X-ManyWho-Service-Problem-Kind: service' "$tmp/h"; then ok "$1"
   else not_ok "$1"; tail -1 "$tmp/pyerr" | sed 's/^/    /'; head -c 300 "$tmp/b" | sed 's/^/    /'; echo; fi
 }
-start "$tmp/log12" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.request_body=100 --set limits.header=2KB \
+server_start "$tmp/log12" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.request_body=100 --set limits.header=2KB \
   --set auth.fss.mode=basic --set "auth.fss.user.ada=$hash" || not_ok "start with small limits and Basic on /fs/"
 greet=$base/fs/ExampleService/actions/greet
 expect_code 401 "/fs/ without credentials: 401" -X POST -d '{}' "$greet"
@@ -361,13 +315,13 @@ print(" | ".join(out))
 EOF
 if [ "$(cut -c1-12 <<<"$(cat "$tmp/writefirst")")" = "HTTP/1.1 413" ] && [ "$(grep -o 'HTTP/1.1 413' "$tmp/writefirst" | wc -l)" = 2 ]; then
   ok "a client that writes a 4 MB body before reading gets the 413 (under /fs/ and /ws/)"; else not_ok "write-first clients: $(cat "$tmp/writefirst")"; fi
-stop_server
-start "$tmp/log13" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.rps=1 || not_ok "start with a quota of 1"
+server_stop
+server_start "$tmp/log13" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.rps=1 || not_ok "start with a quota of 1"
 greet=$base/fs/ExampleService/actions/greet
-for _ in 1 2 3 4 5; do [ "$(code -X POST -d '{}' "$greet")" = 503 ] && break; done
+for _ in 1 2 3 4 5; do [ "$(curl_status -X POST -d '{}' "$greet")" = 503 ] && break; done
 problem_check "the quota's 503 under /fs/ is a ServiceProblem" 503
 expect_grep "$tmp/h" "Retry-After: 1" "and it says when to retry"
-stop_server
+server_stop
 
 # ---- a deployment with a process that cannot run: served, unless --strict ----
 mkdir -p "$tmp/deploy-nr"
@@ -381,12 +335,12 @@ expect_grep "$tmp/err" "nosuchshape" "naming why"
 mkdir -p "$tmp/deploy-nr2"
 cp "$tmp/deploy"/*.xml "$tmp/deploy-nr2/"
 sed -i 's/shapetype="map"/shapetype="nosuchshape"/' "$tmp/deploy-nr2/flow-service-example-greet.xml"
-start "$tmp/log14" --deploy "$tmp/deploy-nr2" --data "$tmp/data" || not_ok "start with a Flow action that cannot run"
+server_start "$tmp/log14" --deploy "$tmp/deploy-nr2" --data "$tmp/data" || not_ok "start with a Flow action that cannot run"
 expect_code 503 "a Flow action whose process cannot run: 503" -X POST -H 'Content-Type: application/json' -d '{}' "$base/fs/ExampleService/actions/greet"
 problem_check "it is a ServiceProblem" 503
 json_check "naming the process and why" "'not runnable' in d['message'] and 'nosuchshape' in d['message']" "$tmp/b"
 expect_code 200 "the other Flow actions still run" -X POST -H 'Content-Type: application/json' -d '{}' "$base/fs/ExampleService/metadata"
-stop_server
+server_stop
 mkdir -p "$tmp/deploy-dup"
 cp "$tmp/deploy"/*.xml "$tmp/deploy-dup/"
 sed -e 's/7a1c5e20-5f0d-4c3b-8e2a-000000000001/7a1c5e20-5f0d-4c3b-8e2a-0000000000ff/' \
@@ -410,27 +364,27 @@ expect_grep "$tmp/out" "LISTENER ERROR  fss" "check names the listener"
 tls="--set server.tls.cert=$tmp/server.pem --set server.tls.key=$tmp/server.key"
 expect_exit 0 "--check-config loads the certificate and key" "${RUN[@]}" serve $tls --check-config
 expect_exit 2 "--check-config refuses a certificate with the wrong key" "${RUN[@]}" serve --set "server.tls.cert=$tmp/server.pem" --set "server.tls.key=$tmp/client.key" --check-config
-start "$tmp/log8" --deploy "$tmp/deploy" --data "$tmp/data" $tls || not_ok "start with TLS"
+server_start "$tmp/log8" --deploy "$tmp/deploy" --data "$tmp/data" $tls || not_ok "start with TLS"
 base=https://127.0.0.1:$port
 expect_code 200 "GET /health over TLS" --cacert "$tmp/ca.pem" "$base/health"
 expect_code 000 "plain HTTP to the TLS port fails" "http://127.0.0.1:$port/health"
-stop_server
-start "$tmp/log9" --deploy "$tmp/deploy" --data "$tmp/data" $tls --set "server.tls.clientca=$tmp/ca.pem" \
+server_stop
+server_start "$tmp/log9" --deploy "$tmp/deploy" --data "$tmp/data" $tls --set "server.tls.clientca=$tmp/ca.pem" \
   --set auth.health.mode=clientcert || not_ok "start with client certificates"
 base=https://127.0.0.1:$port
 expect_code 403 "clientcert without a certificate: 403" --cacert "$tmp/ca.pem" "$base/health"
 expect_code 403 "clientcert with a certificate of another CA: 403" --cacert "$tmp/ca.pem" --cert "$tmp/other.pem" --key "$tmp/other.key" "$base/health"
 expect_code 200 "clientcert with a certificate of the client CA: 200" --cacert "$tmp/ca.pem" --cert "$tmp/client.pem" --key "$tmp/client.key" "$base/health"
-stop_server
-start "$tmp/log10" --deploy "$tmp/deploy" --data "$tmp/data" $tls --set "server.tls.clientca=$tmp/ca.pem" \
+server_stop
+server_start "$tmp/log10" --deploy "$tmp/deploy" --data "$tmp/data" $tls --set "server.tls.clientca=$tmp/ca.pem" \
   --set auth.health.mode=clientcert --set "auth.health.subject.flow=CN=flow-client,O=Example" || not_ok "start with allowed subjects"
 base=https://127.0.0.1:$port
 expect_code 200 "an allowed subject: 200" --cacert "$tmp/ca.pem" --cert "$tmp/client.pem" --key "$tmp/client.key" "$base/health"
-stop_server
-start "$tmp/log11" --deploy "$tmp/deploy" --data "$tmp/data" $tls --set "server.tls.clientca=$tmp/ca.pem" \
+server_stop
+server_start "$tmp/log11" --deploy "$tmp/deploy" --data "$tmp/data" $tls --set "server.tls.clientca=$tmp/ca.pem" \
   --set auth.health.mode=clientcert --set "auth.health.subject.flow=CN=someone-else" || not_ok "start with other subjects"
 base=https://127.0.0.1:$port
 expect_code 403 "a subject that is not allowed: 403" --cacert "$tmp/ca.pem" --cert "$tmp/client.pem" --key "$tmp/client.key" "$base/health"
-stop_server
+server_stop
 
 finish

@@ -8,25 +8,10 @@
 # `--max-memory` on the same maps. Only 127.0.0.1; needs curl and python3.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
-srv_pid=
-srv_log=
-stop_server() {
-  if [ -n "$srv_pid" ]; then
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null; local rc=$?
-    srv_pid=
-    if [ $rc != 0 ]; then not_ok "the server stopped with exit $rc"; tail -5 "$srv_log" | sed 's/^/    /'; fi
-  fi
-  if [ -n "$srv_log" ] && grep -Eq 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|==[0-9]+== [A-Z]' "$srv_log"; then
-    not_ok "$(basename "$srv_log"): a memory error was reported"; grep -E -A5 'Sanitizer|runtime error|==[0-9]+==' "$srv_log" | head -20 | sed 's/^/    /'
-  fi
-  srv_log=
-}
-trap 'srv_log=; stop_server; rm -rf "$tmp"' EXIT
+trap 'server_kill; hold_stop; rm -rf "$tmp"' EXIT
 [ -x "$MINIATOM" ] || { echo "FAIL: $MINIATOM is not built" >&2; exit 1; }
 for t in curl python3; do command -v $t >/dev/null || { echo "FAIL: $t is needed" >&2; exit 1; }; done
 deploy=$top_srcdir/tests/server/runaway/deploy
-slow=1; [ "${MA_WRAP:-}" = valgrind ] && slow=10
 # a sanitizer build runs slower, and AddressSanitizer keeps freed memory in quarantine: RSS is then
 # printed, not checked
 asan=0
@@ -38,22 +23,10 @@ python3 -c "print('<r>' + ''.join('<i>%d</i>' % k for k in range(300)) + '</r>')
 echo '<r><i>1</i></r>' >"$tmp/one.xml"
 
 start() { # LOG ARGS...: a server on a free port; sets $srv_pid $base
-  local log=$1; shift
-  stop_server
-  srv_log=$log
-  "${RUN[@]}" serve --listen 127.0.0.1:0 --deploy "$deploy" --data "$tmp/data" "$@" 2>"$log" &
-  srv_pid=$!
-  local port=
-  for _ in $(seq $((200 * slow))); do
-    port=$(grep -o '"msg":"listening".*"port":[0-9]*' "$log" 2>/dev/null | grep -o '"port":[0-9]*' | cut -d: -f2)
-    [ -n "$port" ] && break
-    kill -0 "$srv_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  base=http://127.0.0.1:$port
-  [ -n "$port" ]
+  local log=$1
+  shift
+  server_start "$log" --deploy "$deploy" --data "$tmp/data" "$@"
 }
-rss() { awk '$1 == "VmRSS:" {print $2}' "/proc/$srv_pid/status" 2>/dev/null; } # KB
 post() { # OBJECT FILE OUT: prints the status
   curl -s -o "$3" -w '%{http_code}' -X POST -H 'Content-Type: application/xml' --data-binary @"$2" "$base/ws/simple/create$1"
 }
@@ -70,8 +43,8 @@ alive() { # label: the server answers /health and still runs
 # unwinding, up to 20 s; the figure is printed, not timed)
 rss_back() {
   local r bound=$((idle + 65536))
-  if [ $asan = 1 ]; then echo "# $1: RSS $(($(rss) / 1024)) MB (not checked: sanitizers or valgrind)"; return; fi
-  for _ in $(seq 200); do r=$(rss); [ -n "$r" ] && [ "$r" -lt "$bound" ] && break; sleep 0.1; done
+  if [ $asan = 1 ]; then echo "# $1: RSS $(($(server_rss) / 1024)) MB (not checked: sanitizers or valgrind)"; return; fi
+  for _ in $(seq 200); do r=$(server_rss); [ -n "$r" ] && [ "$r" -lt "$bound" ] && break; sleep 0.1; done
   if [ -n "$r" ] && [ "$r" -lt "$bound" ]; then ok "$1: RSS back to $((r / 1024)) MB (idle $((idle / 1024)) MB)"
   else not_ok "$1: RSS ${r:-?} KB, over idle $idle KB + 64 MB"; fi
 }
@@ -79,7 +52,7 @@ rss_back() {
 # ---- (a) work that grows with the input: stopped at the sync timeout ----
 if start "$tmp/serve0.log" --set limits.sync_timeout=$((2 * slow))s --set workers.threads=2; then
   expect_post 200 "a small map runs" Small "$tmp/one.xml" "<count>1</count>"
-  idle=$(rss)
+  idle=$(server_rss)
   expect_post 504 "a map whose work grows with the input is stopped at the sync timeout: 504" Grow "$tmp/many.xml" "sync timeout"
   alive "after the growing map"
   rss_back "after the growing map"
@@ -94,7 +67,7 @@ else
   not_ok "serve did not start"; cat "$tmp/serve.log"; finish; exit
 fi
 expect_post 200 "a small map runs" Small "$tmp/one.xml" "<count>1</count>"
-idle=$(rss)
+idle=$(server_rss)
 
 # (b) a map that keeps building nodes: stopped at the budget
 expect_post 500 "a map that keeps building nodes is stopped at its budget: 500" Nodes "$tmp/one.xml" \
@@ -128,11 +101,11 @@ import json,sys; d=json.load(sys.stdin)
 print(sum(1 for r in d["executions"] if "memory budget of 32 MB" in r.get("message", "")))')
 if [ "${n_exec:-0}" -ge 3 ]; then ok "the history records the executions over budget as ERROR ($n_exec)"
 else not_ok "the history does not hold the executions over budget as ERROR (${n_exec:-none})"; fi
-stop_server
+server_stop
 
 # ---- the server's budget: over server.max_memory the execution is refused with 503 ----
 if start "$tmp/serve2.log" --set limits.sync_timeout=$((30 * slow))s --set execution.max_memory=0 --set server.max_memory=48MB; then
-  idle=$(rss)
+  idle=$(server_rss)
   expect_post 503 "over server.max_memory the execution gets 503" Nodes "$tmp/one.xml" "server.max_memory"
   grep -q '"msg":"wss execution failed".*server.max_memory' "$tmp/serve2.log" && ok "the stopped execution is logged with the server's budget" \
     || not_ok "no log line names server.max_memory"
@@ -142,7 +115,7 @@ if start "$tmp/serve2.log" --set limits.sync_timeout=$((30 * slow))s --set execu
 else
   not_ok "serve with server.max_memory did not start"; cat "$tmp/serve2.log"
 fi
-stop_server
+server_stop
 
 # ---- miniatom run --timeout DURATION and --max-memory SIZE ----
 run_expect() { # want-exit label stderr-substring args...
@@ -161,22 +134,21 @@ run_expect 0 "run --timeout with a bare number is milliseconds, as before" "" --
 grep -qF "<count>1</count>" "$tmp/out" && ok "and the small map's result is printed" || not_ok "the small map printed $(head -c 200 "$tmp/out")"
 run_expect 2 "run --timeout refuses a duration it cannot read" "--timeout" --timeout 1x "Small Map Process"
 run_expect 2 "run --max-memory refuses a size it cannot read" "--max-memory" --max-memory lots "Small Map Process"
-# ---- a connector call is stopped too: an upstream that never answers, run --timeout 1s ----
+# ---- a connector call is stopped too: an upstream that never answers (the hold server, never
+# released), run --timeout 1s ----
 # Without the stop the call would wait for the HTTP connection's own timeout (60 s): `timeout`
 # ends the run long before that, and the upstream must have seen the call closed unanswered.
-python3 "$top_srcdir/tests/server/runaway/hold_upstream.py" "$tmp/holdport" "$tmp/hold.log" 2>"$tmp/hold.err" &
-hold_pid=$!
-for _ in $(seq 100); do [ -s "$tmp/holdport" ] && break; sleep 0.05; done
+hold_start "$tmp/hold"
 timeout $((30 * slow)) "${RUN[@]}" run --deploy "$top_srcdir/tests/server/runaway/stuck" --data "$tmp/rundata" --timeout 1s \
-  --set "connection.7d1c1f0e-3c55-5b8e-9d0a-2a64c7c0e1a1.url=http://127.0.0.1:$(cat "$tmp/holdport")" \
+  --set "connection.7d1c1f0e-3c55-5b8e-9d0a-2a64c7c0e1a1.url=http://127.0.0.1:$hold_port" \
   "Stuck Connector Process" >"$tmp/out" 2>"$tmp/err"; code=$?
-for _ in $(seq 100); do [ -s "$tmp/hold.log" ] && break; sleep 0.05; done
-if [ "$code" = 1 ] && grep -qF "ABORTED" "$tmp/err" && grep -qF "closed before an answer" "$tmp/hold.log"; then
+for _ in $(seq 100); do [ -s "$tmp/hold/closed" ] && break; sleep 0.05; done
+if [ "$code" = 1 ] && grep -qF "ABORTED" "$tmp/err" && grep -qF "closed before an answer" "$tmp/hold/closed"; then
   ok "run --timeout 1s stops an HTTP call to an upstream that never answers: ABORTED, the call closed"
 else
-  not_ok "the stuck connector call: exit $code, upstream log '$(cat "$tmp/hold.log" 2>/dev/null)'"; head -5 "$tmp/err" | sed 's/^/    /'
+  not_ok "the stuck connector call: exit $code, upstream log '$(cat "$tmp/hold/closed" 2>/dev/null)'"; head -5 "$tmp/err" | sed 's/^/    /'
 fi
-kill "$hold_pid" 2>/dev/null; wait "$hold_pid" 2>/dev/null
+hold_stop
 
 "${RUN[@]}" run --help >"$tmp/out" 2>&1
 grep -qF -- "--max-memory SIZE" "$tmp/out" && grep -qF -- "--timeout DURATION" "$tmp/out" && ok "run --help names --timeout DURATION and --max-memory SIZE" \

@@ -13,75 +13,33 @@ MINIATOM=${MINIATOM:-$top_srcdir/miniatom}
 here=$top_srcdir/tests/server/store
 tmp=$(mktemp -d)
 chmod 755 "$tmp" # the unprivileged server of (b) reads the deployment here
-srv_pid=
-srv_log=
-hold_pid=
-stop_server() { # SIGTERM; the server must exit 0 and its log must hold no sanitizer report
-  if [ -n "$srv_pid" ]; then
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null; local rc=$?
-    srv_pid=
-    if [ $rc != 0 ]; then not_ok "the server stopped with exit $rc"; tail -5 "$srv_log" | sed 's/^/    /'; fi
-  fi
-  if [ -n "$srv_log" ] && grep -Eq 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|==[0-9]+== [A-Z]' "$srv_log"; then
-    not_ok "$(basename "$srv_log"): a memory error was reported"; grep -E -A5 'Sanitizer|runtime error|==[0-9]+==' "$srv_log" | head -20 | sed 's/^/    /'
-  fi
-  srv_log=
-}
 cleanup() {
-  srv_log=; stop_server
-  [ -n "$hold_pid" ] && kill "$hold_pid" 2>/dev/null
+  server_kill
+  hold_stop
   chmod -R u+w "$tmp" 2>/dev/null
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 [ -x "$MINIATOM" ] || { echo "FAIL: $MINIATOM is not built" >&2; exit 1; }
 for t in curl python3; do command -v $t >/dev/null || { echo "FAIL: $t is needed" >&2; exit 1; }; done
-slow=1; [ "${MA_WRAP:-}" = valgrind ] && slow=10
 
 # the upstream that holds an execution in flight until the test releases it
-mkdir -p "$tmp/hold"
-python3 "$here/hold_server.py" "$tmp/hold" 2>"$tmp/hold.err" &
-hold_pid=$!
-for _ in $(seq 100); do [ -s "$tmp/hold/port" ] && break; sleep 0.05; done
-[ -s "$tmp/hold/port" ] || { echo "FAIL: the hold server did not start" >&2; cat "$tmp/hold.err" >&2; exit 1; }
+hold_start "$tmp/hold" || { echo "FAIL: the hold server did not start" >&2; exit 1; }
 cp -r "$here/deploy" "$tmp/deploy"
-sed -i "s#@HOLD_URL@#http://127.0.0.1:$(cat "$tmp/hold/port")#" "$tmp/deploy/conn-hold.xml"
+sed -i "s#@HOLD_URL@#http://127.0.0.1:$hold_port#" "$tmp/deploy/conn-hold.xml"
 chmod -R a+rX "$tmp/deploy"
 
-PRE=() # a command the server runs under (setpriv, prlimit)
-# start LOG DATA ARGS... : the server on a free port; its log goes through a pipe (a file size limit
-# on the server must not cut its log). Sets $srv_pid $port $base.
-start() {
-  local log=$1 data=$2; shift 2
-  stop_server
-  srv_log=$log
-  : >"$log"
-  "${PRE[@]}" "${RUN[@]}" serve --listen 127.0.0.1:0 --deploy "$tmp/deploy" --data "$data" "$@" 2> >(cat >>"$log") &
-  srv_pid=$!
-  port=
-  for _ in $(seq $((200 * slow))); do
-    port=$(grep -o '"msg":"listening".*"port":[0-9]*' "$log" 2>/dev/null | grep -o '"port":[0-9]*' | cut -d: -f2)
-    [ -n "$port" ] && break
-    kill -0 "$srv_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  base=http://127.0.0.1:$port
-  [ -n "$port" ]
+# the server's log goes through a pipe (a file size limit on the server must not cut its log); the
+# command it runs under (setpriv, prlimit) is in srv_pre
+srv_pipe=1
+start() { # LOG DATA ARGS... : the server on a free port; sets $srv_pid $port $base
+  local log=$1 data=$2
+  shift 2
+  server_start "$log" --deploy "$tmp/deploy" --data "$data" "$@"
 }
-code() { curl -s -o "$tmp/b" -D "$tmp/h" -w '%{http_code}' --max-time $((30 * slow)) "$@"; }
-expect_code() { # want label curl-args...
-  local want=$1 label=$2; shift 2
-  local got; got=$(code "$@")
-  if [ "$got" = "$want" ]; then ok "$label"; else not_ok "$label: status $got, expected $want"; head -c 300 "$tmp/b" | sed 's/^/    /'; echo; fi
-}
-json_check() { # label python-expression-on-d file
-  if python3 -c 'import json,sys; d=json.load(open(sys.argv[2])); assert eval(sys.argv[1]), d' "$2" "$3" 2>"$tmp/pyerr"; then ok "$1"
-  else not_ok "$1"; tail -2 "$tmp/pyerr" | sed 's/^/    /'; head -c 400 "$3" | sed 's/^/    /'; echo; fi
-}
-low() { code -X POST --data-binary "low $1" "$base/ws/simple/executeLowEcho"; }
-gen() { code -X POST --data-binary "${2:-general $1}" "$base/ws/simple/executeGenEcho"; }
-health() { code "$base/health" >/dev/null; cp "$tmp/b" "$tmp/health.json"; }
+low() { curl_status -X POST --data-binary "low $1" "$base/ws/simple/executeLowEcho"; }
+gen() { curl_status -X POST --data-binary "${2:-general $1}" "$base/ws/simple/executeGenEcho"; }
+health() { curl_status "$base/health" >/dev/null; cp "$tmp/b" "$tmp/health.json"; }
 # wait_health EXPR : until /health's JSON d satisfies EXPR (at most 10 s, longer under valgrind)
 wait_health() {
   for _ in $(seq $((100 * slow))); do
@@ -156,7 +114,7 @@ cmp -s "$tmp/a/$aside" <(for _ in $(seq 2000); do echo "this is not a SQLite dat
 wait_health "d['status']=='ok' and d['store']['state']=='ok'" && ok "corrupt: the running server takes the repaired history" || { not_ok "corrupt: /health after repair"; cat "$tmp/health.json"; }
 wait_log "$tmp/a.log" '"msg":"the execution history is usable again"' && ok "corrupt: the log says it is usable again" || not_ok "corrupt: no 'usable again' line"
 [ "$(gen 4)" = 200 ] && grep -q "general 4" "$tmp/b" && ok "corrupt: after the repair a general route answers 200" || not_ok "corrupt: general after repair: $(cat "$tmp/b")"
-stop_server
+server_stop
 none_lost "corrupt" "$tmp/a.log" "$tmp/a"
 
 # ---- (b) a read-only data folder, as an unprivileged user ----
@@ -164,7 +122,7 @@ mkdir -p "$tmp/b_data"
 if [ "$(id -u)" = 0 ]; then
   command -v setpriv >/dev/null || { echo "FAIL: setpriv is needed as root" >&2; exit 1; }
   chown nobody:nogroup "$tmp/b_data"
-  PRE=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+  srv_pre=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 fi
 chmod 0555 "$tmp/b_data"
 if start "$tmp/b.log" "$tmp/b_data" --set history.check_interval=200ms; then ok "read-only: the server starts (unprivileged)"; else not_ok "read-only: the server did not start"; tail -3 "$tmp/b.log"; fi
@@ -173,22 +131,22 @@ if start "$tmp/b.log" "$tmp/b_data" --set history.check_interval=200ms; then ok 
 json_check "read-only: the 503 says why (permission)" "'execution history is unusable' in d['error'] and 'ermission denied' in d['error']" "$tmp/b"
 health
 json_check "read-only: /health says degraded (io)" "d['status']=='degraded' and d['store']['fault']=='io' and 'ermission denied' in d['store']['error']" "$tmp/health.json"
-"${PRE[@]}" "${RUN[@]}" store check --data "$tmp/b_data" >"$tmp/out" 2>&1; rc=$?
+"${srv_pre[@]}" "${RUN[@]}" store check --data "$tmp/b_data" >"$tmp/out" 2>&1; rc=$?
 [ $rc = 1 ] && grep -q 'not writable' "$tmp/out" && ok "read-only: store check fails and says the folder is not writable" || { not_ok "read-only: store check exit $rc"; cat "$tmp/out"; }
-"${PRE[@]}" "${RUN[@]}" store repair --data "$tmp/b_data" >"$tmp/out" 2>&1; rc=$?
+"${srv_pre[@]}" "${RUN[@]}" store repair --data "$tmp/b_data" >"$tmp/out" 2>&1; rc=$?
 [ $rc = 1 ] && ok "read-only: store repair cannot help, and fails (exit 1)" || { not_ok "read-only: store repair exit $rc"; cat "$tmp/out"; }
 chmod 0755 "$tmp/b_data"
 wait_health "d['status']=='ok'" && ok "read-only: once the folder is writable the server makes its history and says ok" || { not_ok "read-only: not usable after chmod"; cat "$tmp/health.json"; }
 [ "$(gen 2)" = 200 ] && ok "read-only: then a general route answers 200" || not_ok "read-only: general after chmod: $(cat "$tmp/b")"
-stop_server
-PRE=()
+server_stop
+srv_pre=()
 none_lost "read-only" "$tmp/b.log" "$tmp/b_data"
 
 # ---- (c) a full disk: a file size limit on the server (SIGXFSZ ignored, writes fail) ----
 if command -v prlimit >/dev/null; then
   mkdir -p "$tmp/c"
   body=$(head -c 20000 /dev/zero | tr '\0' 'x')
-  PRE=(prlimit --fsize=400000 --)
+  srv_pre=(prlimit --fsize=400000 --)
   if start "$tmp/c.log" "$tmp/c"; then ok "full: the server starts under a 400 KB file size limit"; else not_ok "full: no start"; tail -3 "$tmp/c.log"; fi
   statuses=
   for i in $(seq 40); do
@@ -202,10 +160,10 @@ if command -v prlimit >/dev/null; then
   [ "$(low 1)" = 200 ] && ok "full: a low-latency route answers 200" || not_ok "full: low-latency: $(cat "$tmp/b")"
   health
   json_check "full: /health says degraded with the I/O error" "d['status']=='degraded' and d['store']['fault']=='io' and d['store']['error']" "$tmp/health.json"
-  stop_server
-  PRE=()
+  server_stop
+  srv_pre=()
   start "$tmp/c2.log" "$tmp/c" && ok "full: restarts without the limit" || not_ok "full: no restart"
-  stop_server
+  server_stop
   none_lost "full" "$tmp/c.log" "$tmp/c"
 else
   not_ok "full: prlimit is needed"
@@ -216,10 +174,9 @@ mkdir -p "$tmp/d" "$tmp/d_gone" "$tmp/d_old"
 start "$tmp/d.log" "$tmp/d" --set history.check_interval=300ms || not_ok "deleted: no start"
 for i in 1 2 3; do [ "$(gen $i)" = 200 ] || not_ok "deleted: general $i before: $(cat "$tmp/b")"; done
 rm -f "$tmp/hold/arrived" "$tmp/hold/release"
-(code "$base/ws/simple/executeGenHold" >"$tmp/hold.code"; cp "$tmp/b" "$tmp/hold.body") &
+(curl_status "$base/ws/simple/executeGenHold" >"$tmp/hold.code"; cp "$tmp/b" "$tmp/hold.body") &
 held=$!
-for _ in $(seq $((200 * slow))); do [ -e "$tmp/hold/arrived" ] && break; sleep 0.05; done
-[ -e "$tmp/hold/arrived" ] && ok "deleted: a general execution is held in flight" || not_ok "deleted: the held execution did not arrive"
+hold_wait "$tmp/hold" 1 && ok "deleted: a general execution is held in flight" || not_ok "deleted: the held execution did not arrive"
 mv "$tmp/d/history.db" "$tmp/d/history.db-wal" "$tmp/d/history.db-shm" "$tmp/d_gone/" 2>/dev/null
 wait_health "d['status']=='degraded' and d['store']['fault']=='deleted'" && ok "deleted: /health says degraded: deleted" || { not_ok "deleted: /health"; cat "$tmp/health.json"; }
 wait_log "$tmp/d.log" '"level":"error","msg":"the execution history was deleted' && ok "deleted: the log says so" || not_ok "deleted: no log line"
@@ -245,10 +202,10 @@ wait_health "d['status']=='degraded' and d['store']['fault']=='corrupt'" && ok "
 "${RUN[@]}" store repair --data "$tmp/d" >"$tmp/out" 2>&1 || { not_ok "replaced: store repair"; cat "$tmp/out"; }
 wait_health "d['status']=='ok'" && ok "replaced: after store repair the server uses the fresh history" || { not_ok "replaced: not ok after repair"; cat "$tmp/health.json"; }
 for i in 8 9; do [ "$(gen $i)" = 200 ] || not_ok "replaced: general $i after: $(cat "$tmp/b")"; done
-stop_server
+server_stop
 none_lost "deleted and replaced (after a restart)" "$tmp/d.log" "$tmp/d" "$tmp/d_old"
 start "$tmp/d2.log" "$tmp/d" && ok "deleted and replaced: the server restarts on the repaired history" || not_ok "no restart"
-stop_server
+server_stop
 
 # ---- (e) history.max_size, enforced by the running purge ----
 mkdir -p "$tmp/e"
@@ -257,7 +214,7 @@ body=$(head -c 20000 /dev/zero | tr '\0' 'y')
 for i in $(seq 30); do [ "$(gen "$i" "$i $body")" = 200 ] || not_ok "max_size: general $i: $(cat "$tmp/b")"; done
 wait_health "d['store']['used'] <= 300*1024" && ok "max_size: the running purge brings the history under 300 KB ($(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["store"]["used"])' "$tmp/health.json") bytes)" ||
   { not_ok "max_size: still over"; cat "$tmp/health.json"; }
-stop_server
+server_stop
 wait_log "$tmp/e.log" '"msg":"stopped"'
 answered_2xx "$tmp/e.log" >"$tmp/e_ids"
 first=$(head -1 "$tmp/e_ids"); last=$(tail -1 "$tmp/e_ids")

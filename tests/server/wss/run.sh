@@ -10,9 +10,8 @@ MINIATOM=${MINIATOM:-$top_srcdir/miniatom}
 here=$top_srcdir/tests/server/wss
 tmp=$(mktemp -d)
 pids=()
-srv_pid=
 cleanup() {
-  [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
+  server_kill
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   rm -rf "$tmp"
 }
@@ -29,18 +28,9 @@ for _ in $(seq 100); do [ -s "$tmp/slowport" ] && break; sleep 0.05; done
 mkdir -p "$tmp/deploy" "$tmp/data"
 cp "$here"/deploy/*.xml "$top_srcdir"/processes/order-api*.xml "$tmp/deploy/"
 sed -i "s#@SLOW_URL@#http://127.0.0.1:$(cat "$tmp/slowport")#" "$tmp/deploy/conn-slow.xml"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-base="http://127.0.0.1:$port"
-"${RUN[@]}" serve --deploy "$tmp/deploy" --listen "127.0.0.1:$port" --data "$tmp/data" --set limits.sync_timeout=1s \
-  >"$tmp/server.log" 2>&1 &
-srv_pid=$!
-up=0
-for _ in $(seq 200); do
-  curl -s -o /dev/null "$base/health" && { up=1; break; }
-  kill -0 "$srv_pid" 2>/dev/null || break
-  sleep 0.05
-done
-if [ $up = 1 ]; then ok "miniatom serve is up on $base"; else
+if server_start "$tmp/server.log" --deploy "$tmp/deploy" --data "$tmp/data" --set limits.sync_timeout=1s; then
+  ok "miniatom serve is up on $base"
+else
   not_ok "miniatom serve is up"; sed 's/^/    /' "$tmp/server.log" | head -30; finish; exit 1
 fi
 
