@@ -381,6 +381,8 @@ struct ma_server {
     uint64_t rps_last_ns;
 
     _Atomic uint64_t slow_paths[MA_SERVER_SLOW_PATHS]; /* request paths that run on a thread of their own */
+    _Atomic uint64_t fast_paths[MA_SERVER_SLOW_PATHS]; /* paths last handled on a server thread within
+                                                          server.slow_after, without waiting */
     size_t n_slow;                                     /* such requests now, and deferred ones; under mu */
 
     pthread_mutex_t log_mu; /* the log: lines gather here, the log thread writes them */

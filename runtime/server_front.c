@@ -62,10 +62,12 @@ struct ma_front {
 
 size_t ma_front_pool_size(const ma_server_cfg *c)
 {
-    /* libmicrohttpd reads the request into the first half of the pool and puts a record per field
-     * and query parameter (and a copy of the Cookie header) in the other half: the first half holds
-     * the largest request line and headers, the second every field the limits allow */
-    return 2 * ((size_t)c->header + (size_t)c->header_fields * FIELD_RECORD + POOL_SLACK);
+    /* libmicrohttpd reads the request line and headers from the start of the pool and puts a record
+     * per field and query parameter (and a copy of the Cookie header) at its end: room for the
+     * largest request line and headers, every field the limits allow, and slack for the response's
+     * headers. No more: libmicrohttpd zeroes the whole pool after every request (front.sh sends the
+     * largest request the limits allow) */
+    return (size_t)c->header + (size_t)c->header_fields * FIELD_RECORD + 2 * POOL_SLACK;
 }
 
 unsigned ma_front_connection_limit(const ma_server *srv) { return srv->front ? srv->front->limit : 0; }

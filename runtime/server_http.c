@@ -467,7 +467,8 @@ typedef struct request { /* one listener request being handled */
     ma_http_req req;
     ma_pair *hs, *qs; /* owned arrays of borrowed pairs */
     char remote[80];
-    uint64_t key;      /* the request path's key in srv->slow_paths */
+    uint64_t key;      /* the request path's key in srv->slow_paths and srv->fast_paths */
+    int inline_run;    /* handled on the server thread that read it */
     ma_snapshot *snap; /* owned reference */
     int failed;        /* no thread could be started */
     int deferred;      /* handled on a thread of its own that may be answered early (deferred_main) */
@@ -493,27 +494,47 @@ static uint64_t path_key(int li, const char *path)
     return h | 1; /* 0 marks an empty slot */
 }
 
-static int is_slow_path(ma_server *srv, uint64_t key)
+/* The tables of request paths (srv->slow_paths, srv->fast_paths): open addressing over a few slots,
+ * lock-free; when full, the oldest neighbour goes. */
+static int path_in(_Atomic uint64_t *tab, uint64_t key)
 {
     for (size_t i = 0; i < SLOW_PROBE; i++)
-        if (atomic_load_explicit(&srv->slow_paths[(key + i) % MA_SERVER_SLOW_PATHS], memory_order_relaxed) == key)
-            return 1;
+        if (atomic_load_explicit(&tab[(key + i) % MA_SERVER_SLOW_PATHS], memory_order_relaxed) == key) return 1;
     return 0;
 }
 
-static void mark_slow_path(ma_server *srv, uint64_t key)
+static void path_add(_Atomic uint64_t *tab, uint64_t key)
 {
-    if (is_slow_path(srv, key)) return;
+    if (path_in(tab, key)) return;
     for (size_t i = 0; i < SLOW_PROBE; i++) {
         uint64_t zero = 0;
-        if (atomic_compare_exchange_strong(&srv->slow_paths[(key + i) % MA_SERVER_SLOW_PATHS], &zero, key)) return;
+        if (atomic_compare_exchange_strong(&tab[(key + i) % MA_SERVER_SLOW_PATHS], &zero, key)) return;
     }
-    atomic_store(&srv->slow_paths[key % MA_SERVER_SLOW_PATHS], key); /* full: the oldest neighbour goes */
+    atomic_store(&tab[key % MA_SERVER_SLOW_PATHS], key);
+}
+
+static void path_remove(_Atomic uint64_t *tab, uint64_t key)
+{
+    for (size_t i = 0; i < SLOW_PROBE; i++) {
+        uint64_t k = key;
+        atomic_compare_exchange_strong(&tab[(key + i) % MA_SERVER_SLOW_PATHS], &k, 0);
+    }
+}
+
+static int is_slow_path(ma_server *srv, uint64_t key) { return path_in(srv->slow_paths, key); }
+
+static void mark_slow_path(ma_server *srv, uint64_t key)
+{
+    path_remove(srv->fast_paths, key);
+    path_add(srv->slow_paths, key);
 }
 
 void ma_http_forget_slow_paths(ma_server *srv)
 {
-    for (size_t i = 0; i < MA_SERVER_SLOW_PATHS; i++) atomic_store(&srv->slow_paths[i], 0);
+    for (size_t i = 0; i < MA_SERVER_SLOW_PATHS; i++) {
+        atomic_store(&srv->slow_paths[i], 0);
+        atomic_store(&srv->fast_paths[i], 0);
+    }
 }
 
 /* Runs the listener's handle() for t into r (a 500 when it ran out of memory). A request that waited
@@ -529,6 +550,7 @@ static void run_handler(request *t, ma_http_resp *r)
     if (!t->deferred) { /* deferred: q may be gone (an early answer) and the body goes with t */
         if (!t->req.debug && (ma_pool_waited() || ma_now_ns() - t0 > srv->c.slow_ms * 1000000ull))
             mark_slow_path(srv, t->key);
+        else if (!t->req.debug && t->inline_run && !path_in(srv->fast_paths, t->key)) path_add(srv->fast_paths, t->key);
         free(t->q->body); /* the body is no longer needed */
         t->q->body = NULL;
         ma_front_body_release(srv, t->q->reserved);
@@ -691,12 +713,16 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
 
     /* a debug run waits for the worker pool: never on a server thread. At most server.threads of the
      * server threads (there is one more) handle requests at once, so that one is always free for
-     * /health and new connections whatever the executions do. */
+     * /health and new connections whatever the executions do; past that, only a path known to be
+     * fast (last handled here within server.slow_after, without waiting) runs on a server thread,
+     * any other on a thread of its own. */
     int own_thread = t->deferred || slow || t->req.debug, on_server_thread = 0;
     if (!own_thread) {
-        if (atomic_fetch_add(&srv->n_inline, 1) < srv->c.threads) on_server_thread = 1;
+        if (atomic_fetch_add(&srv->n_inline, 1) < srv->c.threads || path_in(srv->fast_paths, t->key))
+            on_server_thread = 1;
         else atomic_fetch_sub(&srv->n_inline, 1), own_thread = 1;
     }
+    t->inline_run = on_server_thread;
     pthread_mutex_lock(&srv->mu);
     int busy = own_thread && srv->n_slow >= srv->c.slow_threads;
     if (!busy) {
