@@ -86,35 +86,33 @@ static unsigned wait_s(const ma_ratelimit *rl, double level)
     return s < 1 ? 1 : s > 3600 ? 3600 : (unsigned)s + 1;
 }
 
-unsigned ma_ratelimit_check(ma_ratelimit *rl, char kind, const char *key, size_t len)
+enum { OP_CHECK = 1, OP_ADD = 2, OP_TAKE = 3 };
+
+/* One look at key's bucket: OP_CHECK says how long to wait (0: an event fits), OP_ADD counts an event
+ * (capped: a flood waits at most two minutes once it stops), OP_TAKE counts one only when it fits. */
+static unsigned bucket_op(ma_ratelimit *rl, char kind, const char *key, size_t len, int op)
 {
     if (!rl || rl->per_minute <= 0) return 0;
     uint64_t k = hash(rl, kind, key, len), now = ma_now_ns();
     pthread_mutex_lock(&rl->mu);
     bucket *b = find(rl, k, now);
-    unsigned w = b->level + 1 > rl->per_minute ? wait_s(rl, b->level) : 0;
+    unsigned w = (op & OP_CHECK) && b->level + 1 > rl->per_minute ? wait_s(rl, b->level) : 0;
+    if ((op & OP_ADD) && !w && b->level < rl->per_minute * 2) b->level += 1;
     pthread_mutex_unlock(&rl->mu);
     return w;
+}
+
+unsigned ma_ratelimit_check(ma_ratelimit *rl, char kind, const char *key, size_t len)
+{
+    return bucket_op(rl, kind, key, len, OP_CHECK);
 }
 
 void ma_ratelimit_add(ma_ratelimit *rl, char kind, const char *key, size_t len)
 {
-    if (!rl || rl->per_minute <= 0) return;
-    uint64_t k = hash(rl, kind, key, len), now = ma_now_ns();
-    pthread_mutex_lock(&rl->mu);
-    bucket *b = find(rl, k, now);
-    if (b->level < rl->per_minute * 2) b->level += 1; /* a flood waits at most two minutes once it stops */
-    pthread_mutex_unlock(&rl->mu);
+    bucket_op(rl, kind, key, len, OP_ADD);
 }
 
 unsigned ma_ratelimit_take(ma_ratelimit *rl, char kind, const char *key, size_t len)
 {
-    if (!rl || rl->per_minute <= 0) return 0;
-    uint64_t k = hash(rl, kind, key, len), now = ma_now_ns();
-    pthread_mutex_lock(&rl->mu);
-    bucket *b = find(rl, k, now);
-    unsigned w = b->level + 1 > rl->per_minute ? wait_s(rl, b->level) : 0;
-    if (!w) b->level += 1;
-    pthread_mutex_unlock(&rl->mu);
-    return w;
+    return bucket_op(rl, kind, key, len, OP_TAKE);
 }
