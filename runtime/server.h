@@ -99,9 +99,6 @@ int ma_server_parse_listen(const char *v, struct sockaddr_storage *ss, socklen_t
 char *ma_server_hash_token(const char *token, size_t len, unsigned iterations, ma_error *err);
 /* Parses a stored hash into u (without the name); -1 when it is not one. */
 int ma_server_parse_hash(const char *v, ma_hashed_user *u);
-/* 1 when user and password match one of a's users (constant time, cached by HMAC): both steps
- * below on the calling thread. */
-int ma_server_basic_ok(ma_server *srv, int li, const ma_auth_cfg *a, const char *user, const char *pass);
 /* 1 when user and password were verified before (remembered as an HMAC): no hashing. */
 int ma_server_basic_remembered(ma_server *srv, int li, const char *user, const char *pass);
 /* 1 when user and password match one of a's users: PBKDF2, as dear for an unknown user or one with

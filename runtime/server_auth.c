@@ -161,11 +161,6 @@ int ma_server_basic_verify(ma_server *srv, int li, const ma_auth_cfg *a, const c
     return ok;
 }
 
-int ma_server_basic_ok(ma_server *srv, int li, const ma_auth_cfg *a, const char *user, const char *pass)
-{
-    return ma_server_basic_remembered(srv, li, user, pass) || ma_server_basic_verify(srv, li, a, user, pass);
-}
-
 char *ma_server_peer_subject(void *tls_session)
 {
     gnutls_session_t s = tls_session;
