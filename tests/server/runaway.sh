@@ -93,6 +93,7 @@ if [ "$(cat "$tmp/c2")" = 200 ] && grep -qF "<pairs/>" "$tmp/b2"; then ok "two a
 else not_ok "two at once: the one within its budget got $(cat "$tmp/c2")"; head -c 300 "$tmp/b2" | sed 's/^/    /'; echo; fi
 alive "after two at once"
 rss_back "after two at once"
+for _ in $(seq $((100 * slow))); do grep -q '"msg":"wss execution failed".*"detail":"the execution used more than its memory budget' "$tmp/serve.log" && break; sleep 0.1; done
 if grep -q '"msg":"wss execution failed".*"detail":"the execution used more than its memory budget' "$tmp/serve.log"; then
   ok "the log says which budget an execution exceeded"
 else not_ok "the log does not name the budget"; fi
@@ -107,6 +108,8 @@ server_stop
 if start "$tmp/serve2.log" --set limits.sync_timeout=$((30 * slow))s --set execution.max_memory=0 --set server.max_memory=48MB; then
   idle=$(server_rss)
   expect_post 503 "over server.max_memory the execution gets 503" Nodes "$tmp/one.xml" "server.max_memory"
+  # the log is written by a thread: wait for the line (up to 10 s) rather than read at once
+  for _ in $(seq $((100 * slow))); do grep -q '"msg":"wss execution failed".*server.max_memory' "$tmp/serve2.log" && break; sleep 0.1; done
   grep -q '"msg":"wss execution failed".*server.max_memory' "$tmp/serve2.log" && ok "the stopped execution is logged with the server's budget" \
     || not_ok "no log line names server.max_memory"
   expect_post 200 "then a small one runs again" Small "$tmp/one.xml" "<count>1</count>"
