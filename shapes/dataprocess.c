@@ -49,6 +49,7 @@
 
 #include "shapes_common.h"
 #include "compare.h"
+#include "dataprocess_step.h"
 #include "params.h"
 #include "profile.h"
 #include "util.h"
@@ -95,6 +96,9 @@ typedef struct dp_step {
     size_t batch;
     hdr headers;
     char *ff_header, *ff_footer;
+    /* a step kind from its own file (dataprocess_step.h), with its state */
+    const ma_dp_step_kind *kind;
+    void *state;
 } dp_step;
 
 typedef struct dp_data {
@@ -113,6 +117,7 @@ static void step_free(dp_step *s)
     free(s->names);
     free(s->ff_header);
     free(s->ff_footer);
+    if (s->kind && s->kind->destroy) s->kind->destroy(s->state);
 }
 
 static void dp_destroy(ma_shape *shape)
@@ -980,8 +985,17 @@ static int compile_combine(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_e
     return rc;
 }
 
+static const ma_dp_step_kind *find_kind(int type)
+{
+    for (size_t i = 0; ma_dp_step_kinds[i]; i++)
+        if (ma_dp_step_kinds[i]->processtype == type) return ma_dp_step_kinds[i];
+    return NULL;
+}
+
 static const char *known_name(int type)
 {
+    const ma_dp_step_kind *k = find_kind(type);
+    if (k) return k->name;
     switch (type) {
     case PT_REPLACE: return "Search/Replace";
     case PT_PGP_ENCRYPT: return "PGP Encrypt";
@@ -1015,6 +1029,11 @@ static int compile_step(ma_shape *shape, dp_step *s, const xmlNode *st, size_t p
         goto out;
     }
     const xmlNode *cfg = ma_xml_child(st, NULL);
+    if ((s->kind = find_kind(s->type)) != NULL) {
+        rc = s->kind->compile(shape, st, s->label, &s->state, err);
+        if (rc < 0) s->kind = NULL; /* nothing to destroy */
+        goto out;
+    }
     switch (s->type) {
     case PT_REPLACE: rc = compile_replace(s, ma_xml_child(st, "dataprocessreplace"), err); break;
     case PT_B64_ENCODE:
@@ -1080,7 +1099,6 @@ static int dp_compile(ma_shape *shape, const ma_xml_node *config, ma_error *err)
 
 static int dp_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs *out, ma_error *err)
 {
-    (void)ex;
     dp_data *d = ma_shape_data(shape);
     ma_batch cur, next;
     ma_batch_init(&cur);
@@ -1094,6 +1112,13 @@ static int dp_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs *ou
     char why[MA_ERROR_MAX];
     for (size_t k = 0; k < d->n && rc == 0 && cur.len; k++) {
         const dp_step *s = &d->steps[k];
+        if (s->kind) {
+            rc = s->kind->run(ex, shape, s->state, &cur, &next, out, err);
+            ma_batch_clear(&cur);
+            cur = next;
+            ma_batch_init(&next);
+            continue;
+        }
         switch (s->type) {
         case PT_SPLIT: rc = run_split(s, &cur, &next, out, err); break;
         case PT_COMBINE: rc = run_combine(s, &cur, &next, out, err); break;

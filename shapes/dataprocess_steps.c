@@ -1,0 +1,9 @@
+/* dataprocess_steps.c - the Data Process step kinds that live in their own files
+ * (dataprocess_step.h); dataprocess.c looks a <step>'s processtype up here first. */
+#include <stddef.h>
+
+#include "dataprocess_step.h"
+
+const ma_dp_step_kind *const ma_dp_step_kinds[] = {
+    NULL,
+};
