@@ -3,14 +3,16 @@
  * process (dynamic process property), track (document property, meta.base.* included), current
  * (the document's data), execution (Process Name, Execution Id ...), date (current, relative,
  * lastsuccessful; Java SimpleDateFormat masks), definedparameter (processproperty components) and
- * profile (an element of the current XML or JSON document). connector and crossref lookups are
- * refused at compile as unsupported. */
+ * profile (an element of the current XML or JSON document) and crossref (a cross reference table
+ * lookup, crossref.h: its inputs are parameter values themselves). connector lookups are refused
+ * at compile as unsupported. */
 #include "params.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "crossref.h"
 #include "executor.h"
 #include "process.h"
 #include "util.h"
@@ -42,6 +44,9 @@ void ma_param_free(ma_param *p)
     free(p->def);
     ma_datefmt_free(p->fmt);
     ma_profile_path_free(p->path);
+    for (size_t i = 0; i < p->n_inputs; i++) ma_param_free(p->inputs[i]);
+    free(p->inputs);
+    free(p->xref_cols);
     free(p);
 }
 
@@ -77,6 +82,82 @@ ma_profile_path *ma_param_profile_path(ma_shape *shape, const char *profile_id, 
     ma_profile_path *p = ma_profile_path_from_names(names, json, err);
     free(names);
     return p;
+}
+
+/* <crossrefparameter crossRefTableId outputParamId outputParamName><inputs><parametervalue
+ * elementToSetId elementToSetName .../>...: the table resolved, the columns checked (1-based ids),
+ * each input compiled as a parameter value. */
+static int compile_crossref(ma_shape *shape, xmlNode *node, xmlNode *c, ma_param *p, ma_error *err)
+{
+    if (!c || !ma_xml_is(c, "crossrefparameter"))
+        return ma_error_set(err, MA_ERR_CONFIG, "line %d: a crossref value has no <crossrefparameter>", node->line);
+    char *id = ma_xml_attr(c, "crossRefTableId"), *oid = ma_xml_attr(c, "outputParamId");
+    char *oname = ma_xml_attr(c, "outputParamName");
+    int rc = 0;
+    p->value = ma_strdup(id ? id : "");
+    p->xref = ma_xref_for(ma_shape_deploy(shape), id, err);
+    if (!p->xref || ma_xref_column(p->xref, oid, oname, &p->xref_out, err) < 0) {
+        ma_error_prefix(err, "line %d: cross reference lookup of '%s'", c->line, oname ? oname : "");
+        rc = -1;
+        goto out;
+    }
+    xmlNode *ins = ma_xml_child(c, "inputs");
+    for (xmlNode *in = ma_xml_child(ins, "parametervalue"); in; in = ma_xml_next(in, "parametervalue")) p->n_inputs++;
+    if (!p->n_inputs) {
+        rc = ma_error_set(err, MA_ERR_CONFIG, "line %d: the cross reference lookup of '%s' has no inputs", c->line,
+                          oname ? oname : "");
+        goto out;
+    }
+    p->inputs = calloc(p->n_inputs, sizeof *p->inputs);
+    p->xref_cols = calloc(p->n_inputs, sizeof *p->xref_cols);
+    if (!p->inputs || !p->xref_cols) {
+        p->n_inputs = 0;
+        rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    size_t i = 0;
+    for (xmlNode *in = ma_xml_child(ins, "parametervalue"); in; in = ma_xml_next(in, "parametervalue"), i++) {
+        char *eid = ma_xml_attr(in, "elementToSetId"), *ename = ma_xml_attr(in, "elementToSetName");
+        rc = ma_xref_column(p->xref, eid, ename, &p->xref_cols[i], err);
+        if (rc < 0) ma_error_prefix(err, "line %d: cross reference lookup input", in->line);
+        free(eid);
+        free(ename);
+        if (rc < 0 || !(p->inputs[i] = ma_param_compile(shape, in, err))) {
+            if (rc == 0) ma_error_prefix(err, "cross reference lookup input");
+            rc = -1;
+            goto out;
+        }
+    }
+    if (ma_xref_check_inputs(p->xref, p->xref_cols, p->n_inputs, err) < 0) {
+        ma_error_prefix(err, "line %d", c->line);
+        rc = -1;
+    }
+out:
+    free(id);
+    free(oid);
+    free(oname);
+    return rc;
+}
+
+/* The output column of the first row the inputs match; "" when none does. NULL with err. */
+static char *eval_crossref(ma_exec *ex, const ma_param *p, const ma_doc *doc, ma_error *err)
+{
+    char *stack[8] = {0}, **vals = p->n_inputs <= 8 ? stack : calloc(p->n_inputs, sizeof *vals);
+    if (!vals) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    char *v = NULL;
+    size_t n = 0;
+    for (; n < p->n_inputs; n++)
+        if (!(vals[n] = ma_param_eval(ex, p->inputs[n], doc, err))) goto out;
+    const char *hit;
+    int rc = ma_xref_lookup(p->xref, p->xref_cols, (const char *const *)vals, n, p->xref_out, &hit, err);
+    if (rc >= 0 && !(v = ma_strdup(rc ? hit : ""))) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+out:
+    for (size_t i = 0; i < n; i++) free(vals[i]);
+    if (vals != stack) free(vals);
+    return v;
 }
 
 ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *err)
@@ -192,10 +273,14 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
         free(ptype);
         free(eid);
         free(ename);
-    } else if (strcmp(vt, "connector") == 0 || strcmp(vt, "crossref") == 0) {
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
-                          "line %d: %s parameter values (%s) are not supported by this runtime", node->line, vt,
-                          strcmp(vt, "connector") == 0 ? "a connector call lookup" : "a cross reference table lookup");
+    } else if (strcmp(vt, "crossref") == 0) {
+        p->kind = MA_PV_CROSSREF;
+        rc = compile_crossref(shape, node, c, p, err);
+    } else if (strcmp(vt, "connector") == 0) {
+        rc = ma_error_set(
+            err, MA_ERR_UNSUPPORTED,
+            "line %d: connector parameter values (a connector call lookup) are not supported by this runtime",
+            node->line);
     } else {
         rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: parameter value type '%s' is not supported", node->line,
                           vt);
@@ -279,6 +364,7 @@ char *ma_param_eval(ma_exec *ex, const ma_param *p, const ma_doc *doc, ma_error 
         if (!v) v = ma_strdup("");
         break;
     case MA_PV_PROFILE: v = doc ? ma_profile_path_eval(p->path, doc) : ma_strdup(""); break;
+    case MA_PV_CROSSREF: return eval_crossref(ex, p, doc, err);
     }
     if (!v) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     return v;

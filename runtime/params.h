@@ -1,7 +1,7 @@
 /* params.h - <parametervalue> (and decisionvalue, routeproperty ...) compiled at deploy and
  * evaluated per document (boomi-process-xml.md 2 "parametervalue"). Kinds: static, process,
- * track, current, execution, date, definedparameter, profile. connector and crossref are refused
- * at compile with MA_ERR_UNSUPPORTED. The public entry points are in miniatom/shape.h. */
+ * track, current, execution, date, definedparameter, profile, crossref (crossref.h). connector is
+ * refused at compile with MA_ERR_UNSUPPORTED. The public entry points are in miniatom/shape.h. */
 #ifndef MA_PARAMS_H
 #define MA_PARAMS_H
 
@@ -17,7 +17,8 @@ typedef enum ma_param_kind {
     MA_PV_EXECUTION,
     MA_PV_DATE,
     MA_PV_DEFINED,
-    MA_PV_PROFILE
+    MA_PV_PROFILE,
+    MA_PV_CROSSREF
 } ma_param_kind;
 
 typedef enum ma_exec_prop {
@@ -40,6 +41,12 @@ struct ma_param {
     ma_exec_prop exec_prop;
     ma_datefmt *fmt;       /* owned: date mask */
     ma_profile_path *path; /* owned: profile element */
+    /* crossref: the table (borrowed from the deployment), its output column and the inputs, each
+     * compared with its column (0-based) */
+    const struct ma_xref *xref;
+    size_t xref_out, n_inputs;
+    size_t *xref_cols; /* owned */
+    ma_param **inputs; /* owned, each */
 };
 
 /* Parses the execution property name used in <executionparameter executionproperty="...">.

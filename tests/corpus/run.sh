@@ -28,7 +28,7 @@ for p in d["processes"]:
         if not q["message"] or q["line"] < 1 or not q["file"] or (q["kind"] != "missing-reference" and not q["shape"]):
             bad.append(p["name"] + ": imprecise problem " + json.dumps(q))
 msgs = [q["message"] for p in d["processes"] for q in p["problems"]]
-for needle in ["processtype 12", "groovy", "connector parameter values", "crossref parameter values",
+for needle in ["processtype 12", "groovy", "connector parameter values", "cross reference table",
                "has no implementation in this runtime", "is not in the deployment"]:
     if not any(needle in m for m in msgs):
         bad.append("no problem mentions " + repr(needle))

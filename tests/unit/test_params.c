@@ -243,8 +243,7 @@ static void test_unsupported_kinds(void **state)
 {
     (void)state;
     expect_compile_problem(SETPROP("dynamicdocument.X", PV("crossref", "<crossrefparameter crossRefTableId=\"t\"/>")),
-                           "crossref parameter values (a cross reference table lookup) are not supported",
-                           MA_ERR_UNSUPPORTED);
+                           "cross reference table t is not in the deployment", MA_ERR_REF);
     expect_compile_problem(SETPROP("dynamicdocument.X", PV("connector", "<connectorparameter/>")),
                            "connector parameter values (a connector call lookup) are not supported",
                            MA_ERR_UNSUPPORTED);
