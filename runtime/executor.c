@@ -179,6 +179,7 @@ int ma_exec_must_stop(void) { return ma_budget_check() != MA_STOP_NONE; }
 size_t ma_exec_document_count(const ma_exec *ex) { return ex->doc_count; }
 const ma_run_opts *ma_exec_opts(const ma_exec *ex) { return &ex->sh->opts; }
 const char *ma_exec_atom_name(const ma_exec *ex) { return ex->sh->atom_name; }
+ma_deploy *ma_exec_deploy(const ma_exec *ex) { return ex->sh->dep; }
 
 void ma_exec_start_time(const ma_exec *ex, time_t *secs, int *millis)
 {

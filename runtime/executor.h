@@ -121,6 +121,8 @@ void ma_exec_warn(ma_exec *ex, const ma_shape *shape, const char *fmt, ...) __at
 char *ma_exec_get_defined_prop(ma_exec *ex, const char *component_id, const char *key);
 /* "Atom Name" of the execution (borrowed). */
 const char *ma_exec_atom_name(const ma_exec *ex);
+/* The deployment the execution runs in (borrowed; read-only at run time). */
+ma_deploy *ma_exec_deploy(const ma_exec *ex);
 /* Time the execution started (epoch seconds and milliseconds). */
 void ma_exec_start_time(const ma_exec *ex, time_t *secs, int *millis);
 

@@ -107,8 +107,12 @@
  *   SimpleLookup          <SimpleLookup><Input index refId/><Output index refId/>
  *                         <CrossRefTableObj><CrossRefTable><Rows><row><Values><ref colIdx value/>
  *                         -> xsl:choose over the rows, first match wins, no match writes nothing
+ *   CrossRefLookup        <CrossRefLookup crossRefTableId skipLookupIfNoInputs><Input index refId/>
+ *                         <Output index refId/> (refId: 1-based column of a crossref component)
+ *                         -> ma:crossref(table, outCol, inCol, value, ...) per mapped output
+ *                         (map_xref.h; the table is compiled here, crossref.h)
  * Refused (MA_ERR_UNSUPPORTED, naming the function key, name and type): Scripting, userdefined,
- * ConnectorCall, SqlLookup, CrossRefLookup, DocumentCacheLookup, DefinedProcessPropertyGet/Set
+ * ConnectorCall, SqlLookup, DocumentCacheLookup, DefinedProcessPropertyGet/Set
  * (process property components: no ma: function reads them), Sum, Sum2, Count,
  * LineItemIncrement, StringReplace, StringRemove (Java regular expressions), StringSplit,
  * TradingPartnerSet and any other type. Also refused: flat file, database, EDI profiles; document
@@ -135,6 +139,7 @@
 
 #include <libxml/tree.h>
 
+#include "crossref.h"
 #include "datefmt.h"
 #include "util.h"
 
@@ -222,7 +227,8 @@ typedef enum fkind {
     FK_FLOOR,
     FK_PRECISION,
     FK_SEQUENCE,
-    FK_SIMPLELOOKUP
+    FK_SIMPLELOOKUP,
+    FK_CROSSREF
 } fkind;
 
 static const struct {
@@ -255,6 +261,7 @@ static const struct {
     {"MathPrecision", FK_PRECISION, 0},
     {"SequentialValue", FK_SEQUENCE, 0},
     {"SimpleLookup", FK_SIMPLELOOKUP, 0},
+    {"CrossRefLookup", FK_CROSSREF, 0},
 };
 
 typedef struct port {
@@ -881,6 +888,41 @@ static fnc *find_fn(mc *c, const char *key)
 /* Input i (0-based, in document order), or NULL. */
 static port *in_at(fnc *f, size_t i) { return i < f->nin ? &f->in[i] : NULL; }
 
+/* Cross Reference Lookup: <CrossRefLookup crossRefTableId skipLookupIfNoInputs><Input index name
+ * refId/>...<Output index name refId/>... (index: a port key; refId: a 1-based column). The table
+ * is compiled now (crossref.h), so that ma:crossref finds it at run time. */
+static void check_crossref(mc *c, fnc *f, const char *label)
+{
+    const xmlNode *cfg = config_of(f, "CrossRefLookup");
+    if (!cfg) fail(c, MA_ERR_CONFIG, "%s has no <CrossRefLookup> configuration", label);
+    ma_error e;
+    const ma_xref *t = ma_xref_for(c->dep, attr(c, cfg, "crossRefTableId"), &e);
+    if (!t) fail(c, e.code, "%s: %s", label, e.msg);
+    size_t cols[MA_XREF_MAX_COLUMNS], n = 0;
+    for (int outputs = 0; outputs < 2; outputs++) {
+        const char *tag = outputs ? "Output" : "Input";
+        for (const xmlNode *p = ma_xml_child(cfg, tag); p; p = ma_xml_next(p, tag)) {
+            const char *index = attr_or(c, p, "index", "");
+            port *pt = outputs ? fn_port(f->out, f->nout, index) : fn_port(f->in, f->nin, index);
+            if (!pt) fail(c, MA_ERR_CONFIG, "%s: lookup %s index %s names no %s", label, tag, index, tag);
+            size_t col;
+            if (ma_xref_column(t, attr(c, p, "refId"), attr(c, p, "name"), &col, &e) < 0)
+                fail(c, e.code, "%s: lookup %s %s: %s", label, tag, index, e.msg);
+            if (!outputs && n == MA_XREF_MAX_COLUMNS) fail(c, MA_ERR_CONFIG, "%s: too many lookup inputs", label);
+            if (!outputs) cols[n++] = col;
+        }
+    }
+    if (!n) fail(c, MA_ERR_CONFIG, "%s: the lookup has no input (<CrossRefLookup><Input>)", label);
+    if (ma_xref_check_inputs(t, cols, n, &e) < 0) fail(c, e.code, "%s: %s", label, e.msg);
+    for (size_t i = 0; i < f->nout; i++) {
+        int bound = 0;
+        for (const xmlNode *o = ma_xml_child(cfg, "Output"); o && !bound; o = ma_xml_next(o, "Output"))
+            bound = ma_streq(attr(c, o, "index"), f->out[i].key);
+        if (f->out[i].used && !bound)
+            fail(c, MA_ERR_CONFIG, "%s: output %s has no lookup column (<Output index>)", label, f->out[i].key);
+    }
+}
+
 /* Checks a function's configuration once its inputs are wired. */
 static void check_function(mc *c, fnc *f)
 {
@@ -967,11 +1009,12 @@ static void check_function(mc *c, fnc *f)
         want_out = 1;
         break;
     }
+    case FK_CROSSREF: check_crossref(c, f, label); break;
     }
     if (f->nin < want_in) fail(c, MA_ERR_CONFIG, "%s has %zu inputs, expected %zu", label, f->nin, want_in);
     if (f->nout < want_out) fail(c, MA_ERR_CONFIG, "%s has no output", label);
     for (size_t i = 0; i < f->nout; i++)
-        if (f->out[i].used && (want_out == 0 || (i > 0 && f->kind != FK_SIMPLELOOKUP)))
+        if (f->out[i].used && (want_out == 0 || (i > 0 && f->kind != FK_SIMPLELOOKUP && f->kind != FK_CROSSREF)))
             fail(c, MA_ERR_CONFIG, "%s: output %s is mapped, but the function has %s", label, f->out[i].key,
                  want_out ? "a single result (its first output)" : "no result");
 }
@@ -1658,6 +1701,32 @@ static void gen_lookup(fctx *x, fnc *f)
     }
 }
 
+/* Each mapped output: ma:crossref(table, outCol, inCol1, value1, ...); with skipLookupIfNoInputs
+ * the lookup runs only when some input has a value. */
+static void gen_crossref(fctx *x, fnc *f)
+{
+    mc *c = x->c;
+    const xmlNode *cfg = config_of(f, "CrossRefLookup");
+    ma_sb *args = new_sb(c), *test = new_sb(c);
+    for (const xmlNode *i = ma_xml_child(cfg, "Input"); i; i = ma_xml_next(i, "Input")) {
+        const char *e = in_expr(x, f, fn_port(f->in, f->nin, attr_or(c, i, "index", "")));
+        if (!ma_str_has_prefix(e, "string(")) e = mc_printf(c, "string(%s)", e);
+        ma_sb_printf(args, ", %s, %s", xlit(c, attr_or(c, i, "refId", "")), e);
+        ma_sb_printf(test, "%s%s != ''", test->len ? " or " : "", e);
+    }
+    sb_check(c, args);
+    sb_check(c, test);
+    const char *id = xlit(c, attr_or(c, cfg, "crossRefTableId", ""));
+    int skip = ma_streq(attr(c, cfg, "skipLookupIfNoInputs"), "true");
+    for (const xmlNode *o = ma_xml_child(cfg, "Output"); o; o = ma_xml_next(o, "Output")) {
+        port *pt = fn_port(f->out, f->nout, attr_or(c, o, "index", ""));
+        if (!pt->used) continue;
+        const char *call = mc_printf(c, "ma:crossref(%s, %s%s)", id, xlit(c, attr_or(c, o, "refId", "")), args->s);
+        if (skip) var_if(x, fvar(c, f, pt->key), test->s, call);
+        else var(x, fvar(c, f, pt->key), call);
+    }
+}
+
 static void gen_function(fctx *x, fnc *f)
 {
     mc *c = x->c;
@@ -1806,6 +1875,7 @@ static void gen_function(fctx *x, fnc *f)
         break;
     }
     case FK_SIMPLELOOKUP: gen_lookup(x, f); break;
+    case FK_CROSSREF: gen_crossref(x, f); break;
     }
 }
 

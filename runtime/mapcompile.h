@@ -6,7 +6,7 @@
  * prefix ma; see docs/maps.md):
  *   ma:property(id), ma:set-property(id, value), ma:execution(name), ma:date(mask),
  *   ma:date-convert(value, fromMask, toMask), ma:sequence(name), ma:upper(s), ma:lower(s),
- *   ma:trim(s), ma:ltrim(s), ma:rtrim(s)
+ *   ma:trim(s), ma:ltrim(s), ma:rtrim(s), ma:crossref(table, outCol, inCol, value, ...)
  * Anything it cannot compile (an unsupported function type, a flat-file, database or EDI profile,
  * a document cache join, a scripting or user-defined function, a missing profile) is an error
  * naming the map, the mapping or function key, and what is unsupported - never a silently wrong

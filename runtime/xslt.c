@@ -30,6 +30,7 @@
 #include "datefmt.h"
 #include "executor.h"
 #include "jsonxml.h"
+#include "map_xref.h"
 #include "mapcompile.h"
 #include "membudget.h"
 #include "util.h"
@@ -379,6 +380,22 @@ static void fn_fail(xmlXPathParserContextPtr ctxt, xf_state *st, const char *fmt
     xmlXPathSetError(ctxt, XPATH_EXPR_ERROR);
 }
 
+ma_exec *ma_xslt_fn_exec(xmlXPathParserContextPtr ctxt)
+{
+    xf_state *st = state_of(ctxt);
+    return st ? st->ex : NULL;
+}
+
+void ma_xslt_fn_fail(xmlXPathParserContextPtr ctxt, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fn_fail(ctxt, state_of(ctxt), "%s", msg);
+}
+
 /* Pops n string arguments (last first) into args[]; 0 or -1 after an error. */
 static int pop_strings(xmlXPathParserContextPtr ctxt, int nargs, int want, xmlChar **args)
 {
@@ -659,6 +676,7 @@ static void register_functions(void)
         {"trim", fn_trim},
         {"ltrim", fn_ltrim},
         {"rtrim", fn_rtrim},
+        {"crossref", ma_xslt_fn_crossref},
     };
     for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
         xsltRegisterExtModuleFunction((const xmlChar *)fns[i].name, (const xmlChar *)MA_XSLT_NS, fns[i].fn);

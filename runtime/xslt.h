@@ -28,6 +28,12 @@ char *ma_xslt_text(ma_deploy *dep, const char *component_id, ma_error *err);
  * parse, a result that is not valid JSON), or -1 for a process-level error (out of memory). */
 int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *doc, ma_doc **out, ma_error *err);
 
+/* For extension functions defined in other files (map_xref.c): the execution a function runs in
+ * (NULL outside a transform), and failing the document with a message (the XPath error is set). */
+struct _xmlXPathParserContext;
+ma_exec *ma_xslt_fn_exec(struct _xmlXPathParserContext *ctxt);
+void ma_xslt_fn_fail(struct _xmlXPathParserContext *ctxt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Process-wide libxslt set-up (idempotent, thread-safe): EXSLT and the ma: functions. */
 void ma_xslt_global_init(void);
 
