@@ -1,9 +1,12 @@
 /* map_xref.c - ma:crossref, the run-time side of Boomi's Cross Reference Lookup map function
- * (map_xref.h): the table compiled at deploy (crossref.h) is found in the execution's deployment
- * and looked up with the values the stylesheet passes. The table must have been compiled when the
- * map was (mapcompile.c resolves it), so nothing is compiled or locked here. */
+ * (map_xref.h): the table (crossref.h) is found in the execution's deployment and looked up with
+ * the values the stylesheet passes. A Map component's tables are compiled with the map, at deploy;
+ * a table that only a hand-written XSLT component names is compiled on its first call, under a
+ * lock that every call takes to find its table (a compiled table is not changed afterwards, so the
+ * lookup itself runs without it). */
 #include "map_xref.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +16,8 @@
 #include "xslt.h"
 
 #define MAX_ARGS (2 + 2 * MA_XREF_MAX_COLUMNS)
+
+static pthread_mutex_t resolve_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* A 1-based column number as the stylesheet passes it, 0-based; -1 when it is none. */
 static long column_of(const xmlChar *s)
@@ -37,9 +42,14 @@ void ma_xslt_fn_crossref(xmlXPathParserContextPtr ctxt, int nargs)
     ma_exec *ex = ma_xslt_fn_exec(ctxt);
     if (!ex) goto out; /* not in a transform of this runtime */
     const char *id = (const char *)a[0];
-    const ma_xref *t = ma_xref_compiled(ma_exec_deploy(ex), id);
+    ma_error err;
+    ma_deploy *dep = ma_exec_deploy(ex);
+    pthread_mutex_lock(&resolve_mu);
+    const ma_xref *t = ma_xref_compiled(dep, id);
+    if (!t) t = ma_xref_for(dep, id, &err);
+    pthread_mutex_unlock(&resolve_mu);
     if (!t) {
-        ma_xslt_fn_fail(ctxt, "ma:crossref: cross reference table %s is not compiled in this deployment", id);
+        ma_xslt_fn_fail(ctxt, "ma:crossref: %s", err.msg);
         goto out;
     }
     size_t n = (size_t)(nargs - 2) / 2, cols[MA_XREF_MAX_COLUMNS];
@@ -56,7 +66,6 @@ void ma_xslt_fn_crossref(xmlXPathParserContextPtr ctxt, int nargs)
         vals[i] = (const char *)a[3 + 2 * i];
     }
     const char *hit;
-    ma_error err;
     int rc = ma_xref_lookup(t, cols, vals, n, (size_t)out_col, &hit, &err);
     if (rc < 0) {
         ma_xslt_fn_fail(ctxt, "%s", err.msg);
