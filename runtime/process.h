@@ -45,8 +45,9 @@ struct ma_shape {
     size_t n_outs;
     ma_dragpoint *dps; /* owned */
     size_t n_dps;
-    size_t index; /* position in process->shapes */
-    int compiled; /* compile succeeded */
+    size_t index;  /* position in process->shapes */
+    int compiled;  /* compile succeeded */
+    int calls_out; /* a parameter value of its configuration calls a connector (it may wait) */
 };
 
 struct ma_process {
