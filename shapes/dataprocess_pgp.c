@@ -15,10 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gpgme.h>
 #include <libxml/tree.h>
 
 #include "dataprocess_step.h"
+#include "lazy_gpgme.h"
 #include "miniatom/deploy.h"
 #include "util.h"
 
@@ -68,13 +68,21 @@ typedef struct pgp_state {
 
 /* ---- gpgme set-up ---------------------------------------------------------------------------- */
 
+/* gpgme is loaded when the first PGP step is deployed (lazy_gpgme.h); gpgme_check_version, which
+ * must come before any other call, also makes the process ignore SIGPIPE (a gpg that exits early). */
 static pthread_once_t gpgme_once = PTHREAD_ONCE_INIT;
 static int gpgme_ok;
+static ma_error gpgme_err;
 
 static void gpgme_init(void)
 {
-    gpgme_ok =
-        gpgme_check_version(NULL) != NULL && gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) == GPG_ERR_NO_ERROR;
+    if (ma_gpgme_load(&gpgme_err) < 0) return;
+    if (!gpgme_check_version(NULL) || gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) != GPG_ERR_NO_ERROR) {
+        ma_error_set(&gpgme_err, MA_ERR_UNSUPPORTED,
+                     "GnuPG (gpg 2) is not installed or gpgme cannot run it (apt-get install -y gnupg)");
+        return;
+    }
+    gpgme_ok = 1;
 }
 
 typedef struct pass_ctx {
@@ -435,9 +443,7 @@ static int pgp_compile_mode(ma_shape *shape, const xmlNode *step, const char *la
                             ma_error *err)
 {
     pthread_once(&gpgme_once, gpgme_init);
-    if (!gpgme_ok)
-        return ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: GnuPG (gpg 2) is not installed or gpgme cannot run it",
-                            label);
+    if (!gpgme_ok) return ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: %s", label, gpgme_err.msg);
     const char *elname = decrypt ? "dataprocesspgpdecrypt" : "dataprocesspgpencrypt";
     const xmlNode *cfg = ma_xml_child(step, elname);
     if (!cfg) return ma_error_set(err, MA_ERR_CONFIG, "%s: the step has no <%s>", label, elname);
