@@ -47,7 +47,8 @@ struct ma_shape {
     size_t n_dps;
     size_t index;  /* position in process->shapes */
     int compiled;  /* compile succeeded */
-    int calls_out; /* a parameter value of its configuration calls a connector (it may wait) */
+    int calls_out; /* its configuration waits on the outside world although its type works in memory
+                      (a connector parameter value, a PGP step running gpg): it may wait */
 };
 
 struct ma_process {

@@ -20,6 +20,7 @@
 #include "dataprocess_step.h"
 #include "lazy_gpgme.h"
 #include "miniatom/deploy.h"
+#include "process.h"
 #include "util.h"
 
 extern char **environ;
@@ -453,6 +454,7 @@ static int pgp_compile_mode(ma_shape *shape, const xmlNode *step, const char *la
         return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
     st->dep = ma_shape_deploy(shape);
+    shape->calls_out = 1; /* every document is a gpg run: the shape may wait */
     int rc = 0;
     char *alias = NULL, *salias = NULL, *qs = NULL;
     static const char *const enc_alias[] = {"encryptalias", "alias", NULL};
