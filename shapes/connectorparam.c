@@ -1,9 +1,8 @@
 /* connectorparam.c - the connector parameter value (valueType="connector"): Boomi's connector call
- * lookup, where a parameter's value is a field of the response of a connector operation called with
- * its inputs. <connectorparameter> names the connector type, action, connection and operation as a
- * connector step does, its <inputs> are the step's parameters (elementToSetId/Name), and
- * outputParamId/outputParamName the element of the operation's response profile whose value is
- * taken. The call runs through the connector ABI (ma_connstep_*), so stubs apply as to any step. */
+ * lookup, a field of the response of a connector operation called with its inputs. The
+ * <connectorparameter> names type, action, connection and operation as a connector step does; its
+ * <inputs> are the step's parameters, outputParamId/Name the response profile element taken. The
+ * call goes through the connector ABI (ma_connstep_*), so stubs apply as to any connector step. */
 #include "connectorparam.h"
 
 #include <stdlib.h>
