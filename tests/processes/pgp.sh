@@ -14,7 +14,7 @@ export GNUPGHOME=$t/g
 mkdir -m 700 "$GNUPGHOME" "$t/h"
 cleanup() { gpgconf --homedir "$GNUPGHOME" --kill all 2>/dev/null; rm -rf "$t"; }
 trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap - EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT # KEEP=1 keeps the keys, homes and outputs in $t to look at (its gpg-agent too)
 G=(gpg --batch --quiet --pinentry-mode loopback --trust-model always)
 
 "${G[@]}" --passphrase '' --quick-gen-key 'Alice <alice@example.test>' future-default default never 2>/dev/null ||
