@@ -3,8 +3,8 @@
  * process (dynamic process property), track (document property, meta.base.* included), current
  * (the document's data), execution (Process Name, Execution Id ...), date (current, relative,
  * lastsuccessful; Java SimpleDateFormat masks), definedparameter (processproperty components) and
- * profile (an element of the current XML or JSON document). connector and crossref lookups are
- * refused at compile as unsupported. */
+ * profile (an element of the current XML or JSON document), connector (a connector call lookup,
+ * shapes/connectorparam.c). crossref lookups are refused at compile as unsupported. */
 #include "params.h"
 
 #include <stdlib.h>
@@ -42,6 +42,7 @@ void ma_param_free(ma_param *p)
     free(p->def);
     ma_datefmt_free(p->fmt);
     ma_profile_path_free(p->path);
+    ma_connparam_free(p->conn);
     free(p);
 }
 
@@ -192,10 +193,18 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
         free(ptype);
         free(eid);
         free(ename);
-    } else if (strcmp(vt, "connector") == 0 || strcmp(vt, "crossref") == 0) {
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
-                          "line %d: %s parameter values (%s) are not supported by this runtime", node->line, vt,
-                          strcmp(vt, "connector") == 0 ? "a connector call lookup" : "a cross reference table lookup");
+    } else if (strcmp(vt, "connector") == 0) {
+        p->kind = MA_PV_CONNECTOR;
+        if (!(p->conn = ma_connparam_compile(shape, c, err))) {
+            ma_error_prefix(err, "line %d", node->line);
+            rc = -1;
+        } else {
+            shape->calls_out = 1;
+        }
+    } else if (strcmp(vt, "crossref") == 0) {
+        rc =
+            ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: %s parameter values (%s) are not supported by this runtime",
+                         node->line, vt, "a cross reference table lookup");
     } else {
         rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: parameter value type '%s' is not supported", node->line,
                           vt);
@@ -279,6 +288,7 @@ char *ma_param_eval(ma_exec *ex, const ma_param *p, const ma_doc *doc, ma_error 
         if (!v) v = ma_strdup("");
         break;
     case MA_PV_PROFILE: v = doc ? ma_profile_path_eval(p->path, doc) : ma_strdup(""); break;
+    case MA_PV_CONNECTOR: return ma_connparam_eval(ex, p->conn, doc, err); /* err says why when NULL */
     }
     if (!v) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     return v;

@@ -1,10 +1,12 @@
 /* params.h - <parametervalue> (and decisionvalue, routeproperty ...) compiled at deploy and
  * evaluated per document (boomi-process-xml.md 2 "parametervalue"). Kinds: static, process,
- * track, current, execution, date, definedparameter, profile. connector and crossref are refused
- * at compile with MA_ERR_UNSUPPORTED. The public entry points are in miniatom/shape.h. */
+ * track, current, execution, date, definedparameter, profile, connector (a connector call lookup,
+ * shapes/connectorparam.c). crossref is refused at compile with MA_ERR_UNSUPPORTED. The public entry
+ * points are in miniatom/shape.h. */
 #ifndef MA_PARAMS_H
 #define MA_PARAMS_H
 
+#include "connectorparam.h"
 #include "datefmt.h"
 #include "miniatom/shape.h"
 #include "profile.h"
@@ -17,7 +19,8 @@ typedef enum ma_param_kind {
     MA_PV_EXECUTION,
     MA_PV_DATE,
     MA_PV_DEFINED,
-    MA_PV_PROFILE
+    MA_PV_PROFILE,
+    MA_PV_CONNECTOR
 } ma_param_kind;
 
 typedef enum ma_exec_prop {
@@ -40,6 +43,7 @@ struct ma_param {
     ma_exec_prop exec_prop;
     ma_datefmt *fmt;       /* owned: date mask */
     ma_profile_path *path; /* owned: profile element */
+    ma_connparam *conn;    /* owned: connector call */
 };
 
 /* Parses the execution property name used in <executionparameter executionproperty="...">.
