@@ -20,6 +20,7 @@
 #include "process.h"
 #include "registry.h"
 #include "builtins.h"
+#include "dataprocess_step.h"
 #include "server.h"
 #include "util.h"
 #include "xslt.h"
@@ -925,6 +926,16 @@ int ma_cli_plugins(int argc, char **argv)
         snprintf(prefix, sizeof prefix, "%s.", t->name);
         printf("  %s %s\n", t->name, t->prefix);
         print_settings(t->config_map, prefix);
+    }
+    printf("data process steps with settings:\n");
+    for (size_t i = 0; ma_dp_step_kinds[i]; i++) {
+        const ma_dp_step_kind *k = ma_dp_step_kinds[i];
+        if (!k->config_map) continue;
+        printf("  %s (processtype %d)\n", k->name, k->processtype);
+        int shown = 0; /* kinds sharing a map list it once */
+        for (size_t j = 0; j < i; j++) shown |= ma_dp_step_kinds[j]->config_map == k->config_map;
+        if (shown) printf("    settings: as above\n");
+        else print_settings(k->config_map, k->settings_prefix);
     }
     if (reg->n_handles) {
         printf("plugins loaded:\n");

@@ -167,6 +167,33 @@ static void outputs_free(ma_outputs *o)
     free(o->fail_msgs);
 }
 
+ma_outputs *ma_outputs_new(size_t n)
+{
+    ma_outputs *o = calloc(1, sizeof *o);
+    if (!o) return NULL;
+    o->n = n;
+    if (n && !(o->slots = calloc(n, sizeof *o->slots))) {
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+ma_batch *ma_outputs_batch(ma_outputs *out, size_t i) { return i < out->n ? &out->slots[i] : NULL; }
+
+size_t ma_outputs_failed(const ma_outputs *out, const char **msg)
+{
+    if (msg) *msg = out->n_fails ? out->fail_msgs[0] : NULL;
+    return out->n_fails;
+}
+
+void ma_outputs_free(ma_outputs *out)
+{
+    if (!out) return;
+    outputs_free(out);
+    free(out);
+}
+
 /* ---- execution state ---- */
 
 void ma_exec_lock(ma_exec *ex) { pthread_mutex_lock(&ex->sh->mu); }

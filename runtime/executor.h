@@ -103,6 +103,15 @@ int ma_exec_run_output_chunked(ma_exec *ex, ma_shape *shape, int index, ma_batch
  * Documents. Consumes b. */
 int ma_exec_path_end(ma_exec *ex, ma_batch *b);
 
+/* An ma_outputs of its own with n outputs, for running a connector outside a shape's execute (a
+ * connector parameter value): what it emits and fails stays in it. NULL when out of memory. */
+ma_outputs *ma_outputs_new(size_t n);
+/* Output i's documents (borrowed; take them with ma_batch_move). */
+ma_batch *ma_outputs_batch(ma_outputs *out, size_t i);
+/* How many documents were failed, and the first one's message (borrowed) in *msg. */
+size_t ma_outputs_failed(const ma_outputs *out, const char **msg);
+void ma_outputs_free(ma_outputs *out);
+
 /* Execution-scoped objects (document caches ...): returns the object stored under key, creating
  * it with create() the first time. The execution owns it and calls destroy at its end. Shared by
  * subprocesses and threads of the execution; callers lock with ma_exec_lock/unlock. */

@@ -1,7 +1,7 @@
 /* lazylib.h - libraries that only some commands need, loaded with dlopen when they are first used
  * rather than mapped by the dynamic loader at every start (the way connectors/common/httpc.c loads
  * libcurl): libmicrohttpd (lazy_mhd.h) and GnuTLS (lazy_gnutls.h) for `miniatom serve`, SQLite
- * (lazy_sqlite.h) for the execution history. `miniatom run`, `check` and the other short commands
+ * (lazy_sqlite.h) for the execution history, gpgme (lazy_gpgme.h) for the Data Process PGP steps. `miniatom run`, `check` and the other short commands
  * then start at the cost of what they really use. A library that is missing is an error naming the
  * Debian package that provides it, never a crash. */
 #ifndef MA_LAZYLIB_H

@@ -3,9 +3,9 @@
  * process (dynamic process property), track (document property, meta.base.* included), current
  * (the document's data), execution (Process Name, Execution Id ...), date (current, relative,
  * lastsuccessful; Java SimpleDateFormat masks), definedparameter (processproperty components) and
- * profile (an element of the current XML or JSON document) and crossref (a cross reference table
- * lookup, crossref.h: its inputs are parameter values themselves). connector lookups are refused
- * at compile as unsupported. */
+ * profile (an element of the current XML or JSON document), connector (a connector call lookup,
+ * shapes/connectorparam.c) and crossref (a cross reference table lookup, crossref.h: its inputs are
+ * parameter values themselves). */
 #include "params.h"
 
 #include <stdlib.h>
@@ -44,6 +44,7 @@ void ma_param_free(ma_param *p)
     free(p->def);
     ma_datefmt_free(p->fmt);
     ma_profile_path_free(p->path);
+    ma_connparam_free(p->conn);
     for (size_t i = 0; i < p->n_inputs; i++) ma_param_free(p->inputs[i]);
     free(p->inputs);
     free(p->xref_cols);
@@ -273,14 +274,17 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
         free(ptype);
         free(eid);
         free(ename);
+    } else if (strcmp(vt, "connector") == 0) {
+        p->kind = MA_PV_CONNECTOR;
+        if (!(p->conn = ma_connparam_compile(shape, c, err))) {
+            ma_error_prefix(err, "line %d", node->line);
+            rc = -1;
+        } else {
+            shape->calls_out = 1;
+        }
     } else if (strcmp(vt, "crossref") == 0) {
         p->kind = MA_PV_CROSSREF;
         rc = compile_crossref(shape, node, c, p, err);
-    } else if (strcmp(vt, "connector") == 0) {
-        rc = ma_error_set(
-            err, MA_ERR_UNSUPPORTED,
-            "line %d: connector parameter values (a connector call lookup) are not supported by this runtime",
-            node->line);
     } else {
         rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: parameter value type '%s' is not supported", node->line,
                           vt);
@@ -364,6 +368,7 @@ char *ma_param_eval(ma_exec *ex, const ma_param *p, const ma_doc *doc, ma_error 
         if (!v) v = ma_strdup("");
         break;
     case MA_PV_PROFILE: v = doc ? ma_profile_path_eval(p->path, doc) : ma_strdup(""); break;
+    case MA_PV_CONNECTOR: return ma_connparam_eval(ex, p->conn, doc, err); /* err says why when NULL */
     case MA_PV_CROSSREF: return eval_crossref(ex, p, doc, err);
     }
     if (!v) ma_error_set(err, MA_ERR_NOMEM, "out of memory");

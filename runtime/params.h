@@ -1,10 +1,12 @@
 /* params.h - <parametervalue> (and decisionvalue, routeproperty ...) compiled at deploy and
  * evaluated per document (boomi-process-xml.md 2 "parametervalue"). Kinds: static, process,
- * track, current, execution, date, definedparameter, profile, crossref (crossref.h). connector is
- * refused at compile with MA_ERR_UNSUPPORTED. The public entry points are in miniatom/shape.h. */
+ * track, current, execution, date, definedparameter, profile, connector (a connector call lookup,
+ * shapes/connectorparam.c), crossref (a cross reference table lookup, crossref.h). The public entry
+ * points are in miniatom/shape.h. */
 #ifndef MA_PARAMS_H
 #define MA_PARAMS_H
 
+#include "connectorparam.h"
 #include "datefmt.h"
 #include "miniatom/shape.h"
 #include "profile.h"
@@ -18,6 +20,7 @@ typedef enum ma_param_kind {
     MA_PV_DATE,
     MA_PV_DEFINED,
     MA_PV_PROFILE,
+    MA_PV_CONNECTOR,
     MA_PV_CROSSREF
 } ma_param_kind;
 
@@ -41,6 +44,7 @@ struct ma_param {
     ma_exec_prop exec_prop;
     ma_datefmt *fmt;       /* owned: date mask */
     ma_profile_path *path; /* owned: profile element */
+    ma_connparam *conn;    /* owned: connector call */
     /* crossref: the table (borrowed from the deployment), its output column and the inputs, each
      * compared with its column (0-based) */
     const struct ma_xref *xref;

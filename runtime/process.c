@@ -79,7 +79,7 @@ int ma_process_may_wait(const ma_process *p)
     may_wait_depth++;
     for (size_t i = 0; i < p->n_shapes && !wait; i++) {
         const ma_shape *s = &p->shapes[i];
-        if (!s->type || !s->compiled) wait = 1;
+        if (!s->type || !s->compiled || s->calls_out) wait = 1;
         else if (s->type->may_wait) wait = s->type->may_wait(s) != 0;
         else wait = !(s->type->traits & MA_SHAPE_IN_MEMORY);
     }

@@ -45,8 +45,10 @@ struct ma_shape {
     size_t n_outs;
     ma_dragpoint *dps; /* owned */
     size_t n_dps;
-    size_t index; /* position in process->shapes */
-    int compiled; /* compile succeeded */
+    size_t index;  /* position in process->shapes */
+    int compiled;  /* compile succeeded */
+    int calls_out; /* its configuration waits on the outside world although its type works in memory
+                      (a connector parameter value, a PGP step running gpg): it may wait */
 };
 
 struct ma_process {

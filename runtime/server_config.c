@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dataprocess_step.h"
 #include "lazy_gnutls.h"
 #include "server.h"
 #include "util.h"
@@ -381,6 +382,15 @@ static const ma_listener_type *listener_named(const ma_registry *reg, const char
     return NULL;
 }
 
+/* The Data Process step kind whose settings prefix key starts with, NULL when none. */
+static const ma_dp_step_kind *dp_kind_for(const char *key)
+{
+    for (size_t i = 0; ma_dp_step_kinds[i]; i++)
+        if (ma_dp_step_kinds[i]->settings_prefix && ma_str_has_prefix(key, ma_dp_step_kinds[i]->settings_prefix))
+            return ma_dp_step_kinds[i];
+    return NULL;
+}
+
 static void list_keys(ma_sb *b, const ma_config_entry *map, const char *prefix)
 {
     for (const ma_config_entry *e = map; e && e->key; e++)
@@ -436,6 +446,17 @@ int ma_settings_check(const ma_registry *reg, const ma_settings *s, ma_report_fn
             else if (!ma_registry_connector(reg, v))
                 report_at(report, ctx, &problems, origin,
                           "%s: '%s' is not a connector type of this miniatom (miniatom plugins lists them)", key, v);
+            continue;
+        }
+        const ma_dp_step_kind *dk = dp_kind_for(key);
+        if (dk) {
+            char hint[600];
+            ma_sb b;
+            ma_sb_init(&b);
+            list_keys(&b, dk->config_map, dk->settings_prefix);
+            snprintf(hint, sizeof hint, "the %s* keys are %s", dk->settings_prefix, b.s ? b.s : "none");
+            ma_sb_free(&b);
+            check_in(dk->config_map, dk->settings_prefix, key, v, origin, hint, report, ctx, &problems);
             continue;
         }
         const ma_listener_type *lt = dot ? listener_named(reg, key, (size_t)(dot - key)) : NULL;

@@ -49,7 +49,19 @@ static int stub_for(ma_deploy *dep, conn_data *d, ma_error *err)
     return 0;
 }
 
+static int connstep_compile(ma_shape *s, const ma_xml_node *config, void **data, int declare, ma_error *err);
+
 int ma_connstep_compile(ma_shape *s, const ma_xml_node *config, void **data, ma_error *err)
+{
+    return connstep_compile(s, config, data, 1, err);
+}
+
+int ma_connstep_compile_call(ma_shape *s, const ma_xml_node *config, void **data, ma_error *err)
+{
+    return connstep_compile(s, config, data, 0, err);
+}
+
+static int connstep_compile(ma_shape *s, const ma_xml_node *config, void **data, int declare, ma_error *err)
 {
     const xmlNode *c = (const xmlNode *)config;
     *data = NULL;
@@ -64,7 +76,7 @@ int ma_connstep_compile(ma_shape *s, const ma_xml_node *config, void **data, ma_
     d->op_id = ma_xml_attr(c, "operationId");
     if (!d->action) d->action = ma_strdup("");
     if (!d->ctype || !*d->ctype) return ma_error_set(err, MA_ERR_CONFIG, "the connector step names no connectorType");
-    if (ma_shape_declare_output(s, NULL, err) < 0) return -1;
+    if (declare && ma_shape_declare_output(s, NULL, err) < 0) return -1;
     ma_deploy *dep = ma_shape_deploy(s);
     int st = stub_for(dep, d, err);
     if (st < 0) return -1;

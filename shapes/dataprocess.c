@@ -1,8 +1,9 @@
 /* dataprocess.c - the Data Process shape (boomi-atom-semantics.md 2 "Data Process",
  * boomi-process-xml.md 2 "dataprocess"): its <step>s run in order, each on the batch the previous
  * step produced. Supported: Search/Replace (1), Base64 Encode (6) / Decode (7), Split Documents (8)
- * and Combine Documents (9); anything else (Custom Scripting 12, PGP 2/3, Zip 4/5, ...) is refused
- * at deploy with MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error. Combine
+ * and Combine Documents (9), and the step kinds of dataprocess_steps.c (PGP Encrypt 2 / Decrypt 3 in
+ * dataprocess_pgp.c); anything else (Custom Scripting 12, Zip 4/5, ...) is refused at deploy with
+ * MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error. Combine
  * reads JSON with jansson, not miniatom/json.h: it builds a new tree from the documents' trees. */
 
 /* Decisions (Boomi's own behaviour where it is documented, otherwise written here):

@@ -6,6 +6,7 @@
 
 #include <libxml/tree.h>
 
+#include "miniatom/config.h"
 #include "miniatom/shape.h"
 
 typedef struct ma_dp_step_kind {
@@ -20,6 +21,10 @@ typedef struct ma_dp_step_kind {
     int (*run)(ma_exec *ex, ma_shape *shape, void *state, const ma_batch *in, ma_batch *next, ma_outputs *out,
                ma_error *err);
     void (*destroy)(void *state);
+    /* The settings the step reads (NULL: none): keys settings_prefix + an entry's key, checked with
+     * the other settings and listed by `miniatom plugins`. Kinds may share one prefix and map. */
+    const char *settings_prefix;
+    const ma_config_entry *config_map;
 } ma_dp_step_kind;
 
 /* Every step kind that lives in its own file (dataprocess_steps.c lists them), NULL-terminated. */

@@ -4,6 +4,10 @@
 
 #include "dataprocess_step.h"
 
+extern const ma_dp_step_kind ma_dp_pgp_encrypt, ma_dp_pgp_decrypt;
+
 const ma_dp_step_kind *const ma_dp_step_kinds[] = {
+    &ma_dp_pgp_encrypt,
+    &ma_dp_pgp_decrypt,
     NULL,
 };

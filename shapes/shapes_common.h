@@ -11,6 +11,10 @@
 int ma_connstep_compile(ma_shape *shape, const ma_xml_node *config, void **data, ma_error *err);
 int ma_connstep_execute(ma_exec *ex, ma_shape *shape, void *data, ma_batch *in, ma_outputs *out, ma_error *err);
 void ma_connstep_destroy(ma_shape *shape, void *data);
+/* The same connector step for a call made inside another shape (a connector parameter value,
+ * connectorparam.c): no output is declared; run it with ma_connstep_execute on outputs of its own
+ * (ma_outputs_new). */
+int ma_connstep_compile_call(ma_shape *shape, const ma_xml_node *config, void **data, ma_error *err);
 
 /* Helpers shared by shapes. */
 /* Compiles every <parametervalue> child of node (in document order) into *out (malloc'ed array of

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli/libraries.sh - the libraries only some commands need are loaded when first used
-# (runtime/lazylib.h): miniatom is not linked with libmicrohttpd, GnuTLS or SQLite; version, check,
-# plugins, graph, map compile and a low-latency run never map them, a general-mode run maps SQLite
-# only, serve --hash-token GnuTLS; and a library that cannot be loaded is an error naming the Debian
+# (runtime/lazylib.h): miniatom is not linked with libmicrohttpd, GnuTLS, SQLite or gpgme; version,
+# check, plugins, graph, map compile and a low-latency run never map them, a general-mode run maps
+# SQLite only, serve --hash-token GnuTLS, a PGP step gpgme; and a library that cannot be loaded is an error naming the Debian
 # package to install, never a crash (an empty file of its name first in LD_LIBRARY_PATH stands for
 # a broken or missing library). Needs readelf (binutils).
 . "$(dirname "$0")/../lib.sh"
@@ -10,7 +10,7 @@ command -v readelf >/dev/null || { echo "FAIL: readelf is needed (apt-get instal
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ex=$top_srcdir/processes
-lazy="libmicrohttpd libgnutls libsqlite3"
+lazy="libmicrohttpd libgnutls libsqlite3 libgpgme"
 
 needed=$(readelf -d "$MINIATOM" | grep NEEDED)
 for l in $lazy; do
@@ -82,4 +82,8 @@ echo secret >"$tmp/token"
 LD_LIBRARY_PATH="$tmp/lib" "${RUN[@]}" serve --hash-token <"$tmp/token" >"$tmp/out" 2>"$tmp/err"; code=$?
 [ "$code" = 1 ] && grep -qF "GnuTLS cannot be loaded (apt-get install -y libgnutls30)" "$tmp/err" &&
   ok "serve --hash-token without GnuTLS: exit 1, the package named" || { not_ok "serve --hash-token without GnuTLS: exit $code"; head -3 "$tmp/err"; }
+broken libgpgme.so.11
+expect 3 "a PGP step without gpgme: not runnable, the package named" "step 1 'PGP Encrypt': gpgme cannot be loaded (apt-get install -y libgpgme11)" \
+  check --deploy "$top_srcdir/tests/processes/pgp/deploy"
+expect 0 "run does not need gpgme" "Hello, world!" run --deploy "$ex" --data "$tmp/data" "Hello World"
 finish

@@ -244,9 +244,15 @@ static void test_unsupported_kinds(void **state)
     (void)state;
     expect_compile_problem(SETPROP("dynamicdocument.X", PV("crossref", "<crossrefparameter crossRefTableId=\"t\"/>")),
                            "cross reference table t is not in the deployment", MA_ERR_REF);
-    expect_compile_problem(SETPROP("dynamicdocument.X", PV("connector", "<connectorparameter/>")),
-                           "connector parameter values (a connector call lookup) are not supported",
-                           MA_ERR_UNSUPPORTED);
+    /* a connector call lookup reports what it lacks: the connector type, the output element */
+    expect_compile_problem(
+        SETPROP("dynamicdocument.X", PV("connector", "<connectorparameter actionType=\"Get\" connectorType=\"nosuch\" "
+                                                     "operationId=\"op1\" outputParamName=\"a (Root/Object/a)\"/>")),
+        "connector call: connector type 'nosuch' (action Get, operation op1) has no implementation",
+        MA_ERR_UNSUPPORTED);
+    expect_compile_problem(
+        SETPROP("dynamicdocument.X", PV("connector", "<connectorparameter connectorType=\"http\"/>")),
+        "the connector call names no output element (outputParamName)", MA_ERR_CONFIG);
     expect_compile_problem(
         SETPROP("dynamicdocument.X",
                 PV("definedparameter", "<definedprocessparameter componentId=\"gone\" propertyKey=\"k\"/>")),

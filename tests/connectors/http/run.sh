@@ -188,4 +188,25 @@ if [ "$(code insmaybe)" = 3 ] && grep -q "field insecure: expected true or false
 run nocafile --set "connection.Test Server TLS.url=https://127.0.0.1:$tlsport" --set "connection.Test Server TLS.caFile=$tmp/no-such.pem" "HTTP TLS"
 if [ "$(code nocafile)" = 3 ] && grep -q "field caFile: '$tmp/no-such.pem' is not a readable file" "$tmp/nocafile/stderr"; then ok "a caFile that cannot be read is refused at deploy"; else not_ok "missing caFile (exit $(code nocafile))"; show_err nocafile; fi
 if "${RUN[@]}" plugins "${plug[@]}" | grep -q '^      connection.<id or name>.readTimeout (uint, 0 to 86400000, default 60000): milliseconds'; then ok "miniatom plugins lists the connection's fields"; else not_ok "miniatom plugins does not list readTimeout"; fi
+# 10. connector parameter values (a connector call lookup in Set Properties): the operation is called
+#     with the document's customer id as its replacement variable, and an element of the JSON
+#     response becomes the property; a stub answers for the operation as for a connector step; a
+#     missing operation or connector type is named at deploy; a failed call fails the document
+cpin=$here/connector-param-input.json
+run cparam --set "connection.Test Server.url=$base" --input "$cpin" "HTTP Connector Parameter"
+if [ "$(code cparam)" = 0 ] && props cparam 1 dynamicdocument.DDP_CustomerName=/echo/customers/cus_42 dynamicdocument.DDP_Method=GET; then
+  ok "a connector parameter value calls the operation with its inputs and takes the output element"; else not_ok "connector parameter (exit $(code cparam))"; show_err cparam; fi
+printf '{"path": "/stubbed", "method": "STUB"}' >"$tmp/cparam-stub.json"
+run cpstub --stub "ab5bcc17-8846-4dd7-b4a6-0edc85094e15=$tmp/cparam-stub.json" --input "$cpin" "HTTP Connector Parameter"
+if [ "$(code cpstub)" = 0 ] && props cpstub 1 dynamicdocument.DDP_CustomerName=/stubbed dynamicdocument.DDP_Method=STUB; then
+  ok "--stub answers a connector parameter's call"; else not_ok "stubbed connector parameter (exit $(code cpstub))"; show_err cpstub; fi
+run cpmiss --input "$cpin" "HTTP Connector Parameter Missing Operation"
+if [ "$(code cpmiss)" = 3 ] && grep -q "line 23: connector call: operation 2298c784-9c64-4987-b165-601b1387bd35 is not in the deployment" "$tmp/cpmiss/stderr"; then
+  ok "a connector parameter naming a missing operation is a missing reference at deploy"; else not_ok "missing operation (exit $(code cpmiss))"; show_err cpmiss; fi
+run cptype --input "$cpin" "HTTP Connector Parameter Unknown Type"
+if [ "$(code cptype)" = 3 ] && grep -q "connector call: connector type 'salesforce' (action Get, operation ab5bcc17-8846-4dd7-b4a6-0edc85094e15) has no implementation" "$tmp/cptype/stderr"; then
+  ok "a connector parameter of a connector type this runtime lacks says so at deploy"; else not_ok "unknown connector type (exit $(code cptype))"; show_err cptype; fi
+run cpdown --set "connection.Test Server.url=http://127.0.0.1:1" --input "$cpin" "HTTP Connector Parameter"
+if [ "$(code cpdown)" = 1 ] && grep -q "connector call operation ab5bcc17-8846-4dd7-b4a6-0edc85094e15 (connector type http) failed: HTTP GET http://127.0.0.1:1/echo/customers/cus_42: " "$tmp/cpdown/stderr"; then
+  ok "a failed connector call fails the document, saying which call and why"; else not_ok "failed connector call (exit $(code cpdown))"; show_err cpdown; fi
 finish
