@@ -27,8 +27,9 @@ struct ma_xref {
     size_t ncols;
     char **cells; /* nrows * ncols, row-major; never NULL ("" for an empty cell) */
     size_t nrows;
-    regex_t *re;   /* a regex table: one per cell */
-    char **re_err; /* a regex table: why a cell did not compile (NULL when it did) */
+    regex_t *re;          /* a regex table: one per cell */
+    unsigned char *re_ok; /* a regex table: 1 when re[i] is compiled */
+    char **re_err;        /* a regex table: why a cell did not compile (NULL when it did) */
 };
 
 /* ---- building ---------------------------------------------------------------------------------------- */
@@ -37,14 +38,16 @@ static void free_rows(ma_xref *t)
 {
     size_t n = t->nrows * t->ncols;
     for (size_t i = 0; t->cells && i < n; i++) free(t->cells[i]);
-    for (size_t i = 0; t->re && i < n; i++)
-        if (!t->re_err[i]) regfree(&t->re[i]);
+    for (size_t i = 0; t->re_ok && i < n; i++)
+        if (t->re_ok[i]) regfree(&t->re[i]);
     for (size_t i = 0; t->re_err && i < n; i++) free(t->re_err[i]);
     free(t->cells);
     free(t->re);
+    free(t->re_ok);
     free(t->re_err);
     t->cells = NULL;
     t->re = NULL;
+    t->re_ok = NULL;
     t->re_err = NULL;
     t->nrows = 0;
 }
@@ -65,12 +68,9 @@ static int compile_cells(ma_xref *t, ma_error *err)
     size_t n = t->nrows * t->ncols;
     if (t->match != MA_XREF_REGEX || !n) return 0;
     t->re = calloc(n, sizeof *t->re);
+    t->re_ok = calloc(n, sizeof *t->re_ok);
     t->re_err = calloc(n, sizeof *t->re_err);
-    if (!t->re || !t->re_err) {
-        free(t->re), free(t->re_err);
-        t->re = NULL, t->re_err = NULL;
-        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    }
+    if (!t->re || !t->re_ok || !t->re_err) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         ma_regex_posix rp;
         ma_error e;
@@ -78,6 +78,7 @@ static int compile_cells(ma_xref *t, ma_error *err)
         int rc = ma_regex_from_java(t->cells[i], MA_RX_WHOLE, &rp, &e);
         if (rc == 0) {
             int re = regcomp(&t->re[i], rp.posix, rp.cflags | REG_NOSUB);
+            t->re_ok[i] = re == 0;
             if (re != 0) {
                 char buf[200];
                 regerror(re, &t->re[i], buf, sizeof buf);
@@ -86,12 +87,8 @@ static int compile_cells(ma_xref *t, ma_error *err)
             }
             free(rp.posix);
         }
-        if (rc < 0 && !(t->re_err[i] = ma_strdup(e.msg[0] ? e.msg : "it does not compile"))) {
-            /* the cells after i were never compiled: mark them failed so that free_rows skips them */
-            for (size_t j = i; j < n; j++)
-                if (!t->re_err[j]) t->re_err[j] = ma_strdup("");
+        if (rc < 0 && !(t->re_err[i] = ma_strdup(e.msg[0] ? e.msg : "it does not compile")))
             return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        }
     }
     return 0;
 }
@@ -318,9 +315,9 @@ int ma_xref_check_inputs(const ma_xref *t, const size_t *cols, size_t n, ma_erro
         for (size_t i = 0; i < n; i++) {
             const char *why = t->re_err[r * t->ncols + cols[i]];
             if (why)
-                return ma_error_set(err, why[0] ? MA_ERR_CONFIG : MA_ERR_NOMEM,
-                                    "%s: row %zu column %zu ('%s'): regular expression '%s': %s", t->where, r + 1,
-                                    cols[i] + 1, t->cols[cols[i]], t->cells[r * t->ncols + cols[i]], why);
+                return ma_error_set(err, MA_ERR_CONFIG, "%s: row %zu column %zu ('%s'): regular expression '%s': %s",
+                                    t->where, r + 1, cols[i] + 1, t->cols[cols[i]], t->cells[r * t->ncols + cols[i]],
+                                    why);
         }
     return 0;
 }
