@@ -368,6 +368,25 @@ static int compile_rule(ma_shape *s, const char *profile_id, const xmlNode *rn, 
     return choose_occurrence(r, err);
 }
 
+/* The profile the rules read: deployed, XML or JSON. */
+static int resolve_profile(ma_shape *s, const xmlNode *c, const char *pid, br_data *d, ma_error *err)
+{
+    char *pname = ma_xml_attr(c, "profileName");
+    char *what = ma_asprintf("profile '%s'", pname ? pname : "");
+    free(pname);
+    if (!what) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    ma_component *prof = ma_deploy_ref(ma_shape_deploy(s), pid, "profile", what, err);
+    free(what);
+    if (!prof) return -1;
+    if (!ma_streq(prof->type, "profile.xml") && !ma_streq(prof->type, "profile.json"))
+        return ma_error_set(err, MA_ERR_UNSUPPORTED,
+                            "profile '%s' (%s) is of type %s; business rules run on XML and JSON profiles", prof->name,
+                            prof->id, prof->type);
+    d->json = ma_streq(prof->type, "profile.json");
+    d->profile = ma_asprintf("'%s' (%s)", prof->name, prof->id);
+    return d->profile ? 0 : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+}
+
 static int br_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
 {
     const xmlNode *c = (const xmlNode *)config;
@@ -376,24 +395,12 @@ static int br_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
     br_data *d = calloc(1, sizeof *d);
     if (!d) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     ma_shape_set_data(s, d);
-    char *pid = ma_xml_attr(c, "profileId"), *pname = ma_xml_attr(c, "profileName");
-    char *what = ma_asprintf("profile '%s'", pname ? pname : "");
-    int rc = 0;
-    ma_component *prof = what ? ma_deploy_ref(ma_shape_deploy(s), pid, "profile", what, err) : NULL;
-    if (!what) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    else if (!prof) rc = -1;
-    else if (!ma_streq(prof->type, "profile.xml") && !ma_streq(prof->type, "profile.json"))
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
-                          "profile '%s' (%s) is of type %s; business rules run on XML and "
-                          "JSON profiles",
-                          prof->name, prof->id, prof->type);
+    char *pid = ma_xml_attr(c, "profileId");
+    int rc = resolve_profile(s, c, pid, d, err);
     if (rc == 0) {
-        d->json = ma_streq(prof->type, "profile.json");
-        d->profile = ma_asprintf("'%s' (%s)", prof->name, prof->id);
         size_t k = 0;
         for (xmlNode *r = ma_xml_child(c, NULL); r; r = ma_xml_next(r, NULL)) k++;
-        if (!d->profile || (k && !(d->rules = calloc(k, sizeof *d->rules))))
-            rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (k && !(d->rules = calloc(k, sizeof *d->rules))) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         else if (k == 0) rc = ma_error_set(err, MA_ERR_CONFIG, "line %d: <businessrules> holds no rules", c->line);
     }
     for (xmlNode *r = rc == 0 ? ma_xml_child(c, NULL) : NULL; r && rc == 0; r = ma_xml_next(r, NULL)) {
@@ -410,8 +417,6 @@ static int br_compile(ma_shape *s, const ma_xml_node *config, ma_error *err)
         if (ru->occ) d->needs_data = 1;
     }
     free(pid);
-    free(pname);
-    free(what);
     if (rc == 0 && (ma_shape_declare_output(s, "Accepted", err) < 0 || ma_shape_declare_output(s, "Rejected", err) < 0))
         rc = -1;
     return rc;
@@ -434,20 +439,22 @@ typedef struct eval_ctx {
 static const char *value_of(eval_ctx *e, const ma_profile_match *m, const cinput *ci)
 {
     if (ci->kind == CI_STATIC) return ci->value ? ci->value : "";
-    char **slot = &e->vals[ci->input];
-    if (*slot) return *slot;
+    if (e->vals[ci->input]) return e->vals[ci->input];
     const rinput *in = &e->r->in[ci->input];
-    if (in->path) *slot = ma_profile_match_value(m, in->path);
-    else {
+    char *v;
+    if (in->path) {
+        v = ma_profile_match_value(m, in->path);
+    } else {
         ma_error_clear(e->err);
-        *slot = ma_brfn_eval(e->ex, in->fn, e->doc, m, e->err);
-        if (!*slot && e->err->code != MA_ERR_NOMEM) {
+        v = ma_brfn_eval(e->ex, in->fn, e->doc, m, e->err);
+        if (!v && e->err->code != MA_ERR_NOMEM) {
             e->doc_error = 1;
             return NULL;
         }
     }
-    if (!*slot) ma_error_set(e->err, MA_ERR_NOMEM, "out of memory");
-    return *slot;
+    if (!v) ma_error_set(e->err, MA_ERR_NOMEM, "out of memory");
+    e->vals[ci->input] = v;
+    return v;
 }
 
 /* 1 holds, 0 does not, -1 with err */
