@@ -392,7 +392,7 @@ static char *eval_date(const ma_brfn *f, const ma_profile_match *m, ma_error *er
         if (!from || !to) {
             ma_error_prefix(err, "function '%s'", f->name);
         } else if (ma_datefmt_parse(from, v, &secs, &ms, err) < 0) {
-            ma_error_prefix(err, "function '%s': '%s' does not match the mask '%s'", f->name, v, im);
+            ma_error_prefix(err, "function '%s'", f->name);
         } else {
             ma_sb b;
             ma_sb_init(&b);
