@@ -655,9 +655,10 @@ char *ma_ff_number_write(const char *pattern, int implied, const char *plain, ma
         if (k && np.group && from_right % (size_t)np.group == 0) ma_sb_putc(&b, ',');
         ma_sb_putc(&b, c);
     }
-    if (fkeep) {
+    if (fkeep || np.min_frac) {
         ma_sb_putc(&b, '.');
         ma_sb_append(&b, rd + nil, fkeep);
+        for (size_t k = fkeep; k < (size_t)np.min_frac; k++) ma_sb_putc(&b, '0');
     }
     ma_sb_append(&b, np.suffix, np.slen);
     free(rd);
@@ -1034,11 +1035,8 @@ xmlDoc *ma_flatfile_to_xml(const ma_flatfile *ff, const char *data, size_t len, 
 
 /* ---- from XML ---------------------------------------------------------------------------- */
 
-static int needs_qualifier(const ma_flatfile *ff, const char *v)
-{
-    (void)v;
-    return ff->qual != 0; /* Boomi: every character element is put between qualifiers */
-}
+/* Boomi puts every character element between qualifiers; an empty one is written empty. */
+static int needs_qualifier(const ma_flatfile *ff, const char *v) { return ff->qual != 0 && *v; }
 
 static void put_delimited(const ma_flatfile *ff, ma_sb *b, const char *v, int character)
 {
