@@ -41,6 +41,10 @@ void ma_flatfile_free(ma_flatfile *ff);
  * FlatFileElement), borrowed; NULL when the profile has no such node. */
 const char *ma_flatfile_xml_name(const ma_flatfile *ff, const char *key);
 
+/* "Record/Elements/Name": the profile names of the record, group and element with this key
+ * (malloc'ed), or NULL when key is not an element (FlatFileElement) of the profile. */
+char *ma_flatfile_field_path(const ma_flatfile *ff, const char *key);
+
 /* Flat file text -> a new XML document in the form above (caller frees with xmlFreeDoc), or NULL
  * with err ("line 3, field 'Amount' (key 5): ..."): a line with more fields than its record
  * format, a line no record format matches, a number or date that does not match its format, an
