@@ -118,8 +118,37 @@ typedef struct split_ctx {
     size_t n, cap;
     long cur; /* piece the last record went to */
     size_t in_cur;
+    size_t *slots; /* hash of the pieces by value: index + 1, 0 for a free slot */
+    size_t nslots; /* a power of two, at least twice the number of pieces */
     ma_error *err;
 } split_ctx;
+
+static size_t hash_str(const char *s)
+{
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* Slot of value in the hash: its piece's slot, or the free slot where it would go. */
+static size_t slot_of(const split_ctx *c, const char *value)
+{
+    size_t m = c->nslots - 1, i = hash_str(value) & m;
+    while (c->slots[i] && strcmp(c->p[c->slots[i] - 1].value, value) != 0) i = (i + 1) & m;
+    return i;
+}
+
+static int rehash(split_ctx *c)
+{
+    size_t n = c->nslots ? c->nslots * 2 : 64;
+    size_t *ns = calloc(n, sizeof *ns);
+    if (!ns) return -1;
+    free(c->slots);
+    c->slots = ns;
+    c->nslots = n;
+    for (size_t k = 0; k < c->n; k++) c->slots[slot_of(c, c->p[k].value)] = k + 1;
+    return 0;
+}
 
 static piece *new_piece(split_ctx *c, const char *value)
 {
@@ -162,13 +191,15 @@ static int on_record(void *ctx, const ma_ff_record *r)
         if (!value && c->cur >= 0) p = &c->p[c->cur];
         else {
             if (!value) value = "";
-            if (c->cur >= 0 && strcmp(c->p[c->cur].value, value) == 0) p = &c->p[c->cur];
-            for (size_t i = 0; !p && i < c->n; i++)
-                if (strcmp(c->p[i].value, value) == 0) {
-                    p = &c->p[i];
-                    c->cur = (long)i;
-                }
-            if (!p && !(p = new_piece(c, value))) return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+            if ((c->n + 1) * 2 > c->nslots && rehash(c) < 0) return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+            size_t sl = slot_of(c, value);
+            if (c->slots[sl]) {
+                c->cur = (long)c->slots[sl] - 1;
+                p = &c->p[c->cur];
+            } else {
+                if (!(p = new_piece(c, value))) return ma_error_set(c->err, MA_ERR_NOMEM, "out of memory");
+                c->slots[sl] = c->n;
+            }
         }
     } else {
         size_t per = s->batch ? s->batch : 1;
@@ -190,6 +221,7 @@ static void pieces_free(split_ctx *c)
         ma_sb_free(&c->p[i].text);
     }
     free(c->p);
+    free(c->slots);
 }
 
 /* First line of d (without its terminator) and where the rest starts. */
