@@ -88,8 +88,13 @@ ma_dp_ffsplit *ma_dp_ffsplit_compile(ma_shape *shape, const xmlNode *o, const ch
             goto out;
         }
         s->link_key = key;
-        s->link_name = name && *name ? name : ma_strdup(key);
-        key = name = NULL;
+        key = NULL;
+        if (name && *name) {
+            s->link_name = name;
+            name = NULL;
+        } else {
+            s->link_name = ma_strdup(s->link_key);
+        }
         if (!s->link_name) rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
 out:
