@@ -485,8 +485,8 @@ static char *plain_from(int neg, const char *ip, size_t il, const char *fp, size
 {
     while (il > 1 && *ip == '0') ip++, il--;
     while (fl && fp[fl - 1] == '0') fl--;
-    if (il == 1 && *ip == '0' && !fl) neg = 0;
     if (!il) ip = "0", il = 1;
+    if (il == 1 && *ip == '0' && !fl) neg = 0;
     return ma_asprintf("%s%.*s%s%.*s", neg ? "-" : "", (int)il, ip, fl ? "." : "", (int)fl, fp);
 }
 
