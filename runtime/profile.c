@@ -17,7 +17,10 @@
  *    {"h":1,"orders":[A,B]} split by Root/Object/orders/Array/ArrayElement1 gives {"orders":[A]}
  *    and {"orders":[B]} (profile.h: "wrapped the way the profile's root expects"; a profile whose
  *    root is the array gives [A], [B]), not bare A and B: later steps keep using the same profile.
- *    Written compact, keys in input order, reals in their shortest round-trip form. */
+ *    Written compact, keys in input order, reals in their shortest round-trip form.
+ * A flat file profile element (profile.flatfile, flatfile.h) is read from the first record that
+ * has it, as read (qualifiers and escapes handled, numbers as written); a split by a flat file
+ * profile is the Data Process shape's (dataprocess_flatfile.c), not this file's. */
 #include "profile.h"
 
 #include <jansson.h>
@@ -27,6 +30,7 @@
 
 #include <libxml/tree.h>
 
+#include "flatfile.h"
 #include "util.h"
 
 #define MAX_STEPS 256 /* deepest path accepted */
@@ -51,8 +55,10 @@ typedef struct ps_step {
 struct ma_profile_path {
     int json;
     size_t n;
-    ps_step *steps; /* owned */
-    char *str;      /* owned: readable form */
+    ps_step *steps;  /* owned */
+    char *str;       /* owned: readable form */
+    ma_flatfile *ff; /* owned: a flat file profile element (then steps is unused) */
+    char *ff_key;    /* owned: the element's key */
 };
 
 void ma_profile_path_free(ma_profile_path *p)
@@ -61,6 +67,8 @@ void ma_profile_path_free(ma_profile_path *p)
     for (size_t i = 0; i < p->n; i++) free(p->steps[i].name);
     free(p->steps);
     free(p->str);
+    ma_flatfile_free(p->ff);
+    free(p->ff_key);
     free(p);
 }
 
@@ -236,6 +244,44 @@ static const char *profile_kind(const char *type)
     return type ? type : "unknown";
 }
 
+static ma_profile_path *flatfile_path(const ma_component *c, const char *key, ma_error *err)
+{
+    ma_profile_path *p = calloc(1, sizeof *p);
+    if (!p) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (!(p->ff = ma_flatfile_compile(c, err))) goto fail;
+    if (!key || !(p->str = ma_flatfile_field_path(p->ff, key))) {
+        ma_error_set(err, MA_ERR_REF, "profile '%s' (%s) has no element with key %s", c->name, c->id, key ? key : "");
+        goto fail;
+    }
+    if (!(p->ff_key = ma_strdup(key))) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    return p;
+fail:
+    ma_profile_path_free(p);
+    return NULL;
+}
+
+typedef struct ffeval {
+    const char *key;
+    char *value;
+} ffeval;
+
+static int ff_first(void *ctx, const ma_ff_record *r)
+{
+    ffeval *e = ctx;
+    for (size_t i = 0; !r->header && i < r->n; i++)
+        if (strcmp(r->keys[i], e->key) == 0) {
+            e->value = ma_strdup(r->values[i]);
+            return e->value ? 1 : -1;
+        }
+    return 0;
+}
+
 ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id, const char *element_key, ma_error *err)
 {
     ma_component *c = ma_deploy_ref(dep, profile_id, "profile", "profile", err);
@@ -243,10 +289,11 @@ ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id,
     int json;
     if (ma_streq(c->type, "profile.xml")) json = 0;
     else if (ma_streq(c->type, "profile.json")) json = 1;
+    else if (ma_streq(c->type, "profile.flatfile")) return flatfile_path(c, element_key, err);
     else {
         ma_error_set(err, MA_ERR_UNSUPPORTED,
-                     "profile '%s' (%s) is a %s profile; only XML and JSON profiles are supported", c->name, c->id,
-                     profile_kind(c->type));
+                     "profile '%s' (%s) is a %s profile; only XML, JSON and flat file profiles are supported", c->name,
+                     c->id, profile_kind(c->type));
         return NULL;
     }
     if (!element_key || !*element_key) {
@@ -643,6 +690,13 @@ char *ma_profile_path_eval(const ma_profile_path *p, const ma_doc *doc)
 {
     if (!p || !doc) return ma_strdup("");
     ma_error err;
+    if (p->ff) {
+        size_t len;
+        const char *data = ma_doc_data(doc, &len);
+        ffeval e = {.key = p->ff_key};
+        if (ma_flatfile_scan(p->ff, data, len, ff_first, &e, &err) < 0 && err.code == MA_ERR_NOMEM) return NULL;
+        return e.value ? e.value : ma_strdup("");
+    }
     if (p->json) {
         json_t *root = json_parse(doc, &err);
         if (!root) return ma_strdup("");
@@ -669,6 +723,7 @@ char *ma_profile_path_eval(const ma_profile_path *p, const ma_doc *doc)
 int ma_profile_path_split(const ma_profile_path *p, const ma_doc *doc, ma_batch *out, ma_error *err)
 {
     if (!p || !doc || !out) return ma_error_set(err, MA_ERR_USAGE, "ma_profile_path_split: missing argument");
+    if (p->ff) return ma_error_set(err, MA_ERR_USAGE, "ma_profile_path_split: %s is a flat file element", p->str);
     size_t start = out->len;
     int r;
     if (p->json) {

@@ -12,8 +12,9 @@
 typedef struct ma_profile_path ma_profile_path;
 
 /* Resolves element_key in profile profile_id (a component of the deployment; its type must be
- * profile.xml or profile.json). Returns a new path (free with ma_profile_path_free) or NULL with
- * err (missing profile, unknown key, unsupported profile type such as flat file or database). */
+ * profile.xml, profile.json or profile.flatfile). Returns a new path (free with
+ * ma_profile_path_free) or NULL with err (missing profile, unknown key, unsupported profile type
+ * such as database or EDI). A flat file element is evaluated on the first record that has it. */
 ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id, const char *element_key,
                                          ma_error *err);
 /* Builds a path directly from a slash-separated element name path ("Root/Object/wall/Object/ID"

@@ -291,7 +291,12 @@ static const char *JSON_PROFILE = ENVELOPE_START(
 
 static const char *FF_PROFILE = ENVELOPE_START(
     "p-ff", "Cost Centers",
-    "profile.flatfile") "<FlatFileProfile xmlns=\"\"><DataElements><FlatFileRecord key=\"1\" name=\"Record\"/></DataElements></FlatFileProfile>" ENVELOPE_END;
+    "profile.flatfile") "<FlatFileProfile xmlns=\"\"><ProfileProperties><GeneralInfo fileType=\"delimited\" useColumnHeaders=\"true\"/>"
+                        "<Options><DelimitedOptions fileDelimiter=\"commadelimited\" textQualifier=\"textqualifierdouble\"/>"
+                        "</Options></ProfileProperties><DataElements><FlatFileRecord key=\"1\" name=\"Record\">"
+                        "<FlatFileElements key=\"2\" name=\"Elements\"><FlatFileElement key=\"3\" name=\"Code\"/>"
+                        "<FlatFileElement key=\"4\" name=\"Cost Center\"/></FlatFileElements></FlatFileRecord>"
+                        "</DataElements></FlatFileProfile>" ENVELOPE_END;
 
 static const char *DB_PROFILE =
     ENVELOPE_START("p-db", "Orders DB", "profile.db") "<DatabaseProfile xmlns=\"\"/>" ENVELOPE_END;
@@ -396,14 +401,30 @@ static void test_deploy_errors(void **state)
     (void)state;
     ma_deploy *dep = deploy_with_profiles();
     ma_error err = {0};
+    /* a flat file profile: elements only (not a record), read from the first record that has them */
     assert_null(ma_profile_path_compile(dep, "p-ff", "1", &err));
-    assert_int_equal(err.code, MA_ERR_UNSUPPORTED);
-    assert_string_equal(
-        err.msg, "profile 'Cost Centers' (p-ff) is a flat file profile; only XML and JSON profiles are supported");
+    assert_int_equal(err.code, MA_ERR_REF);
+    assert_string_equal(err.msg, "profile 'Cost Centers' (p-ff) has no element with key 1");
+    ma_profile_path *ff = ma_profile_path_compile(dep, "p-ff", "4", &err);
+    assert_non_null(ff);
+    assert_string_equal(ma_profile_path_str(ff), "Record/Elements/Cost Center");
+    const char *csv = "Code,Cost Center\nC1,\"Sales, North\"\nC2,Ops\n";
+    ma_doc *d = ma_doc_new(csv, strlen(csv));
+    assert_non_null(d);
+    char *v = ma_profile_path_eval(ff, d);
+    assert_string_equal(v, "Sales, North");
+    free(v);
+    ma_batch out;
+    ma_batch_init(&out);
+    assert_int_equal(ma_profile_path_split(ff, d, &out, &err), -1);
+    ma_batch_clear(&out);
+    ma_doc_unref(d);
+    ma_profile_path_free(ff);
     assert_null(ma_profile_path_compile(dep, "p-db", "1", &err));
     assert_int_equal(err.code, MA_ERR_UNSUPPORTED);
-    assert_string_equal(err.msg,
-                        "profile 'Orders DB' (p-db) is a database profile; only XML and JSON profiles are supported");
+    assert_string_equal(
+        err.msg,
+        "profile 'Orders DB' (p-db) is a database profile; only XML, JSON and flat file profiles are supported");
     assert_null(ma_profile_path_compile(dep, "p-xml", "999", &err));
     assert_int_equal(err.code, MA_ERR_REF);
     assert_non_null(strstr(err.msg, "no element with key 999"));
