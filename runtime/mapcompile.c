@@ -115,8 +115,11 @@
  * ConnectorCall, SqlLookup, DocumentCacheLookup, DefinedProcessPropertyGet/Set
  * (process property components: no ma: function reads them), Sum, Sum2, Count,
  * LineItemIncrement, StringReplace, StringRemove (Java regular expressions), StringSplit,
- * TradingPartnerSet and any other type. Also refused: flat file, database, EDI profiles; document
- * cache joins; instance identifiers (fromTagListKey / toTagListKey); a missing profile.
+ * TradingPartnerSet and any other type. Also refused: database and EDI profiles; document cache
+ * joins; instance identifiers (fromTagListKey / toTagListKey); a missing profile.
+ * Flat file profiles (profile.flatfile) are read and written as XML in the form flatfile.h
+ * describes (<FlatFile><RECORD><ELEMENTS><FIELD>): the stylesheet sees that tree, the map shape
+ * converts at its edges (xslt.c). A record format is a repeating element.
  *
  * Not reproduced: the trimming of leading and trailing white space as a value is written (values
  * are written as they are; only the emptiness test ignores white space); number profile formats
@@ -141,6 +144,7 @@
 
 #include "crossref.h"
 #include "datefmt.h"
+#include "flatfile.h"
 #include "util.h"
 
 #define FN_NS "http://www.w3.org/2005/xpath-functions"
@@ -193,6 +197,7 @@ struct pnode {
 typedef struct profile {
     const ma_component *comp;
     int json, target;
+    ma_flatfile *ff; /* owned (freed by ma_map_to_xslt): a flat file profile's XML names */
     pnode *root;
     vec all; /* every node, in document order */
 } profile;
@@ -739,6 +744,34 @@ static void build_json(mc *c, profile *p, const xmlNode *x, pnode *parent, int d
     }
 }
 
+/* A flat file profile as the XML tree of flatfile.h: a root element, each record format a
+ * repeating element, its element groups and fields below, named as the conversion names them. */
+static void build_flatfile(mc *c, profile *p)
+{
+    ma_error e = {0};
+    if (!(p->ff = ma_flatfile_compile(p->comp, &e))) fail(c, e.code ? e.code : MA_ERR_CONFIG, "%s", e.msg);
+    const xmlNode *root = p->comp->object;
+    p->root = new_node(c, p, PK_XELEM, root, NULL);
+    p->root->name = p->root->path = MA_FLATFILE_ROOT;
+    for (const xmlNode *r = ma_xml_child(ma_xml_child(root, "DataElements"), "FlatFileRecord"); r;
+         r = ma_xml_next(r, "FlatFileRecord")) {
+        pnode *rn = new_node(c, p, PK_XELEM, r, p->root);
+        rn->repeating = 1;
+        for (const xmlNode *g = ma_xml_child(r, "FlatFileElements"); g; g = ma_xml_next(g, "FlatFileElements")) {
+            pnode *gn = new_node(c, p, PK_XELEM, g, rn);
+            for (const xmlNode *f = ma_xml_child(g, "FlatFileElement"); f; f = ma_xml_next(f, "FlatFileElement"))
+                new_node(c, p, PK_XELEM, f, gn);
+        }
+    }
+    for (size_t i = 1; i < p->all.n; i++) {
+        pnode *n = p->all.v[i];
+        const char *x = ma_flatfile_xml_name(p->ff, n->key);
+        if (!x)
+            fail(c, MA_ERR_CONFIG, "profile '%s' (%s): no element with key '%s'", p->comp->name, p->comp->id, n->key);
+        n->name = mc_strdup(c, x);
+    }
+}
+
 static void load_profile(mc *c, profile *p, const char *id, int target)
 {
     p->target = target;
@@ -749,9 +782,13 @@ static void load_profile(mc *c, profile *p, const char *id, int target)
     p->comp = comp;
     if (ma_streq(comp->type, "profile.xml")) p->json = 0;
     else if (ma_streq(comp->type, "profile.json")) p->json = 1;
-    else if (ma_str_has_prefix(comp->type, "profile."))
-        fail(c, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile: only XML and JSON profiles are supported",
-             comp->name, comp->id, profile_kind(comp->type));
+    else if (ma_streq(comp->type, "profile.flatfile")) {
+        build_flatfile(c, p);
+        return;
+    } else if (ma_str_has_prefix(comp->type, "profile."))
+        fail(c, MA_ERR_UNSUPPORTED,
+             "profile '%s' (%s) is a %s profile: only XML, JSON and flat file profiles are supported", comp->name,
+             comp->id, profile_kind(comp->type));
     else
         fail(c, MA_ERR_REF, "%s %s is a component of type '%s' ('%s' in %s), not a profile", what, id, comp->type,
              comp->name, comp->file);
@@ -2041,9 +2078,10 @@ static char *generate(mc *c)
     for (int i = 0; i < 2; i++) {
         const ma_component *pc = empty(ids[i]) ? NULL : ma_deploy_find(c->dep, ids[i]);
         if (pc && ma_str_has_prefix(pc->type, "profile.") && !ma_streq(pc->type, "profile.xml") &&
-            !ma_streq(pc->type, "profile.json"))
-            fail(c, MA_ERR_UNSUPPORTED, "profile '%s' (%s) is a %s profile: only XML and JSON profiles are supported",
-                 pc->name, pc->id, profile_kind(pc->type));
+            !ma_streq(pc->type, "profile.json") && !ma_streq(pc->type, "profile.flatfile"))
+            fail(c, MA_ERR_UNSUPPORTED,
+                 "profile '%s' (%s) is a %s profile: only XML, JSON and flat file profiles are supported", pc->name,
+                 pc->id, profile_kind(pc->type));
     }
     load_profile(c, &c->src, from, 0);
     load_profile(c, &c->tgt, to, 1);
@@ -2084,6 +2122,9 @@ static char *generate(mc *c)
         cmt(c, profile_desc(c, &c->tgt)));
     if (c->src.json) out(s, 1, "The source JSON is read in the XPath 3.1 json-to-xml vocabulary (prefix fn).");
     if (c->tgt.json) out(s, 1, "The result is built in the json-to-xml vocabulary (prefix fn) and written as JSON.");
+    if (c->src.ff || c->tgt.ff)
+        out(s, 1,
+            "Flat file data is read and written as <" MA_FLATFILE_ROOT "><RECORD><ELEMENTS><FIELD> (flatfile.h).");
     out(s, 1, "ma: functions are mini-Atom's (urn:miniatom, docs/maps.md).");
     out(s, 0, "-->");
     ma_sb_puts(s, "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"");
@@ -2130,6 +2171,8 @@ char *ma_map_to_xslt(ma_deploy *dep, const ma_component *map, ma_error *err)
     c->err = err;
     char *volatile text = NULL;
     if (setjmp(c->jb) == 0) text = generate(c);
+    ma_flatfile_free(c->src.ff);
+    ma_flatfile_free(c->tgt.ff);
     for (size_t i = 0; i < c->sbs.n; i++) ma_sb_free(c->sbs.v[i]);
     for (size_t i = 0; i < c->allocs.n; i++) free(c->allocs.v[i]);
     free(c->allocs.v);

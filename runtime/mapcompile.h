@@ -1,13 +1,14 @@
 /* mapcompile.h - compiles a Boomi Map component (type transform.map; boomi-process-xml.md 3) into
- * an XSLT 1.0 stylesheet, using its fromProfile and toProfile profile components (profile.xml and
- * profile.json). The stylesheet reads XML input as it is and JSON input in the json-to-xml
- * vocabulary (jsonxml.h), and writes the output profile's form (JSON output in that vocabulary).
+ * an XSLT 1.0 stylesheet, using its fromProfile and toProfile profile components (profile.xml,
+ * profile.json and profile.flatfile). The stylesheet reads XML input as it is, JSON input in the
+ * json-to-xml vocabulary (jsonxml.h) and flat file input in the tree of flatfile.h, and writes the
+ * output profile's form (JSON output in that vocabulary, flat file output as that tree).
  * Map functions compile to XPath or to the mini-Atom extension functions (namespace urn:miniatom,
  * prefix ma; see docs/maps.md):
  *   ma:property(id), ma:set-property(id, value), ma:execution(name), ma:date(mask),
  *   ma:date-convert(value, fromMask, toMask), ma:sequence(name), ma:upper(s), ma:lower(s),
  *   ma:trim(s), ma:ltrim(s), ma:rtrim(s), ma:crossref(table, outCol, inCol, value, ...)
- * Anything it cannot compile (an unsupported function type, a flat-file, database or EDI profile,
+ * Anything it cannot compile (an unsupported function type, a database or EDI profile,
  * a document cache join, a scripting or user-defined function, a missing profile) is an error
  * naming the map, the mapping or function key, and what is unsupported - never a silently wrong
  * stylesheet. */

@@ -73,6 +73,13 @@ ma_profile_path *ma_param_profile_path(ma_shape *shape, const char *profile_id, 
                      profile_id ? profile_id : "(none)", element_name ? element_name : "");
         return NULL;
     }
+    if (profile_type && strstr(profile_type, "flatfile")) {
+        ma_error_set(err, MA_ERR_REF,
+                     "flat file profile %s is not in the deployment (element '%s' cannot be read without it)",
+                     profile_id ? profile_id : "(none)", element_name ? element_name : "");
+        free(names);
+        return NULL;
+    }
     int json = profile_type && strstr(profile_type, "json") != NULL;
     if (profile_type && !json && !strstr(profile_type, "xml")) {
         ma_error_set(err, MA_ERR_UNSUPPORTED, "profile element '%s': %s profiles are not supported (XML and JSON are)",

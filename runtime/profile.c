@@ -17,7 +17,10 @@
  *    {"h":1,"orders":[A,B]} split by Root/Object/orders/Array/ArrayElement1 gives {"orders":[A]}
  *    and {"orders":[B]} (profile.h: "wrapped the way the profile's root expects"; a profile whose
  *    root is the array gives [A], [B]), not bare A and B: later steps keep using the same profile.
- *    Written compact, keys in input order, reals in their shortest round-trip form. */
+ *    Written compact, keys in input order, reals in their shortest round-trip form.
+ * A flat file profile element (profile.flatfile, flatfile.h) is read from the first record that
+ * has it, as read (qualifiers and escapes handled, numbers as written); a split by a flat file
+ * profile is the Data Process shape's (dataprocess_flatfile.c), not this file's. */
 #include "profile.h"
 
 #include <jansson.h>
@@ -27,6 +30,7 @@
 
 #include <libxml/tree.h>
 
+#include "flatfile.h"
 #include "util.h"
 
 #define MAX_STEPS 256 /* deepest path accepted */
@@ -51,8 +55,10 @@ typedef struct ps_step {
 struct ma_profile_path {
     int json;
     size_t n;
-    ps_step *steps; /* owned */
-    char *str;      /* owned: readable form */
+    ps_step *steps;  /* owned */
+    char *str;       /* owned: readable form */
+    ma_flatfile *ff; /* owned: a flat file profile element (then steps is unused) */
+    char *ff_key;    /* owned: the element's key */
 };
 
 void ma_profile_path_free(ma_profile_path *p)
@@ -61,6 +67,8 @@ void ma_profile_path_free(ma_profile_path *p)
     for (size_t i = 0; i < p->n; i++) free(p->steps[i].name);
     free(p->steps);
     free(p->str);
+    ma_flatfile_free(p->ff);
+    free(p->ff_key);
     free(p);
 }
 
@@ -236,6 +244,44 @@ static const char *profile_kind(const char *type)
     return type ? type : "unknown";
 }
 
+static ma_profile_path *flatfile_path(const ma_component *c, const char *key, ma_error *err)
+{
+    ma_profile_path *p = calloc(1, sizeof *p);
+    if (!p) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (!(p->ff = ma_flatfile_compile(c, err))) goto fail;
+    if (!key || !(p->str = ma_flatfile_field_path(p->ff, key))) {
+        ma_error_set(err, MA_ERR_REF, "profile '%s' (%s) has no element with key %s", c->name, c->id, key ? key : "");
+        goto fail;
+    }
+    if (!(p->ff_key = ma_strdup(key))) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    return p;
+fail:
+    ma_profile_path_free(p);
+    return NULL;
+}
+
+typedef struct ffeval {
+    const char *key;
+    char *value;
+} ffeval;
+
+static int ff_first(void *ctx, const ma_ff_record *r)
+{
+    ffeval *e = ctx;
+    for (size_t i = 0; !r->header && i < r->n; i++)
+        if (strcmp(r->keys[i], e->key) == 0) {
+            e->value = ma_strdup(r->values[i]);
+            return e->value ? 1 : -1;
+        }
+    return 0;
+}
+
 ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id, const char *element_key, ma_error *err)
 {
     ma_component *c = ma_deploy_ref(dep, profile_id, "profile", "profile", err);
@@ -243,10 +289,11 @@ ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id,
     int json;
     if (ma_streq(c->type, "profile.xml")) json = 0;
     else if (ma_streq(c->type, "profile.json")) json = 1;
+    else if (ma_streq(c->type, "profile.flatfile")) return flatfile_path(c, element_key, err);
     else {
         ma_error_set(err, MA_ERR_UNSUPPORTED,
-                     "profile '%s' (%s) is a %s profile; only XML and JSON profiles are supported", c->name, c->id,
-                     profile_kind(c->type));
+                     "profile '%s' (%s) is a %s profile; only XML, JSON and flat file profiles are supported", c->name,
+                     c->id, profile_kind(c->type));
         return NULL;
     }
     if (!element_key || !*element_key) {
@@ -643,6 +690,13 @@ char *ma_profile_path_eval(const ma_profile_path *p, const ma_doc *doc)
 {
     if (!p || !doc) return ma_strdup("");
     ma_error err;
+    if (p->ff) {
+        size_t len;
+        const char *data = ma_doc_data(doc, &len);
+        ffeval e = {.key = p->ff_key};
+        if (ma_flatfile_scan(p->ff, data, len, ff_first, &e, &err) < 0 && err.code == MA_ERR_NOMEM) return NULL;
+        return e.value ? e.value : ma_strdup("");
+    }
     if (p->json) {
         json_t *root = json_parse(doc, &err);
         if (!root) return ma_strdup("");
@@ -669,6 +723,7 @@ char *ma_profile_path_eval(const ma_profile_path *p, const ma_doc *doc)
 int ma_profile_path_split(const ma_profile_path *p, const ma_doc *doc, ma_batch *out, ma_error *err)
 {
     if (!p || !doc || !out) return ma_error_set(err, MA_ERR_USAGE, "ma_profile_path_split: missing argument");
+    if (p->ff) return ma_error_set(err, MA_ERR_USAGE, "ma_profile_path_split: %s is a flat file element", p->str);
     size_t start = out->len;
     int r;
     if (p->json) {
@@ -694,4 +749,207 @@ int ma_profile_path_split(const ma_profile_path *p, const ma_doc *doc, ma_batch 
         return -1;
     }
     return 0;
+}
+
+/* ---- occurrences ----------------------------------------------------------------------------- */
+
+struct ma_profile_data {
+    int json;
+    xmlDoc *xml; /* owned; NULL for empty data */
+    json_t *js;  /* owned; NULL for empty data */
+};
+
+ma_profile_data *ma_profile_data_parse(const ma_doc *doc, int json, ma_error *err)
+{
+    ma_profile_data *d = calloc(1, sizeof *d);
+    if (!d) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    d->json = json;
+    size_t len = 0;
+    const char *data = doc ? ma_doc_data(doc, &len) : NULL;
+    size_t i = 0;
+    while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')) i++;
+    if (i == len) return d; /* empty data: an empty document */
+    if (json) d->js = json_parse(doc, err);
+    else d->xml = ma_xml_parse(data, len, "document", err);
+    if (!d->js && !d->xml) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void ma_profile_data_free(ma_profile_data *d)
+{
+    if (!d) return;
+    if (d->xml) xmlFreeDoc(d->xml);
+    if (d->js) json_decref(d->js);
+    free(d);
+}
+
+size_t ma_profile_path_len(const ma_profile_path *p) { return p ? p->n : 0; }
+
+static const void *data_root(const ma_profile_data *d)
+{
+    if (d->json) return d->js;
+    return d->xml; /* the document node: its children hold the root element */
+}
+
+ma_profile_match ma_profile_match_root(const ma_profile_data *d)
+{
+    static const void *const none[1] = {NULL};
+    ma_profile_match m = {.data = d, .path = NULL, .depth = 0, .nodes = none};
+    return m;
+}
+
+/* A walk over steps [i, n) of a path, recording where it stood after each step. */
+typedef struct owalk {
+    const ma_profile_path *p;
+    int json;
+    const void **nodes;                         /* p->n + 1 entries */
+    int (*hit)(struct owalk *w, const void *n); /* 1 stop, 0 go on, -1 error */
+    void *ctx;
+} owalk;
+
+static int owalk_run(owalk *w, const void *node, size_t i)
+{
+    if (!node) return 0;
+    w->nodes[i] = node;
+    if (i == w->p->n) return w->hit(w, node);
+    const ps_step *s = &w->p->steps[i];
+    if (w->json) {
+        json_t *v = (json_t *)node;
+        switch (s->kind) {
+        case PS_JROOT: return owalk_run(w, v, i + 1);
+        case PS_JOBJECT: return json_is_object(v) ? owalk_run(w, v, i + 1) : 0;
+        case PS_JARRAY: return json_is_array(v) ? owalk_run(w, v, i + 1) : 0;
+        case PS_JENTRY: return json_is_object(v) ? owalk_run(w, json_object_get(v, s->name), i + 1) : 0;
+        case PS_JITEM: {
+            if (!json_is_array(v)) return 0;
+            size_t from = 0, to = json_array_size(v);
+            if (s->index >= 0) {
+                if ((size_t)s->index >= to) return 0;
+                from = (size_t)s->index;
+                to = from + 1;
+            }
+            for (size_t k = from; k < to; k++) {
+                int r = owalk_run(w, json_array_get(v, k), i + 1);
+                if (r) return r;
+            }
+            return 0;
+        }
+        default: return 0;
+        }
+    }
+    const xmlNode *e = node;
+    if (e->type != XML_ELEMENT_NODE && e->type != XML_DOCUMENT_NODE) return 0;
+    if (s->kind == PS_ATTR) {
+        if (e->type != XML_ELEMENT_NODE) return 0;
+        return owalk_run(w, find_attr((xmlNode *)e, s->name), i + 1);
+    }
+    if (s->kind != PS_ELEM) return 0;
+    for (const xmlNode *c = e->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, s->name) != 0) continue;
+        int r = owalk_run(w, c, i + 1);
+        if (r) return r;
+    }
+    return 0;
+}
+
+typedef struct each_ctx {
+    const ma_profile_data *d;
+    size_t count, limit;
+    int (*fn)(void *ctx, const ma_profile_match *m);
+    void *ctx;
+    ma_error *err;
+} each_ctx;
+
+static int ohit_each(owalk *w, const void *n)
+{
+    (void)n;
+    each_ctx *c = w->ctx;
+    if (++c->count > c->limit)
+        return ma_error_set(c->err, MA_ERR_LIMIT, "more than %zu occurrences of %s in one document", c->limit,
+                            w->p->str);
+    ma_profile_match m = {.data = c->d, .path = w->p, .depth = w->p->n, .nodes = w->nodes};
+    return c->fn(c->ctx, &m);
+}
+
+int ma_profile_path_each(const ma_profile_path *p, const ma_profile_data *d, size_t limit,
+                         int (*fn)(void *ctx, const ma_profile_match *m), void *ctx, ma_error *err)
+{
+    if (!p || !d || !fn) return ma_error_set(err, MA_ERR_USAGE, "ma_profile_path_each: missing argument");
+    if (p->json != d->json)
+        return ma_error_set(err, MA_ERR_USAGE, "path %s is %s, the data is not", p->str, p->json ? "JSON" : "XML");
+    const void *nodes[MAX_STEPS + 1];
+    each_ctx c = {.d = d, .limit = limit, .fn = fn, .ctx = ctx, .err = err};
+    owalk w = {.p = p, .json = d->json, .nodes = nodes, .hit = ohit_each, .ctx = &c};
+    return owalk_run(&w, data_root(d), 0);
+}
+
+static int ohit_first(owalk *w, const void *n)
+{
+    *(const void **)w->ctx = n;
+    return 1;
+}
+
+static int same_step(const ps_step *a, const ps_step *b)
+{
+    return a->kind == b->kind && a->index == b->index && ma_streq(a->name, b->name);
+}
+
+char *ma_profile_match_value(const ma_profile_match *m, const ma_profile_path *q)
+{
+    if (!m || !q || !m->data || q->json != m->data->json) return ma_strdup("");
+    size_t k = 0;
+    if (m->path)
+        while (k < m->depth && k < q->n && k < m->path->n && same_step(&m->path->steps[k], &q->steps[k])) k++;
+    const void *start = m->path ? m->nodes[k] : data_root(m->data);
+    const void *nodes[MAX_STEPS + 1];
+    const void *found = NULL;
+    owalk w = {.p = q, .json = q->json, .nodes = nodes, .hit = ohit_first, .ctx = &found};
+    owalk_run(&w, start, k);
+    if (!found) return ma_strdup("");
+    if (q->json) return json_scalar(found);
+    const xmlNode *x = found;
+    if (x->type == XML_ATTRIBUTE_NODE) {
+        xmlChar *v = xmlNodeListGetString(x->doc, x->children, 1);
+        char *s = ma_strdup(v ? (const char *)v : "");
+        xmlFree(v);
+        return s;
+    }
+    return ma_xml_text((xmlNode *)x);
+}
+
+ma_profile_path *ma_profile_path_record(const ma_profile_path *p, ma_error *err)
+{
+    if (!p) {
+        ma_error_set(err, MA_ERR_USAGE, "ma_profile_path_record: no path");
+        return NULL;
+    }
+    size_t n = p->n ? p->n - 1 : 0;
+    while (p->json && n > 0 && (p->steps[n - 1].kind == PS_JOBJECT || p->steps[n - 1].kind == PS_JARRAY)) n--;
+    ma_profile_path *r = path_new(p->json);
+    if (!r) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    ma_sb str;
+    ma_sb_init(&str);
+    for (size_t i = 0; i < n; i++) {
+        if (path_add(r, p->steps[i].kind, p->steps[i].name, p->steps[i].index, err) < 0) {
+            ma_sb_free(&str);
+            ma_profile_path_free(r);
+            return NULL;
+        }
+        if (p->steps[i].name) ma_sb_printf(&str, "%s%s", str.len ? "/" : "", p->steps[i].name);
+    }
+    if (!(r->str = ma_sb_take(&str, NULL))) {
+        ma_profile_path_free(r);
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return r;
 }

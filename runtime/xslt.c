@@ -3,7 +3,8 @@
  * and writing files, creating directories and network access, and a loader that serves only other
  * XSLT components of the deployment (xsl:include/xsl:import href = componentId) and nothing at
  * run time. JSON documents are presented in the XPath 3.1 json-to-xml vocabulary and results in
- * that vocabulary are serialized back to JSON (jsonxml.h). Extension functions in urn:miniatom
+ * that vocabulary are serialized back to JSON (jsonxml.h); a Map whose profile is a flat file
+ * profile reads its input through, and writes its result as, flat file text (flatfile.h). Extension functions in urn:miniatom
  * read the document's properties as it entered the map and set properties on the result (Boomi:
  * "inside one Map execution a document property cannot be changed step by step",
  * boomi-atom-semantics.md 1.2). A transform stops when its execution must (membudget.h: the
@@ -29,6 +30,7 @@
 
 #include "datefmt.h"
 #include "executor.h"
+#include "flatfile.h"
 #include "jsonxml.h"
 #include "map_xref.h"
 #include "mapcompile.h"
@@ -58,7 +60,8 @@ struct ma_xslt {
     xsltStylesheetPtr style; /* owned */
     char **params;           /* owned: names of top-level xsl:param */
     size_t n_params;
-    char *name; /* owned: "map 'Name' (id)" for messages */
+    char *name;                  /* owned: "map 'Name' (id)" for messages */
+    ma_flatfile *ff_in, *ff_out; /* owned: the map's flat file source / target profile, or NULL */
     pthread_mutex_t pool_mu;
     pooled_ctx pool[CTX_POOL]; /* idle released contexts, owned */
     size_t n_pool;
@@ -225,6 +228,8 @@ static void xslt_free(void *p)
     for (size_t i = 0; i < x->n_pool; i++) xsltFreeTransformContext(x->pool[i].tc);
     pthread_mutex_destroy(&x->pool_mu);
     if (x->style) xsltFreeStylesheet(x->style);
+    ma_flatfile_free(x->ff_in);
+    ma_flatfile_free(x->ff_out);
     for (size_t i = 0; i < x->n_params; i++) free(x->params[i]);
     free(x->params);
     free(x->name);
@@ -271,6 +276,18 @@ static xmlDoc *doc_for(ma_deploy *dep, const ma_component *c, ma_error *err)
     return d;
 }
 
+/* The flat file profile named by attribute attr of a Map component's <Map>, compiled, or NULL
+ * (not a flat file profile, or err set). */
+static ma_flatfile *map_flatfile(ma_deploy *dep, const ma_component *c, const char *attr, ma_error *err)
+{
+    if (strcmp(c->type, "transform.map") != 0 || !c->object) return NULL;
+    char *pid = ma_xml_attr(c->object, attr);
+    const ma_component *p = pid ? ma_deploy_find(dep, pid) : NULL;
+    free(pid);
+    if (!p || strcmp(p->type, "profile.flatfile") != 0) return NULL;
+    return ma_flatfile_compile(p, err);
+}
+
 const ma_xslt *ma_xslt_for(ma_deploy *dep, const char *id, ma_error *err)
 {
     ma_xslt_global_init();
@@ -294,6 +311,15 @@ const ma_xslt *ma_xslt_for(ma_deploy *dep, const char *id, ma_error *err)
     }
     xmlDoc *d = doc_for(dep, c, err);
     if (!d) {
+        xslt_free(x);
+        return NULL;
+    }
+    err->code = 0;
+    x->ff_in = map_flatfile(dep, c, "fromProfile", err);
+    if (!x->ff_in && err->code == 0) x->ff_out = map_flatfile(dep, c, "toProfile", err);
+    else if (x->ff_in) x->ff_out = map_flatfile(dep, c, "toProfile", err);
+    if (err->code != 0) {
+        xmlFreeDoc(d);
         xslt_free(x);
         return NULL;
     }
@@ -796,7 +822,16 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
     ma_error perr;
     int json_in;
     xmlDoc *src;
-    if (ctype) {
+    if (x->ff_in) {
+        json_in = 0;
+        src = ma_flatfile_to_xml(x->ff_in, data, len, &perr);
+        if (!src) {
+            ma_error_set(err, perr.code == MA_ERR_NOMEM ? MA_ERR_NOMEM : MA_ERR_PARSE,
+                         "%s: the document does not match flat file profile %s: %s", x->name,
+                         ma_flatfile_label(x->ff_in), perr.msg);
+            return perr.code == MA_ERR_NOMEM ? -1 : 1;
+        }
+    } else if (ctype) {
         json_in = ma_doc_looks_json(data, len, ctype);
         src = json_in ? ma_json_to_xml(data, len, &perr) : ma_xml_parse(data, len, "the document", &perr);
     } else {
@@ -857,7 +892,15 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
         rc = 1;
     } else {
         xmlNode *root = xmlDocGetRootElement(res);
-        if (root && ma_xml_is_json_vocab(root)) {
+        if (x->ff_out) {
+            text = root ? ma_flatfile_from_xml(x->ff_out, root, &tlen, &perr) : ma_strdup("");
+            if (!text) {
+                ma_error_set(err, MA_ERR_RUNTIME, "%s: cannot write flat file profile %s: %s", x->name,
+                             ma_flatfile_label(x->ff_out), perr.msg);
+                rc = perr.code == MA_ERR_NOMEM ? -1 : 1;
+            }
+            out_type = "text/plain";
+        } else if (root && ma_xml_is_json_vocab(root)) {
             text = ma_xml_to_json(root, &tlen, &perr);
             if (!text) {
                 ma_error_set(err, MA_ERR_RUNTIME, "%s: the result is not valid JSON: %s", x->name, perr.msg);

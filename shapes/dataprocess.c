@@ -24,8 +24,8 @@
  *  - Split by line (profileType ff/flatfile/line, or FFOptions splitOption="split_line"): one
  *    document per line (batchCount lines per document), lines joined with "\n" and no trailing
  *    newline, trailing empty lines dropped; headersOption "remove" drops the first line, "retain"
- *    puts it on top of every document, "none"/absent treats it as data. Split by a flat file or
- *    EDI profile is refused at deploy.
+ *    puts it on top of every document, "none"/absent treats it as data. Split by a flat file
+ *    profile: dataprocess_flatfile.c. Split by an EDI profile is refused at deploy.
  *  - Split by XML / JSON profile element: see profile.c (ancestors rebuilt around each piece);
  *    batchCount > 1 puts that many consecutive pieces into one document (the pieces combined as
  *    below). The element is resolved through the profile component when it is deployed, else from
@@ -50,6 +50,7 @@
 
 #include "shapes_common.h"
 #include "compare.h"
+#include "dataprocess_flatfile.h"
 #include "dataprocess_step.h"
 #include "params.h"
 #include "profile.h"
@@ -97,6 +98,7 @@ typedef struct dp_step {
     size_t batch;
     hdr headers;
     char *ff_header, *ff_footer;
+    ma_dp_ffsplit *ffsplit; /* split by a flat file profile (dataprocess_flatfile.c), or NULL */
     /* a step kind from its own file (dataprocess_step.h), with its state */
     const ma_dp_step_kind *kind;
     void *state;
@@ -118,6 +120,7 @@ static void step_free(dp_step *s)
     free(s->names);
     free(s->ff_header);
     free(s->ff_footer);
+    ma_dp_ffsplit_free(s->ffsplit);
     if (s->kind && s->kind->destroy) s->kind->destroy(s->state);
 }
 
@@ -795,6 +798,7 @@ static int split_lines(const dp_step *s, ma_doc *doc, ma_batch *next)
 static int run_split(const dp_step *s, ma_batch *cur, ma_batch *next, ma_outputs *out, ma_error *err)
 {
     char msg[2 * MA_ERROR_MAX + 256];
+    if (s->ffsplit) return ma_dp_ffsplit_run(s->ffsplit, cur, next, out, err);
     for (size_t i = 0; i < cur->len; i++) {
         ma_doc *doc = cur->docs[i];
         if (s->format == FMT_LINE) {
@@ -936,10 +940,7 @@ static int compile_split(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_err
         char *so = ma_xml_attr(o, "splitOption");
         char *lk = ma_xml_attr(o, "linkElementKey");
         if (ma_streq(so, "split_profile") || (!so && lk && *lk)) {
-            rc = ma_error_set(
-                err, MA_ERR_UNSUPPORTED,
-                "%s: splitting by a flat file profile is not supported (flat file profiles cannot be read); split by line instead",
-                s->label);
+            if (!(s->ffsplit = ma_dp_ffsplit_compile(shape, o, s->label, err))) rc = -1;
         } else if (o) {
             s->headers = parse_headers(o);
             rc = parse_batch(s, o, err);

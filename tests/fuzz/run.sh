@@ -16,7 +16,7 @@ command -v "$CLANG" >/dev/null || { echo "FAIL: the fuzz targets need clang (apt
 long=0
 [ "${1:-}" = --long ] && long=1
 if [ $long = 1 ]; then secs=${MA_FUZZ_SECONDS:-600}; else secs=${MA_FUZZ_SECONDS:-10}; fi
-targets=${MA_FUZZ_TARGETS:-fuzz_loader fuzz_template fuzz_jsonxml fuzz_flowreq fuzz_wssroute fuzz_httpreq}
+targets=${MA_FUZZ_TARGETS:-fuzz_loader fuzz_template fuzz_jsonxml fuzz_flatfile fuzz_flowreq fuzz_wssroute fuzz_httpreq}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src=$top_srcdir

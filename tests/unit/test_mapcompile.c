@@ -698,9 +698,8 @@ static const struct {
     {"340a2694-36ea-44ac-add1-4e38d3276226",
      "map 'get_next_approver_map' (340a2694-36ea-44ac-add1-4e38d3276226): profile "
      "a3d740b3-dcb4-4b05-9ccc-5e5968d18f86 is not in the deployment"},
-    {"64b9abe3-abda-4870-9f5e-8c396a593a03",
-     "map 'error_message_map' (64b9abe3-abda-4870-9f5e-8c396a593a03): profile 'error_message_flat_file' "
-     "(6ce29652-05c5-45cf-ac3e-fa1768a4d08d) is a flat file profile: only XML and JSON profiles are supported"},
+    {"64b9abe3-abda-4870-9f5e-8c396a593a03", "map 'error_message_map' (64b9abe3-abda-4870-9f5e-8c396a593a03): profile "
+                                             "b3a5d5ef-2ad2-43a4-98dd-646c12e74af9 is not in the deployment"},
     {"cbb5a23f-5904-4fb9-a7dc-9e7062d2b268",
      "map 'Subscription Completed JSON to SF Opportunity CREATE Request XML' (cbb5a23f-5904-4fb9-a7dc-9e7062d2b268): profile "
      "6e791dfd-6dad-469a-9bd7-5339e240cca2 is not in the deployment"},

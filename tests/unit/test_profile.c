@@ -291,7 +291,12 @@ static const char *JSON_PROFILE = ENVELOPE_START(
 
 static const char *FF_PROFILE = ENVELOPE_START(
     "p-ff", "Cost Centers",
-    "profile.flatfile") "<FlatFileProfile xmlns=\"\"><DataElements><FlatFileRecord key=\"1\" name=\"Record\"/></DataElements></FlatFileProfile>" ENVELOPE_END;
+    "profile.flatfile") "<FlatFileProfile xmlns=\"\"><ProfileProperties><GeneralInfo fileType=\"delimited\" useColumnHeaders=\"true\"/>"
+                        "<Options><DelimitedOptions fileDelimiter=\"commadelimited\" textQualifier=\"textqualifierdouble\"/>"
+                        "</Options></ProfileProperties><DataElements><FlatFileRecord key=\"1\" name=\"Record\">"
+                        "<FlatFileElements key=\"2\" name=\"Elements\"><FlatFileElement key=\"3\" name=\"Code\"/>"
+                        "<FlatFileElement key=\"4\" name=\"Cost Center\"/></FlatFileElements></FlatFileRecord>"
+                        "</DataElements></FlatFileProfile>" ENVELOPE_END;
 
 static const char *DB_PROFILE =
     ENVELOPE_START("p-db", "Orders DB", "profile.db") "<DatabaseProfile xmlns=\"\"/>" ENVELOPE_END;
@@ -396,14 +401,30 @@ static void test_deploy_errors(void **state)
     (void)state;
     ma_deploy *dep = deploy_with_profiles();
     ma_error err = {0};
+    /* a flat file profile: elements only (not a record), read from the first record that has them */
     assert_null(ma_profile_path_compile(dep, "p-ff", "1", &err));
-    assert_int_equal(err.code, MA_ERR_UNSUPPORTED);
-    assert_string_equal(
-        err.msg, "profile 'Cost Centers' (p-ff) is a flat file profile; only XML and JSON profiles are supported");
+    assert_int_equal(err.code, MA_ERR_REF);
+    assert_string_equal(err.msg, "profile 'Cost Centers' (p-ff) has no element with key 1");
+    ma_profile_path *ff = ma_profile_path_compile(dep, "p-ff", "4", &err);
+    assert_non_null(ff);
+    assert_string_equal(ma_profile_path_str(ff), "Record/Elements/Cost Center");
+    const char *csv = "Code,Cost Center\nC1,\"Sales, North\"\nC2,Ops\n";
+    ma_doc *d = ma_doc_new(csv, strlen(csv));
+    assert_non_null(d);
+    char *v = ma_profile_path_eval(ff, d);
+    assert_string_equal(v, "Sales, North");
+    free(v);
+    ma_batch out;
+    ma_batch_init(&out);
+    assert_int_equal(ma_profile_path_split(ff, d, &out, &err), -1);
+    ma_batch_clear(&out);
+    ma_doc_unref(d);
+    ma_profile_path_free(ff);
     assert_null(ma_profile_path_compile(dep, "p-db", "1", &err));
     assert_int_equal(err.code, MA_ERR_UNSUPPORTED);
-    assert_string_equal(err.msg,
-                        "profile 'Orders DB' (p-db) is a database profile; only XML and JSON profiles are supported");
+    assert_string_equal(
+        err.msg,
+        "profile 'Orders DB' (p-db) is a database profile; only XML, JSON and flat file profiles are supported");
     assert_null(ma_profile_path_compile(dep, "p-xml", "999", &err));
     assert_int_equal(err.code, MA_ERR_REF);
     assert_non_null(strstr(err.msg, "no element with key 999"));
@@ -411,6 +432,136 @@ static void test_deploy_errors(void **state)
     assert_int_equal(err.code, MA_ERR_REF);
     assert_null(ma_profile_path_compile(dep, "p-json", "", &err));
     ma_deploy_free(dep);
+}
+
+/* ---- occurrences (Business Rules) ---- */
+
+typedef struct occ_ctx {
+    const ma_profile_path *const *read; /* paths read at each occurrence */
+    size_t nread;
+    ma_sb out;
+} occ_ctx;
+
+static int collect(void *ctx, const ma_profile_match *m)
+{
+    occ_ctx *c = ctx;
+    ma_sb_puts(&c->out, "[");
+    for (size_t i = 0; i < c->nread; i++) {
+        char *v = ma_profile_match_value(m, c->read[i]);
+        assert_non_null(v);
+        ma_sb_printf(&c->out, "%s%s", i ? "," : "", v);
+        free(v);
+    }
+    ma_sb_puts(&c->out, "]");
+    return 0;
+}
+
+/* "[..][..]": the values of read at each occurrence of the record holding `deepest` */
+static char *occurrences(const char *data, int json, const char *deepest, const char *const *read, size_t nread)
+{
+    ma_error err = {0};
+    ma_doc *d = doc_of(data);
+    ma_profile_data *pd = ma_profile_data_parse(d, json, &err);
+    if (!pd) fail_msg("parse: %s", err.msg);
+    ma_profile_path *deep = names(deepest, json);
+    ma_profile_path *rec = ma_profile_path_record(deep, &err);
+    assert_non_null(rec);
+    ma_profile_path *paths[8];
+    for (size_t i = 0; i < nread; i++) paths[i] = names(read[i], json);
+    occ_ctx c = {.read = (const ma_profile_path *const *)paths, .nread = nread};
+    ma_sb_init(&c.out);
+    assert_int_equal(ma_profile_path_each(rec, pd, 100, collect, &c, &err), 0);
+    if (!c.out.len) { /* no occurrence: the root match */
+        ma_profile_match root = ma_profile_match_root(pd);
+        collect(&c, &root);
+    }
+    for (size_t i = 0; i < nread; i++) ma_profile_path_free(paths[i]);
+    ma_profile_path_free(rec);
+    ma_profile_path_free(deep);
+    ma_profile_data_free(pd);
+    ma_doc_unref(d);
+    return ma_sb_take(&c.out, NULL);
+}
+
+static void test_xml_occurrences(void **state)
+{
+    (void)state;
+    const char *order = "<Order id=\"A\"><c>x</c><Lines><Line><sku>1</sku><qty>5</qty></Line>"
+                        "<Line><sku>2</sku></Line><Line n=\"3\"><qty>7</qty></Line></Lines></Order>";
+    const char *read[] = {"Order/Lines/Line/sku", "Order/Lines/Line/qty", "Order/@id", "Order/Lines/Line/@n"};
+    char *s = occurrences(order, 0, "Order/Lines/Line/qty", read, 4);
+    /* one occurrence per Line, a missing field is empty, header fields read from the ancestor */
+    assert_string_equal(s, "[1,5,A,][2,,A,][,7,A,3]");
+    free(s);
+    /* a header field: one occurrence */
+    s = occurrences(order, 0, "Order/c", read + 2, 1);
+    assert_string_equal(s, "[A]");
+    free(s);
+    /* no Line at all: no occurrence; the root match reads every path from the document */
+    s = occurrences("<Order id=\"B\"/>", 0, "Order/Lines/Line/qty", read, 3);
+    assert_string_equal(s, "[,,B]");
+    free(s);
+    /* nested repeats: each inner element, with the outer one it sits in */
+    const char *emp = "<E><job><d>d1</d><info><s>A</s></info><info><s>T</s></info></job><job><d>d2</d><info><s>P</s>"
+                      "</info></job></E>";
+    const char *read2[] = {"E/job/info/s", "E/job/d"};
+    s = occurrences(emp, 0, "E/job/info/s", read2, 2);
+    assert_string_equal(s, "[A,d1][T,d1][P,d2]");
+    free(s);
+}
+
+static void test_json_occurrences(void **state)
+{
+    (void)state;
+    const char *cust = "{\"name\":\"Ann\",\"items\":[{\"sku\":\"S1\",\"price\":2.5},{\"price\":3},{\"sku\":\"S3\"}]}";
+    const char *read[] = {"Root/Object/items/Array/ArrayElement1/Object/sku",
+                          "Root/Object/items/Array/ArrayElement1/Object/price", "Root/Object/name"};
+    char *s = occurrences(cust, 1, read[1], read, 3);
+    assert_string_equal(s, "[S1,2.5,Ann][,3,Ann][S3,,Ann]");
+    free(s);
+    s = occurrences("{\"name\":\"Bo\",\"items\":[]}", 1, read[1], read, 3);
+    assert_string_equal(s, "[,,Bo]");
+    free(s);
+    /* a repeating scalar array: its record is the entry, read once (the first item) */
+    const char *tags[] = {"Root/Object/tags/Array/ArrayElement1"};
+    s = occurrences("{\"tags\":[\"a\",\"b\"]}", 1, tags[0], tags, 1);
+    assert_string_equal(s, "[a]");
+    free(s);
+}
+
+static void test_occurrence_errors(void **state)
+{
+    (void)state;
+    ma_error err = {0};
+    ma_doc *d = doc_of("<a><b>");
+    assert_null(ma_profile_data_parse(d, 0, &err));
+    assert_int_equal(err.code, MA_ERR_PARSE);
+    ma_doc_unref(d);
+    d = doc_of("{\"a\":");
+    assert_null(ma_profile_data_parse(d, 1, &err));
+    ma_doc_unref(d);
+    /* empty data is an empty document */
+    d = doc_of(" \n");
+    ma_profile_data *pd = ma_profile_data_parse(d, 0, &err);
+    assert_non_null(pd);
+    ma_profile_match root = ma_profile_match_root(pd);
+    ma_profile_path *p = names("a/b", 0);
+    char *v = ma_profile_match_value(&root, p);
+    assert_string_equal(v, "");
+    free(v);
+    ma_profile_data_free(pd);
+    ma_doc_unref(d);
+    /* more occurrences than the limit */
+    d = doc_of("<a><b/><b/><b/></a>");
+    pd = ma_profile_data_parse(d, 0, &err);
+    occ_ctx c = {0};
+    ma_sb_init(&c.out);
+    assert_int_equal(ma_profile_path_each(p, pd, 2, collect, &c, &err), -1);
+    assert_int_equal(err.code, MA_ERR_LIMIT);
+    ma_sb_free(&c.out);
+    ma_profile_path_free(p);
+    ma_profile_data_free(pd);
+    ma_doc_unref(d);
 }
 
 int main(void)
@@ -425,6 +576,9 @@ int main(void)
         cmocka_unit_test(test_deploy_xml_profile),
         cmocka_unit_test(test_deploy_json_profile),
         cmocka_unit_test(test_deploy_errors),
+        cmocka_unit_test(test_xml_occurrences),
+        cmocka_unit_test(test_json_occurrences),
+        cmocka_unit_test(test_occurrence_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
