@@ -634,7 +634,7 @@ static void test_flatfile_occurrences(void **state)
     s = ff_occurrences(dep, "p-ff-orders", orders, "14", det, 4);
     assert_string_equal(s, "[S1,1200,O1,Ann][S2,,O1,Ann][S3,7,O1,Ann]");
     free(s);
-    /* the record is the line, not the group of elements: fields of two groups of one line */
+    /* a header line: the fields of its two groups are read from that line */
     const char *hdr[] = {"4", "6"};
     s = ff_occurrences(dep, "p-ff-orders", orders, "6", hdr, 2);
     assert_string_equal(s, "[O1,Ann][O2,Bo]");
