@@ -471,6 +471,18 @@ char *ma_flatfile_field_path(const ma_flatfile *ff, const char *key)
     return NULL;
 }
 
+char *ma_flatfile_field_xml_path(const ma_flatfile *ff, const char *key)
+{
+    if (!ff || !key) return NULL;
+    for (size_t i = 0; i < ff->nr; i++) {
+        const ffrec *r = &ff->r[i];
+        for (size_t k = 0; k < r->nf; k++)
+            if (strcmp(r->f[k].key, key) == 0)
+                return ma_asprintf("%s/%s/%s/%s", MA_FLATFILE_ROOT, r->xname, r->g[r->f[k].group].xname, r->f[k].xname);
+    }
+    return NULL;
+}
+
 /* ---- numbers ----------------------------------------------------------------------------- */
 
 static const char *skip_ws(const char *s)

@@ -44,6 +44,9 @@ const char *ma_flatfile_xml_name(const ma_flatfile *ff, const char *key);
 /* "Record/Elements/Name": the profile names of the record, group and element with this key
  * (malloc'ed), or NULL when key is not an element (FlatFileElement) of the profile. */
 char *ma_flatfile_field_path(const ma_flatfile *ff, const char *key);
+/* "FlatFile/RECORD/ELEMENTS/FIELD": the XML names (the XML form above) of the root, record, group
+ * and element with this key (malloc'ed), or NULL when key is not an element of the profile. */
+char *ma_flatfile_field_xml_path(const ma_flatfile *ff, const char *key);
 
 /* Flat file text -> a new XML document in the form above (caller frees with xmlFreeDoc), or NULL
  * with err ("line 3, field 'Amount' (key 5): ..."): a line with more fields than its record

@@ -20,7 +20,9 @@
  *    Written compact, keys in input order, reals in their shortest round-trip form.
  * A flat file profile element (profile.flatfile, flatfile.h) is read from the first record that
  * has it, as read (qualifiers and escapes handled, numbers as written); a split by a flat file
- * profile is the Data Process shape's (dataprocess_flatfile.c), not this file's. */
+ * profile is the Data Process shape's (dataprocess_flatfile.c), not this file's. Read per
+ * occurrence (Business Rules), a flat file is its XML form (ma_flatfile_to_xml): each record
+ * (line) an element, numbers in their plain form, walked as XML. */
 #include "profile.h"
 
 #include <jansson.h>
@@ -244,9 +246,13 @@ static const char *profile_kind(const char *type)
     return type ? type : "unknown";
 }
 
+/* A flat file element: read from the first record that has it (ma_profile_path_eval), and its
+ * steps are the element's names in the profile's XML form (FlatFile/RECORD/ELEMENTS/FIELD), for
+ * reading it per record from ma_profile_data_parse_flatfile. */
 static ma_profile_path *flatfile_path(const ma_component *c, const char *key, ma_error *err)
 {
-    ma_profile_path *p = calloc(1, sizeof *p);
+    ma_profile_path *p = path_new(0);
+    char *xpath = NULL;
     if (!p) {
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return NULL;
@@ -256,12 +262,18 @@ static ma_profile_path *flatfile_path(const ma_component *c, const char *key, ma
         ma_error_set(err, MA_ERR_REF, "profile '%s' (%s) has no element with key %s", c->name, c->id, key ? key : "");
         goto fail;
     }
-    if (!(p->ff_key = ma_strdup(key))) {
+    if (!(p->ff_key = ma_strdup(key)) || !(xpath = ma_flatfile_field_xml_path(p->ff, key))) {
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    for (char *s = xpath, *e; s; s = e ? e + 1 : NULL) { /* XML names hold no '/' */
+        if ((e = strchr(s, '/'))) *e = '\0';
+        if (path_add(p, PS_ELEM, s, -1, err) < 0) goto fail;
+    }
+    free(xpath);
     return p;
 fail:
+    free(xpath);
     ma_profile_path_free(p);
     return NULL;
 }
@@ -781,6 +793,22 @@ ma_profile_data *ma_profile_data_parse(const ma_doc *doc, int json, ma_error *er
     return d;
 }
 
+ma_profile_data *ma_profile_data_parse_flatfile(const ma_doc *doc, const ma_flatfile *ff, ma_error *err)
+{
+    ma_profile_data *d = calloc(1, sizeof *d);
+    if (!d) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    size_t len = 0;
+    const char *data = doc ? ma_doc_data(doc, &len) : NULL;
+    if (!(d->xml = ma_flatfile_to_xml(ff, data, len, err))) { /* empty data: a <FlatFile/> of no records */
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
 void ma_profile_data_free(ma_profile_data *d)
 {
     if (!d) return;
@@ -930,6 +958,7 @@ ma_profile_path *ma_profile_path_record(const ma_profile_path *p, ma_error *err)
         return NULL;
     }
     size_t n = p->n ? p->n - 1 : 0;
+    if (p->ff) n = p->n > 2 ? p->n - 2 : 0; /* a flat file field's record: the line, not its group */
     while (p->json && n > 0 && (p->steps[n - 1].kind == PS_JOBJECT || p->steps[n - 1].kind == PS_JARRAY)) n--;
     ma_profile_path *r = path_new(p->json);
     if (!r) {

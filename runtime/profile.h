@@ -7,6 +7,7 @@
 #define MA_PROFILE_H
 
 #include "component.h"
+#include "flatfile.h"
 #include "miniatom/document.h"
 
 typedef struct ma_profile_path ma_profile_path;
@@ -14,7 +15,8 @@ typedef struct ma_profile_path ma_profile_path;
 /* Resolves element_key in profile profile_id (a component of the deployment; its type must be
  * profile.xml, profile.json or profile.flatfile). Returns a new path (free with
  * ma_profile_path_free) or NULL with err (missing profile, unknown key, unsupported profile type
- * such as database or EDI). A flat file element is evaluated on the first record that has it. */
+ * such as database or EDI). A flat file element is evaluated on the first record that has it;
+ * per occurrence it is read from data of ma_profile_data_parse_flatfile. */
 ma_profile_path *ma_profile_path_compile(ma_deploy *dep, const char *profile_id, const char *element_key,
                                          ma_error *err);
 /* Builds a path directly from a slash-separated element name path ("Root/Object/wall/Object/ID"
@@ -43,6 +45,12 @@ typedef struct ma_profile_data ma_profile_data;
 /* Parses doc's data as JSON or XML (no entities, no network). Empty data is an empty document
  * (nothing matches). NULL with err (MA_ERR_PARSE) when the data does not parse. */
 ma_profile_data *ma_profile_data_parse(const ma_doc *doc, int json, ma_error *err);
+/* Reads doc's data as a flat file of profile ff (borrowed; only for the call) into its XML form
+ * (flatfile.h): each record (line) is one occurrence of the record of the fields that paths
+ * compiled from the same profile name; numbers are in their plain form ("1,234.50" reads
+ * "1234.5"), the column header line is left out. Empty data has no records. NULL with err
+ * (MA_ERR_PARSE naming the line and field) when a line does not read as the profile. */
+ma_profile_data *ma_profile_data_parse_flatfile(const ma_doc *doc, const ma_flatfile *ff, ma_error *err);
 void ma_profile_data_free(ma_profile_data *d);
 
 /* One match of a path: nodes[i] is where the walk stood after i steps (nodes[0] the document).
@@ -63,7 +71,8 @@ int ma_profile_path_each(const ma_profile_path *p, const ma_profile_data *d, siz
  * none). malloc'ed; NULL only when out of memory. */
 char *ma_profile_match_value(const ma_profile_match *m, const ma_profile_path *q);
 /* The path of the element (XML) or value (JSON: an array item, an object entry) that holds p's
- * value: p without its last name, and for JSON without the object or array steps before it. A
+ * value: p without its last name, and for JSON without the object or array steps before it; for
+ * a flat file element the record (FlatFile/RECORD: a line), not its group of elements. A
  * path of no steps matches once, at the document. New path (free with ma_profile_path_free) or
  * NULL with err. */
 ma_profile_path *ma_profile_path_record(const ma_profile_path *p, ma_error *err);

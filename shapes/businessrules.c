@@ -1,15 +1,17 @@
 /* businessrules.c - the Business Rules shape (shapetype "businessrules"; boomi-atom-semantics.md
  * "Business Rules"): every rule, in XML order, checks its condition (and/or groups of comparisons
  * on profile fields, map functions and static values) once per occurrence of the record its fields
- * sit in. Documents that pass every rule go down Accepted; the others go down Rejected with the
- * failures, as Boomi's XML <business_rule_failures>, in meta.base.businessrulesmessage (Business
- * Rules Result Message). Accepted documents run first. docs/decisions/020-business-rules.md. */
+ * sit in (a flat file's line). Documents that pass every rule go down Accepted; the others go down
+ * Rejected with the failures, as Boomi's XML <business_rule_failures>, in
+ * meta.base.businessrulesmessage (Business Rules Result Message). Accepted documents run first.
+ * docs/decisions/020-business-rules.md. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "businessrules.h"
 #include "compare.h"
 #include "component.h"
+#include "flatfile.h"
 #include "shapes_common.h"
 #include "template.h"
 #include "util.h"
@@ -61,8 +63,9 @@ typedef struct br_data {
     rule *rules;
     size_t n;
     int json;
-    int needs_data; /* some rule reads the document's data */
-    char *profile;  /* "'NAME' (ID)" for messages */
+    ma_flatfile *ff; /* owned: a flat file profile's reader (each line an occurrence), or NULL */
+    int needs_data;  /* some rule reads the document's data */
+    char *profile;   /* "'NAME' (ID)" for messages */
 } br_data;
 
 static void cinput_free(cinput *c) { free(c->value); }
@@ -99,6 +102,7 @@ static void br_destroy(ma_shape *s)
     for (size_t i = 0; i < d->n; i++) rule_free(&d->rules[i]);
     free(d->rules);
     free(d->profile);
+    ma_flatfile_free(d->ff);
     free(d);
     ma_shape_set_data(s, NULL);
 }
@@ -368,7 +372,7 @@ static int compile_rule(ma_shape *s, const char *profile_id, const xmlNode *rn, 
     return choose_occurrence(r, err);
 }
 
-/* The profile the rules read: deployed, XML or JSON. */
+/* The profile the rules read: deployed, XML, JSON or flat file. */
 static int resolve_profile(ma_shape *s, const xmlNode *c, const char *pid, br_data *d, ma_error *err)
 {
     char *pname = ma_xml_attr(c, "profileName");
@@ -378,11 +382,13 @@ static int resolve_profile(ma_shape *s, const xmlNode *c, const char *pid, br_da
     ma_component *prof = ma_deploy_ref(ma_shape_deploy(s), pid, "profile", what, err);
     free(what);
     if (!prof) return -1;
-    if (!ma_streq(prof->type, "profile.xml") && !ma_streq(prof->type, "profile.json"))
+    if (!ma_streq(prof->type, "profile.xml") && !ma_streq(prof->type, "profile.json") &&
+        !ma_streq(prof->type, "profile.flatfile"))
         return ma_error_set(err, MA_ERR_UNSUPPORTED,
-                            "profile '%s' (%s) is of type %s; business rules run on XML and JSON profiles", prof->name,
-                            prof->id, prof->type);
+                            "profile '%s' (%s) is of type %s; business rules run on XML, JSON and flat file profiles",
+                            prof->name, prof->id, prof->type);
     d->json = ma_streq(prof->type, "profile.json");
+    if (ma_streq(prof->type, "profile.flatfile") && !(d->ff = ma_flatfile_compile(prof, err))) return -1;
     d->profile = ma_asprintf("'%s' (%s)", prof->name, prof->id);
     return d->profile ? 0 : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
 }
@@ -585,10 +591,14 @@ static int br_execute(ma_exec *ex, ma_shape *s, ma_batch *in, ma_outputs *out, m
         ma_error e;
         ma_error_clear(&e);
         ma_profile_data *pd = NULL;
-        if (d->needs_data && !(pd = ma_profile_data_parse(doc, d->json, &e))) {
+        if (d->needs_data &&
+            !(pd = d->ff ? ma_profile_data_parse_flatfile(doc, d->ff, &e) : ma_profile_data_parse(doc, d->json, &e))) {
             if (e.code == MA_ERR_NOMEM) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             if (ma_outputs_fail(out, ma_doc_ref(doc), "the document does not read as %s profile %s: %s",
-                                d->json ? "JSON" : "XML", d->profile, e.msg) < 0)
+                                d->ff     ? "flat file"
+                                : d->json ? "JSON"
+                                          : "XML",
+                                d->profile, e.msg) < 0)
                 return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             continue;
         }

@@ -298,6 +298,26 @@ static const char *FF_PROFILE = ENVELOPE_START(
                         "<FlatFileElement key=\"4\" name=\"Cost Center\"/></FlatFileElements></FlatFileRecord>"
                         "</DataElements></FlatFileProfile>" ENVELOPE_END;
 
+/* two record formats told apart by their first value; the header's fields in two groups */
+static const char *FF_ORDERS_PROFILE = ENVELOPE_START(
+    "p-ff-orders", "Orders",
+    "profile.flatfile") "<FlatFileProfile xmlns=\"\"><ProfileProperties><GeneralInfo fileType=\"delimited\"/>"
+                        "<Options><DelimitedOptions fileDelimiter=\"bardelimited\" textQualifier=\"na\"/>"
+                        "</Options></ProfileProperties><DataElements>"
+                        "<FlatFileRecord detectFormat=\"uniquevalues\" key=\"1\" name=\"Header\">"
+                        "<FlatFileElements key=\"2\" name=\"Ids\">"
+                        "<FlatFileElement key=\"3\" name=\"Type\" useToIdentifyFormat=\"true\" identityValue=\"H\"/>"
+                        "<FlatFileElement key=\"4\" name=\"Order Id\"/></FlatFileElements>"
+                        "<FlatFileElements key=\"5\" name=\"Party\"><FlatFileElement key=\"6\" name=\"Customer\"/>"
+                        "</FlatFileElements></FlatFileRecord>"
+                        "<FlatFileRecord detectFormat=\"uniquevalues\" key=\"10\" name=\"Detail\">"
+                        "<FlatFileElements key=\"11\" name=\"Elements\">"
+                        "<FlatFileElement key=\"12\" name=\"Type\" useToIdentifyFormat=\"true\" identityValue=\"D\"/>"
+                        "<FlatFileElement key=\"13\" name=\"Sku\"/>"
+                        "<FlatFileElement key=\"14\" name=\"Qty\" dataType=\"number\"><DataFormat>"
+                        "<ProfileNumberFormat numberFormat=\"#,##0\"/></DataFormat></FlatFileElement>"
+                        "</FlatFileElements></FlatFileRecord></DataElements></FlatFileProfile>" ENVELOPE_END;
+
 static const char *DB_PROFILE =
     ENVELOPE_START("p-db", "Orders DB", "profile.db") "<DatabaseProfile xmlns=\"\"/>" ENVELOPE_END;
 
@@ -305,7 +325,7 @@ static ma_deploy *deploy_with_profiles(void)
 {
     ma_deploy *dep = ma_deploy_new(NULL, NULL);
     assert_non_null(dep);
-    const char *comps[] = {XML_PROFILE, JSON_PROFILE, FF_PROFILE, DB_PROFILE};
+    const char *comps[] = {XML_PROFILE, JSON_PROFILE, FF_PROFILE, FF_ORDERS_PROFILE, DB_PROFILE};
     for (size_t i = 0; i < sizeof comps / sizeof *comps; i++) {
         ma_error err = {0};
         if (ma_deploy_add_buffer(dep, comps[i], strlen(comps[i]), "inline", &err) < 0)
@@ -564,6 +584,82 @@ static void test_occurrence_errors(void **state)
     ma_doc_unref(d);
 }
 
+/* "[..][..]": the values of keys read at each occurrence of the record of field `deepest` of a
+ * flat file profile; "error: ..." when the data does not read */
+static char *ff_occurrences(ma_deploy *dep, const char *profile, const char *data, const char *deepest,
+                            const char *const *keys, size_t nkeys)
+{
+    ma_error err = {0};
+    ma_component *c = ma_deploy_find(dep, profile);
+    assert_non_null(c);
+    ma_flatfile *ff = ma_flatfile_compile(c, &err);
+    if (!ff) fail_msg("compile %s: %s", profile, err.msg);
+    ma_doc *d = doc_of(data);
+    ma_profile_data *pd = ma_profile_data_parse_flatfile(d, ff, &err);
+    ma_flatfile_free(ff); /* the data does not keep the profile */
+    ma_doc_unref(d);
+    if (!pd) return ma_asprintf("error: %s", err.msg);
+    ma_profile_path *deep = by_key(dep, profile, deepest);
+    ma_profile_path *rec = ma_profile_path_record(deep, &err);
+    assert_non_null(rec);
+    ma_profile_path *paths[8];
+    for (size_t i = 0; i < nkeys; i++) paths[i] = by_key(dep, profile, keys[i]);
+    occ_ctx oc = {.read = (const ma_profile_path *const *)paths, .nread = nkeys};
+    ma_sb_init(&oc.out);
+    assert_int_equal(ma_profile_path_each(rec, pd, 100, collect, &oc, &err), 0);
+    if (!oc.out.len) { /* no occurrence: the root match */
+        ma_profile_match root = ma_profile_match_root(pd);
+        collect(&oc, &root);
+    }
+    for (size_t i = 0; i < nkeys; i++) ma_profile_path_free(paths[i]);
+    ma_profile_path_free(rec);
+    ma_profile_path_free(deep);
+    ma_profile_data_free(pd);
+    return ma_sb_take(&oc.out, NULL);
+}
+
+static void test_flatfile_occurrences(void **state)
+{
+    (void)state;
+    ma_deploy *dep = deploy_with_profiles();
+    /* each line is an occurrence; the column header line is not one */
+    const char *cc[] = {"3", "4"};
+    char *s = ff_occurrences(dep, "p-ff", "Code,Cost Center\nC1,\"Sales, North\"\n\nC2,Ops\n", "4", cc, 2);
+    assert_string_equal(s, "[C1,Sales, North][C2,Ops]");
+    free(s);
+    /* a detail line's fields, numbers in their plain form; a header field is read from the first
+     * header line */
+    const char *orders = "H|O1|Ann\nD|S1|1,200\nD|S2\nH|O2|Bo\nD|S3|7\n";
+    const char *det[] = {"13", "14", "4", "6"};
+    s = ff_occurrences(dep, "p-ff-orders", orders, "14", det, 4);
+    assert_string_equal(s, "[S1,1200,O1,Ann][S2,,O1,Ann][S3,7,O1,Ann]");
+    free(s);
+    /* a header line: the fields of its two groups are read from that line */
+    const char *hdr[] = {"4", "6"};
+    s = ff_occurrences(dep, "p-ff-orders", orders, "6", hdr, 2);
+    assert_string_equal(s, "[O1,Ann][O2,Bo]");
+    free(s);
+    /* no line of the record: the root match, fields empty (or from the lines that have them) */
+    s = ff_occurrences(dep, "p-ff-orders", "H|O9|Cy\n", "14", det, 4);
+    assert_string_equal(s, "[,,O9,Cy]");
+    free(s);
+    s = ff_occurrences(dep, "p-ff-orders", "", "14", det, 4);
+    assert_string_equal(s, "[,,,]");
+    free(s);
+    /* lines that do not read */
+    s = ff_occurrences(dep, "p-ff-orders", "H|O1|Ann\nD|S1|2|x\n", "14", det, 4);
+    assert_string_equal(s, "error: line 2 has 4 fields; record 'Detail' of profile 'Orders' (p-ff-orders) has 3 "
+                           "(field 4, 'x', is one too many)");
+    free(s);
+    s = ff_occurrences(dep, "p-ff-orders", "H|O1|Ann\nX|S1\n", "14", det, 4);
+    assert_string_equal(s, "error: line 2 (2 fields) matches no record format of profile 'Orders' (p-ff-orders)");
+    free(s);
+    s = ff_occurrences(dep, "p-ff-orders", "D|S1|many\n", "14", det, 4);
+    assert_non_null(strstr(s, "line 1, field 'Qty' (key 14)"));
+    free(s);
+    ma_deploy_free(dep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_deploy_errors),
         cmocka_unit_test(test_xml_occurrences),
         cmocka_unit_test(test_json_occurrences),
+        cmocka_unit_test(test_flatfile_occurrences),
         cmocka_unit_test(test_occurrence_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
