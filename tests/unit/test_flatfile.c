@@ -61,7 +61,7 @@ static void test_number_read(void **state)
     read_ok("", 0, "-0.00", "0");
     read_ok("0", 2, "12345", "123.45");
     read_ok("0", 2, "5", "0.05");
-    read_ok("0", 1, "-0", "0"); /* no negative zero */
+    read_ok("0", 1, "-0", "0");    /* no negative zero */
     read_ok("0", 2, "1.5", "1.5"); /* a point written wins over implied decimals */
     read_ok("$#,##0.00", 0, "$1,000.00", "1000");
     read_ok("0.0 kg", 0, "12.5 kg", "12.5");
