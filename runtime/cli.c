@@ -3,6 +3,7 @@
  * Deploy folders are read with the secure loader; a process that is not runnable is refused with
  * every reason, file and line. */
 #include "cli.h"
+#include "scripthost.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -925,6 +926,16 @@ int ma_cli_plugins(int argc, char **argv)
         snprintf(prefix, sizeof prefix, "%s.", t->name);
         printf("  %s %s\n", t->name, t->prefix);
         print_settings(t->config_map, prefix);
+    }
+    {
+        char why[700];
+        ma_script_cfg sc;
+        memset(&sc, 0, sizeof sc);
+        ma_error e;
+        int ok = ma_config_read(ma_script_config_map, MA_SCRIPT_PREFIX, NULL, &sc, &e) == 0 &&
+                 ma_script_available(&sc, why, sizeof why);
+        printf("custom scripting (Data Process processtype 12): %s\n", ok ? "groovy, groovy2, javascript" : why);
+        print_settings(ma_script_config_map, MA_SCRIPT_PREFIX);
     }
     if (reg->n_handles) {
         printf("plugins loaded:\n");

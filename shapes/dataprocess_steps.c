@@ -4,6 +4,9 @@
 
 #include "dataprocess_step.h"
 
+extern const ma_dp_step_kind ma_dp_step_script; /* dataprocess_script.c */
+
 const ma_dp_step_kind *const ma_dp_step_kinds[] = {
+    &ma_dp_step_script,
     NULL,
 };
