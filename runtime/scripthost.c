@@ -459,6 +459,7 @@ static int host_start(host *h, const ma_script_cfg *cfg, ma_error *err)
         argv[a++] = java_of(cfg);
         argv[a++] = xmx;
         argv[a++] = "-XX:+UseSerialGC";
+        argv[a++] = "-XX:+ExitOnOutOfMemoryError"; /* a script that ran out of memory takes the host down */
         argv[a++] = "-Xss4m";
         argv[a++] = "-Djava.security.manager=allow";
         argv[a++] = "-Djava.awt.headless=true";
@@ -756,9 +757,23 @@ static int answer_lookup(io *o, const ma_script_run_ctx *ctx, const char *body, 
     return rc;
 }
 
+/* Whether the host process is still there (a host killed between runs is started again). */
+static int host_alive(host *h)
+{
+    if (h->fd < 0 || h->pid <= 0) return 0;
+    int st;
+    pid_t r = waitpid(h->pid, &st, WNOHANG);
+    if (r == h->pid) {
+        h->pid = 0; /* reaped */
+        return 0;
+    }
+    return !(r < 0 && errno == ECHILD);
+}
+
 static int run_locked(host *h, const ma_script_cfg *cfg, const char *lang, const char *src,
                       const ma_script_run_ctx *ctx, const ma_batch *in, ma_script_result *res, ma_error *err)
 {
+    if (h->fd >= 0 && !host_alive(h)) host_kill(h);
     if (h->fd < 0 && host_start(h, cfg, err) < 0) return -1;
     uint64_t k = script_key(lang, src);
     char key[64];

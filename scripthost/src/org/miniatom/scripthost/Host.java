@@ -456,6 +456,23 @@ public final class Host {
         } catch (ScriptFailure f) {
             System.err.println("scripthost: warm-up failed: " + f.getMessage());
         }
+        /* a host whose miniatom is gone (killed while a script ran) ends itself */
+        ProcessHandle parent = ProcessHandle.current().parent().orElse(null);
+        if (parent != null) {
+            Thread w = new Thread(() -> {
+                for (;;) {
+                    try {
+                        Thread.sleep(1000);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    if (!parent.isAlive()) Runtime.getRuntime().halt(3);
+                }
+            }, "miniatom-parent-watch");
+            w.setDaemon(true);
+            w.start();
+            ScriptSecurity.watchdog = w;
+        }
         if (!"off".equals(System.getProperty("miniatom.scripthost.security"))) {
             System.setSecurityManager(new ScriptSecurity(network, roots, workDir));
         }

@@ -12,6 +12,7 @@ import java.security.Permission;
 import java.util.List;
 
 final class ScriptSecurity extends SecurityManager {
+    static volatile Thread watchdog; /* the host's own thread that may end the JVM */
     private final boolean network;
     private final List<String> readRoots; /* read-only */
     private final String workDir;         /* read and write */
@@ -53,6 +54,7 @@ final class ScriptSecurity extends SecurityManager {
         }
         if (p instanceof RuntimePermission) {
             String n = p.getName();
+            if (n.startsWith("exitVM") && Thread.currentThread() == watchdog) return;
             if (n.equals("setSecurityManager") || n.equals("createSecurityManager") || n.startsWith("exitVM"))
                 throw new SecurityException("scripts may not " + n);
         }
