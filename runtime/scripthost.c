@@ -575,12 +575,15 @@ void ma_script_result_free(ma_script_result *r)
     }
     free(r->writes);
     free(r->message);
+    for (size_t i = 0; i < r->n_values; i++) free(r->values[i]);
+    free(r->values);
     ma_batch_clear(&r->out);
     memset(r, 0, sizeof *r);
 }
 
-/* Parses a 'D' frame (after the op) into res. 0 or -1 (a malformed frame or no memory). */
-static int parse_done(cur *c, ma_script_result *res)
+/* Parses a 'D' (documents) or 'F' (function values) frame after the op into res. 0 or -1 (a
+ * malformed frame or no memory). */
+static int parse_done(cur *c, int op, ma_script_result *res)
 {
     uint32_t n = get_u32(c);
     if (c->bad || n > (uint32_t)(c->end - c->p)) return -1;
@@ -621,6 +624,19 @@ static int parse_done(cur *c, ma_script_result *res)
     if (res->failed) {
         res->message = get_str(c);
         res->line = (int)get_u32(c);
+        return c->bad ? -1 : 0;
+    }
+    if (op == 'F') {
+        uint32_t nv = get_u32(c);
+        if (c->bad || nv > (uint32_t)(c->end - c->p)) return -1;
+        if (nv && !(res->values = calloc(nv, sizeof *res->values))) return -1;
+        res->n_values = nv;
+        for (uint32_t i = 0; i < nv && !c->bad; i++) {
+            int present = get_u8(c);
+            char *v = get_str(c);
+            if (present) res->values[i] = v;
+            else free(v);
+        }
         return c->bad ? -1 : 0;
     }
     uint32_t nout = get_u32(c);
@@ -695,11 +711,9 @@ static int compile_in_host(host *h, io *o, const char *lang, const char *src, co
     return rc;
 }
 
-/* Builds the 'R' frame into b. */
-static int build_run(ma_sb *b, const char *key, const ma_script_run_ctx *ctx, const ma_batch *in, ma_error *err)
+/* The run's context: runtime properties, then empty property snapshots (read with 'G'). */
+static void put_context(ma_sb *b, const ma_script_run_ctx *ctx)
 {
-    frame_begin(b, 'R');
-    put_str(b, key);
     put_u32(b, 5);
     put_str(b, "EXECUTION_ID");
     put_str(b, ctx->execution_id);
@@ -713,6 +727,14 @@ static int build_run(ma_sb *b, const char *key, const ma_script_run_ctx *ctx, co
     put_str(b, ctx->atom_name);
     put_u32(b, 0); /* no dynamic process properties in advance: asked with 'G' */
     put_u32(b, 0); /* nor defined ones */
+}
+
+/* Builds the 'R' frame into b. */
+static int build_run(ma_sb *b, const char *key, const ma_script_run_ctx *ctx, const ma_batch *in, ma_error *err)
+{
+    frame_begin(b, 'R');
+    put_str(b, key);
+    put_context(b, ctx);
     put_u32(b, (uint32_t)in->len);
     for (size_t i = 0; i < in->len; i++) {
         const ma_doc *d = in->docs[i];
@@ -770,67 +792,75 @@ static int host_alive(host *h)
     return !(r < 0 && errno == ECHILD);
 }
 
+static void key_of(const char *lang, const char *src, char key[64])
+{
+    snprintf(key, 64, "%s:%016llx", lang, (unsigned long long)script_key(lang, src));
+}
+
+/* Sends the built request b (key in it) and reads the answer ('D' or 'F') into res: 0, or -1 when
+ * the host failed (err filled; the caller kills it). */
 static int run_locked(host *h, const ma_script_cfg *cfg, const char *lang, const char *src,
-                      const ma_script_run_ctx *ctx, const ma_batch *in, ma_script_result *res, ma_error *err)
+                      const ma_script_run_ctx *ctx, const ma_sb *b, ma_script_result *res, ma_error *err)
 {
     if (h->fd >= 0 && !host_alive(h)) host_kill(h);
     if (h->fd < 0 && host_start(h, cfg, err) < 0) return -1;
     uint64_t k = script_key(lang, src);
     char key[64];
-    snprintf(key, sizeof key, "%s:%016llx", lang, (unsigned long long)k);
+    key_of(lang, src, key);
     io o = {
         .fd = h->fd, .deadline_ns = ma_now_ns() + cfg->timeout_ms * 1000000u, .must_stop = ctx->must_stop, .err = err};
     if (!known(h, k)) {
         int c = compile_in_host(h, &o, lang, src, key, res, err);
         if (c != 0) return c < 0 ? -1 : 0;
     }
-    ma_sb b;
-    ma_sb_init(&b);
-    if (build_run(&b, key, ctx, in, err) < 0) {
-        ma_sb_free(&b);
-        return -2; /* the host is fine */
-    }
-    int rc = -1;
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (io_write(&o, b.s, b.len) < 0) break;
+        if (io_write(&o, b->s, b->len) < 0) return -1;
         char *body = NULL;
         size_t len = 0;
         for (;;) {
-            if (read_frame(&o, &body, &len) < 0) goto out;
+            if (read_frame(&o, &body, &len) < 0) return -1;
             if (body[0] != 'G') break;
             int r = answer_lookup(&o, ctx, body, len, err);
             free(body);
             body = NULL;
-            if (r < 0) goto out;
+            if (r < 0) return -1;
         }
         if (body[0] == 'U' && attempt == 0) { /* the host forgot it: compile and send again */
             free(body);
             int c = compile_in_host(h, &o, lang, src, key, res, err);
-            if (c != 0) {
-                rc = c < 0 ? -1 : 0;
-                goto out;
-            }
+            if (c != 0) return c < 0 ? -1 : 0;
             continue;
         }
-        if (body[0] != 'D') {
+        if (body[0] != 'D' && body[0] != 'F') {
             ma_error_set(err, MA_ERR_IO, "the script host answered '%c' to a run", body[0]);
             free(body);
-            goto out;
+            return -1;
         }
         cur c = {(const unsigned char *)body + 1, (const unsigned char *)body + len, 0};
-        if (parse_done(&c, res) < 0) {
-            ma_script_result_free(res);
-            ma_error_set(err, MA_ERR_IO, "the script host sent a malformed answer (or memory ran out)");
-            free(body);
-            goto out;
-        }
+        int pr = parse_done(&c, body[0], res);
         free(body);
-        rc = 0;
-        break;
+        if (pr < 0) {
+            ma_script_result_free(res);
+            return ma_error_set(err, MA_ERR_IO, "the script host sent a malformed answer (or memory ran out)");
+        }
+        return 0;
     }
-out:
-    ma_sb_free(&b);
-    return rc;
+    return ma_error_set(err, MA_ERR_IO, "the script host lost the compiled script twice");
+}
+
+/* Runs the built request b under the host's lock. */
+static int exchange(const ma_script_cfg *cfg, const char *lang, const char *src, const ma_script_run_ctx *ctx,
+                    const ma_sb *b, ma_script_result *res, ma_error *err)
+{
+    pthread_mutex_lock(&g_host.mu);
+    int rc = run_locked(&g_host, cfg, lang, src, ctx, b, res, err);
+    if (rc < 0) {
+        ma_script_result_free(res);
+        if (err && strstr(err->msg, "died")) log_tail(&g_host, err);
+        host_kill(&g_host); /* crashed, stuck or confused: the next run starts a new one */
+    }
+    pthread_mutex_unlock(&g_host.mu);
+    return rc < 0 ? -1 : 0;
 }
 
 int ma_script_run(const ma_script_cfg *cfg, const char *language, const char *source, const ma_script_run_ctx *ctx,
@@ -838,13 +868,45 @@ int ma_script_run(const ma_script_cfg *cfg, const char *language, const char *so
 {
     memset(res, 0, sizeof *res);
     ma_batch_init(&res->out);
-    pthread_mutex_lock(&g_host.mu);
-    int rc = run_locked(&g_host, cfg, language, source, ctx, in, res, err);
-    if (rc == -1) {
-        ma_script_result_free(res);
-        if (err && strstr(err->msg, "died")) log_tail(&g_host, err);
-        host_kill(&g_host); /* crashed, stuck or confused: the next run starts a new one */
+    char key[64];
+    key_of(language, source, key);
+    ma_sb b;
+    ma_sb_init(&b);
+    if (build_run(&b, key, ctx, in, err) < 0) {
+        ma_sb_free(&b);
+        return -1;
     }
-    pthread_mutex_unlock(&g_host.mu);
-    return rc < 0 ? -1 : 0;
+    int rc = exchange(cfg, language, source, ctx, &b, res, err);
+    ma_sb_free(&b);
+    return rc;
+}
+
+int ma_script_call(const ma_script_cfg *cfg, const char *language, const char *source, const ma_script_run_ctx *ctx,
+                   const char *const *in_names, const char *const *in_values, size_t n_in, const char *const *out_names,
+                   size_t n_out, ma_script_result *res, ma_error *err)
+{
+    memset(res, 0, sizeof *res);
+    ma_batch_init(&res->out);
+    char key[64];
+    key_of(language, source, key);
+    ma_sb b;
+    ma_sb_init(&b);
+    frame_begin(&b, 'M');
+    put_str(&b, key);
+    put_context(&b, ctx);
+    put_u32(&b, (uint32_t)n_in);
+    for (size_t i = 0; i < n_in; i++) {
+        put_str(&b, in_names[i]);
+        put_str(&b, in_values[i]);
+    }
+    put_u32(&b, (uint32_t)n_out);
+    for (size_t i = 0; i < n_out; i++) put_str(&b, out_names[i]);
+    int rc = frame_end(&b, err) < 0 ? -1 : exchange(cfg, language, source, ctx, &b, res, err);
+    ma_sb_free(&b);
+    if (rc == 0 && !res->failed && res->n_values != n_out) {
+        ma_script_result_free(res);
+        return ma_error_set(err, MA_ERR_IO, "the script host answered %zu values for %zu outputs", res->n_values,
+                            n_out);
+    }
+    return rc;
 }

@@ -48,7 +48,9 @@ typedef struct ma_script_result {
     int failed;    /* 1: the script threw: message and line (0 = unknown) say what */
     char *message; /* malloc'ed when failed */
     int line;
-    ma_batch out; /* the stored documents in order: new documents with the properties stored */
+    ma_batch out;  /* ma_script_run: the stored documents in order, new documents with their properties */
+    char **values; /* ma_script_call: n_values output values (malloc'ed; NULL: the script left it unset) */
+    size_t n_values;
 } ma_script_result;
 void ma_script_result_free(ma_script_result *r); /* frees the members; r itself is the caller's */
 
@@ -73,6 +75,15 @@ typedef struct ma_script_run_ctx {
  * next run starts a new one). On -1, res holds nothing to free. */
 int ma_script_run(const ma_script_cfg *cfg, const char *language, const char *source, const ma_script_run_ctx *ctx,
                   const ma_batch *in, ma_script_result *res, ma_error *err);
+
+/* A map function script (Boomi's "Scripting" map function): the inputs are set as variables by
+ * name (in_names[i] = in_values[i], all borrowed), the script runs once, and the values of the
+ * variables out_names (borrowed) are read back into res->values, in that order (n_values ==
+ * n_out). Compiled and cached like ma_script_run; the same property API, log lines and failures
+ * (res->failed). Returns 0 or -1 with err as ma_script_run. */
+int ma_script_call(const ma_script_cfg *cfg, const char *language, const char *source, const ma_script_run_ctx *ctx,
+                   const char *const *in_names, const char *const *in_values, size_t n_in, const char *const *out_names,
+                   size_t n_out, ma_script_result *res, ma_error *err);
 
 /* For tests and tools: the host's process id (0 when it is not running), how many times it was
  * started, and the time the last start took (milliseconds until it was ready). */

@@ -42,7 +42,7 @@ lport=$(cat "$tmp/port")
 echo "outside the script folder" >"$tmp/secret.txt"
 
 if server_start "$tmp/serve.log" --deploy "$deploy" --data "$tmp/data" --set script.timeout=$((3 * slow))s \
-    --set script.max_memory=64MB; then
+    --set script.max_memory=64MB --set limits.sync_timeout=$((20 * slow))s; then
   if [ -z "$(host_pid)" ]; then ok "serve does not start the script host"; else not_ok "serve started a child at start"; fi
   expect "the first script starts the host" pass 200 pass
   p1=$(host_pid)
@@ -70,6 +70,14 @@ else
   not_ok "serve did not start"; sed 's/^/    /' "$tmp/serve.log" | head -20
 fi
 server_kill
+
+# the execution's own deadline stops a script long before script.timeout
+printf sleep >"$tmp/sleep.txt"
+code=0
+"${RUN[@]}" run --deploy "$deploy" --data "$tmp/data" --input "$tmp/sleep.txt" --timeout $((2 * slow))s \
+  --set script.timeout=10m "Script Host Process" >"$tmp/run.out" 2>"$tmp/run.err" || code=$?
+if [ "$code" = 1 ] && grep -q ABORTED "$tmp/run.err"; then ok "run --timeout stops a script that runs: ABORTED"
+else not_ok "run --timeout: exit $code"; sed 's/^/    /' "$tmp/run.err" | head -5; fi
 
 # script.network=true: the same connection goes through (so the check above can fail)
 if server_start "$tmp/serve2.log" --deploy "$deploy" --data "$tmp/data" --set script.network=true; then

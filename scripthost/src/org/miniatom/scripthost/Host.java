@@ -229,6 +229,39 @@ public final class Host {
         return c.getClass().getName() + (m != null ? ": " + m : "");
     }
 
+    /* A map function script: its inputs are variables by name, its outputs the variables it left. */
+    private String[] call(Compiled c, Map<String, String> inputs, String[] outputs) throws ScriptFailure {
+        String[] vals = new String[outputs.length];
+        try {
+            if (c.groovy != null) {
+                Binding b = new Binding();
+                for (Map.Entry<String, String> e : inputs.entrySet()) b.setVariable(e.getKey(), e.getValue());
+                Script s = InvokerHelper.createScript(c.groovy, b);
+                s.run();
+                for (int i = 0; i < outputs.length; i++) {
+                    Object v = b.hasVariable(outputs[i]) ? b.getVariable(outputs[i]) : null;
+                    vals[i] = v == null ? null : v.toString();
+                }
+            } else {
+                ImporterTopLevel scope = new ImporterTopLevel(cx);
+                for (Map.Entry<String, String> e : inputs.entrySet())
+                    ScriptableObject.putProperty(scope, e.getKey(), e.getValue());
+                c.js.exec(cx, scope);
+                for (int i = 0; i < outputs.length; i++) {
+                    Object v = ScriptableObject.getProperty(scope, outputs[i]);
+                    vals[i] = v == null || v == ScriptableObject.NOT_FOUND || v instanceof org.mozilla.javascript.Undefined
+                                  ? null
+                                  : Context.toString(v);
+                }
+            }
+        } catch (ThreadDeath t) {
+            throw t;
+        } catch (Throwable t) {
+            throw new ScriptFailure(describe(t), lineIn(t, c.name));
+        }
+        return vals;
+    }
+
     private void run(Compiled c, DataContext dc) throws ScriptFailure {
         try {
             if (c.groovy != null) {
@@ -276,8 +309,11 @@ public final class Host {
         return m;
     }
 
-    private void handleRun() throws IOException {
-        String key = readStr();
+    private Map<String, String> runtime;
+    private Map<String, String> dppIn, ppIn;
+
+    /* The run's context: runtime properties, then the dynamic and defined property snapshots. */
+    private void readContext() throws IOException {
         int n = in.readInt();
         Map<String, String> runtime = new HashMap<>();
         for (int i = 0; i < n; i++) {
@@ -296,6 +332,93 @@ public final class Host {
             String c = readStr(), k = readStr();
             pp.put(c + "\0" + k, readStr());
         }
+        this.runtime = runtime;
+        dppIn = dpp;
+        ppIn = pp;
+    }
+
+    /* Writes the log lines and the property writes of a run into o. */
+    private void writeEffects(DataOutputStream o, ExecutionTask task) throws IOException {
+        synchronized (logLines) {
+            o.writeInt(logLines.size());
+            for (Object[] l : logLines) {
+                o.writeByte((Integer)l[0]);
+                putStr(o, (String)l[1]);
+            }
+            logLines.clear();
+        }
+        o.writeInt(task.dppWrites.size());
+        for (ExecutionTask.DppWrite w : task.dppWrites) {
+            putStr(o, w.name);
+            putStr(o, w.value);
+            o.writeByte(w.persist ? 1 : 0);
+        }
+        o.writeInt(task.ppWrites.size());
+        for (ExecutionTask.PpWrite w : task.ppWrites) {
+            putStr(o, w.componentId);
+            putStr(o, w.key);
+            putStr(o, w.value);
+        }
+    }
+
+    private void handleCall() throws IOException {
+        String key = readStr();
+        readContext();
+        int n = in.readInt();
+        if (n < 0) throw new IOException("bad input count");
+        Map<String, String> inputs = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            String k = readStr();
+            inputs.put(k, readStr());
+        }
+        n = in.readInt();
+        if (n < 0) throw new IOException("bad output count");
+        String[] outputs = new String[n];
+        for (int i = 0; i < n; i++) outputs[i] = readStr();
+        Compiled c = cache.get(key);
+        if (c == null) {
+            sendSimple('U', null, 0);
+            return;
+        }
+        ExecutionTask task = new ExecutionTask(runtime, dppIn, ppIn, logger, this::lookup);
+        ScriptFailure failure = null;
+        String[] vals = null;
+        synchronized (logLines) {
+            logLines.clear();
+        }
+        ExecutionManager.setCurrent(task);
+        try {
+            vals = call(c, inputs, outputs);
+        } catch (ScriptFailure f) {
+            failure = f;
+        } finally {
+            ExecutionManager.setCurrent(null);
+            System.out.flush();
+        }
+        ByteArrayOutputStream b = new ByteArrayOutputStream(256);
+        DataOutputStream o = new DataOutputStream(b);
+        o.writeByte('F');
+        writeEffects(o, task);
+        if (failure != null) {
+            o.writeByte(1);
+            putStr(o, failure.getMessage());
+            o.writeInt(failure.line);
+        } else {
+            o.writeByte(0);
+            o.writeInt(vals.length);
+            for (String v : vals) {
+                o.writeByte(v == null ? 0 : 1);
+                putStr(o, v);
+            }
+        }
+        o.flush();
+        send(b);
+    }
+
+    private void handleRun() throws IOException {
+        String key = readStr();
+        readContext();
+        Map<String, String> runtime = this.runtime, dpp = dppIn, pp = ppIn;
         int ndocs = in.readInt();
         if (ndocs < 0) throw new IOException("bad document count");
         byte[][] data = new byte[ndocs][];
@@ -333,26 +456,7 @@ public final class Host {
         ByteArrayOutputStream b = new ByteArrayOutputStream(1024 + dc.stored.size() * 64);
         DataOutputStream o = new DataOutputStream(b);
         o.writeByte('D');
-        synchronized (logLines) {
-            o.writeInt(logLines.size());
-            for (Object[] l : logLines) {
-                o.writeByte((Integer)l[0]);
-                putStr(o, (String)l[1]);
-            }
-            logLines.clear();
-        }
-        o.writeInt(task.dppWrites.size());
-        for (ExecutionTask.DppWrite w : task.dppWrites) {
-            putStr(o, w.name);
-            putStr(o, w.value);
-            o.writeByte(w.persist ? 1 : 0);
-        }
-        o.writeInt(task.ppWrites.size());
-        for (ExecutionTask.PpWrite w : task.ppWrites) {
-            putStr(o, w.componentId);
-            putStr(o, w.key);
-            putStr(o, w.value);
-        }
+        writeEffects(o, task);
         if (failure != null) {
             o.writeByte(1);
             putStr(o, failure.getMessage());
@@ -424,6 +528,7 @@ public final class Host {
             switch (op) {
             case 'C': handleCompile(); break;
             case 'R': handleRun(); break;
+            case 'M': handleCall(); break;
             case 'Q': return;
             default: throw new IOException("unknown request '" + (char)op + "'");
             }
