@@ -3,6 +3,7 @@
  * Deploy folders are read with the secure loader; a process that is not runnable is refused with
  * every reason, file and line. */
 #include "cli.h"
+#include "scripthost.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -936,6 +937,16 @@ int ma_cli_plugins(int argc, char **argv)
         for (size_t j = 0; j < i; j++) shown |= ma_dp_step_kinds[j]->config_map == k->config_map;
         if (shown) printf("    settings: as above\n");
         else print_settings(k->config_map, k->settings_prefix);
+    }
+    {
+        char why[700];
+        ma_script_cfg sc;
+        memset(&sc, 0, sizeof sc);
+        ma_error e;
+        int ok = ma_config_read(ma_script_config_map, MA_SCRIPT_PREFIX, NULL, &sc, &e) == 0 &&
+                 ma_script_available(&sc, why, sizeof why);
+        printf("custom scripting (Data Process processtype 12): %s\n", ok ? "groovy, groovy2, javascript" : why);
+        print_settings(ma_script_config_map, MA_SCRIPT_PREFIX);
     }
     if (reg->n_handles) {
         printf("plugins loaded:\n");

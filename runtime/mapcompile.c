@@ -111,7 +111,13 @@
  *                         <Output index refId/> (refId: 1-based column of a crossref component)
  *                         -> ma:crossref(table, outCol, inCol, value, ...) per mapped output
  *                         (map_xref.h; the table is compiled here, crossref.h)
- * Refused (MA_ERR_UNSUPPORTED, naming the function key, name and type): Scripting, userdefined,
+ *   Scripting             <Scripting language="javascript|groovy|groovy2"><ScriptToExecute>
+ *                         <Input index name/><Output index name/> -> ma:script(language, source,
+ *                         n, inName1, value1, ..., outName1, ...) once (a handle), then
+ *                         ma:script-output(handle, i) per mapped output (runtime/xslt_script.c,
+ *                         the script host: docs/decisions/019-scripting.md). Not runnable with the
+ *                         reason when this miniatom cannot run scripts.
+ * Refused (MA_ERR_UNSUPPORTED, naming the function key, name and type): userdefined,
  * ConnectorCall, SqlLookup, DocumentCacheLookup, DefinedProcessPropertyGet/Set
  * (process property components: no ma: function reads them), Sum, Sum2, Count,
  * LineItemIncrement, StringReplace, StringRemove (Java regular expressions), StringSplit,
@@ -133,6 +139,7 @@
  * Errors are raised with longjmp to ma_map_to_xslt, which owns every allocation made here (the
  * `allocs` list) and frees it on both paths. */
 #include "mapcompile.h"
+#include "scripthost.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -233,7 +240,8 @@ typedef enum fkind {
     FK_PRECISION,
     FK_SEQUENCE,
     FK_SIMPLELOOKUP,
-    FK_CROSSREF
+    FK_CROSSREF,
+    FK_SCRIPT
 } fkind;
 
 static const struct {
@@ -267,6 +275,7 @@ static const struct {
     {"SequentialValue", FK_SEQUENCE, 0},
     {"SimpleLookup", FK_SIMPLELOOKUP, 0},
     {"CrossRefLookup", FK_CROSSREF, 0},
+    {"Scripting", FK_SCRIPT, 1},
 };
 
 typedef struct port {
@@ -960,6 +969,45 @@ static void check_crossref(mc *c, fnc *f, const char *label)
     }
 }
 
+/* The script variable name of port p of a Scripting function (<Scripting><Input index name/>),
+ * else the port's own name. */
+static const char *script_name(mc *c, const fnc *f, const port *p, const char *el)
+{
+    for (const xmlNode *n = ma_xml_child(config_of(f, "Scripting"), el); n; n = ma_xml_next(n, el))
+        if (ma_streq(attr(c, n, "index"), p->key) && !empty(attr(c, n, "name"))) return attr(c, n, "name");
+    return p->name;
+}
+
+static void check_script(mc *c, fnc *f)
+{
+    const char *label = fn_label(c, f);
+    const xmlNode *cfg = config_of(f, "Scripting");
+    if (!cfg) fail(c, MA_ERR_CONFIG, "%s has no <Scripting> configuration", label);
+    const char *lang = attr_or(c, cfg, "language", "groovy");
+    if (strcmp(lang, "javascript") != 0 && strcmp(lang, "groovy") != 0 && strcmp(lang, "groovy2") != 0)
+        fail(c, MA_ERR_UNSUPPORTED, "%s: scripts in '%s' are not supported (groovy, groovy2, javascript are)", label,
+             lang);
+    char *src = ma_xml_text(ma_xml_child(cfg, "ScriptToExecute"));
+    track(c, src);
+    if (empty(src))
+        fail(c, MA_ERR_UNSUPPORTED, "%s: no inline <ScriptToExecute>%s", label,
+             ma_streq(attr(c, cfg, "useComponent"), "true") ? " (Script components are not supported)" : "");
+    ma_script_cfg sc;
+    memset(&sc, 0, sizeof sc);
+    ma_error e;
+    char why[700];
+    if (ma_config_read(ma_script_config_map, MA_SCRIPT_PREFIX, ma_deploy_settings(c->dep), &sc, &e) < 0)
+        fail(c, MA_ERR_CONFIG, "%s", e.msg);
+    if (!ma_script_available(&sc, why, sizeof why))
+        fail(c, MA_ERR_UNSUPPORTED, "%s: custom scripts (%s) cannot run: %s", label, lang, why);
+    for (size_t i = 0; i < f->nin; i++)
+        if (empty(script_name(c, f, &f->in[i], "Input")))
+            fail(c, MA_ERR_CONFIG, "%s: input %s has no name", label, f->in[i].key);
+    for (size_t i = 0; i < f->nout; i++)
+        if (f->out[i].used && empty(script_name(c, f, &f->out[i], "Output")))
+            fail(c, MA_ERR_CONFIG, "%s: output %s has no name", label, f->out[i].key);
+}
+
 /* Checks a function's configuration once its inputs are wired. */
 static void check_function(mc *c, fnc *f)
 {
@@ -1047,6 +1095,7 @@ static void check_function(mc *c, fnc *f)
         break;
     }
     case FK_CROSSREF: check_crossref(c, f, label); break;
+    case FK_SCRIPT: check_script(c, f); return;
     }
     if (f->nin < want_in) fail(c, MA_ERR_CONFIG, "%s has %zu inputs, expected %zu", label, f->nin, want_in);
     if (f->nout < want_out) fail(c, MA_ERR_CONFIG, "%s has no output", label);
@@ -1764,6 +1813,32 @@ static void gen_crossref(fctx *x, fnc *f)
     }
 }
 
+/* One ma:script call (the script runs once), then ma:script-output per mapped output. */
+static void gen_script(fctx *x, fnc *f)
+{
+    mc *c = x->c;
+    const xmlNode *cfg = config_of(f, "Scripting");
+    char *src = ma_xml_text(ma_xml_child(cfg, "ScriptToExecute"));
+    track(c, src);
+    ma_sb *b = new_sb(c);
+    ma_sb_printf(b, "ma:script(%s, %s, %zu", xlit(c, attr_or(c, cfg, "language", "groovy")), xlit(c, src), f->nin);
+    for (size_t i = 0; i < f->nin; i++)
+        ma_sb_printf(b, ", %s, string(%s)", xlit(c, script_name(c, f, &f->in[i], "Input")), in_n(x, f, i));
+    size_t k = 0;
+    for (size_t i = 0; i < f->nout; i++)
+        if (f->out[i].used) {
+            ma_sb_printf(b, ", %s", xlit(c, script_name(c, f, &f->out[i], "Output")));
+            k++;
+        }
+    ma_sb_putc(b, ')');
+    sb_check(c, b);
+    const char *h = mc_printf(c, "%s.script", f->id);
+    var(x, h, mc_strdup(c, b->s));
+    k = 0;
+    for (size_t i = 0; i < f->nout; i++)
+        if (f->out[i].used) var(x, fvar(c, f, f->out[i].key), mc_printf(c, "ma:script-output($%s, %zu)", h, k++));
+}
+
 static void gen_function(fctx *x, fnc *f)
 {
     mc *c = x->c;
@@ -1913,6 +1988,7 @@ static void gen_function(fctx *x, fnc *f)
     }
     case FK_SIMPLELOOKUP: gen_lookup(x, f); break;
     case FK_CROSSREF: gen_crossref(x, f); break;
+    case FK_SCRIPT: gen_script(x, f); break;
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include "dataprocess_step.h"
 #include "lazy_gnutls.h"
+#include "scripthost.h"
 #include "server.h"
 #include "util.h"
 
@@ -446,6 +447,12 @@ int ma_settings_check(const ma_registry *reg, const ma_settings *s, ma_report_fn
             else if (!ma_registry_connector(reg, v))
                 report_at(report, ctx, &problems, origin,
                           "%s: '%s' is not a connector type of this miniatom (miniatom plugins lists them)", key, v);
+            continue;
+        }
+        if (ma_str_has_prefix(key, MA_SCRIPT_PREFIX)) {
+            check_in(ma_script_config_map, MA_SCRIPT_PREFIX, key, v, origin,
+                     "script.timeout, script.java, script.jar, script.network or script.max_memory", report, ctx,
+                     &problems);
             continue;
         }
         const ma_dp_step_kind *dk = dp_kind_for(key);

@@ -36,6 +36,7 @@
 #include "mapcompile.h"
 #include "membudget.h"
 #include "util.h"
+#include "xslt_script.h"
 
 #define BASE_URI "miniatom:/xslt/"
 #define MAX_INCLUDE_DEPTH 32
@@ -62,6 +63,7 @@ struct ma_xslt {
     size_t n_params;
     char *name;                  /* owned: "map 'Name' (id)" for messages */
     ma_flatfile *ff_in, *ff_out; /* owned: the map's flat file source / target profile, or NULL */
+    const ma_settings *settings; /* the deployment's (borrowed): script.* for Scripting functions */
     pthread_mutex_t pool_mu;
     pooled_ctx pool[CTX_POOL]; /* idle released contexts, owned */
     size_t n_pool;
@@ -71,9 +73,11 @@ struct ma_xslt {
 typedef struct xf_state {
     ma_exec *ex;
     const ma_doc *in;
-    ma_doc **out_props; /* a document holding the properties set by ma:set-property */
-    ma_sb errors;       /* messages libxslt reported */
-    int failed;         /* an extension function failed (message in errors) */
+    ma_doc **out_props;          /* a document holding the properties set by ma:set-property */
+    ma_sb errors;                /* messages libxslt reported */
+    int failed;                  /* an extension function failed (message in errors) */
+    const ma_settings *settings; /* the deployment's (borrowed) */
+    ma_xslt_calls *calls;        /* owned: the values of Scripting function calls */
 } xf_state;
 
 /* ---- compile ---- */
@@ -304,6 +308,7 @@ const ma_xslt *ma_xslt_for(ma_deploy *dep, const char *id, ma_error *err)
     if (c->compiled) return c->compiled;
     ma_xslt *x = calloc(1, sizeof *x);
     if (x) pthread_mutex_init(&x->pool_mu, NULL);
+    if (x) x->settings = ma_deploy_settings(dep);
     if (!x || !(x->name = ma_asprintf("map '%s' (%s)", c->name, c->id))) {
         xslt_free(x);
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");
@@ -706,6 +711,37 @@ static void register_functions(void)
     };
     for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
         xsltRegisterExtModuleFunction((const xmlChar *)fns[i].name, (const xmlChar *)MA_XSLT_NS, fns[i].fn);
+    ma_xslt_script_register();
+}
+
+/* ---- for xslt_script.c ---- */
+
+ma_exec *ma_xslt_exec_of(xmlXPathParserContextPtr ctxt)
+{
+    xf_state *st = state_of(ctxt);
+    return st ? st->ex : NULL;
+}
+
+const ma_settings *ma_xslt_settings_of(xmlXPathParserContextPtr ctxt)
+{
+    xf_state *st = state_of(ctxt);
+    return st ? st->settings : NULL;
+}
+
+ma_xslt_calls **ma_xslt_calls_of(xmlXPathParserContextPtr ctxt)
+{
+    xf_state *st = state_of(ctxt);
+    return st ? &st->calls : NULL;
+}
+
+void ma_xslt_fail(xmlXPathParserContextPtr ctxt, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fn_fail(ctxt, state_of(ctxt), "%s", msg);
 }
 
 /* ---- apply ---- */
@@ -851,6 +887,7 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
     memset(&st, 0, sizeof st);
     st.ex = ex;
     st.in = in;
+    st.settings = x->settings;
     ma_doc *props = NULL; /* carries the properties set by the stylesheet, made on first use */
     st.out_props = &props;
     unsigned uses;
@@ -957,5 +994,6 @@ int ma_xslt_apply(const ma_xslt *x, ma_exec *ex, const ma_doc *in, ma_doc **out,
     xmlFreeDoc(src);
     ma_doc_unref(props);
     ma_sb_free(&st.errors);
+    ma_xslt_calls_free(st.calls);
     return rc;
 }

@@ -2,9 +2,9 @@
  * boomi-process-xml.md 2 "dataprocess"): its <step>s run in order, each on the batch the previous
  * step produced. Supported: Search/Replace (1), Base64 Encode (6) / Decode (7), Split Documents (8)
  * and Combine Documents (9), and the step kinds of dataprocess_steps.c (PGP Encrypt 2 / Decrypt 3 in
- * dataprocess_pgp.c); anything else (Custom Scripting 12, Zip 4/5, ...) is refused at deploy with
- * MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error. Combine
- * reads JSON with jansson, not miniatom/json.h: it builds a new tree from the documents' trees. */
+ * dataprocess_pgp.c, Custom Scripting 12 in dataprocess_script.c); anything else (Zip 4/5, ...) is
+ * refused at deploy with MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error.
+ * Combine reads JSON with jansson, not miniatom/json.h: it builds a new tree from the documents' trees. */
 
 /* Decisions (Boomi's own behaviour where it is documented, otherwise written here):
  *  - processtype numbers 6 (Base64 Encode), 7 (Base64 Decode), 4 Zip and 5 Unzip come from the
@@ -1042,14 +1042,6 @@ static int compile_step(ma_shape *shape, dp_step *s, const xmlNode *st, size_t p
     case PT_B64_DECODE: break;
     case PT_SPLIT: rc = compile_split(shape, s, ma_xml_child(st, "documentsplit"), err); break;
     case PT_COMBINE: rc = compile_combine(shape, s, ma_xml_child(st, "dataprocesscombine"), err); break;
-    case PT_SCRIPT: {
-        const xmlNode *sc = ma_xml_child(st, "dataprocessscript");
-        char *lang = ma_xml_attr(sc, "language");
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s (processtype 12): custom scripts (%s) cannot run in mini-Atom",
-                          s->label, lang && *lang ? lang : "groovy");
-        free(lang);
-        break;
-    }
     default:
         if (type < 0) rc = ma_error_set(err, MA_ERR_CONFIG, "%s: no valid processtype ('%s')", s->label, pt ? pt : "");
         else

@@ -690,8 +690,8 @@ static const struct {
     const char *id, *message;
 } CORPUS[] = {
     {"c499b35e-c8b1-4eec-a438-775cd6d2b264",
-     "map 'RFA_Save_attachement_map' (c499b35e-c8b1-4eec-a438-775cd6d2b264): function "
-     "key 1 'Scripting' (type Scripting) is not supported"},
+     "map 'RFA_Save_attachement_map' (c499b35e-c8b1-4eec-a438-775cd6d2b264): profile "
+     "e7e961a0-7390-4db0-872b-d38b75e61be7 is not in the deployment"},
     {"007fd4cf-e094-4ba3-9c78-aa1c9d362687", "map 'marketview_get_power_hourly_actuals to mktvw_stage_pwr_stl_hrly' "
                                              "(007fd4cf-e094-4ba3-9c78-aa1c9d362687): function key 2 "
                                              "'New Map Function' (type userdefined) is not supported"},
