@@ -22,7 +22,8 @@ int ma_brfn_has_output(const ma_brfn *f, const char *key);
 size_t ma_brfn_path_count(const ma_brfn *f);
 const ma_profile_path *ma_brfn_path(const ma_brfn *f, size_t i);
 /* The function's result for doc at occurrence m (malloc'ed), or NULL with err: a document error
- * (a date that does not match its mask) or out of memory (MA_ERR_NOMEM). */
+ * (a date that does not match its mask, a script that throws, a script host that fails) or out of
+ * memory (MA_ERR_NOMEM). A Scripting function's log lines and property writes apply to ex. */
 char *ma_brfn_eval(ma_exec *ex, const ma_brfn *f, const ma_doc *doc, const ma_profile_match *m, ma_error *err);
 
 #endif

@@ -1,9 +1,11 @@
 /* businessrules_fn.c - the map functions a Business Rules input may hold (<input
  * xsi:type="BusinessRuleFunction"> with a <FunctionStep> in the grammar of Map functions), run in C
  * with the semantics the map compiler gives them (runtime/mapcompile.c): property reads, string
- * functions, Date Format and Current Date. An input takes its wired profile field's value, or its
- * `default` when that is empty. Other function types are refused at deploy by name
- * (docs/decisions/020-business-rules.md). */
+ * functions, Date Format and Current Date; Scripting functions run in the script host
+ * (runtime/scripthost.h) as the map's do (runtime/xslt_script.c). An input takes its wired profile
+ * field's value, or its `default` when that is empty. Other function types are refused at deploy by
+ * name (docs/decisions/020-business-rules.md). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +14,8 @@
 #include "component.h"
 #include "datefmt.h"
 #include "executor.h"
+#include "miniatom/deploy.h"
+#include "scripthost.h"
 #include "util.h"
 
 typedef enum fn_kind {
@@ -25,7 +29,8 @@ typedef enum fn_kind {
     FN_RTRIM,       /* RightTrim: keep the leftmost N characters */
     FN_CONCAT,      /* StringConcat */
     FN_DATEFORMAT,  /* DateFormat */
-    FN_CURRENTDATE  /* CurrentDate */
+    FN_CURRENTDATE, /* CurrentDate */
+    FN_SCRIPT       /* Scripting: a Groovy or JavaScript script in the script host */
 } fn_kind;
 
 static const struct {
@@ -43,12 +48,14 @@ static const struct {
     {"StringConcat", FN_CONCAT},
     {"DateFormat", FN_DATEFORMAT},
     {"CurrentDate", FN_CURRENTDATE},
+    {"Scripting", FN_SCRIPT},
 };
 
 #define MAX_FN_INPUTS 64
 
 typedef struct fn_input {
     char *key;             /* the <Input key> */
+    char *name;            /* the <Input name> ("" when none) */
     char *def;             /* its default ("" when none) */
     ma_profile_path *path; /* the profile field wired into it, or NULL */
 } fn_input;
@@ -66,6 +73,15 @@ struct ma_brfn {
     long fixed;               /* StringConcat fixedLength (0: none) */
     ma_profile_path **paths;  /* borrowed views of in[].path, for ma_brfn_path */
     size_t npaths;
+    char *out_name; /* <Outputs><Output name> ("" when none) */
+    /* Scripting: language, source, the script variable of each input and of the output */
+    char *lang, *src;
+    const char **vars; /* nin entries, borrowed from in[].name or script_names */
+    const char *out_var;
+    char **script_names; /* owned <Scripting><Input|Output name>s */
+    size_t nscript_names;
+    char *java, *jar; /* copies of the settings script_cfg points to */
+    ma_script_cfg script_cfg;
 };
 
 void ma_brfn_free(ma_brfn *f)
@@ -73,6 +89,7 @@ void ma_brfn_free(ma_brfn *f)
     if (!f) return;
     for (size_t i = 0; i < f->nin; i++) {
         free(f->in[i].key);
+        free(f->in[i].name);
         free(f->in[i].def);
         ma_profile_path_free(f->in[i].path);
     }
@@ -85,6 +102,13 @@ void ma_brfn_free(ma_brfn *f)
     free(f->comp_key);
     free(f->delim);
     free(f->paths);
+    free(f->out_name);
+    free(f->lang);
+    free(f->src);
+    free(f->vars);
+    ma_strings_free(f->script_names, f->nscript_names);
+    free(f->java);
+    free(f->jar);
     free(f);
 }
 
@@ -122,11 +146,13 @@ static int compile_ports(ma_shape *shape, const char *profile_id, const xmlNode 
         fn_input *fi = &f->in[f->nin++];
         fi->key = ma_xml_attr(i, "key");
         fi->def = ma_xml_attr(i, "default");
+        fi->name = ma_xml_attr(i, "name");
         if (!fi->def) fi->def = ma_strdup("");
+        if (!fi->name) fi->name = ma_strdup("");
         if (!fi->key)
             return ma_error_set(err, MA_ERR_CONFIG, "line %d: function '%s' has an <Input> without a key", i->line,
                                 f->name);
-        if (!fi->def) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        if (!fi->def || !fi->name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
     xmlNode *outs = ma_xml_child(step, "Outputs");
     size_t nout = 0;
@@ -138,7 +164,9 @@ static int compile_ports(ma_shape *shape, const char *profile_id, const xmlNode 
         if (!k)
             return ma_error_set(err, MA_ERR_CONFIG, "line %d: function '%s' has an <Output> without a key", o->line,
                                 f->name);
+        if (!f->out_name && !(f->out_name = ma_xml_attr(o, "name"))) f->out_name = ma_strdup("");
         f->outputs[f->nout++] = k;
+        if (!f->out_name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
     if (f->nout != 1)
         return ma_error_set(err, MA_ERR_CONFIG, "line %d: function '%s' declares %zu outputs; it has one", step->line,
@@ -181,6 +209,84 @@ static int compile_ports(ma_shape *shape, const char *profile_id, const xmlNode 
     size_t j = 0;
     for (size_t k = 0; k < f->nin; k++)
         if (f->in[k].path) f->paths[j++] = f->in[k].path;
+    return 0;
+}
+
+/* The script variable bound to port key (<Scripting><Input|Output index="key" name/>, el names
+ * which), kept in f->script_names; NULL when the configuration names none. */
+static const char *script_var(const xmlNode *sc, const char *el, const char *key, ma_brfn *f, ma_error *err)
+{
+    for (xmlNode *n = ma_xml_child(sc, el); n; n = ma_xml_next(n, el)) {
+        if (!ma_xml_attr_is(n, "index", key)) continue;
+        char *name = ma_xml_attr(n, "name");
+        if (!name || !*name) {
+            free(name);
+            return NULL;
+        }
+        char **nv = realloc(f->script_names, (f->nscript_names + 1) * sizeof *nv);
+        if (!nv) {
+            free(name);
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory"), NULL;
+        }
+        f->script_names = nv;
+        f->script_names[f->nscript_names++] = name;
+        return name;
+    }
+    return NULL;
+}
+
+/* Scripting: the language, the inline script, the variables by name, and whether this miniatom
+ * can run scripts (the shape is not runnable, with ma_script_available's reason, when it cannot). */
+static int compile_script(ma_shape *shape, const xmlNode *step, const xmlNode *cfg, ma_brfn *f, ma_error *err)
+{
+    xmlNode *sc = ma_xml_child(cfg, "Scripting");
+    if (!sc)
+        return ma_error_set(err, MA_ERR_CONFIG, "line %d: function '%s' has no <Scripting> configuration", step->line,
+                            f->name);
+    f->lang = ma_xml_attr(sc, "language");
+    if (f->lang && !*f->lang) {
+        free(f->lang);
+        f->lang = NULL;
+    }
+    if (!f->lang && !(f->lang = ma_strdup("groovy"))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    if (!ma_streq(f->lang, "groovy") && !ma_streq(f->lang, "groovy2") && !ma_streq(f->lang, "javascript"))
+        return ma_error_set(err, MA_ERR_UNSUPPORTED,
+                            "line %d: function '%s': scripts in '%s' are not supported (groovy, groovy2, javascript "
+                            "are)",
+                            step->line, f->name, f->lang);
+    f->src = ma_xml_text(ma_xml_child(sc, "ScriptToExecute"));
+    if (!f->src || !*f->src) {
+        int comp = ma_xml_attr_is(sc, "useComponent", "true");
+        return ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: function '%s': no inline <ScriptToExecute>%s",
+                            step->line, f->name, comp ? " (Script components are not supported)" : "");
+    }
+    if (f->nin && !(f->vars = calloc(f->nin, sizeof *f->vars))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    ma_error_clear(err);
+    for (size_t k = 0; k < f->nin; k++) {
+        const char *v = script_var(sc, "Input", f->in[k].key, f, err);
+        if (!v && err->code == MA_ERR_NOMEM) return -1;
+        f->vars[k] = v ? v : f->in[k].name;
+        if (!*f->vars[k])
+            return ma_error_set(err, MA_ERR_CONFIG, "line %d: function '%s': input %s has no name", step->line, f->name,
+                                f->in[k].key);
+    }
+    const char *ov = script_var(sc, "Output", f->outputs[0], f, err);
+    if (!ov && err->code == MA_ERR_NOMEM) return -1;
+    f->out_var = ov ? ov : f->out_name;
+    if (!*f->out_var)
+        return ma_error_set(err, MA_ERR_CONFIG, "line %d: function '%s': output %s has no name", step->line, f->name,
+                            f->outputs[0]);
+    const ma_settings *set = ma_deploy_settings(ma_shape_deploy(shape));
+    if (ma_config_read(ma_script_config_map, MA_SCRIPT_PREFIX, set, &f->script_cfg, err) < 0) return -1;
+    f->java = ma_strdup(f->script_cfg.java ? f->script_cfg.java : "");
+    f->jar = ma_strdup(f->script_cfg.jar ? f->script_cfg.jar : "");
+    if (!f->java || !f->jar) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    f->script_cfg.java = f->java;
+    f->script_cfg.jar = f->jar;
+    char why[700];
+    if (!ma_script_available(&f->script_cfg, why, sizeof why))
+        return ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: function '%s': custom scripts (%s) cannot run: %s",
+                            step->line, f->name, f->lang, why);
     return 0;
 }
 
@@ -264,6 +370,7 @@ static int compile_config(ma_shape *shape, const xmlNode *step, ma_brfn *f, ma_e
             ma_datefmt_free(df);
         }
         return 0;
+    case FN_SCRIPT: return compile_script(shape, step, cfg, f, err);
     default:
         if (f->nin < 1 && f->kind != FN_CURRENTDATE)
             return ma_error_set(err, MA_ERR_CONFIG, "line %d: function '%s' has no input", step->line, f->name);
@@ -300,18 +407,11 @@ ma_brfn *ma_brfn_compile(ma_shape *shape, const char *profile_id, const xmlNode 
                              "user-defined function '%s' (%s) is not supported in business rules by this runtime",
                              c->name, c->id);
             free(id);
-        } else if (ma_streq(type, "Scripting")) {
-            xmlNode *sc = ma_xml_child(ma_xml_child(step, "Configuration"), "Scripting");
-            char *lang = ma_xml_attr(sc, "language");
-            ma_error_set(err, MA_ERR_UNSUPPORTED,
-                         "scripting functions (%s) are not supported in business rules by this runtime",
-                         lang ? lang : "no language");
-            free(lang);
         } else {
             ma_error_set(err, MA_ERR_UNSUPPORTED,
                          "function type '%s' is not supported in business rules by this runtime (supported: "
                          "DocumentPropertyGet, PropertyGet, DefinedProcessPropertyGet, String2Upper, String2Lower, "
-                         "WhitespaceTrim, LeftTrim, RightTrim, StringConcat, DateFormat, CurrentDate)",
+                         "WhitespaceTrim, LeftTrim, RightTrim, StringConcat, DateFormat, CurrentDate, Scripting)",
                          type ? type : "");
         }
         ma_error_prefix(err, "line %d: function '%s'", step->line, f->name ? f->name : "");
@@ -408,6 +508,84 @@ static char *eval_date(const ma_brfn *f, const ma_profile_match *m, ma_error *er
     return out;
 }
 
+static char *lookup(void *ctx, int kind, const char *a, const char *b)
+{
+    ma_exec *ex = ctx;
+    if (kind == 0) return ma_exec_get_process_prop(ex, a);
+    return ma_exec_get_defined_prop(ex, a, b);
+}
+
+/* Applies what the script did to the execution: log lines, then property writes (made even when
+ * the script then threw, as in the Custom Scripting step). */
+static int apply_effects(ma_exec *ex, const ma_script_result *r, ma_error *err)
+{
+    for (size_t i = 0; i < r->n_logs; i++)
+        ma_exec_log(ex, NULL,
+                    r->logs[i].level >= 2   ? MA_LOG_ERROR
+                    : r->logs[i].level == 1 ? MA_LOG_WARNING
+                                            : MA_LOG_INFO,
+                    "%s", r->logs[i].message ? r->logs[i].message : "");
+    for (size_t i = 0; i < r->n_writes; i++) {
+        const ma_script_write *w = &r->writes[i];
+        if (!w->a || !w->value) continue;
+        if (!w->b) {
+            if (ma_exec_set_process_prop(ex, w->a, w->value, w->persist, err) < 0) return -1;
+            continue;
+        }
+        char *k = ma_asprintf("\x01%s\x01%s", w->a, w->b); /* the executor's key of a defined property */
+        int rc =
+            k ? ma_exec_set_process_prop(ex, k, w->value, 0, err) : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        free(k);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+/* Runs a Scripting function once: the inputs as variables by name, its output variable read back
+ * ("" when the script leaves it unset). A script that throws, or a host that fails, is a document
+ * error naming the function (the caller adds the rule). */
+static char *eval_script(ma_exec *ex, const ma_brfn *f, const ma_profile_match *m, ma_error *err)
+{
+    char **vals = f->nin ? calloc(f->nin, sizeof *vals) : NULL;
+    if (f->nin && !vals) return ma_error_set(err, MA_ERR_NOMEM, "out of memory"), NULL;
+    char *out = NULL;
+    int nomem = 0;
+    for (size_t k = 0; k < f->nin && !nomem; k++) nomem = !(vals[k] = in_value(f, k, m));
+    ma_script_run_ctx rctx = {.execution_id = ma_exec_id(ex),
+                              .process_id = ma_exec_process_id(ex),
+                              .process_name = ma_exec_process_name(ex),
+                              .atom_name = ma_exec_atom_name(ex),
+                              .lookup = lookup,
+                              .lookup_ctx = ex,
+                              .must_stop = ma_exec_must_stop};
+    ma_script_result res;
+    ma_error herr;
+    ma_error_clear(&herr);
+    if (nomem) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    } else if (ma_script_call(&f->script_cfg, f->lang, f->src, &rctx, f->vars, (const char *const *)vals, f->nin,
+                              &f->out_var, 1, &res, &herr) < 0) {
+        if (herr.code == MA_ERR_NOMEM) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        else ma_error_set(err, MA_ERR_RUNTIME, "function '%s': the script host failed: %s", f->name, herr.msg);
+    } else {
+        if (apply_effects(ex, &res, err) < 0) {
+            ma_error_prefix(err, "function '%s'", f->name);
+        } else if (res.failed) {
+            char at[32] = "";
+            if (res.line > 0) snprintf(at, sizeof at, " at line %d", res.line);
+            ma_error_set(err, MA_ERR_RUNTIME, "function '%s': the script failed%s: %s", f->name, at,
+                         res.message ? res.message : "?");
+        } else {
+            out = ma_strdup(res.n_values && res.values[0] ? res.values[0] : "");
+            if (!out) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        }
+        ma_script_result_free(&res);
+    }
+    for (size_t k = 0; k < f->nin; k++) free(vals[k]);
+    free(vals);
+    return out;
+}
+
 char *ma_brfn_eval(ma_exec *ex, const ma_brfn *f, const ma_doc *doc, const ma_profile_match *m, ma_error *err)
 {
     char *out = NULL;
@@ -479,6 +657,7 @@ char *ma_brfn_eval(ma_exec *ex, const ma_brfn *f, const ma_doc *doc, const ma_pr
         break;
     }
     case FN_DATEFORMAT: return eval_date(f, m, err);
+    case FN_SCRIPT: return eval_script(ex, f, m, err);
     case FN_CURRENTDATE: {
         ma_error e;
         ma_datefmt *df = ma_datefmt_compile("yyyyMMdd HHmmss.SSS", &e);

@@ -64,14 +64,14 @@ check_run() { # case-dir args-file expected-dir label
 
 [ -x "$MINIATOM" ] || { echo "FAIL: $MINIATOM is not built" >&2; exit 1; }
 count=0
-# Custom Scripting cases (dataprocess-script-*, map-script-*): skipped, loudly, only when configure was told
-# --with-scripting=no; otherwise they run and fail when this miniatom cannot run scripts
-# (tests/scripting/need.sh says why).
+# Custom Scripting cases (dataprocess-script-*, map-script-*, businessrules-script-*): skipped, loudly,
+# only when configure was told --with-scripting=no; otherwise they run and fail when this miniatom
+# cannot run scripts (tests/scripting/need.sh says why).
 skipped_scripts=0
 for dir in "$cases"/*/; do
   dir=${dir%/}
   name=$(basename "$dir")
-  if [ "${MA_SCRIPTING:-yes}" = off ] && [[ $name == dataprocess-script-* || $name == map-script-* ]]; then
+  if [ "${MA_SCRIPTING:-yes}" = off ] && [[ $name == dataprocess-script-* || $name == map-script-* || $name == businessrules-script-* ]]; then
     echo "ok - $name # SKIP configured --with-scripting=no"; skipped_scripts=$((skipped_scripts + 1)); continue
   fi
   [ -f "$dir/args" ] || { not_ok "$name: no args file"; continue; }
