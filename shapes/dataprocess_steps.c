@@ -5,7 +5,7 @@
 #include "dataprocess_step.h"
 
 extern const ma_dp_step_kind ma_dp_pgp_encrypt, ma_dp_pgp_decrypt; /* dataprocess_pgp.c */
-extern const ma_dp_step_kind ma_dp_step_script;                     /* dataprocess_script.c */
+extern const ma_dp_step_kind ma_dp_step_script;                    /* dataprocess_script.c */
 
 const ma_dp_step_kind *const ma_dp_step_kinds[] = {
     &ma_dp_pgp_encrypt,
