@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "dataprocess_step.h"
+#include "exec_temp.h"
 #include "executor.h"
 #include "miniatom/deploy.h"
 #include "script_component.h"
@@ -150,13 +151,24 @@ static int script_run(ma_exec *ex, ma_shape *shape, void *state, const ma_batch 
                       ma_error *err)
 {
     script_step *s = state;
+    ma_error terr;
+    ma_error_clear(&terr);
+    const char *tmpdir = ma_exec_temp_dir(ex, &terr);
+    if (!tmpdir) {
+        if (terr.code == MA_ERR_NOMEM) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        ma_exec_log(ex, shape, MA_LOG_ERROR, "%s: %s", s->label, terr.msg);
+        if (fail_all(out, in, s->label, "the script cannot run", terr.msg, 0) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return 0;
+    }
     ma_script_run_ctx ctx = {.execution_id = ma_exec_id(ex),
                              .process_id = ma_exec_process_id(ex),
                              .process_name = ma_exec_process_name(ex),
                              .atom_name = ma_exec_atom_name(ex),
                              .lookup = lookup,
                              .lookup_ctx = ex,
-                             .must_stop = ma_exec_must_stop};
+                             .must_stop = ma_exec_must_stop,
+                             .temp_dir = tmpdir};
     if (s->inline_of)
         ma_exec_log(ex, shape, MA_LOG_INFO,
                     "%s: Process Script component %s is not deployed: the inline copy of its script runs", s->label,

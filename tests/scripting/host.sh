@@ -4,7 +4,8 @@
 # script and kept warm, restarted after it was killed between runs, after a script ran past
 # script.timeout and after one ran out of memory (the batch fails, Try/Catch catches it, the next
 # batch runs); and what a script may not do: connect to a port this test listens on, read a file
-# outside its folder (while it may use its own folder), unless script.network allows the network.
+# outside its folder (while it may use its own folder: the execution's temp folder, another per
+# execution, removed at its end), unless script.network allows the network.
 # Needs curl and python3; only 127.0.0.1.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
@@ -66,6 +67,19 @@ if server_start "$tmp/serve.log" --deploy "$deploy" --data "$tmp/data" --set scr
   grep -qF "outside the script folder" "$tmp/out" && ok "... with the reason" || not_ok "no reason: $(cat "$tmp/out")"
   expect "reading /etc/passwd fails" "read /etc/passwd" 200 "caught:"
   expect "the script's own folder can be written and read" local 200 mine
+  # the execution's temp folder: the script's only folder, its own per execution, gone at its end
+  expect "a script writes a file in its execution's temp folder" "write first.txt" 200 first.txt
+  first=$(cat "$tmp/out")
+  case "$first" in "$tmp/data/tmp/exec-"*/first.txt) ok "... under DATA/tmp/exec-*" ;; *) not_ok "the file is at '$first'" ;; esac
+  [ ! -e "$first" ] && [ ! -e "$(dirname "$first")" ] && ok "the folder is gone after the execution" \
+    || not_ok "$(dirname "$first") is still there after the execution"
+  mkdir -p "$(dirname "$first")" && echo "left by the first execution" >"$first"
+  expect "a second execution cannot read the first one's file" "read $first" 200 "caught:"
+  grep -qF "outside the script folder" "$tmp/out" && ok "... with the reason" || not_ok "no reason: $(cat "$tmp/out")"
+  rm -rf "$(dirname "$first")"
+  expect "a relative path (the host's own folder) is refused" relative 200 "caught:"
+  [ -z "$(ls -A "$tmp/data/tmp" 2>/dev/null)" ] && ok "no execution folder is left in DATA/tmp" \
+    || not_ok "left in DATA/tmp: $(ls -A "$tmp/data/tmp")"
 else
   not_ok "serve did not start"; sed 's/^/    /' "$tmp/serve.log" | head -20
 fi

@@ -335,6 +335,13 @@ public final class Host {
         this.runtime = runtime;
         dppIn = dpp;
         ppIn = pp;
+        /* the execution's temp folder: the only one this request's script may use */
+        String dir = readStr();
+        dir = dir.isEmpty() ? null : new File(dir).getCanonicalPath();
+        ScriptSecurity.setRequestDir(dir);
+        /* a mini-Atom runtime property: where the script may write (relative paths resolve
+         * against the host's own folder, which it may not use: Java cannot change directory) */
+        if (dir != null) runtime.put("TEMP_DIR", dir);
     }
 
     /* Writes the log lines and the property writes of a run into o. */
