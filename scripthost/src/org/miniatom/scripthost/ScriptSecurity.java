@@ -1,7 +1,7 @@
 /* ScriptSecurity.java - what scripts may not do in the host, checked by a SecurityManager
  * (Java 17, -Djava.security.manager=allow): no network unless allowed, no files outside the
  * current request's folder (the execution's temp folder) and the Java/Groovy/Rhino installation, no programs, no exit, no replacing this
- * manager. It guards against plain access, not against a hostile script: Groovy is full Java
+ * manager nor System.out/err (what scripts print is capped, ScriptOutput). It guards against plain access, not against a hostile script: Groovy is full Java
  * (docs/decisions/019-scripting.md). */
 package org.miniatom.scripthost;
 
@@ -61,7 +61,8 @@ final class ScriptSecurity extends SecurityManager {
         if (p instanceof RuntimePermission) {
             String n = p.getName();
             if (n.startsWith("exitVM") && Thread.currentThread() == watchdog) return;
-            if (n.equals("setSecurityManager") || n.equals("createSecurityManager") || n.startsWith("exitVM"))
+            if (n.equals("setSecurityManager") || n.equals("createSecurityManager") || n.startsWith("exitVM")
+                || n.equals("setIO"))
                 throw new SecurityException("scripts may not " + n);
         }
     }
