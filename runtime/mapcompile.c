@@ -115,7 +115,8 @@
  *                         <Input index name/><Output index name/> -> ma:script(language, source,
  *                         n, inName1, value1, ..., outName1, ...) once (a handle), then
  *                         ma:script-output(handle, i) per mapped output (runtime/xslt_script.c,
- *                         the script host: docs/decisions/019-scripting.md). Not runnable with the
+ *                         the script host: docs/decisions/019-scripting.md); useComponent="true"
+ *                         runs the Map Script component (runtime/script_component.h). Not runnable with the
  *                         reason when this miniatom cannot run scripts.
  * Refused (MA_ERR_UNSUPPORTED, naming the function key, name and type): userdefined,
  * ConnectorCall, SqlLookup, DocumentCacheLookup, DefinedProcessPropertyGet/Set
@@ -139,6 +140,7 @@
  * Errors are raised with longjmp to ma_map_to_xslt, which owns every allocation made here (the
  * `allocs` list) and frees it on both paths. */
 #include "mapcompile.h"
+#include "script_component.h"
 #include "scripthost.h"
 
 #include <setjmp.h>
@@ -969,11 +971,43 @@ static void check_crossref(mc *c, fnc *f, const char *label)
     }
 }
 
-/* The script variable name of port p of a Scripting function (<Scripting><Input index name/>),
- * else the port's own name. */
-static const char *script_name(mc *c, const fnc *f, const port *p, const char *el)
+/* The script of a Scripting function: its Map Script component (useComponent="true" componentId,
+ * <MappingScript language><script><Input/><Output/>) when the deployment holds it, else the
+ * inline <Scripting language><ScriptToExecute><Input/><Output/> (the copy an export carries).
+ * Fails when the component is referenced and neither it nor an inline script is there. */
+static const xmlNode *script_decl(mc *c, const fnc *f, char **src)
 {
-    for (const xmlNode *n = ma_xml_child(config_of(f, "Scripting"), el); n; n = ma_xml_next(n, el))
+    const char *label = fn_label(c, f);
+    const xmlNode *cfg = config_of(f, "Scripting");
+    if (!cfg) fail(c, MA_ERR_CONFIG, "%s has no <Scripting> configuration", label);
+    if (ma_streq(attr(c, cfg, "useComponent"), "true")) {
+        int missing = 0;
+        ma_error e;
+        ma_error_clear(&e);
+        const xmlNode *comp = ma_script_component(c->dep, attr(c, cfg, "componentId"), MA_SCRIPT_MAPPING, &missing, &e);
+        if (comp) {
+            *src = ma_xml_text(ma_xml_child(comp, "script"));
+            track(c, *src);
+            return comp;
+        }
+        *src = ma_xml_text(ma_xml_child(cfg, "ScriptToExecute"));
+        track(c, *src);
+        if (!missing || empty(*src))
+            fail(c, e.code, "%s: %s%s", label, e.msg,
+                 missing ? " and the function carries no inline copy of its script" : "");
+        return cfg;
+    }
+    *src = ma_xml_text(ma_xml_child(cfg, "ScriptToExecute"));
+    track(c, *src);
+    return cfg;
+}
+
+/* The script variable name of port p of a Scripting function (<Input index name/> of its
+ * declarations, script_decl), else the port's own name. */
+static const char *script_name(mc *c, const fnc *f, const xmlNode *decl, const port *p, const char *el)
+{
+    (void)f;
+    for (const xmlNode *n = ma_xml_child(decl, el); n; n = ma_xml_next(n, el))
         if (ma_streq(attr(c, n, "index"), p->key) && !empty(attr(c, n, "name"))) return attr(c, n, "name");
     return p->name;
 }
@@ -981,17 +1015,13 @@ static const char *script_name(mc *c, const fnc *f, const port *p, const char *e
 static void check_script(mc *c, fnc *f)
 {
     const char *label = fn_label(c, f);
-    const xmlNode *cfg = config_of(f, "Scripting");
-    if (!cfg) fail(c, MA_ERR_CONFIG, "%s has no <Scripting> configuration", label);
-    const char *lang = attr_or(c, cfg, "language", "groovy");
+    char *src = NULL;
+    const xmlNode *decl = script_decl(c, f, &src);
+    const char *lang = attr_or(c, decl, "language", "groovy");
     if (strcmp(lang, "javascript") != 0 && strcmp(lang, "groovy") != 0 && strcmp(lang, "groovy2") != 0)
         fail(c, MA_ERR_UNSUPPORTED, "%s: scripts in '%s' are not supported (groovy, groovy2, javascript are)", label,
              lang);
-    char *src = ma_xml_text(ma_xml_child(cfg, "ScriptToExecute"));
-    track(c, src);
-    if (empty(src))
-        fail(c, MA_ERR_UNSUPPORTED, "%s: no inline <ScriptToExecute>%s", label,
-             ma_streq(attr(c, cfg, "useComponent"), "true") ? " (Script components are not supported)" : "");
+    if (empty(src)) fail(c, MA_ERR_CONFIG, "%s: no script (<ScriptToExecute> is empty)", label);
     ma_script_cfg sc;
     memset(&sc, 0, sizeof sc);
     ma_error e;
@@ -1001,10 +1031,10 @@ static void check_script(mc *c, fnc *f)
     if (!ma_script_available(&sc, why, sizeof why))
         fail(c, MA_ERR_UNSUPPORTED, "%s: custom scripts (%s) cannot run: %s", label, lang, why);
     for (size_t i = 0; i < f->nin; i++)
-        if (empty(script_name(c, f, &f->in[i], "Input")))
+        if (empty(script_name(c, f, decl, &f->in[i], "Input")))
             fail(c, MA_ERR_CONFIG, "%s: input %s has no name", label, f->in[i].key);
     for (size_t i = 0; i < f->nout; i++)
-        if (f->out[i].used && empty(script_name(c, f, &f->out[i], "Output")))
+        if (f->out[i].used && empty(script_name(c, f, decl, &f->out[i], "Output")))
             fail(c, MA_ERR_CONFIG, "%s: output %s has no name", label, f->out[i].key);
 }
 
@@ -1817,17 +1847,16 @@ static void gen_crossref(fctx *x, fnc *f)
 static void gen_script(fctx *x, fnc *f)
 {
     mc *c = x->c;
-    const xmlNode *cfg = config_of(f, "Scripting");
-    char *src = ma_xml_text(ma_xml_child(cfg, "ScriptToExecute"));
-    track(c, src);
+    char *src = NULL;
+    const xmlNode *decl = script_decl(c, f, &src);
     ma_sb *b = new_sb(c);
-    ma_sb_printf(b, "ma:script(%s, %s, %zu", xlit(c, attr_or(c, cfg, "language", "groovy")), xlit(c, src), f->nin);
+    ma_sb_printf(b, "ma:script(%s, %s, %zu", xlit(c, attr_or(c, decl, "language", "groovy")), xlit(c, src), f->nin);
     for (size_t i = 0; i < f->nin; i++)
-        ma_sb_printf(b, ", %s, string(%s)", xlit(c, script_name(c, f, &f->in[i], "Input")), in_n(x, f, i));
+        ma_sb_printf(b, ", %s, string(%s)", xlit(c, script_name(c, f, decl, &f->in[i], "Input")), in_n(x, f, i));
     size_t k = 0;
     for (size_t i = 0; i < f->nout; i++)
         if (f->out[i].used) {
-            ma_sb_printf(b, ", %s", xlit(c, script_name(c, f, &f->out[i], "Output")));
+            ma_sb_printf(b, ", %s", xlit(c, script_name(c, f, decl, &f->out[i], "Output")));
             k++;
         }
     ma_sb_putc(b, ')');

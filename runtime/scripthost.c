@@ -725,8 +725,9 @@ static void put_context(ma_sb *b, const ma_script_run_ctx *ctx)
     put_str(b, ctx->atom_name);
     put_str(b, "ATOM_ID");
     put_str(b, ctx->atom_name);
-    put_u32(b, 0); /* no dynamic process properties in advance: asked with 'G' */
-    put_u32(b, 0); /* nor defined ones */
+    put_u32(b, 0);                                  /* no dynamic process properties in advance: asked with 'G' */
+    put_u32(b, 0);                                  /* nor defined ones */
+    put_str(b, ctx->temp_dir ? ctx->temp_dir : ""); /* the request's folder ("": the host's) */
 }
 
 /* Builds the 'R' frame into b. */

@@ -65,6 +65,9 @@ typedef struct ma_script_run_ctx {
     void *lookup_ctx;
     /* 1 when the run must give up now (the execution's deadline, budget, cancel); may be NULL */
     int (*must_stop)(void);
+    /* the execution's temp folder (exec_temp.h): the only folder the script may read and write
+     * during this request (absolute; borrowed). NULL: the host's own work folder */
+    const char *temp_dir;
 } ma_script_run_ctx;
 
 /* Runs the script (language "groovy", "groovy2" or "javascript"; source borrowed) over the

@@ -10,6 +10,7 @@
 #include <libxslt/extensions.h>
 
 #include "executor.h"
+#include "exec_temp.h"
 #include "scripthost.h"
 #include "util.h"
 #include "xslt.h"
@@ -103,13 +104,16 @@ static void fn_script(xmlXPathParserContextPtr ctxt, int nargs)
     ma_error err;
     ma_script_result res;
     int rc = ma_config_read(ma_script_config_map, MA_SCRIPT_PREFIX, ma_xslt_settings_of(ctxt), &cfg, &err);
+    const char *tmpdir = rc == 0 ? ma_exec_temp_dir(ex, &err) : NULL;
+    if (!tmpdir) rc = -1;
     ma_script_run_ctx rctx = {.execution_id = ma_exec_id(ex),
                               .process_id = ma_exec_process_id(ex),
                               .process_name = ma_exec_process_name(ex),
                               .atom_name = ma_exec_atom_name(ex),
                               .lookup = lookup,
                               .lookup_ctx = ex,
-                              .must_stop = ma_exec_must_stop};
+                              .must_stop = ma_exec_must_stop,
+                              .temp_dir = tmpdir};
     if (rc == 0) rc = ma_script_call(&cfg, lang, src, &rctx, in_n, in_v, (size_t)nin, out_n, nout, &res, &err);
     if (rc < 0) {
         ma_xslt_fail(ctxt, "a Scripting function: the script host failed: %s", err.msg);

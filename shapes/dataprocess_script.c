@@ -5,8 +5,11 @@
 
 /* Decisions:
  *  - language "groovy" (Boomi's Groovy 1.5) and "groovy2" (Groovy 2.4) both run on Groovy 2.4;
- *    "javascript" runs on Rhino. The inline <script> is run; useComponent/componentId (a Script
- *    component) is not read: the exports carry the script inline.
+ *    "javascript" runs on Rhino.
+ *  - useComponent="true" componentId: the Process Script component (runtime/script_component.h)
+ *    runs, with its own language; the step's inline <script> (the copy an export carries) runs
+ *    only when the deployment does not hold the component, and the execution log says so once per
+ *    batch. Neither: the step does not compile (a missing component).
  *  - A script that throws (or does not compile) fails every document of the batch with its message
  *    and line: document errors, caught by Try/Catch. The property writes it made before it threw
  *    still apply (Boomi keeps them: they are made on the execution as the script runs).
@@ -19,14 +22,17 @@
 #include <string.h>
 
 #include "dataprocess_step.h"
+#include "exec_temp.h"
 #include "executor.h"
 #include "miniatom/deploy.h"
+#include "script_component.h"
 #include "scripthost.h"
 #include "shapes_common.h"
 #include "util.h"
 
 typedef struct script_step {
     char *label;
+    char *inline_of; /* the componentId whose inline copy runs (not deployed), or NULL */
     char *language;
     char *source;
     char *java, *jar; /* copies of the settings */
@@ -38,6 +44,7 @@ static void script_destroy(void *state)
     script_step *s = state;
     if (!s) return;
     free(s->label);
+    free(s->inline_of);
     free(s->language);
     free(s->source);
     free(s->java);
@@ -52,8 +59,37 @@ static int script_compile(ma_shape *shape, const xmlNode *step, const char *labe
     script_step *s = calloc(1, sizeof *s);
     if (!s) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     s->label = ma_strdup(label);
-    s->language = ma_xml_attr(sc, "language");
-    s->source = ma_xml_text(ma_xml_child(sc, "script"));
+    const xmlNode *src = sc;
+    if (ma_xml_attr_is(sc, "useComponent", "true")) {
+        char *id = ma_xml_attr(sc, "componentId");
+        int missing = 0;
+        ma_error cerr;
+        ma_error_clear(&cerr);
+        const xmlNode *comp = ma_script_component(ma_shape_deploy(shape), id, MA_SCRIPT_PROCESSING, &missing, &cerr);
+        if (comp) {
+            free(id);
+            src = comp;
+        } else {
+            char *inl = ma_xml_text(ma_xml_child(sc, "script"));
+            int have_inline = inl && inl[strspn(inl, " \t\r\n")];
+            free(inl);
+            if (!missing || !have_inline) {
+                ma_error_set(err, cerr.code, "%s (processtype 12): %s%s", label, cerr.msg,
+                             missing ? " and the step carries no inline copy of its script" : "");
+                free(id);
+                script_destroy(s);
+                return -1;
+            }
+            s->inline_of = id ? id : ma_strdup("");
+            id = NULL;
+            if (!s->inline_of) {
+                script_destroy(s);
+                return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+            }
+        }
+    }
+    s->language = ma_xml_attr(src, "language");
+    s->source = ma_xml_text(ma_xml_child(src, "script"));
     if (!s->label || !s->source) {
         script_destroy(s);
         return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
@@ -115,13 +151,28 @@ static int script_run(ma_exec *ex, ma_shape *shape, void *state, const ma_batch 
                       ma_error *err)
 {
     script_step *s = state;
+    ma_error terr;
+    ma_error_clear(&terr);
+    const char *tmpdir = ma_exec_temp_dir(ex, &terr);
+    if (!tmpdir) {
+        if (terr.code == MA_ERR_NOMEM) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        ma_exec_log(ex, shape, MA_LOG_ERROR, "%s: %s", s->label, terr.msg);
+        if (fail_all(out, in, s->label, "the script cannot run", terr.msg, 0) < 0)
+            return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return 0;
+    }
     ma_script_run_ctx ctx = {.execution_id = ma_exec_id(ex),
                              .process_id = ma_exec_process_id(ex),
                              .process_name = ma_exec_process_name(ex),
                              .atom_name = ma_exec_atom_name(ex),
                              .lookup = lookup,
                              .lookup_ctx = ex,
-                             .must_stop = ma_exec_must_stop};
+                             .must_stop = ma_exec_must_stop,
+                             .temp_dir = tmpdir};
+    if (s->inline_of)
+        ma_exec_log(ex, shape, MA_LOG_INFO,
+                    "%s: Process Script component %s is not deployed: the inline copy of its script runs", s->label,
+                    s->inline_of);
     ma_script_result res;
     ma_error herr;
     ma_error_clear(&herr);

@@ -4,7 +4,9 @@
 # script and kept warm, restarted after it was killed between runs, after a script ran past
 # script.timeout and after one ran out of memory (the batch fails, Try/Catch catches it, the next
 # batch runs); and what a script may not do: connect to a port this test listens on, read a file
-# outside its folder (while it may use its own folder), unless script.network allows the network.
+# outside its folder (while it may use its own folder: the execution's temp folder, another per
+# execution, removed at its end), unless script.network allows the network; what a script prints
+# reaches the execution log within a per-run cap.
 # Needs curl and python3; only 127.0.0.1.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
@@ -66,6 +68,19 @@ if server_start "$tmp/serve.log" --deploy "$deploy" --data "$tmp/data" --set scr
   grep -qF "outside the script folder" "$tmp/out" && ok "... with the reason" || not_ok "no reason: $(cat "$tmp/out")"
   expect "reading /etc/passwd fails" "read /etc/passwd" 200 "caught:"
   expect "the script's own folder can be written and read" local 200 mine
+  # the execution's temp folder: the script's only folder, its own per execution, gone at its end
+  expect "a script writes a file in its execution's temp folder" "write first.txt" 200 first.txt
+  first=$(cat "$tmp/out")
+  case "$first" in "$tmp/data/tmp/exec-"*/first.txt) ok "... under DATA/tmp/exec-*" ;; *) not_ok "the file is at '$first'" ;; esac
+  [ ! -e "$first" ] && [ ! -e "$(dirname "$first")" ] && ok "the folder is gone after the execution" \
+    || not_ok "$(dirname "$first") is still there after the execution"
+  mkdir -p "$(dirname "$first")" && echo "left by the first execution" >"$first"
+  expect "a second execution cannot read the first one's file" "read $first" 200 "caught:"
+  grep -qF "outside the script folder" "$tmp/out" && ok "... with the reason" || not_ok "no reason: $(cat "$tmp/out")"
+  rm -rf "$(dirname "$first")"
+  expect "a relative path (the host's own folder) is refused" relative 200 "caught:"
+  [ -z "$(ls -A "$tmp/data/tmp" 2>/dev/null)" ] && ok "no execution folder is left in DATA/tmp" \
+    || not_ok "left in DATA/tmp: $(ls -A "$tmp/data/tmp")"
 else
   not_ok "serve did not start"; sed 's/^/    /' "$tmp/serve.log" | head -20
 fi
@@ -78,6 +93,20 @@ code=0
   --set script.timeout=10m "Script Host Process" >"$tmp/run.out" 2>"$tmp/run.err" || code=$?
 if [ "$code" = 1 ] && grep -q ABORTED "$tmp/run.err"; then ok "run --timeout stops a script that runs: ABORTED"
 else not_ok "run --timeout: exit $code"; sed 's/^/    /' "$tmp/run.err" | head -5; fi
+
+# what a script prints goes to the execution log, capped per run: 4 MB of println
+printf 'print 4000' >"$tmp/print.txt"
+code=0
+"${RUN[@]}" run --deploy "$deploy" --data "$tmp/data" --input "$tmp/print.txt" --json \
+  "Script Host Process" >"$tmp/print.out" 2>"$tmp/print.err" || code=$?
+size=$(wc -c <"$tmp/print.out")
+if [ "$code" = 0 ] && grep -q 'printed 4000' "$tmp/print.out"; then ok "a script that prints 4 MB runs"
+else not_ok "printing 4 MB: exit $code"; sed 's/^/    /' "$tmp/print.err" | head -5; fi
+grep -q 'line(s) of script output (.* bytes) were dropped' "$tmp/print.out" && ok "the log says what was dropped" \
+  || not_ok "no dropped-output line in the log"
+grep -q 'xxxxxxxx' "$tmp/print.out" && ok "the printed lines are in the execution log" || not_ok "no printed line in the log"
+[ "$size" -lt 1000000 ] && ok "the execution's output stays small ($size bytes)" || not_ok "the output is $size bytes"
+[ "$(wc -c <"$tmp/print.err")" -lt 100000 ] && ok "stderr stays small" || not_ok "stderr is $(wc -c <"$tmp/print.err") bytes"
 
 # script.network=true: the same connection goes through (so the check above can fail)
 if server_start "$tmp/serve2.log" --deploy "$deploy" --data "$tmp/data" --set script.network=true; then

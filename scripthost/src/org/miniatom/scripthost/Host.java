@@ -83,6 +83,12 @@ public final class Host {
     private final Context cx;
     private final Logger logger;
     private final List<Object[]> logLines = new ArrayList<>(); /* {Integer level, String message} */
+    /* the execution log lines of one run (logger and printed output): at most MAX_RUN_LOG bytes,
+     * the rest counted and dropped; inRequest: a run or call is being served */
+    static final long MAX_RUN_LOG = 256 * 1024;
+    private long logBytes, droppedLines, droppedBytes;
+    private boolean inRequest;
+    private ScriptOutput scriptOut, scriptErr;
     private int scriptSeq;
 
     Host(DataInputStream in, DataOutputStream out) {
@@ -108,9 +114,7 @@ public final class Host {
                     } catch (IllegalArgumentException e) { /* the message as it is */
                     }
                 }
-                synchronized (logLines) {
-                    if (logLines.size() < 10000) logLines.add(new Object[] {lv, m == null ? "null" : m});
-                }
+                addLogLine(lv, m == null ? "null" : m);
             }
 
             @Override
@@ -119,6 +123,54 @@ public final class Host {
             @Override
             public void close() {}
         });
+    }
+
+    /* Adds a line to the run's log within its budget; false when no request runs. */
+    boolean addLogLine(int level, String m) {
+        synchronized (logLines) {
+            if (!inRequest) return false;
+            long n = m.length() + 1L;
+            if (logBytes + n > MAX_RUN_LOG || logLines.size() >= 10000) {
+                droppedLines++;
+                droppedBytes += n;
+                return true;
+            }
+            logBytes += n;
+            logLines.add(new Object[] {level, m});
+            return true;
+        }
+    }
+
+    /* Starts a request's log: no lines, an empty budget; printed output goes to it. */
+    private void beginLog() {
+        synchronized (logLines) {
+            logLines.clear();
+            logBytes = droppedLines = droppedBytes = 0;
+            inRequest = true;
+        }
+    }
+
+    /* Ends it: the last unfinished printed lines, and a line saying what was dropped. */
+    private void endLog() {
+        System.out.flush();
+        System.err.flush();
+        if (scriptOut != null) scriptOut.endRun();
+        if (scriptErr != null) scriptErr.endRun();
+        synchronized (logLines) {
+            inRequest = false;
+            if (droppedLines > 0)
+                logLines.add(new Object[] {1, droppedLines + " line(s) of script output (" + droppedBytes
+                                                  + " bytes) were dropped: a run keeps " + MAX_RUN_LOG
+                                                  + " bytes of log"});
+        }
+    }
+
+    /* Sends what scripts print to the runs' logs (ScriptOutput). */
+    void captureOutput(PrintStream hostErr) {
+        scriptOut = new ScriptOutput(this, 0, hostErr);
+        scriptErr = new ScriptOutput(this, 1, hostErr);
+        System.setOut(new PrintStream(scriptOut, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(scriptErr, true, StandardCharsets.UTF_8));
     }
 
     /* ---- frames ---- */
@@ -335,6 +387,13 @@ public final class Host {
         this.runtime = runtime;
         dppIn = dpp;
         ppIn = pp;
+        /* the execution's temp folder: the only one this request's script may use */
+        String dir = readStr();
+        dir = dir.isEmpty() ? null : new File(dir).getCanonicalPath();
+        ScriptSecurity.setRequestDir(dir);
+        /* a mini-Atom runtime property: where the script may write (relative paths resolve
+         * against the host's own folder, which it may not use: Java cannot change directory) */
+        if (dir != null) runtime.put("TEMP_DIR", dir);
     }
 
     /* Writes the log lines and the property writes of a run into o. */
@@ -383,9 +442,7 @@ public final class Host {
         ExecutionTask task = new ExecutionTask(runtime, dppIn, ppIn, logger, this::lookup);
         ScriptFailure failure = null;
         String[] vals = null;
-        synchronized (logLines) {
-            logLines.clear();
-        }
+        beginLog();
         ExecutionManager.setCurrent(task);
         try {
             vals = call(c, inputs, outputs);
@@ -393,7 +450,7 @@ public final class Host {
             failure = f;
         } finally {
             ExecutionManager.setCurrent(null);
-            System.out.flush();
+            endLog();
         }
         ByteArrayOutputStream b = new ByteArrayOutputStream(256);
         DataOutputStream o = new DataOutputStream(b);
@@ -441,9 +498,7 @@ public final class Host {
         ExecutionTask task = new ExecutionTask(runtime, dpp, pp, logger, this::lookup);
         DataContext dc = new DataContext(data, props);
         ScriptFailure failure = null;
-        synchronized (logLines) {
-            logLines.clear();
-        }
+        beginLog();
         ExecutionManager.setCurrent(task);
         try {
             run(c, dc);
@@ -451,7 +506,7 @@ public final class Host {
             failure = f;
         } finally {
             ExecutionManager.setCurrent(null);
-            System.out.flush();
+            endLog();
         }
         ByteArrayOutputStream b = new ByteArrayOutputStream(1024 + dc.stored.size() * 64);
         DataOutputStream o = new DataOutputStream(b);
@@ -551,8 +606,10 @@ public final class Host {
         DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in), 1 << 16));
         DataOutputStream out =
             new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16));
-        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
+        PrintStream hostErr = new PrintStream(new FileOutputStream(FileDescriptor.err), true);
+        System.setOut(hostErr);
         Host h = new Host(in, out);
+        h.captureOutput(hostErr);
         /* load the engines' classes before the manager is in place */
         try {
             h.run(h.compile("groovy2", "dataContext.getDataCount()"), new DataContext(new byte[0][], new Properties[0]));

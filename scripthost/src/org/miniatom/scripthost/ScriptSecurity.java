@@ -1,7 +1,7 @@
 /* ScriptSecurity.java - what scripts may not do in the host, checked by a SecurityManager
  * (Java 17, -Djava.security.manager=allow): no network unless allowed, no files outside the
- * host's folder and the Java/Groovy/Rhino installation, no programs, no exit, no replacing this
- * manager. It guards against plain access, not against a hostile script: Groovy is full Java
+ * current request's folder (the execution's temp folder) and the Java/Groovy/Rhino installation, no programs, no exit, no replacing this
+ * manager nor System.out/err (what scripts print is capped, ScriptOutput). It guards against plain access, not against a hostile script: Groovy is full Java
  * (docs/decisions/019-scripting.md). */
 package org.miniatom.scripthost;
 
@@ -15,7 +15,12 @@ final class ScriptSecurity extends SecurityManager {
     static volatile Thread watchdog; /* the host's own thread that may end the JVM */
     private final boolean network;
     private final List<String> readRoots; /* read-only */
-    private final String workDir;         /* read and write */
+    private final String workDir;         /* read and write when a request names no folder */
+    /* the folder of the request being served (the execution's temp folder), set before its script
+     * runs: requests come one at a time, so one field is enough */
+    private static volatile String requestDir;
+
+    static void setRequestDir(String dir) { requestDir = dir; }
 
     ScriptSecurity(boolean network, List<String> readRoots, String workDir) {
         this.network = network;
@@ -45,7 +50,8 @@ final class ScriptSecurity extends SecurityManager {
             } catch (Exception e) {
                 throw new SecurityException("file access denied: " + name);
             }
-            if (workDir != null && under(path, workDir)) return;
+            String rw = requestDir != null ? requestDir : workDir;
+            if (rw != null && under(path, rw)) return;
             if (actions.equals("read") || actions.equals("readlink")) {
                 for (String r : readRoots)
                     if (under(path, r)) return;
@@ -55,7 +61,8 @@ final class ScriptSecurity extends SecurityManager {
         if (p instanceof RuntimePermission) {
             String n = p.getName();
             if (n.startsWith("exitVM") && Thread.currentThread() == watchdog) return;
-            if (n.equals("setSecurityManager") || n.equals("createSecurityManager") || n.startsWith("exitVM"))
+            if (n.equals("setSecurityManager") || n.equals("createSecurityManager") || n.startsWith("exitVM")
+                || n.equals("setIO"))
                 throw new SecurityException("scripts may not " + n);
         }
     }
