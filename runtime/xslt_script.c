@@ -10,7 +10,7 @@
 #include <libxslt/extensions.h>
 
 #include "executor.h"
-#include "exec_temp.h"
+#include "script_exec.h"
 #include "scripthost.h"
 #include "util.h"
 #include "xslt.h"
@@ -31,41 +31,9 @@ void ma_xslt_calls_free(ma_xslt_calls *c)
     free(c);
 }
 
-static char *lookup(void *ctx, int kind, const char *a, const char *b)
-{
-    ma_exec *ex = ctx;
-    if (kind == 0) return ma_exec_get_process_prop(ex, a);
-    return ma_exec_get_defined_prop(ex, a, b);
-}
-
 static void push_str(xmlXPathParserContextPtr ctxt, const char *s)
 {
     valuePush(ctxt, xmlXPathWrapString(xmlStrdup((const xmlChar *)(s ? s : ""))));
-}
-
-/* Applies what the script did to the execution: log lines, then property writes. */
-static int apply_effects(ma_exec *ex, const ma_script_result *r, ma_error *err)
-{
-    for (size_t i = 0; i < r->n_logs; i++)
-        ma_exec_log(ex, NULL,
-                    r->logs[i].level >= 2   ? MA_LOG_ERROR
-                    : r->logs[i].level == 1 ? MA_LOG_WARNING
-                                            : MA_LOG_INFO,
-                    "%s", r->logs[i].message ? r->logs[i].message : "");
-    for (size_t i = 0; i < r->n_writes; i++) {
-        const ma_script_write *w = &r->writes[i];
-        if (!w->a || !w->value) continue;
-        if (!w->b) {
-            if (ma_exec_set_process_prop(ex, w->a, w->value, w->persist, err) < 0) return -1;
-            continue;
-        }
-        char *k = ma_asprintf("\x01%s\x01%s", w->a, w->b);
-        int rc =
-            k ? ma_exec_set_process_prop(ex, k, w->value, 0, err) : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        free(k);
-        if (rc < 0) return -1;
-    }
-    return 0;
 }
 
 static void fn_script(xmlXPathParserContextPtr ctxt, int nargs)
@@ -104,21 +72,13 @@ static void fn_script(xmlXPathParserContextPtr ctxt, int nargs)
     ma_error err;
     ma_script_result res;
     int rc = ma_config_read(ma_script_config_map, MA_SCRIPT_PREFIX, ma_xslt_settings_of(ctxt), &cfg, &err);
-    const char *tmpdir = rc == 0 ? ma_exec_temp_dir(ex, &err) : NULL;
-    if (!tmpdir) rc = -1;
-    ma_script_run_ctx rctx = {.execution_id = ma_exec_id(ex),
-                              .process_id = ma_exec_process_id(ex),
-                              .process_name = ma_exec_process_name(ex),
-                              .atom_name = ma_exec_atom_name(ex),
-                              .lookup = lookup,
-                              .lookup_ctx = ex,
-                              .must_stop = ma_exec_must_stop,
-                              .temp_dir = tmpdir};
+    ma_script_run_ctx rctx;
+    if (rc == 0) rc = ma_script_exec_ctx(ex, &rctx, &err);
     if (rc == 0) rc = ma_script_call(&cfg, lang, src, &rctx, in_n, in_v, (size_t)nin, out_n, nout, &res, &err);
     if (rc < 0) {
         ma_xslt_fail(ctxt, "a Scripting function: the script host failed: %s", err.msg);
     } else {
-        if (apply_effects(ex, &res, &err) < 0) {
+        if (ma_script_exec_apply(ex, NULL, &res, &err) < 0) {
             ma_xslt_fail(ctxt, "a Scripting function: %s", err.msg);
         } else if (res.failed) {
             if (res.line > 0)

@@ -15,6 +15,7 @@
 #include "datefmt.h"
 #include "executor.h"
 #include "miniatom/deploy.h"
+#include "script_exec.h"
 #include "scripthost.h"
 #include "util.h"
 
@@ -508,39 +509,6 @@ static char *eval_date(const ma_brfn *f, const ma_profile_match *m, ma_error *er
     return out;
 }
 
-static char *lookup(void *ctx, int kind, const char *a, const char *b)
-{
-    ma_exec *ex = ctx;
-    if (kind == 0) return ma_exec_get_process_prop(ex, a);
-    return ma_exec_get_defined_prop(ex, a, b);
-}
-
-/* Applies what the script did to the execution: log lines, then property writes (made even when
- * the script then threw, as in the Custom Scripting step). */
-static int apply_effects(ma_exec *ex, const ma_script_result *r, ma_error *err)
-{
-    for (size_t i = 0; i < r->n_logs; i++)
-        ma_exec_log(ex, NULL,
-                    r->logs[i].level >= 2   ? MA_LOG_ERROR
-                    : r->logs[i].level == 1 ? MA_LOG_WARNING
-                                            : MA_LOG_INFO,
-                    "%s", r->logs[i].message ? r->logs[i].message : "");
-    for (size_t i = 0; i < r->n_writes; i++) {
-        const ma_script_write *w = &r->writes[i];
-        if (!w->a || !w->value) continue;
-        if (!w->b) {
-            if (ma_exec_set_process_prop(ex, w->a, w->value, w->persist, err) < 0) return -1;
-            continue;
-        }
-        char *k = ma_asprintf("\x01%s\x01%s", w->a, w->b); /* the executor's key of a defined property */
-        int rc =
-            k ? ma_exec_set_process_prop(ex, k, w->value, 0, err) : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        free(k);
-        if (rc < 0) return -1;
-    }
-    return 0;
-}
-
 /* Runs a Scripting function once: the inputs as variables by name, its output variable read back
  * ("" when the script leaves it unset). A script that throws, or a host that fails, is a document
  * error naming the function (the caller adds the rule). */
@@ -551,13 +519,15 @@ static char *eval_script(ma_exec *ex, const ma_brfn *f, const ma_profile_match *
     char *out = NULL;
     int nomem = 0;
     for (size_t k = 0; k < f->nin && !nomem; k++) nomem = !(vals[k] = in_value(f, k, m));
-    ma_script_run_ctx rctx = {.execution_id = ma_exec_id(ex),
-                              .process_id = ma_exec_process_id(ex),
-                              .process_name = ma_exec_process_name(ex),
-                              .atom_name = ma_exec_atom_name(ex),
-                              .lookup = lookup,
-                              .lookup_ctx = ex,
-                              .must_stop = ma_exec_must_stop};
+    ma_script_run_ctx rctx;
+    ma_error terr;
+    ma_error_clear(&terr);
+    if (!nomem && ma_script_exec_ctx(ex, &rctx, &terr) < 0) {
+        for (size_t k = 0; k < f->nin; k++) free(vals[k]);
+        free(vals);
+        if (terr.code == MA_ERR_NOMEM) return ma_error_set(err, MA_ERR_NOMEM, "out of memory"), NULL;
+        return ma_error_set(err, MA_ERR_RUNTIME, "function '%s': the script cannot run: %s", f->name, terr.msg), NULL;
+    }
     ma_script_result res;
     ma_error herr;
     ma_error_clear(&herr);
@@ -568,7 +538,7 @@ static char *eval_script(ma_exec *ex, const ma_brfn *f, const ma_profile_match *
         if (herr.code == MA_ERR_NOMEM) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         else ma_error_set(err, MA_ERR_RUNTIME, "function '%s': the script host failed: %s", f->name, herr.msg);
     } else {
-        if (apply_effects(ex, &res, err) < 0) {
+        if (ma_script_exec_apply(ex, NULL, &res, err) < 0) {
             ma_error_prefix(err, "function '%s'", f->name);
         } else if (res.failed) {
             char at[32] = "";

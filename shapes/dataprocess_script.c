@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "dataprocess_step.h"
-#include "exec_temp.h"
+#include "script_exec.h"
 #include "executor.h"
 #include "miniatom/deploy.h"
 #include "script_component.h"
@@ -130,13 +130,6 @@ static int script_compile(ma_shape *shape, const xmlNode *step, const char *labe
     return 0;
 }
 
-static char *lookup(void *ctx, int kind, const char *a, const char *b)
-{
-    ma_exec *ex = ctx;
-    if (kind == 0) return ma_exec_get_process_prop(ex, a);
-    return ma_exec_get_defined_prop(ex, a, b);
-}
-
 /* Fails every document of in: "LABEL: WHAT[ at line N]: MSG". */
 static int fail_all(ma_outputs *out, const ma_batch *in, const char *label, const char *what, const char *msg, int line)
 {
@@ -153,22 +146,14 @@ static int script_run(ma_exec *ex, ma_shape *shape, void *state, const ma_batch 
     script_step *s = state;
     ma_error terr;
     ma_error_clear(&terr);
-    const char *tmpdir = ma_exec_temp_dir(ex, &terr);
-    if (!tmpdir) {
+    ma_script_run_ctx ctx;
+    if (ma_script_exec_ctx(ex, &ctx, &terr) < 0) {
         if (terr.code == MA_ERR_NOMEM) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         ma_exec_log(ex, shape, MA_LOG_ERROR, "%s: %s", s->label, terr.msg);
         if (fail_all(out, in, s->label, "the script cannot run", terr.msg, 0) < 0)
             return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return 0;
     }
-    ma_script_run_ctx ctx = {.execution_id = ma_exec_id(ex),
-                             .process_id = ma_exec_process_id(ex),
-                             .process_name = ma_exec_process_name(ex),
-                             .atom_name = ma_exec_atom_name(ex),
-                             .lookup = lookup,
-                             .lookup_ctx = ex,
-                             .must_stop = ma_exec_must_stop,
-                             .temp_dir = tmpdir};
     if (s->inline_of)
         ma_exec_log(ex, shape, MA_LOG_INFO,
                     "%s: Process Script component %s is not deployed: the inline copy of its script runs", s->label,
@@ -183,28 +168,7 @@ static int script_run(ma_exec *ex, ma_shape *shape, void *state, const ma_batch 
             return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         return 0;
     }
-    int rc = 0;
-    for (size_t i = 0; i < res.n_logs; i++) {
-        int lv = res.logs[i].level;
-        ma_exec_log(ex, shape,
-                    lv >= 2   ? MA_LOG_ERROR
-                    : lv == 1 ? MA_LOG_WARNING
-                              : MA_LOG_INFO,
-                    "%s", res.logs[i].message ? res.logs[i].message : "");
-    }
-    for (size_t i = 0; i < res.n_writes && rc == 0; i++) {
-        const ma_script_write *w = &res.writes[i];
-        if (!w->a || !w->value) continue;
-        if (!w->b) {
-            rc = ma_exec_set_process_prop(ex, w->a, w->value, w->persist, err);
-        } else {
-            /* a defined process property, under the executor's key for it */
-            char *k = ma_asprintf("\x01%s\x01%s", w->a, w->b);
-            rc = k ? ma_exec_set_process_prop(ex, k, w->value, 0, err)
-                   : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-            free(k);
-        }
-    }
+    int rc = ma_script_exec_apply(ex, shape, &res, err);
     if (rc == 0 && res.failed) {
         if (fail_all(out, in, s->label, "the script failed", res.message ? res.message : "?", res.line) < 0)
             rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
