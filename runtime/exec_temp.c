@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,20 +19,11 @@ typedef struct exec_temp {
 
 static void *temp_create(void) { return calloc(1, sizeof(exec_temp)); }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void temp_destroy(void *obj)
 {
     exec_temp *t = obj;
     if (!t) return;
-    if (t->dir) nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (t->dir) ma_remove_tree(t->dir);
     free(t->dir);
     free(t);
 }

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 
 #include "miniatom/helpers.h"
 #include "scripthost.h"
+#include "util.h"
 
 extern char **environ;
 
@@ -82,15 +82,6 @@ typedef struct host {
 
 static host g_host = {.mu = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void host_kill(host *h)
 {
     if (h->fd >= 0) close(h->fd);
@@ -101,7 +92,7 @@ static void host_kill(host *h)
     }
     h->pid = 0;
     h->n_known = 0;
-    if (h->dir) nftw(h->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (h->dir) ma_remove_tree(h->dir);
     free(h->dir);
     free(h->workdir);
     h->dir = h->workdir = NULL;

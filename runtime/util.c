@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <stdarg.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -636,4 +637,18 @@ int ma_dir_list_kinds(const char *dir, const char *suffix, size_t max, char ***n
 int ma_dir_list(const char *dir, const char *suffix, size_t max, char ***names, size_t *n, ma_error *err)
 {
     return ma_dir_list_kinds(dir, suffix, max, names, NULL, n, err);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP) rmdir(path);
+    else unlink(path);
+    return 0;
+}
+
+void ma_remove_tree(const char *path)
+{
+    if (path && *path) nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

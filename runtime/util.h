@@ -51,4 +51,8 @@ static inline size_t ma_utf8_decode_inline(const unsigned char *p, size_t left, 
 int ma_dir_list_kinds(const char *dir, const char *suffix, size_t max, char ***names, char **kinds, size_t *n,
                       ma_error *err);
 
+/* Removes path and everything under it, without following symbolic links; best effort (what
+ * cannot be removed stays). */
+void ma_remove_tree(const char *path);
+
 #endif

@@ -5,7 +5,6 @@
  * at deploy and removed at undeploy, and nothing goes to the network (docs/decisions/023-pgp.md). */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -154,13 +153,6 @@ static gpgme_ctx_t new_ctx(const pgp_state *st, pass_ctx *pc, char *why, size_t 
 
 /* ---- the private GnuPG home ------------------------------------------------------------------ */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 /* Stops the home's gpg-agent (gpgconf --kill) and removes the home. */
 static void home_remove(const char *home)
 {
@@ -176,7 +168,7 @@ static void home_remove(const char *home)
             while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
         posix_spawn_file_actions_destroy(&fa);
     }
-    nftw(home, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ma_remove_tree(home);
 }
 
 static int write_conf(const char *home, const char *name, const char *text, ma_error *err)
