@@ -381,6 +381,8 @@ struct ma_server {
     _Atomic uint64_t fast_paths[MA_SERVER_SLOW_PATHS]; /* paths last handled on a server thread within
                                                           server.slow_after, without waiting */
     size_t n_slow;                                     /* such requests now, and deferred ones; under mu */
+    pthread_t *ended; /* owned: threads of their own that have ended their work, to be joined (under mu) */
+    size_t n_ended, cap_ended;
 
     pthread_mutex_t log_mu; /* the log: lines gather here, the log thread writes them */
     pthread_cond_t log_cv, log_room;

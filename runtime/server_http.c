@@ -565,6 +565,47 @@ static void run_handler(request *t, ma_http_resp *r)
     }
 }
 
+/* A request's own thread, at the end of its work (under srv->mu): it is joined later (join_ended),
+ * so that the server never exits while a thread of its own is still running its way out. When the
+ * list cannot grow, the thread detaches itself instead. */
+static void thread_listed(ma_server *srv, pthread_t th)
+{
+    if (srv->n_ended == srv->cap_ended) {
+        size_t cap = srv->cap_ended ? srv->cap_ended * 2 : 16;
+        pthread_t *n = realloc(srv->ended, cap * sizeof *n);
+        if (!n) {
+            pthread_detach(th);
+            return;
+        }
+        srv->ended = n;
+        srv->cap_ended = cap;
+    }
+    srv->ended[srv->n_ended++] = th;
+}
+
+static void thread_ended(ma_server *srv) { thread_listed(srv, pthread_self()); }
+
+/* Joins the threads that have ended their work. wait 0 (a server thread, between requests): only
+ * those already gone (pthread_tryjoin_np), the others stay listed; wait 1 (at stop, when every one
+ * has ended its work): all of them. Not under mu. */
+static void join_ended(ma_server *srv, int wait)
+{
+    pthread_mutex_lock(&srv->mu);
+    pthread_t *list = srv->ended; /* taken out: joined without holding mu */
+    size_t n = srv->n_ended;
+    srv->ended = NULL;
+    srv->n_ended = srv->cap_ended = 0;
+    pthread_mutex_unlock(&srv->mu);
+    if (!n) return;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((wait ? pthread_join(list[i], NULL) : pthread_tryjoin_np(list[i], NULL)) != 0) list[k++] = list[i];
+    pthread_mutex_lock(&srv->mu);
+    for (size_t i = 0; i < k; i++) thread_listed(srv, list[i]);
+    pthread_mutex_unlock(&srv->mu);
+    free(list);
+}
+
 static void *request_main(void *arg)
 {
     request *t = arg;
@@ -578,9 +619,11 @@ static void *request_main(void *arg)
         r->status = 200;
         run_handler(t, r);
     }
+    int own = !t->failed; /* a failed start runs here on the server thread */
     request_free(t);
     pthread_mutex_lock(&srv->mu);
     srv->n_slow--;
+    if (own) thread_ended(srv);
     pthread_mutex_unlock(&srv->mu);
     /* on_request sends the response; once it has, the server may stop: srv is not touched after this */
     ma_http_conn_answer(q, r);
@@ -612,6 +655,7 @@ static void *deferred_main(void *arg)
     }
     pthread_mutex_lock(&srv->mu);
     srv->n_slow--;
+    thread_ended(srv);
     ma_pool_idle_check(srv);
     pthread_mutex_unlock(&srv->mu); /* srv is not touched after this */
     return NULL;
@@ -743,10 +787,10 @@ static mhd_result dispatch(struct ma_http_conn *q, const char *method, const cha
             t->w.state = MA_D_IDLE;
             t->w.conn = q;
         }
+        join_ended(srv, 0); /* the threads of earlier requests that are gone */
         pthread_attr_t at;
         pthread_t th;
         pthread_attr_init(&at);
-        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&at, 8u << 20);
         q->offloaded = 1;
         MHD_suspend_connection(c); /* resumed by the thread when its response is ready, or by an early answer */
@@ -1048,4 +1092,5 @@ void ma_http_stop(ma_server *srv)
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     srv->mhd = NULL;
     ma_front_stop(srv);
+    if (srv->pool_started) join_ended(srv, 1); /* the requests' own threads: gone before the server */
 }
