@@ -559,3 +559,26 @@ int ma_datefmt_parse(const ma_datefmt *f, const char *text, time_t *secs, int *m
     *millis = (int)(st.millis % 1000);
     return 0;
 }
+
+int ma_datefmt_convert(const char *text, const char *from_mask, const char *to_mask, char **out, ma_error *err)
+{
+    *out = NULL;
+    if (!*text) return (*out = ma_strdup("")) ? 0 : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    ma_datefmt *from = ma_datefmt_compile(from_mask, err), *to = from ? ma_datefmt_compile(to_mask, err) : NULL;
+    time_t secs;
+    int ms, rc = -1;
+    if (from && to) {
+        if (ma_datefmt_parse(from, text, &secs, &ms, err) < 0) {
+            rc = 1;
+        } else {
+            ma_sb b;
+            ma_sb_init(&b);
+            ma_datefmt_format(to, secs, ms, 0, &b);
+            *out = ma_sb_take(&b, NULL);
+            rc = *out ? 0 : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        }
+    }
+    ma_datefmt_free(from);
+    ma_datefmt_free(to);
+    return rc;
+}

@@ -21,5 +21,9 @@ int ma_datefmt_format(const ma_datefmt *f, time_t secs, int millis, int utc_offs
 /* Parses text with the mask; -1 with err when text does not match. Missing fields default to
  * 1970-01-01 00:00:00.000 UTC. */
 int ma_datefmt_parse(const ma_datefmt *f, const char *text, time_t *secs, int *millis, ma_error *err);
+/* Boomi's Date Format function: text read with from_mask and written with to_mask into *out
+ * (malloc'ed, the caller frees; "" stays ""). 0 on success; -1 with err when a mask does not
+ * compile (or out of memory); 1 with err when text does not match from_mask. */
+int ma_datefmt_convert(const char *text, const char *from_mask, const char *to_mask, char **out, ma_error *err);
 
 #endif

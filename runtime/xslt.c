@@ -554,28 +554,12 @@ static void fn_date_convert(xmlXPathParserContextPtr ctxt, int nargs)
     if (pop_strings(ctxt, nargs, 3, a) < 0) return;
     xf_state *st = state_of(ctxt);
     char *out = NULL;
-    if (!*a[0]) {
-        out = ma_strdup("");
-    } else {
-        ma_error e;
-        ma_datefmt *from = ma_datefmt_compile((const char *)a[1], &e),
-                   *to = from ? ma_datefmt_compile((const char *)a[2], &e) : NULL;
-        time_t secs;
-        int ms;
-        if (!from || !to) {
-            fn_fail(ctxt, st, "ma:date-convert: %s", e.msg);
-        } else if (ma_datefmt_parse(from, (const char *)a[0], &secs, &ms, &e) < 0) {
-            fn_fail(ctxt, st, "ma:date-convert: '%s' does not match the mask '%s': %s", (const char *)a[0],
-                    (const char *)a[1], e.msg);
-        } else {
-            ma_sb b;
-            ma_sb_init(&b);
-            ma_datefmt_format(to, secs, ms, 0, &b);
-            out = ma_sb_take(&b, NULL);
-        }
-        ma_datefmt_free(from);
-        ma_datefmt_free(to);
-    }
+    ma_error e;
+    int rc = ma_datefmt_convert((const char *)a[0], (const char *)a[1], (const char *)a[2], &out, &e);
+    if (rc < 0) fn_fail(ctxt, st, "ma:date-convert: %s", e.msg);
+    else if (rc > 0)
+        fn_fail(ctxt, st, "ma:date-convert: '%s' does not match the mask '%s': %s", (const char *)a[0],
+                (const char *)a[1], e.msg);
     free_strings(a, 3);
     if (!xmlXPathCheckError(ctxt)) push_owned(ctxt, out);
     else free(out);

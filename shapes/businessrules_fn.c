@@ -486,22 +486,8 @@ static char *eval_date(const ma_brfn *f, const ma_profile_match *m, ma_error *er
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     } else if (!*v) {
         out = ma_strdup("");
-    } else {
-        ma_datefmt *from = ma_datefmt_compile(im, err), *to = from ? ma_datefmt_compile(om, err) : NULL;
-        time_t secs;
-        int ms;
-        if (!from || !to) {
-            ma_error_prefix(err, "function '%s'", f->name);
-        } else if (ma_datefmt_parse(from, v, &secs, &ms, err) < 0) {
-            ma_error_prefix(err, "function '%s'", f->name);
-        } else {
-            ma_sb b;
-            ma_sb_init(&b);
-            ma_datefmt_format(to, secs, ms, 0, &b);
-            out = ma_sb_take(&b, NULL);
-        }
-        ma_datefmt_free(from);
-        ma_datefmt_free(to);
+    } else if (ma_datefmt_convert(v, im, om, &out, err) != 0) {
+        ma_error_prefix(err, "function '%s'", f->name);
     }
     free(v);
     free(im);
