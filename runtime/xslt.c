@@ -718,16 +718,6 @@ ma_xslt_calls **ma_xslt_calls_of(xmlXPathParserContextPtr ctxt)
     return st ? &st->calls : NULL;
 }
 
-void ma_xslt_fail(xmlXPathParserContextPtr ctxt, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fn_fail(ctxt, state_of(ctxt), "%s", msg);
-}
-
 /* ---- apply ---- */
 
 static void transform_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

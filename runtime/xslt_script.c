@@ -55,7 +55,7 @@ static void fn_script(xmlXPathParserContextPtr ctxt, int nargs)
     ma_exec *ex = ma_xslt_exec_of(ctxt);
     ma_xslt_calls **cp = ma_xslt_calls_of(ctxt);
     if (nin < 0 || 3 + 2 * nin > nargs || !ex || !cp) {
-        if (!ex || !cp) ma_xslt_fail(ctxt, "ma:script: no execution (or out of memory)");
+        if (!ex || !cp) ma_xslt_fn_fail(ctxt, "ma:script: no execution (or out of memory)");
         else xmlXPathSetArityError(ctxt);
         for (int j = 0; j < nargs; j++) xmlFree(a[j]);
         return;
@@ -76,15 +76,15 @@ static void fn_script(xmlXPathParserContextPtr ctxt, int nargs)
     if (rc == 0) rc = ma_script_exec_ctx(ex, &rctx, &err);
     if (rc == 0) rc = ma_script_call(&cfg, lang, src, &rctx, in_n, in_v, (size_t)nin, out_n, nout, &res, &err);
     if (rc < 0) {
-        ma_xslt_fail(ctxt, "a Scripting function: the script host failed: %s", err.msg);
+        ma_xslt_fn_fail(ctxt, "a Scripting function: the script host failed: %s", err.msg);
     } else {
         if (ma_script_exec_apply(ex, NULL, &res, &err) < 0) {
-            ma_xslt_fail(ctxt, "a Scripting function: %s", err.msg);
+            ma_xslt_fn_fail(ctxt, "a Scripting function: %s", err.msg);
         } else if (res.failed) {
             if (res.line > 0)
-                ma_xslt_fail(ctxt, "a Scripting function failed at line %d: %s", res.line,
-                             res.message ? res.message : "?");
-            else ma_xslt_fail(ctxt, "a Scripting function failed: %s", res.message ? res.message : "?");
+                ma_xslt_fn_fail(ctxt, "a Scripting function failed at line %d: %s", res.line,
+                                res.message ? res.message : "?");
+            else ma_xslt_fn_fail(ctxt, "a Scripting function failed: %s", res.message ? res.message : "?");
         } else {
             if (!*cp) *cp = calloc(1, sizeof **cp);
             ma_xslt_calls *c = *cp;
@@ -97,7 +97,7 @@ static void fn_script(xmlXPathParserContextPtr ctxt, int nargs)
                 }
             }
             if (!c || c->n + nout > c->cap) {
-                ma_xslt_fail(ctxt, "ma:script: out of memory");
+                ma_xslt_fn_fail(ctxt, "ma:script: out of memory");
             } else {
                 char h[48];
                 snprintf(h, sizeof h, "%zu:%zu", c->n, nout);

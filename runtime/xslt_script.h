@@ -17,11 +17,10 @@ void ma_xslt_calls_free(ma_xslt_calls *c); /* NULL is fine */
 void ma_xslt_script_register(void);
 
 /* Provided by xslt.c for the functions: the transform's execution, the deployment's settings
- * (NULL: none), the transform's call values (created on first use; NULL when out of memory), and
- * failing the transform with a message (the map's document fails with it). */
+ * (NULL: none) and the transform's call values (created on first use; NULL when out of memory); a
+ * script that fails fails the transform with ma_xslt_fn_fail (xslt.h). */
 ma_exec *ma_xslt_exec_of(xmlXPathParserContextPtr ctxt);
 const ma_settings *ma_xslt_settings_of(xmlXPathParserContextPtr ctxt);
 ma_xslt_calls **ma_xslt_calls_of(xmlXPathParserContextPtr ctxt);
-void ma_xslt_fail(xmlXPathParserContextPtr ctxt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
