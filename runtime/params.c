@@ -352,7 +352,9 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
 }
 
 /* A positive number of 19 digits, greater than every one given before by this program: the
- * time in milliseconds times a million, or one more than the last when that is not greater. */
+ * time in milliseconds times a million plus a thousand times the process id's last three digits
+ * (so that two programs started together differ), or one more than the last when that is not
+ * greater. */
 static char *unique_value(void)
 {
     static _Atomic uint64_t last;
