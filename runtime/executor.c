@@ -284,6 +284,48 @@ static char *defined_key(const char *component_id, const char *key)
     return ma_asprintf("\x01%s\x01%s", component_id, key);
 }
 
+/* The <definedProcessProperty key=...> of a deployed processproperty component, or NULL. */
+static xmlNode *defined_def(ma_deploy *dep, const char *component_id, const char *key)
+{
+    ma_component *c = ma_deploy_find(dep, component_id);
+    if (!c || !c->object || strcmp(c->type, "processproperty") != 0) return NULL;
+    for (xmlNode *d = ma_xml_child(c->object, "definedProcessProperty"); d;
+         d = ma_xml_next(d, "definedProcessProperty"))
+        if (ma_xml_attr_is(d, "key", key)) return d;
+    return NULL;
+}
+
+int ma_defined_prop_persisted(ma_deploy *dep, const char *component_id, const char *key)
+{
+    xmlNode *d = defined_def(dep, component_id, key);
+    char *t = d ? ma_xml_text(ma_xml_child(d, "persisted")) : NULL;
+    int yes = t && strcmp(t, "true") == 0;
+    free(t);
+    return yes;
+}
+
+int ma_exec_set_defined_prop(ma_exec *ex, const char *component_id, const char *key, const char *value, int persist,
+                             ma_error *err)
+{
+    char *k = defined_key(component_id, key);
+    if (!k) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    ma_exec_lock(ex);
+    int rc = prop_set(ex->sh, k, value);
+    ma_exec_unlock(ex);
+    free(k);
+    if (rc < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    if (!persist && !ma_defined_prop_persisted(ex->sh->dep, component_id, key)) return 0;
+    /* stored with the dynamic ones, under the name Set Properties gives it */
+    char *name = ma_asprintf(MA_DEFINED_PREFIX "%s@%s", component_id, key);
+    if (!name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    const char *dir = ex->sh->opts.data_dir ? ex->sh->opts.data_dir : "./data";
+    ma_exec_lock(ex);
+    rc = ma_store_put(dir, ex->proc->comp->id, name, value, err);
+    ma_exec_unlock(ex);
+    free(name);
+    return rc;
+}
+
 char *ma_exec_get_defined_prop(ma_exec *ex, const char *component_id, const char *key)
 {
     char *k = defined_key(component_id, key);
@@ -295,13 +337,8 @@ char *ma_exec_get_defined_prop(ma_exec *ex, const char *component_id, const char
     free(k);
     if (v) return v;
     /* the component's default */
-    ma_component *c = ma_deploy_find(ex->sh->dep, component_id);
-    if (!c || !c->object) return NULL;
-    for (xmlNode *d = ma_xml_child(c->object, "definedProcessProperty"); d;
-         d = ma_xml_next(d, "definedProcessProperty")) {
-        if (ma_xml_attr_is(d, "key", key)) return ma_xml_text(ma_xml_child(d, "defaultValue"));
-    }
-    return NULL;
+    xmlNode *d = defined_def(ex->sh->dep, component_id, key);
+    return d ? ma_xml_text(ma_xml_child(d, "defaultValue")) : NULL;
 }
 
 void ma_exec_log(ma_exec *ex, const ma_shape *shape, ma_log_level level, const char *fmt, ...)
@@ -403,8 +440,16 @@ static int load_persisted(ma_exec *ex, ma_error *err)
         sh->loaded = nl;
         if ((sh->loaded[sh->n_loaded] = ma_strdup(id))) sh->n_loaded++;
     }
-    for (size_t i = 0; i < n && rc == 0; i++)
-        if (!prop_find(sh, kv[i].name)) rc = prop_set(sh, kv[i].name, kv[i].value);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        /* a defined property is stored as definedprocess.COMPONENT@KEY */
+        const char *at = ma_str_has_prefix(kv[i].name, MA_DEFINED_PREFIX) ? strchr(kv[i].name, '@') : NULL;
+        char *dk = at ? ma_asprintf("\x01%.*s\x01%s", (int)(at - kv[i].name - strlen(MA_DEFINED_PREFIX)),
+                                    kv[i].name + strlen(MA_DEFINED_PREFIX), at + 1)
+                      : NULL;
+        if (at && !dk) rc = -1;
+        else if (!prop_find(sh, dk ? dk : kv[i].name)) rc = prop_set(sh, dk ? dk : kv[i].name, kv[i].value);
+        free(dk);
+    }
     ma_exec_unlock(ex);
     ma_kv_free(kv, n);
     return rc < 0 ? ma_error_set(err, MA_ERR_NOMEM, "out of memory") : 0;

@@ -128,6 +128,16 @@ void ma_exec_warn(ma_exec *ex, const ma_shape *shape, const char *fmt, ...) __at
 /* Value of a defined process property (processproperty component id + key): the value set for
  * the execution, else the component's default. Returns malloc'ed or NULL. */
 char *ma_exec_get_defined_prop(ma_exec *ex, const char *component_id, const char *key);
+/* Sets a defined process property for the execution (seen by later shapes, subprocesses and
+ * scripts). When the component's property says <persisted>true</persisted>, or persist is set, the
+ * value is also stored at once in the running process's persisted properties (store.h) as
+ * MA_DEFINED_PREFIX "COMPONENT@KEY", and the next execution of that process loads it. */
+int ma_exec_set_defined_prop(ma_exec *ex, const char *component_id, const char *key, const char *value, int persist,
+                             ma_error *err);
+/* 1 when property key of processproperty component component_id is <persisted>true</persisted>. */
+int ma_defined_prop_persisted(ma_deploy *dep, const char *component_id, const char *key);
+/* The Set Properties propertyId prefix of a defined process property: definedprocess.COMPONENT@KEY. */
+#define MA_DEFINED_PREFIX "definedprocess."
 /* "Atom Name" of the execution (borrowed). */
 const char *ma_exec_atom_name(const ma_exec *ex);
 /* The deployment the execution runs in (borrowed; read-only at run time). */

@@ -4,17 +4,25 @@
  * (the document's data), execution (Process Name, Execution Id ...), date (current, relative,
  * lastsuccessful; Java SimpleDateFormat masks), definedparameter (processproperty components) and
  * profile (an element of the current XML or JSON document), connector (a connector call lookup,
- * shapes/connectorparam.c) and crossref (a cross reference table lookup, crossref.h: its inputs are
- * parameter values themselves). */
+ * shapes/connectorparam.c), crossref (a cross reference table lookup, crossref.h: its inputs are
+ * parameter values themselves), unique (a new number per evaluation), keygen (Boomi's Sequential
+ * Value: a named counter kept across executions, store.h) and documentcache (a document cache
+ * lookup, shapes/doccache.h). The kinds this runtime cannot run are refused with the reason
+ * (docs/decisions/026-set-properties-and-parameter-values.md). */
 #include "params.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crossref.h"
+#include "doccache.h"
 #include "executor.h"
 #include "process.h"
+#include "store.h"
 #include "util.h"
 
 static const char *const exec_props[] = {
@@ -45,6 +53,7 @@ void ma_param_free(ma_param *p)
     ma_datefmt_free(p->fmt);
     ma_profile_path_free(p->path);
     ma_connparam_free(p->conn);
+    ma_dcparam_free(p->dc);
     for (size_t i = 0; i < p->n_inputs; i++) ma_param_free(p->inputs[i]);
     free(p->inputs);
     free(p->xref_cols);
@@ -242,7 +251,7 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
             free(unit);
             free(val);
         } else if (rc == 0 && type && strcmp(type, "current") != 0 && strcmp(type, "lastsuccessful") != 0 &&
-                   strcmp(type, "lastrun") != 0) {
+                   strcmp(type, "lastrun") != 0 && strcmp(type, "last") != 0) {
             rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: date type '%s' is not supported", node->line, type);
         }
         free(mask);
@@ -292,6 +301,44 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
     } else if (strcmp(vt, "crossref") == 0) {
         p->kind = MA_PV_CROSSREF;
         rc = compile_crossref(shape, node, c, p, err);
+    } else if (strcmp(vt, "unique") == 0) {
+        p->kind = MA_PV_UNIQUE;
+    } else if (strcmp(vt, "keygen") == 0) {
+        /* <keygenparameter keyname keyfixtolength [batchSize]/> */
+        p->kind = MA_PV_KEYGEN;
+        p->key = ma_xml_attr(c, "keyname");
+        char *len = ma_xml_attr(c, "keyfixtolength");
+        char *end = NULL;
+        long n = len && *len ? strtol(len, &end, 10) : 0;
+        if (!p->key || !*p->key)
+            rc = ma_error_set(err, MA_ERR_CONFIG, "line %d: a sequential value (keygen) has no keyname", node->line);
+        else if ((len && *len && *end) || n < 0 || n > 20)
+            rc = ma_error_set(err, MA_ERR_CONFIG,
+                              "line %d: sequential value '%s': keyfixtolength '%s' is not a length from 0 to 20",
+                              node->line, p->key, len);
+        p->fix_len = (int)n;
+        free(len);
+    } else if (strcmp(vt, "documentcache") == 0) {
+        p->kind = MA_PV_DOCCACHE;
+        if (!(p->dc = ma_dcparam_compile(shape, c, err))) {
+            ma_error_prefix(err, "line %d: document cache lookup", node->line);
+            rc = -1;
+        }
+    } else if (strcmp(vt, "sql") == 0 || strcmp(vt, "sp") == 0) {
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                          "line %d: parameter value type '%s' (%s) runs on a legacy Database connection: this "
+                          "runtime has no database connector",
+                          node->line, vt, vt[1] == 'q' ? "SQL Statement" : "Stored Procedure");
+    } else if (strcmp(vt, "tradingpartnerref") == 0) {
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                          "line %d: parameter value type 'tradingpartnerref' reads a trading partner: trading "
+                          "partners (B2B/EDI) are not supported by this runtime",
+                          node->line);
+    } else if (strcmp(vt, "errormessage") == 0 || strcmp(vt, "command") == 0) {
+        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                          "line %d: parameter value type '%s' is not one Boomi's parameter value dialog offers and "
+                          "has no documented value",
+                          node->line, vt);
     } else {
         rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: parameter value type '%s' is not supported", node->line,
                           vt);
@@ -302,6 +349,43 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
         return NULL;
     }
     return p;
+}
+
+/* A positive number of 19 digits, greater than every one given before by this program: the
+ * time in milliseconds times a million plus a thousand times the process id's last three digits
+ * (so that two programs started together differ), or one more than the last when that is not
+ * greater. */
+static char *unique_value(void)
+{
+    static _Atomic uint64_t last;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t want = ((uint64_t)now.tv_sec * 1000u + (uint64_t)(now.tv_nsec / 1000000)) * 1000000u +
+                    (uint64_t)getpid() % 1000u * 1000u;
+    uint64_t prev = atomic_load(&last), v;
+    do v = want > prev ? want : prev + 1;
+    while (!atomic_compare_exchange_weak(&last, &prev, v));
+    return ma_asprintf("%llu", (unsigned long long)v);
+}
+
+/* The counter's next value, zero-padded to (and cut to the low-order digits of) fix_len as the
+ * map function does. NULL with err. */
+static char *keygen_value(ma_exec *ex, const ma_param *p, ma_error *err)
+{
+    const char *dir = ma_exec_opts(ex)->data_dir ? ma_exec_opts(ex)->data_dir : "./data";
+    unsigned long long n;
+    if (ma_store_counter_next(dir, p->key, &n, err) < 0) {
+        ma_error_prefix(err, "sequential value '%s'", p->key);
+        return NULL;
+    }
+    char num[32];
+    int len = snprintf(num, sizeof num, "%llu", n);
+    char *v = NULL;
+    if (!p->fix_len || len == p->fix_len) v = ma_strdup(num);
+    else if (len > p->fix_len) v = ma_strdup(num + (len - p->fix_len));
+    else v = ma_asprintf("%0*llu", p->fix_len, n);
+    if (!v) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    return v;
 }
 
 static char *format_time(const ma_datefmt *fmt, time_t secs, int millis)
@@ -320,7 +404,7 @@ static char *eval_date(ma_exec *ex, const ma_param *p)
     clock_gettime(CLOCK_REALTIME, &now);
     time_t secs = now.tv_sec;
     int millis = (int)(now.tv_nsec / 1000000);
-    if (strcmp(p->value, "lastsuccessful") == 0 || strcmp(p->value, "lastrun") == 0) {
+    if (strcmp(p->value, "lastsuccessful") == 0 || strcmp(p->value, "lastrun") == 0 || strcmp(p->value, "last") == 0) {
         /* run dates are not captured yet: the start of this execution stands in */
         ma_exec_start_time(ex, &secs, &millis);
     } else if (p->key) {
@@ -377,6 +461,9 @@ char *ma_param_eval(ma_exec *ex, const ma_param *p, const ma_doc *doc, ma_error 
     case MA_PV_PROFILE: v = doc ? ma_profile_path_eval(p->path, doc) : ma_strdup(""); break;
     case MA_PV_CONNECTOR: return ma_connparam_eval(ex, p->conn, doc, err); /* err says why when NULL */
     case MA_PV_CROSSREF: return eval_crossref(ex, p, doc, err);
+    case MA_PV_UNIQUE: v = unique_value(); break;
+    case MA_PV_KEYGEN: return keygen_value(ex, p, err);
+    case MA_PV_DOCCACHE: return ma_dcparam_eval(ex, p->dc, doc, err);
     }
     if (!v) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     return v;

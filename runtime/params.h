@@ -1,8 +1,9 @@
 /* params.h - <parametervalue> (and decisionvalue, routeproperty ...) compiled at deploy and
  * evaluated per document (boomi-process-xml.md 2 "parametervalue"). Kinds: static, process,
  * track, current, execution, date, definedparameter, profile, connector (a connector call lookup,
- * shapes/connectorparam.c), crossref (a cross reference table lookup, crossref.h). The public entry
- * points are in miniatom/shape.h. */
+ * shapes/connectorparam.c), crossref (a cross reference table lookup, crossref.h), unique, keygen
+ * (Sequential Value) and documentcache (a document cache lookup, shapes/doccache.h). The public
+ * entry points are in miniatom/shape.h. */
 #ifndef MA_PARAMS_H
 #define MA_PARAMS_H
 
@@ -21,7 +22,10 @@ typedef enum ma_param_kind {
     MA_PV_DEFINED,
     MA_PV_PROFILE,
     MA_PV_CONNECTOR,
-    MA_PV_CROSSREF
+    MA_PV_CROSSREF,
+    MA_PV_UNIQUE,
+    MA_PV_KEYGEN,
+    MA_PV_DOCCACHE
 } ma_param_kind;
 
 typedef enum ma_exec_prop {
@@ -39,12 +43,14 @@ struct ma_param {
     ma_param_kind kind;
     char *value; /* owned: static value, process property name, track property id,
                          defined component id */
-    char *key;   /* owned: defined property key */
+    char *key;   /* owned: defined property key; keygen: the counter name */
     char *def;   /* owned: default value when unset (process, track), or NULL */
     ma_exec_prop exec_prop;
     ma_datefmt *fmt;       /* owned: date mask */
     ma_profile_path *path; /* owned: profile element */
     ma_connparam *conn;    /* owned: connector call */
+    struct ma_dcparam *dc; /* owned: document cache lookup */
+    int fix_len;           /* keygen: keyfixtolength, 0 for none */
     /* crossref: the table (borrowed from the deployment), its output column and the inputs, each
      * compared with its column (0-based) */
     const struct ma_xref *xref;

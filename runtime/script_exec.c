@@ -48,11 +48,8 @@ int ma_script_exec_apply(ma_exec *ex, const ma_shape *shape, const ma_script_res
             if (ma_exec_set_process_prop(ex, w->a, w->value, w->persist, err) < 0) return -1;
             continue;
         }
-        char *k = ma_asprintf("\x01%s\x01%s", w->a, w->b); /* the executor's key of a defined property */
-        int rc =
-            k ? ma_exec_set_process_prop(ex, k, w->value, 0, err) : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-        free(k);
-        if (rc < 0) return -1;
+        /* ExecutionUtil.setProcessProperty: persisted when the component's property says so */
+        if (ma_exec_set_defined_prop(ex, w->a, w->b, w->value, 0, err) < 0) return -1;
     }
     return 0;
 }

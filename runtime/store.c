@@ -1,12 +1,16 @@
 /* store.c - persisted process properties on disk (boomi-atom-semantics.md 1.3): one JSON object
  * per process component, DATA/persisted/<componentId>.json, written at once (atomically) each time
  * a Set Properties shape persists a value, read when an execution of the process starts. Read with
- * jansson, not miniatom/json.h: the object is edited and written back, and read once per execution. */
+ * jansson, not miniatom/json.h: the object is edited and written back, and read once per execution.
+ * The Sequential Value counters live the same way in DATA/counters.json. */
 #include "store.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -148,16 +152,18 @@ int ma_store_load(const char *data_dir, const char *process_id, ma_kv **out, siz
     return 0;
 }
 
-int ma_store_put(const char *data_dir, const char *process_id, const char *name, const char *value, ma_error *err)
+/* Read-modify-write of name in the JSON object at path (folder dir) under an exclusive lock on
+ * path.lock: sets value, or (value NULL) adds one to the whole number stored there (0 when absent)
+ * and returns the result in *next. */
+static int update(const char *dir, const char *path, const char *name, const char *value, unsigned long long *next,
+                  ma_error *err)
 {
-    char *dir = ma_asprintf("%s/persisted", data_dir);
-    char *path = store_path(data_dir, process_id);
-    char *lockp = path ? ma_asprintf("%s.lock", path) : NULL;
+    char *lockp = ma_asprintf("%s.lock", path);
     int rc = -1, fd = -1;
     json_t *o = NULL;
     char *text = NULL;
-    if (!dir || !path || !lockp) {
-        ma_error_set(err, path || !dir ? MA_ERR_NOMEM : MA_ERR_CONFIG, "cannot persist property '%s'", name);
+    if (!lockp) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         goto out;
     }
     if (ma_mkdirs(dir, err) < 0) goto out;
@@ -167,6 +173,20 @@ int ma_store_put(const char *data_dir, const char *process_id, const char *name,
         goto out;
     }
     if (!(o = load_obj(path, err))) goto out;
+    char num[32];
+    if (!value) {
+        const char *cur = json_string_value(json_object_get(o, name));
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = cur && *cur ? strtoull(cur, &end, 10) : 0;
+        if (cur && *cur && (errno || *end || *cur == '-' || n == ULLONG_MAX)) {
+            ma_error_set(err, MA_ERR_PARSE, "%s: counter '%s' holds '%s', not a whole number", path, name, cur);
+            goto out;
+        }
+        *next = n + 1;
+        snprintf(num, sizeof num, "%llu", *next);
+        value = num;
+    }
     json_object_set_new(o, name, json_string(value));
     text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
     if (!text) {
@@ -179,8 +199,26 @@ out:
     if (fd >= 0) close(fd);
     free(text);
     json_decref(o);
+    free(lockp);
+    return rc;
+}
+
+int ma_store_put(const char *data_dir, const char *process_id, const char *name, const char *value, ma_error *err)
+{
+    char *dir = ma_asprintf("%s/persisted", data_dir);
+    char *path = store_path(data_dir, process_id);
+    int rc = !dir || !path
+                 ? ma_error_set(err, path || !dir ? MA_ERR_NOMEM : MA_ERR_CONFIG, "cannot persist property '%s'", name)
+                 : update(dir, path, name, value, NULL, err);
     free(dir);
     free(path);
-    free(lockp);
+    return rc;
+}
+
+int ma_store_counter_next(const char *data_dir, const char *name, unsigned long long *next, ma_error *err)
+{
+    char *path = ma_asprintf("%s/counters.json", data_dir);
+    int rc = path ? update(data_dir, path, name, NULL, next, err) : ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    free(path);
     return rc;
 }

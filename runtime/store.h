@@ -15,6 +15,10 @@ typedef struct ma_kv {
 int ma_store_load(const char *data_dir, const char *process_id, ma_kv **out, size_t *n, ma_error *err);
 /* Sets name=value in the persisted properties of process_id (read-modify-write under a lock). */
 int ma_store_put(const char *data_dir, const char *process_id, const char *name, const char *value, ma_error *err);
+/* Sequential Value counters (the keygen parameter value): DATA/counters.json, a JSON object of
+ * counter name to its last value. Adds one to name's value (0 when it has none) under the same
+ * lock as ma_store_put and returns it in *next: 1, 2, 3 ... across executions. */
+int ma_store_counter_next(const char *data_dir, const char *name, unsigned long long *next, ma_error *err);
 void ma_kv_free(ma_kv *kv, size_t n);
 
 #endif

@@ -1,7 +1,8 @@
 /* doccache.c - Add to Cache (doccacheload), Retrieve From Cache (doccacheretrieve) and Remove From
  * Cache (doccacheremove) (boomi-atom-semantics.md 2 "Add to Cache / Retrieve From Cache"): a
  * documentcache component defines indexes of keys (profile elements or document properties); the
- * cache lives for one execution, shared by its subprocesses and threads (ma_exec_slot). */
+ * cache lives for one execution, shared by its subprocesses and threads (ma_exec_slot). The
+ * Document Cache Lookup parameter value (doccache.h) reads the same cache. */
 
 /* Decisions:
  *  - Add: every document is indexed by every index; an empty key value fails that document
@@ -31,6 +32,7 @@
 
 #include "shapes_common.h"
 #include "component.h"
+#include "doccache.h"
 #include "executor.h"
 #include "params.h"
 #include "profile.h"
@@ -59,7 +61,8 @@ typedef struct dc_index {
 
 typedef struct dc_def {
     char *id, *name, *slot;
-    int single; /* enforceSingleLucene */
+    char *profile, *ptype; /* the cached documents' profile (id and type) */
+    int single;            /* enforceSingleLucene */
     dc_index *idx;
     size_t n_idx;
 } dc_def;
@@ -84,6 +87,8 @@ static void def_free(dc_def *d)
     free(d->id);
     free(d->name);
     free(d->slot);
+    free(d->profile);
+    free(d->ptype);
     free(d);
 }
 
@@ -196,8 +201,8 @@ static dc_def *def_compile(ma_shape *shape, const char *id, ma_error *err)
         for (xmlNode *k = ma_xml_child(x, "cacheKey"); k && rc == 0; k = ma_xml_next(k, "cacheKey"))
             rc = compile_key(shape, d, &ix->keys[ix->n_keys++], k, profile, ptype, err);
     }
-    free(profile);
-    free(ptype);
+    d->profile = profile;
+    d->ptype = ptype;
     if (rc < 0) {
         def_free(d);
         return NULL;
@@ -743,3 +748,69 @@ const ma_shape_type ma_shape_doccacheremove = {
     .execute = remove_execute,
     .destroy = dc_destroy,
 };
+
+/* ---- Document Cache Lookup parameter value ---- */
+
+struct ma_dcparam {
+    dc_shape s;            /* the cache definition and the lookup's key values */
+    ma_profile_path *path; /* the element returned */
+};
+
+void ma_dcparam_free(ma_dcparam *p)
+{
+    if (!p) return;
+    def_free(p->s.def);
+    for (size_t i = 0; i < p->s.look.n; i++) ma_param_free(p->s.look.vals[i]);
+    free(p->s.look.vals);
+    ma_profile_path_free(p->path);
+    free(p);
+}
+
+ma_dcparam *ma_dcparam_compile(ma_shape *shape, const ma_xml_node *config, ma_error *err)
+{
+    const xmlNode *c = (const xmlNode *)config;
+    if (!ma_xml_is(c, "documentcacheparameter")) {
+        ma_error_set(err, MA_ERR_CONFIG, "a documentcache value has no <documentcacheparameter>");
+        return NULL;
+    }
+    ma_dcparam *p = calloc(1, sizeof *p);
+    if (!p) {
+        ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    char *id = ma_xml_attr(c, "docCache"), *eid = ma_xml_attr(c, "elementId"), *ename = ma_xml_attr(c, "elementName");
+    int rc = (p->s.def = def_compile(shape, id, err)) ? compile_lookup(shape, &p->s, c, err) : -1;
+    if (rc == 0 && !(p->path = ma_param_profile_path(shape, p->s.def->profile, p->s.def->ptype, eid, ename, err))) {
+        ma_error_prefix(err, "document cache '%s': element '%s'", p->s.def->name, ename ? ename : "");
+        rc = -1;
+    }
+    free(id);
+    free(eid);
+    free(ename);
+    if (rc < 0) {
+        ma_dcparam_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+char *ma_dcparam_eval(ma_exec *ex, const ma_dcparam *p, const ma_doc *doc, ma_error *err)
+{
+    char *v = lookup_value(ex, &p->s, doc, err);
+    if (!v) return NULL;
+    ma_doc *hit = NULL;
+    dc_cache *c = *v ? cache_get(ex, p->s.def) : NULL;
+    if (c) {
+        ma_exec_lock(ex);
+        size_t n = 0;
+        size_t *which = cache_find(c, p->s.look.index, v, &n);
+        if (n) hit = ma_doc_ref(c->e[which[0]].doc);
+        free(which);
+        ma_exec_unlock(ex);
+    }
+    free(v);
+    char *r = hit ? ma_profile_path_eval(p->path, hit) : ma_strdup("");
+    ma_doc_unref(hit);
+    if (!r) ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    return r;
+}

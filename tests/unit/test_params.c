@@ -216,6 +216,27 @@ static void test_defined_default(void **state)
     ma_result_free(&res);
 }
 
+/* Set Properties writes a property of a processproperty component; a later property reads it;
+ * connector properties the built-in connectors define are accepted. */
+static void test_defined_write(void **state)
+{
+    (void)state;
+    ma_result res;
+    ma_doc *d = run_setprops(
+        SETPROP("definedprocess.pp1@k-env", PV("static", "<staticparameter staticproperty=\"PROD\"/>"))
+            SETPROP("dynamicdocument.READ",
+                    PV("definedparameter", "<definedprocessparameter componentId=\"pp1\" propertyKey=\"k-env\"/>"))
+                SETPROP("connector.disk.filename", PV("static", "<staticparameter staticproperty=\"a.txt\"/>")) SETPROP(
+                    "connector.cloudblue.filter.status", PV("static", "<staticparameter staticproperty=\"pending\"/>")),
+        "x", NULL, 0, &res);
+    assert_string_equal(ma_doc_prop(d, "dynamicdocument.READ"), "PROD");
+    assert_string_equal(ma_doc_prop(d, "connector.disk.filename"), "a.txt");
+    assert_string_equal(ma_doc_prop(d, "connector.cloudblue.filter.status"), "pending");
+    assert_null(ma_doc_prop(d, "definedprocess.pp1@k-env")); /* not a document property */
+    ma_doc_unref(d);
+    ma_result_free(&res);
+}
+
 static void expect_compile_problem(const char *props, const char *needle, int code)
 {
     char *xml = NULL;
@@ -231,6 +252,7 @@ static void expect_compile_problem(const char *props, const char *needle, int co
     ma_deploy *dep = ma_deploy_new(reg, NULL);
     ma_error err;
     assert_int_equal(ma_deploy_add_buffer(dep, xml, strlen(xml), "bad.xml", &err), 0);
+    assert_int_equal(ma_deploy_add_buffer(dep, pp_component, strlen(pp_component), "pp.xml", &err), 0);
     free(xml);
     assert_int_equal(ma_deploy_compile(dep), 1);
     assert_true(dep->n_problems >= 1);
@@ -266,14 +288,48 @@ static void test_unsupported_kinds(void **state)
         "date mask 'yyyy-qq'", MA_ERR_PARSE);
     expect_compile_problem(SETPROP("weird.X", PV("static", "<staticparameter staticproperty=\"v\"/>")),
                            "propertyId 'weird.X' is not a target", MA_ERR_UNSUPPORTED);
+    /* the kinds that cannot run, and the checks of the new ones */
+    expect_compile_problem(SETPROP("dynamicdocument.X", PV("sp", "<spparameter sqltoexecute=\"p\"/>")),
+                           "'sp' (Stored Procedure) runs on a legacy Database connection", MA_ERR_UNSUPPORTED);
+    expect_compile_problem(SETPROP("dynamicdocument.X", PV("errormessage", "")),
+                           "'errormessage' is not one Boomi's parameter value dialog offers", MA_ERR_UNSUPPORTED);
+    expect_compile_problem(SETPROP("dynamicdocument.X", PV("command", "")), "'command' is not one", MA_ERR_UNSUPPORTED);
+    expect_compile_problem(SETPROP("dynamicdocument.X", PV("keygen", "<keygenparameter keyfixtolength=\"4\"/>")),
+                           "a sequential value (keygen) has no keyname", MA_ERR_CONFIG);
+    expect_compile_problem(
+        SETPROP("dynamicdocument.X", PV("keygen", "<keygenparameter keyname=\"k\" keyfixtolength=\"4x\"/>")),
+        "keyfixtolength '4x' is not a length from 0 to 20", MA_ERR_CONFIG);
+    expect_compile_problem(
+        SETPROP("dynamicdocument.X", PV("documentcache", "<documentcacheparameter docCache=\"dc\"/>")),
+        "document cache dc is not in the deployment", MA_ERR_REF);
+    /* Set Properties targets */
+    expect_compile_problem(SETPROP("definedprocess.pp1@nokey", PV("static", "<staticparameter staticproperty=\"v\"/>")),
+                           "process property component 'Common Properties' (pp1) has no property with key nokey",
+                           MA_ERR_REF);
+    expect_compile_problem(SETPROP("definedprocess.pp1", PV("static", "<staticparameter staticproperty=\"v\"/>")),
+                           "is not definedprocess.COMPONENT@KEY", MA_ERR_CONFIG);
+    expect_compile_problem(SETPROP("definedprocess.gone@k", PV("static", "<staticparameter staticproperty=\"v\"/>")),
+                           "process property component gone is not in the deployment", MA_ERR_REF);
+    expect_compile_problem(SETPROP("meta.base.size", PV("static", "<staticparameter staticproperty=\"1\"/>")),
+                           "read-only meta information (Base) property", MA_ERR_CONFIG);
+    expect_compile_problem(SETPROP("connector.disk.size", PV("static", "<staticparameter staticproperty=\"1\"/>")),
+                           "the disk connector has no document property 'size' (it has: filename, directory)",
+                           MA_ERR_CONFIG);
+    expect_compile_problem(SETPROP("connector.flowclient.x", PV("static", "<staticparameter staticproperty=\"1\"/>")),
+                           "the Boomi Flow Client connector has no connector document properties to set",
+                           MA_ERR_CONFIG);
+    expect_compile_problem(SETPROP("connector.disk", PV("static", "<staticparameter staticproperty=\"1\"/>")),
+                           "is not connector.TYPE.PROPERTY", MA_ERR_CONFIG);
+    expect_compile_problem("<documentproperty propertyId=\"process.P\" isDynamicCredential=\"true\"><sourcevalues/>"
+                           "</documentproperty>",
+                           "is a Dynamic Process Connection property", MA_ERR_UNSUPPORTED);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_comparisons),
-        cmocka_unit_test(test_param_kinds),
-        cmocka_unit_test(test_defined_default),
+        cmocka_unit_test(test_comparisons),       cmocka_unit_test(test_param_kinds),
+        cmocka_unit_test(test_defined_default),   cmocka_unit_test(test_defined_write),
         cmocka_unit_test(test_unsupported_kinds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,4 +1,4 @@
-/* test_store.c - persisted process properties on disk (store.c) and the small helpers of util.c:
+/* test_store.c - persisted process properties and counters on disk (store.c) and the small helpers of util.c:
  * bounded file reads, atomic writes, the string buffer and JSON escaping. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,6 +67,28 @@ static void test_store_refuses_paths_and_bad_files(void **state)
     assert_non_null(strstr(err.msg, "broken.json"));
 }
 
+static void test_counters(void **state)
+{
+    (void)state;
+    ma_error err;
+    unsigned long long v = 0;
+    assert_int_equal(ma_store_counter_next(dir, "Invoice", &v, &err), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(ma_store_counter_next(dir, "Invoice", &v, &err), 0);
+    assert_int_equal(v, 2);
+    assert_int_equal(ma_store_counter_next(dir, "Other", &v, &err), 0); /* each name counts on its own */
+    assert_int_equal(v, 1);
+    assert_int_equal(ma_store_counter_next(dir, "Invoice", &v, &err), 0);
+    assert_int_equal(v, 3);
+    char *path = ma_asprintf("%s/counters.json", dir);
+    const char *bad = "{\"Invoice\": \"12x\"}";
+    assert_int_equal(ma_write_file(path, bad, strlen(bad), &err), 0);
+    free(path);
+    assert_int_equal(ma_store_counter_next(dir, "Invoice", &v, &err), -1);
+    assert_int_equal(err.code, MA_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "counter 'Invoice' holds '12x'"));
+}
+
 static void test_read_file_limit(void **state)
 {
     (void)state;
@@ -119,9 +141,9 @@ static void test_error_prefix_is_bounded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_store_roundtrip),         cmocka_unit_test(test_store_refuses_paths_and_bad_files),
-        cmocka_unit_test(test_read_file_limit),         cmocka_unit_test(test_sb_and_json_escape),
-        cmocka_unit_test(test_error_prefix_is_bounded),
+        cmocka_unit_test(test_store_roundtrip),    cmocka_unit_test(test_store_refuses_paths_and_bad_files),
+        cmocka_unit_test(test_counters),           cmocka_unit_test(test_read_file_limit),
+        cmocka_unit_test(test_sb_and_json_escape), cmocka_unit_test(test_error_prefix_is_bounded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
