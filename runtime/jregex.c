@@ -18,7 +18,7 @@
 
 /* Under valgrind the JIT's wide loads past the end of a subject read as uninitialised bytes (false
  * positives, PCRE2 "pcre2jit": build PCRE2 with --enable-valgrind): there the interpreter runs. */
-#if defined(__has_include)
+#if defined(__has_include) && !defined(__CPPCHECK__)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
 #define MA_UNDER_VALGRIND() RUNNING_ON_VALGRIND

@@ -406,7 +406,7 @@ static int property(tr *t, const char *name, size_t at, int flags, ma_sb *m)
         const char *n = name + 2;
         char up[64];
         size_t k = 0;
-        for (; n[k] && k < sizeof up - 1; k++) up[k] = (char)((n[k] >= 'a' && n[k] <= 'z') ? n[k] - 32 : n[k]);
+        for (; k < sizeof up - 1 && n[k]; k++) up[k] = (char)((n[k] >= 'a' && n[k] <= 'z') ? n[k] - 32 : n[k]);
         up[k] = '\0';
         for (size_t j = 0; j < sizeof uprops / sizeof *uprops; j++)
             if (strcmp(up, uprops[j].name) == 0) {
