@@ -194,7 +194,7 @@ static int char_escape(tr *t, unsigned *cp)
         if (v >= 0xD800 && v <= 0xDBFF && t->s[t->i] == '\\' && t->s[t->i + 1] == 'u') {
             unsigned lo = 0;
             int ok = 1;
-            for (int k = 0; k < 4; k++) {
+            for (int k = 0; k < 4 && ok; k++) { /* stops at the first non-hex byte (the NUL at the end) */
                 int h = hexval(t->s[t->i + 2 + (size_t)k]);
                 if (h < 0) ok = 0;
                 else lo = lo * 16 + (unsigned)h;
