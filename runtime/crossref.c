@@ -3,11 +3,10 @@
  * each input value is compared with its column, row by row, and the first row where all match
  * gives the output column; no match gives no value. Exact matching ignores case (Java's
  * equalsIgnoreCase), wildcard cells take * and ?, regex cells are Java regular expressions the
- * whole input must match (translated to POSIX by ma_regex_from_java). Decision 021. */
+ * whole input must match (Matcher.matches(), through miniatom/jregex.h: decision 024). Decision 021. */
 #include "crossref.h"
 
 #include <jansson.h>
-#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@
 
 #include <libxml/tree.h>
 
-#include "compare.h"
+#include "miniatom/jregex.h"
 #include "util.h"
 
 struct ma_xref {
@@ -27,9 +26,8 @@ struct ma_xref {
     size_t ncols;
     char **cells; /* nrows * ncols, row-major; never NULL ("" for an empty cell) */
     size_t nrows;
-    regex_t *re;          /* a regex table: one per cell */
-    unsigned char *re_ok; /* a regex table: 1 when re[i] is compiled */
-    char **re_err;        /* a regex table: why a cell did not compile (NULL when it did) */
+    ma_jregex **re; /* a regex table: one per cell (NULL when it did not compile) */
+    char **re_err;  /* a regex table: why a cell did not compile (NULL when it did) */
 };
 
 /* ---- building ---------------------------------------------------------------------------------------- */
@@ -38,16 +36,13 @@ static void free_rows(ma_xref *t)
 {
     size_t n = t->nrows * t->ncols;
     for (size_t i = 0; t->cells && i < n; i++) free(t->cells[i]);
-    for (size_t i = 0; t->re_ok && i < n; i++)
-        if (t->re_ok[i]) regfree(&t->re[i]);
+    for (size_t i = 0; t->re && i < n; i++) ma_jregex_free(t->re[i]);
     for (size_t i = 0; t->re_err && i < n; i++) free(t->re_err[i]);
     free(t->cells);
     free(t->re);
-    free(t->re_ok);
     free(t->re_err);
     t->cells = NULL;
     t->re = NULL;
-    t->re_ok = NULL;
     t->re_err = NULL;
     t->nrows = 0;
 }
@@ -68,26 +63,13 @@ static int compile_cells(ma_xref *t, ma_error *err)
     size_t n = t->nrows * t->ncols;
     if (t->match != MA_XREF_REGEX || !n) return 0;
     t->re = calloc(n, sizeof *t->re);
-    t->re_ok = calloc(n, sizeof *t->re_ok);
     t->re_err = calloc(n, sizeof *t->re_err);
-    if (!t->re || !t->re_ok || !t->re_err) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    if (!t->re || !t->re_err) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        ma_regex_posix rp;
         ma_error e;
         ma_error_clear(&e);
-        int rc = ma_regex_from_java(t->cells[i], MA_RX_WHOLE, &rp, &e);
-        if (rc == 0) {
-            int re = regcomp(&t->re[i], rp.posix, rp.cflags | REG_NOSUB);
-            t->re_ok[i] = re == 0;
-            if (re != 0) {
-                char buf[200];
-                regerror(re, &t->re[i], buf, sizeof buf);
-                ma_error_set(&e, MA_ERR_CONFIG, "%s", buf);
-                rc = -1;
-            }
-            free(rp.posix);
-        }
-        if (rc < 0 && !(t->re_err[i] = ma_strdup(e.msg[0] ? e.msg : "it does not compile")))
+        if (!(t->re[i] = ma_jregex_compile(t->cells[i], MA_JREGEX_WHOLE, &e)) &&
+            !(t->re_err[i] = ma_strdup(e.msg[0] ? e.msg : "it does not compile")))
             return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     }
     return 0;
@@ -417,9 +399,12 @@ int ma_xref_lookup(const ma_xref *t, const size_t *cols, const char *const *vals
             case MA_XREF_WILDCARD: all = wildcard_ic(v, t->cells[at]); break;
             case MA_XREF_REGEX:
                 if (t->re_err[at])
-                    return ma_error_set(err, MA_ERR_CONFIG, "%s: row %zu column %zu: regular expression '%s': %s",
-                                        t->where, r + 1, cols[i] + 1, t->cells[at], t->re_err[at]);
-                all = regexec(&t->re[at], v, 0, NULL, 0) == 0;
+                    return ma_error_set(err, MA_ERR_CONFIG, "%s: row %zu column %zu: %s", t->where, r + 1, cols[i] + 1,
+                                        t->re_err[at]);
+                if ((all = ma_jregex_match(t->re[at], v, strlen(v), err)) < 0) {
+                    ma_error_prefix(err, "%s: row %zu column %zu", t->where, r + 1, cols[i] + 1);
+                    return -1;
+                }
                 break;
             }
         }

@@ -63,7 +63,8 @@ int ma_xref_check_inputs(const ma_xref *t, const size_t *cols, size_t n, ma_erro
 /* The lookup: the first row (in table order) where, for every i, vals[i] matches the cell of
  * column cols[i] under the table's match type gives *out = its cell of column out_col (borrowed
  * from t, "" for an empty cell). An empty value constrains nothing (Boomi's empty lookup key).
- * Returns 1 found, 0 no row matches (*out NULL), -1 with err (a regex cell that did not compile). */
+ * Returns 1 found, 0 no row matches (*out NULL), -1 with err (a regex cell that did not compile, or
+ * the regex match limits reached). */
 int ma_xref_lookup(const ma_xref *t, const size_t *cols, const char *const *vals, size_t n, size_t out_col,
                    const char **out, ma_error *err);
 

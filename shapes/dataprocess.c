@@ -11,16 +11,12 @@
  *    Boomi companion's step reference (boomi-integration references/steps/data_process_step.md).
  *    Encode writes standard base64 with padding and no line breaks; decode skips whitespace and
  *    accepts missing padding; any other character fails the document.
- *  - Search/Replace: the Java regex is translated to a POSIX extended regex (regcomp) by
- *    ma_regex_from_java (compare.h, shared with the regex comparison) with backreferences \1-\9
- *    allowed: literals, ., [] classes, groups, quantifiers, \b \B, \d \w \s and their negations,
- *    the usual escapes, \Q...\E and leading (?i) (?s) (?m) are supported; lazy and possessive
- *    quantifiers, lookaround, atomic and named groups, \p{..}, nested classes and && in [] are
- *    refused at deploy (MA_ERR_UNSUPPORTED, no silent change of meaning).
- *    The replacement follows Java: $n is group n, \x is a literal x. searchType "document" works
+ *  - Search/Replace: texttofind is a Java regular expression run by miniatom/jregex.h (PCRE2,
+ *    compiled once at deploy; what is translated and refused: decision 024), replacewith follows
+ *    Java's replaceAll: $n and ${name} are groups, \x is a literal x. searchType "document" works
  *    on the whole document, "line" on each line (without its terminator); the default rolling
  *    window ("char_limit") is done like "document" (it only differs where Boomi misses matches
- *    that cross a window border). Relies on glibc regex: REG_STARTEND, \b, backreferences in ERE.
+ *    that cross a window border). A match that reaches the regex limits fails the document.
  *  - Split by line (profileType ff/flatfile/line, or FFOptions splitOption="split_line"): one
  *    document per line (batchCount lines per document), lines joined with "\n" and no trailing
  *    newline, trailing empty lines dropped; headersOption "remove" drops the first line, "retain"
@@ -41,7 +37,6 @@
  *    "Combine into a new profile" (combineIntoLinkElementKey other than "null") is refused.
  *    The combined document keeps the first document's properties and tracking id. */
 #include <jansson.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +44,7 @@
 #include <libxml/tree.h>
 
 #include "shapes_common.h"
-#include "compare.h"
+#include "miniatom/jregex.h"
 #include "dataprocess_flatfile.h"
 #include "dataprocess_step.h"
 #include "params.h"
@@ -57,7 +52,6 @@
 #include "util.h"
 
 #define MAX_STEPS 64
-#define MAX_GROUPS MA_RX_MAX_GROUPS
 #define MAX_PATH_NAMES 256
 
 enum {
@@ -76,20 +70,13 @@ enum {
 typedef enum fmt { FMT_NONE = 0, FMT_LINE, FMT_XML, FMT_JSON } fmt;
 typedef enum hdr { HDR_NONE = 0, HDR_REMOVE, HDR_RETAIN } hdr;
 
-typedef struct rtoken {
-    int group;  /* >= 0: POSIX group number; -1: literal text */
-    char *text; /* owned literal */
-} rtoken;
-
 typedef struct dp_step {
     int type;
     char *label; /* "step 2 'Split Documents'" */
     /* search/replace */
-    regex_t re;
-    int re_ok;
+    ma_jregex *re;
+    ma_jregex_repl *repl;
     int by_line;
-    rtoken *repl;
-    size_t n_repl;
     /* split / combine */
     fmt format;
     ma_profile_path *path; /* XML/JSON link element, or NULL */
@@ -112,9 +99,8 @@ typedef struct dp_data {
 static void step_free(dp_step *s)
 {
     free(s->label);
-    if (s->re_ok) regfree(&s->re);
-    for (size_t i = 0; i < s->n_repl; i++) free(s->repl[i].text);
-    free(s->repl);
+    ma_jregex_repl_free(s->repl);
+    ma_jregex_free(s->re);
     ma_profile_path_free(s->path);
     for (size_t i = 0; i < s->n_names; i++) free(s->names[i]);
     free(s->names);
@@ -134,87 +120,6 @@ static void dp_destroy(ma_shape *shape)
     ma_shape_set_data(shape, NULL);
 }
 
-/* Java replacement: $n groups, \x literal x. */
-static int parse_replacement(dp_step *s, const char *repl, const ma_regex_posix *r, ma_error *err)
-{
-    size_t cap = 8;
-    s->repl = calloc(cap, sizeof *s->repl);
-    if (!s->repl) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    ma_sb lit;
-    ma_sb_init(&lit);
-    for (const char *p = repl;; p++) {
-        int flush = !*p;
-        int group = -1;
-        if (*p == '\\') {
-            if (!p[1]) {
-                ma_sb_free(&lit);
-                return ma_error_set(err, MA_ERR_CONFIG, "%s: the replacement ends with a lone backslash", s->label);
-            }
-            ma_sb_putc(&lit, p[1]);
-            p++;
-            continue;
-        }
-        if (*p == '$') {
-            if (!(p[1] >= '0' && p[1] <= '9')) {
-                ma_sb_free(&lit);
-                return ma_error_set(
-                    err, *p && p[1] == '{' ? MA_ERR_UNSUPPORTED : MA_ERR_CONFIG,
-                    "%s: the replacement has '$' not followed by a group number (write \\$ for a dollar)", s->label);
-            }
-            int g = p[1] - '0';
-            p++;
-            /* Java takes more digits while the group exists */
-            while (p[1] >= '0' && p[1] <= '9' && g * 10 + (p[1] - '0') <= r->groups) {
-                g = g * 10 + (p[1] - '0');
-                p++;
-            }
-            if (g > r->groups) {
-                ma_sb_free(&lit);
-                return ma_error_set(err, MA_ERR_CONFIG, "%s: the replacement refers to group %d, the expression has %d",
-                                    s->label, g, r->groups);
-            }
-            group = g == 0 ? 0 : r->map[g];
-            flush = 1;
-        }
-        if (flush) {
-            if (lit.len || (!*p && s->n_repl == 0 && group < 0)) {
-                size_t l;
-                char *t = ma_sb_take(&lit, &l);
-                if (!t) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-                if (s->n_repl + 2 > cap) {
-                    cap *= 2;
-                    rtoken *n = realloc(s->repl, cap * sizeof *n);
-                    if (!n) {
-                        free(t);
-                        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-                    }
-                    s->repl = n;
-                }
-                s->repl[s->n_repl].group = -1;
-                s->repl[s->n_repl++].text = t;
-            }
-            if (group >= 0) {
-                if (s->n_repl + 2 > cap) {
-                    cap *= 2;
-                    rtoken *n = realloc(s->repl, cap * sizeof *n);
-                    if (!n) {
-                        ma_sb_free(&lit);
-                        return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-                    }
-                    s->repl = n;
-                }
-                s->repl[s->n_repl].group = group;
-                s->repl[s->n_repl++].text = NULL;
-            }
-            if (!*p) break;
-            continue;
-        }
-        ma_sb_putc(&lit, *p);
-    }
-    ma_sb_free(&lit);
-    return 0;
-}
-
 static int compile_replace(dp_step *s, const xmlNode *cfg, ma_error *err)
 {
     if (!cfg) return ma_error_set(err, MA_ERR_CONFIG, "%s: no <dataprocessreplace>", s->label);
@@ -222,69 +127,22 @@ static int compile_replace(dp_step *s, const xmlNode *cfg, ma_error *err)
     char *repl = ma_xml_attr(cfg, "replacewith");
     char *type = ma_xml_attr(cfg, "searchType");
     int rc = -1;
-    ma_regex_posix r = {0};
     if (!find || !*find) {
         ma_error_set(err, MA_ERR_CONFIG, "%s: no text to find", s->label);
         goto out;
     }
     s->by_line = ma_streq(type, "line");
-    if (ma_regex_from_java(find, MA_RX_CAPTURE, &r, err) < 0) {
+    if (!(s->re = ma_jregex_compile(find, 0, err)) ||
+        !(s->repl = ma_jregex_repl_compile(s->re, repl ? repl : "", err))) {
         ma_error_prefix(err, "%s", s->label);
         goto out;
     }
-    int e = regcomp(&s->re, r.posix, r.cflags);
-    if (e) {
-        char msg[256];
-        regerror(e, &s->re, msg, sizeof msg);
-        ma_error_set(err, MA_ERR_CONFIG, "%s: regular expression '%s' does not compile: %s", s->label, find, msg);
-        goto out;
-    }
-    s->re_ok = 1;
-    if (s->re.re_nsub > MAX_GROUPS) {
-        ma_error_set(err, MA_ERR_LIMIT, "%s: more than %d groups", s->label, MAX_GROUPS);
-        goto out;
-    }
-    rc = parse_replacement(s, repl ? repl : "", &r, err);
+    rc = 0;
 out:
-    free(r.posix);
     free(find);
     free(repl);
     free(type);
     return rc;
-}
-
-/* Replaces every match in data[0..len) into b. */
-static int replace_all(const dp_step *s, const char *data, size_t len, ma_sb *b)
-{
-    regmatch_t pm[MAX_GROUPS + 1];
-    size_t ng = s->re.re_nsub + 1;
-    size_t pos = 0;
-    while (pos <= len) {
-        pm[0].rm_so = (regoff_t)pos;
-        pm[0].rm_eo = (regoff_t)len;
-        if (regexec(&s->re, data, ng, pm, REG_STARTEND) != 0) break;
-        size_t so = (size_t)pm[0].rm_so, eo = (size_t)pm[0].rm_eo;
-        ma_sb_append(b, data + pos, so - pos);
-        for (size_t i = 0; i < s->n_repl; i++) {
-            const rtoken *t = &s->repl[i];
-            if (t->group < 0) ma_sb_puts(b, t->text);
-            else if ((size_t)t->group < ng && pm[t->group].rm_so >= 0)
-                ma_sb_append(b, data + pm[t->group].rm_so, (size_t)(pm[t->group].rm_eo - pm[t->group].rm_so));
-        }
-        if (b->len > MA_DOC_MAX_SIZE) return -1;
-        if (eo == so) {
-            if (so >= len) {
-                pos = len + 1;
-                break;
-            }
-            ma_sb_putc(b, data[so]);
-            pos = so + 1;
-        } else {
-            pos = eo;
-        }
-    }
-    if (pos < len) ma_sb_append(b, data + pos, len - pos);
-    return b->oom || b->len > MA_DOC_MAX_SIZE ? -1 : 0;
 }
 
 static ma_doc *run_replace(const dp_step *s, ma_doc *doc, char *why, size_t whylen)
@@ -293,9 +151,11 @@ static ma_doc *run_replace(const dp_step *s, ma_doc *doc, char *why, size_t whyl
     const char *data = ma_doc_data(doc, &len);
     ma_sb b;
     ma_sb_init(&b);
+    ma_error e;
+    ma_error_clear(&e);
     int rc = 0;
     if (!s->by_line) {
-        rc = replace_all(s, data, len, &b);
+        rc = ma_jregex_replace(s->re, s->repl, data, len, &b, MA_DOC_MAX_SIZE, &e);
     } else {
         size_t i = 0;
         while (i < len && rc == 0) {
@@ -303,17 +163,19 @@ static ma_doc *run_replace(const dp_step *s, ma_doc *doc, char *why, size_t whyl
             size_t end = nl ? (size_t)(nl - data) : len;
             size_t content = end;
             if (content > i && data[content - 1] == '\r') content--;
-            rc = replace_all(s, data + i, content - i, &b);
-            ma_sb_append(&b, data + content, (nl ? end + 1 : end) - content);
+            rc = ma_jregex_replace(s->re, s->repl, data + i, content - i, &b, MA_DOC_MAX_SIZE - b.len, &e);
+            if (rc == 0 && ma_sb_append(&b, data + content, (nl ? end + 1 : end) - content) < 0)
+                rc = ma_error_set(&e, MA_ERR_NOMEM, "out of memory");
+            if (rc == 0 && b.len > MA_DOC_MAX_SIZE)
+                rc = ma_error_set(&e, MA_ERR_LIMIT, "the result is larger than %zu bytes", (size_t)MA_DOC_MAX_SIZE);
             i = nl ? end + 1 : len;
         }
     }
     size_t olen;
-    char *o = ma_sb_take(&b, &olen);
-    if (rc < 0 || !o) {
-        free(o);
-        snprintf(why, whylen, "%s: the result is larger than %zu bytes or memory ran out", s->label,
-                 (size_t)MA_DOC_MAX_SIZE);
+    char *o = rc < 0 ? NULL : ma_sb_take(&b, &olen);
+    ma_sb_free(&b);
+    if (!o) {
+        snprintf(why, whylen, "%s: %.900s", s->label, rc < 0 ? e.msg : "out of memory");
         return NULL;
     }
     ma_doc *d = ma_doc_derive_owned(doc, o, olen);

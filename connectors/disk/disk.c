@@ -1,7 +1,7 @@
 /* disk.c - the Disk connector (connector type "disk"): Boomi's Disk (Legacy) connection
- * (<DiskSettings directory>) with its Get (<DiskGetAction>: file filter as wildcard, regex or exact
- * name, max files, delete after read) and Send (<DiskSendAction>: unique/overwrite/append/fail)
- * operations. Every path stays inside the configured folder: names are relative, without "..",
+ * (<DiskSettings directory>) with its Get (<DiskGetAction>: file filter as wildcard, Java regex
+ * (miniatom/jregex.h) or exact name, max files, delete after read) and Send (<DiskSendAction>:
+ * unique/overwrite/append/fail) operations. Every path stays inside the configured folder: names are relative, without "..",
  * and opened with openat(O_NOFOLLOW) below a directory descriptor; see docs/connectors.md. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +34,8 @@ typedef struct disk_data {
     int send;
     /* Get */
     match_kind match;
-    char *filter; /* "" = every file */
-    regex_t re;
-    int re_ok;
+    char *filter;       /* "" = every file */
+    ma_jregex *re;      /* a regex filter (Java syntax, the whole name) */
     uint64_t max_files; /* 0 = all */
     int delete_after, fail_delete;
     /* Send */
@@ -54,7 +52,7 @@ static const char *const disk_actions[] = {"Get", "Send", NULL};
 static void disk_free(disk_data *d)
 {
     if (!d) return;
-    if (d->re_ok) regfree(&d->re);
+    ma_jregex_free(d->re);
     free(d->filter);
     free(d->subdir);
     free(d->folder);
@@ -110,12 +108,13 @@ static int wild_match(const char *pat, const char *s)
     return *pat == '\0';
 }
 
-static int name_matches(const disk_data *d, const char *name)
+/* 1 when name passes the filter, 0 when not, -1 with err (the regex match limits reached). */
+static int name_matches(const disk_data *d, const char *name, ma_error *err)
 {
     if (!*d->filter) return 1;
     switch (d->match) {
     case MATCH_EXACT: return strcmp(d->filter, name) == 0;
-    case MATCH_REGEX: return regexec(&d->re, name, 0, NULL, 0) == 0;
+    case MATCH_REGEX: return ma_jregex_match(d->re, name, strlen(name), err);
     default: return wild_match(d->filter, name);
     }
 }
@@ -182,19 +181,9 @@ static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
         d->filter = act ? ma_xml_attr(act, "fileFilter") : NULL;
         if (!d->filter && !(d->filter = ma_strdup(""))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         if (d->match == MATCH_WILDCARD && strcmp(d->filter, "*") == 0) d->filter[0] = '\0';
-        if (d->match == MATCH_REGEX && *d->filter) {
-            /* Java's matches(): the whole name */
-            char *anchored = ma_asprintf("^(%s)$", d->filter);
-            if (!anchored) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-            int rc = regcomp(&d->re, anchored, REG_EXTENDED | REG_NOSUB);
-            free(anchored);
-            if (rc != 0) {
-                char msg[256];
-                regerror(rc, &d->re, msg, sizeof msg);
-                return ma_error_set(err, MA_ERR_CONFIG, "disk: fileFilter \"%s\" is not a valid regular expression: %s",
-                                    d->filter, msg);
-            }
-            d->re_ok = 1;
+        if (d->match == MATCH_REGEX && *d->filter && !(d->re = ma_jregex_compile(d->filter, MA_JREGEX_WHOLE, err))) {
+            ma_error_prefix(err, "disk: fileFilter"); /* a Java regular expression matching the whole name */
+            return -1;
         }
         char *mx = act ? ma_xml_attr(act, "maxFileCount") : NULL;
         char why[300];
@@ -485,7 +474,13 @@ static int get_one(ma_exec *ex, ma_connector_step *step, const disk_data *d, int
     struct dirent *de;
     while ((de = readdir(dir)) != NULL && n < MAX_FILES_LISTED) {
         if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2]))) continue;
-        if (!name_matches(d, de->d_name)) continue;
+        int m = name_matches(d, de->d_name, err);
+        if (m < 0) {
+            ma_error_prefix(err, "disk: fileFilter");
+            rc = -1;
+            break;
+        }
+        if (!m) continue;
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 32;
             char **nn = realloc(names, nc * sizeof *nn);

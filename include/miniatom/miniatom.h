@@ -3,7 +3,7 @@
  * documents and batches (document.h), errors (error.h), settings and config maps (config.h), the
  * deployment (deploy.h), the shape ABI (shape.h), the connector ABI (connector.h), the listener ABI
  * (listener.h), the registry that plugins join (plugin.h), the helpers plugins may use
- * (helpers.h) and the JSON reader (json.h). `pkg-config --cflags miniatom` gives what a plugin
+ * (helpers.h), the JSON reader (json.h) and Java regular expressions (jregex.h). `pkg-config --cflags miniatom` gives what a plugin
  * builds with. */
 #ifndef MINIATOM_MINIATOM_H
 #define MINIATOM_MINIATOM_H
@@ -15,6 +15,7 @@
 #include "error.h"
 #include "helpers.h"
 #include "json.h"
+#include "jregex.h"
 #include "listener.h"
 #include "plugin.h"
 #include "shape.h"

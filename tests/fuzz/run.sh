@@ -16,12 +16,12 @@ command -v "$CLANG" >/dev/null || { echo "FAIL: the fuzz targets need clang (apt
 long=0
 [ "${1:-}" = --long ] && long=1
 if [ $long = 1 ]; then secs=${MA_FUZZ_SECONDS:-600}; else secs=${MA_FUZZ_SECONDS:-10}; fi
-targets=${MA_FUZZ_TARGETS:-fuzz_loader fuzz_template fuzz_jsonxml fuzz_flatfile fuzz_flowreq fuzz_wssroute fuzz_httpreq}
+targets=${MA_FUZZ_TARGETS:-fuzz_loader fuzz_template fuzz_jregex fuzz_jsonxml fuzz_flatfile fuzz_flowreq fuzz_wssroute fuzz_httpreq}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src=$top_srcdir
 export top_srcdir # fuzz_wssroute and fuzz_httpreq read their deployments from it
-pkgs="libxml-2.0 libxslt libexslt jansson sqlite3 libmicrohttpd gnutls"
+pkgs="libxml-2.0 libxslt libexslt jansson sqlite3 libmicrohttpd gnutls libpcre2-8"
 pkg-config --exists libcurl && pkgs="$pkgs libcurl"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$src/include -I$src/runtime -I$src/shapes -I$src/connectors -I$src/connectors/common -I${top_builddir:-$src} $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -ldl -lpthread -lm"
