@@ -103,7 +103,7 @@ expect_grep "$tmp/out" "broken.xml:1: not well-formed XML" "check names the brok
 expect_exit 1 "check FILE..." "${RUN[@]}" check "$tmp/bad/broken.xml" "$tmp/bad/p.xml"
 expect_exit 2 "check --deploy with files" "${RUN[@]}" check --deploy "$ex" "$tmp/bad/p.xml"
 expect_exit 3 "check --json of a bad deploy" "${RUN[@]}" check --json "$tmp/bad/p.xml"
-if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); p=d["processes"][0]; assert not p["runnable"]; assert p["problems"][0]["kind"]=="config"; assert p["problems"][0]["line"]==4' "$tmp/out"; then
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); p=d["processes"][0]; assert not p["runnable"]; assert p["problems"][0]["kind"]=="invalid"; assert p["problems"][0]["line"]==4' "$tmp/out"; then
   ok "check --json gives kind and line of each problem"
 else
   not_ok "check --json problems"; head -30 "$tmp/out"
