@@ -18,6 +18,13 @@
 #include "util.h"
 
 typedef enum ftype { FT_CHAR = 0, FT_NUMBER, FT_DATE } ftype;
+/* a flat file element's dataType (absent is character) */
+static const ma_enum field_types[] = {
+    {"character", FT_CHAR, 0},
+    {"number", FT_NUMBER, 0},
+    {"datetime", FT_DATE, 0},
+    {NULL, 0, 0},
+};
 
 typedef struct fffield {
     char *key, *name, *xname; /* owned */
@@ -194,9 +201,12 @@ static int load_field(ma_flatfile *ff, ffrec *r, const xmlNode *x, size_t group,
     f->key = attr_dup(x, "key", "");
     f->name = attr_dup(x, "name", "");
     if (!f->key || !f->name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    char *dt = ma_xml_attr(x, "dataType");
-    f->type = ma_streq(dt, "number") ? FT_NUMBER : ma_streq(dt, "datetime") ? FT_DATE : FT_CHAR;
-    free(dt);
+    int ft = FT_CHAR;
+    if (ma_xml_enum(x, "dataType", field_types, FT_CHAR, 0, &ft, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s: element '%s' (key %s)", ff->label, f->name, f->key);
+        return -1;
+    }
+    f->type = (ftype)ft;
     const xmlNode *df = ma_xml_child(x, "DataFormat");
     if (f->type == FT_NUMBER) {
         const xmlNode *nfm = ma_xml_child(df, "ProfileNumberFormat");
