@@ -278,6 +278,12 @@ static const struct {
     {"SimpleLookup", FK_SIMPLELOOKUP, 0},
     {"CrossRefLookup", FK_CROSSREF, 0},
     {"Scripting", FK_SCRIPT, 1},
+    /* the names Boomi's Platform API gives these functions (MapExtensionsFunction type) */
+    {"TrimWhitespace", FK_WSTRIM, 0},
+    {"StringToUpper", FK_UPPER, 0},
+    {"StringToLower", FK_LOWER, 0},
+    {"MathABS", FK_ABS, 0},
+    {"MathSetPrecision", FK_PRECISION, 0},
 };
 
 typedef struct port {
