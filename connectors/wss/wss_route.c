@@ -139,6 +139,11 @@ static int read_operation(ma_deploy *dep, ma_component *pc, const xmlNode *start
     return 0;
 }
 
+/* an API Service route's httpMethod (listener-components.md 4); value = index in this table */
+static const ma_enum http_methods[] = {
+    {"GET", 0, 0}, {"POST", 1, 0}, {"PUT", 2, 0}, {"DELETE", 3, 0}, {"PATCH", 4, 0}, {NULL, 0, 0},
+};
+
 static const char *default_method(int in) { return in == IO_NONE ? "GET" : "POST"; }
 
 static int simple_cmp(const void *a, const void *b)
@@ -341,18 +346,14 @@ static int deploy_service(wss_state *st, ma_deploy *dep, ma_component *c, size_t
             rc = -1;
             goto route_fail;
         }
-        const char *m = *o_method ? o_method : default_method(r.in);
-        if (strlen(m) >= sizeof r.method) {
-            rc = ma_error_set(err, MA_ERR_CONFIG, "%s: httpMethod '%s' is not valid", where, m);
+        int mi;
+        if (ma_enum_parse(http_methods, "httpMethod", *o_method ? o_method : default_method(r.in), 0, MA_ENUM_NOCASE,
+                          &mi, err) < 0) {
+            ma_error_prefix(err, "%s", where);
+            rc = -1;
             goto route_fail;
         }
-        for (size_t i = 0; m[i]; i++) r.method[i] = (char)toupper((unsigned char)m[i]);
-        if (strcmp(r.method, "GET") && strcmp(r.method, "POST") && strcmp(r.method, "PUT") &&
-            strcmp(r.method, "DELETE") && strcmp(r.method, "PATCH")) {
-            rc = ma_error_set(err, MA_ERR_CONFIG, "%s: httpMethod '%s' is not GET, POST, PUT, DELETE or PATCH", where,
-                              m);
-            goto route_fail;
-        }
+        ma_strlcpy(r.method, http_methods[mi].name, sizeof r.method);
         if (add_segments(&r, base, where, err) < 0 || add_segments(&r, *o_obj ? o_obj : t->object, where, err) < 0 ||
             add_segments(&r, o_path, where, err) < 0) {
             rc = -1;

@@ -505,8 +505,9 @@ static void test_rest_errors(void **state)
         const char *route, *want;
     } bad[] = {
         {ROUTE("", "", "", "", ""), "route 1: no processId"},
-        {ROUTE("p-one", "FETCH", "", "", ""), "httpMethod 'FETCH' is not GET, POST, PUT, DELETE or PATCH"},
-        {ROUTE("p-one", "GETGETGETGETGETGET", "", "", ""), "httpMethod 'GETGETGETGETGETGET' is not valid"},
+        {ROUTE("p-one", "FETCH", "", "", ""), "httpMethod \"FETCH\" is not one of: GET, POST, PUT, DELETE, PATCH"},
+        {ROUTE("p-one", "GETGETGETGETGETGET", "", "", ""),
+         "httpMethod \"GETGETGETGETGETGET\" is not one of: GET, POST"},
         {ROUTE("p-one", "", "xml", "", ""), "inputType \"xml\" is not one of: none, singledata"},
         {ROUTE("p-one", "", "", "", "{id"), "'{' without '}' in '{id'"},
         {ROUTE("p-one", "", "", "", "id}"), "'}' without '{' in 'id}'"},
