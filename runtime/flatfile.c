@@ -320,6 +320,31 @@ static int one_char(ma_flatfile *ff, const char *what, const char *v, char *out,
     return 0;
 }
 
+/* GeneralInfo fileType, DelimitedOptions fileDelimiter and textQualifier (decisions/022; the corpus
+ * has delimited, commadelimited, stardelimited and na; docs/decisions/027-option-values.md) */
+static const ma_enum file_types[] = {
+    {"delimited", 0, 0},
+    {"datapositioned", 1, 0},
+    {NULL, 0, 0},
+};
+enum { DELIM_COMMA, DELIM_STAR, DELIM_TAB, DELIM_TICK, DELIM_BAR, DELIM_OTHER, DELIM_BYTE };
+static const ma_enum delimiters[] = {
+    {"commadelimited", DELIM_COMMA, 0}, {"stardelimited", DELIM_STAR, 0},
+    {"tabdelimited", DELIM_TAB, 0},     {"tickdelimited", DELIM_TICK, 0},
+    {"bardelimited", DELIM_BAR, 0},     {"othercharacter", DELIM_OTHER, 0},
+    {"bytecharacter", DELIM_BYTE, 0},   {"otherdelimited", DELIM_OTHER, 0},
+    {"bytedelimited", DELIM_BYTE, 0},   {NULL, 0, 0},
+};
+static const ma_enum qualifiers[] = {
+    {"na", 0, 0},
+    {"textqualifierdouble", '"', 0},
+    {"textqualifiersingle", '\'', 0},
+    {"none", 0, MA_ENUM_OLD},
+    {"doublequote", '"', MA_ENUM_OLD},
+    {"singlequote", '\'', MA_ENUM_OLD},
+    {NULL, 0, 0},
+};
+
 static int load_options(ma_flatfile *ff, const xmlNode *root, ma_error *err)
 {
     const xmlNode *pp = ma_xml_child(root, "ProfileProperties");
@@ -327,15 +352,11 @@ static int load_options(ma_flatfile *ff, const xmlNode *root, ma_error *err)
     const xmlNode *opts = ma_xml_child(pp, "Options");
     const xmlNode *dopt = ma_xml_child(opts, "DataOptions");
     const xmlNode *del = ma_xml_child(opts, "DelimitedOptions");
-    char *ft = ma_xml_attr(gi, "fileType");
     int rc = 0;
-    if (!ft || ma_streq(ft, "delimited")) ff->positioned = 0;
-    else if (ma_streq(ft, "datapositioned")) ff->positioned = 1;
-    else
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "flat file profile %s: file type '%s' is not supported", ff->label,
-                          ft);
-    free(ft);
-    if (rc < 0) return -1;
+    if (ma_xml_enum(gi, "fileType", file_types, 0, 0, &ff->positioned, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s", ff->label);
+        return -1;
+    }
     ff->header = is_true(gi, "useColumnHeaders");
     char *pad = ma_xml_attr(dopt, "padcharacter");
     ff->pad = pad && *pad ? pad[0] : ' ';
@@ -345,21 +366,19 @@ static int load_options(ma_flatfile *ff, const xmlNode *root, ma_error *err)
     free(pad);
     if (rc < 0) return -1;
     char *fd = ma_xml_attr(del, "fileDelimiter"), *special = ma_xml_attr(del, "fileDelimiterSpecial");
-    static const struct {
-        const char *name, *text;
-    } delims[] = {{"stardelimited", "*"},
-                  {"commadelimited", ","},
-                  {"tabdelimited", "\t"},
-                  {"tickdelimited", "`"},
-                  {"bardelimited", "|"}};
+    static const char *const delim_text[] = {",", "*", "\t", "`", "|"}; /* by DELIM_COMMA ... DELIM_BAR */
     const char *d = NULL;
     char byte[2] = {0, 0};
-    if (!fd || !*fd) d = ",";
-    for (size_t i = 0; !d && i < sizeof delims / sizeof *delims; i++)
-        if (ma_streq(fd, delims[i].name)) d = delims[i].text;
-    if (!d && (ma_streq(fd, "otherdelimited") || ma_streq(fd, "othercharacter")))
-        d = special && *special ? special : NULL;
-    if (!d && (ma_streq(fd, "bytedelimited") || ma_streq(fd, "bytecharacter")) && special && *special) {
+    int dk = DELIM_COMMA;
+    if (!ff->positioned && ma_enum_parse(delimiters, "fileDelimiter", fd, DELIM_COMMA, 0, &dk, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s", ff->label);
+        free(fd);
+        free(special);
+        return -1;
+    }
+    if (dk <= DELIM_BAR) d = delim_text[dk];
+    if (dk == DELIM_OTHER) d = special && *special ? special : NULL;
+    if (dk == DELIM_BYTE && special && *special) {
         char *end;
         long v = strtol(special, &end, 0); /* 0XFF, 0x09, 9 (Java Byte.decode) */
         if (!*end && v > 0 && v < 256) {
@@ -376,15 +395,12 @@ static int load_options(ma_flatfile *ff, const xmlNode *root, ma_error *err)
     free(fd);
     free(special);
     if (rc < 0) return -1;
-    char *tq = ma_xml_attr(del, "textQualifier");
-    if (!tq || !*tq || ma_streq(tq, "na") || ma_streq(tq, "none")) ff->qual = 0;
-    else if (ma_streq(tq, "textqualifierdouble") || ma_streq(tq, "doublequote")) ff->qual = '"';
-    else if (ma_streq(tq, "textqualifiersingle") || ma_streq(tq, "singlequote")) ff->qual = '\'';
-    else
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "flat file profile %s: text qualifier '%s' is not supported",
-                          ff->label, tq);
-    free(tq);
-    if (rc < 0) return -1;
+    int q = 0;
+    if (ma_xml_enum(del, "textQualifier", qualifiers, 0, 0, &q, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s", ff->label);
+        return -1;
+    }
+    ff->qual = (char)q;
     char *qe = ma_xml_attr(del, "textQualifierEscape"), *de = ma_xml_attr(del, "delimiterEscape"),
          *ee = ma_xml_attr(del, "escapeEscape");
     if (one_char(ff, "text qualifier escape", qe, &ff->qesc, err) < 0 ||
