@@ -18,6 +18,18 @@
 #include "util.h"
 
 typedef enum ftype { FT_CHAR = 0, FT_NUMBER, FT_DATE } ftype;
+/* an element's justification (data positioned padding) and a record's detectFormat (decision 022;
+ * the corpus has left and numberofcolumns) */
+static const ma_enum justifications[] = {
+    {"left", 0, 0},
+    {"right", 1, 0},
+    {NULL, 0, 0},
+};
+static const ma_enum detect_formats[] = {
+    {"numberofcolumns", 0, 0},
+    {"uniquevalues", 1, 0},
+    {NULL, 0, 0},
+};
 /* a flat file element's dataType (absent is character) */
 static const ma_enum field_types[] = {
     {"character", FT_CHAR, 0},
@@ -232,7 +244,10 @@ static int load_field(ma_flatfile *ff, ffrec *r, const xmlNode *x, size_t group,
     }
     f->ident = is_true(x, "useToIdentifyFormat");
     f->ident_value = attr_dup(x, "identityValue", "");
-    f->right = ma_xml_attr_is(x, "justification", "right");
+    if (ma_xml_enum(x, "justification", justifications, 0, 0, &f->right, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s: element '%s' (key %s)", ff->label, f->name, f->key);
+        return -1;
+    }
     if (ff->positioned) {
         char *st = ma_xml_attr(x, "startColumn"), *ln = ma_xml_attr(x, "length");
         f->start = st && *st ? strtol(st, NULL, 10) : *col;
@@ -261,7 +276,10 @@ static int load_record(ma_flatfile *ff, ffrec *r, const xmlNode *x, ma_error *er
     r->key = attr_dup(x, "key", "");
     r->name = attr_dup(x, "name", "");
     if (!r->key || !r->name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    r->by_values = ma_xml_attr_is(x, "detectFormat", "uniquevalues");
+    if (ma_xml_enum(x, "detectFormat", detect_formats, 0, 0, &r->by_values, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s: record '%s'", ff->label, r->name);
+        return -1;
+    }
     long col = 0;
     for (const xmlNode *g = ma_xml_child(x, "FlatFileElements"); g; g = ma_xml_next(g, "FlatFileElements")) {
         ffgroup *ng = realloc(r->g, (r->ng + 1) * sizeof *ng);
