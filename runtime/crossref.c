@@ -109,6 +109,14 @@ static int parse_index(const char *s, long max, long *out)
     return 0;
 }
 
+/* <CrossRefTable matchType>: absent is exact (docs/decisions/021-cross-reference-tables.md) */
+static const ma_enum match_types[] = {
+    {"exact", MA_XREF_EXACT, 0},
+    {"wildcard", MA_XREF_WILDCARD, 0},
+    {"regex", MA_XREF_REGEX, 0},
+    {NULL, 0, 0},
+};
+
 ma_xref *ma_xref_parse(const void *node, const char *where, ma_error *err)
 {
     const xmlNode *tab = node;
@@ -120,18 +128,14 @@ ma_xref *ma_xref_parse(const void *node, const char *where, ma_error *err)
     char **cells = NULL;
     size_t ncells = 0;
     if (!t || !(t->where = ma_strdup(where))) goto oom;
-    char *atom = ma_xml_attr(tab, "atomEnabled"), *match = ma_xml_attr(tab, "matchType");
-    int atom_on = atom && strcmp(atom, "true") == 0;
-    if (!match || !*match || strcmp(match, "exact") == 0) t->match = MA_XREF_EXACT;
-    else if (strcmp(match, "wildcard") == 0) t->match = MA_XREF_WILDCARD;
-    else if (strcmp(match, "regex") == 0) t->match = MA_XREF_REGEX;
-    else {
-        ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: matchType '%s' is not supported (exact, wildcard, regex)", where,
-                     match);
-        free(atom), free(match);
+    char *atom = ma_xml_attr(tab, "atomEnabled");
+    int atom_on = atom && strcmp(atom, "true") == 0, match;
+    free(atom);
+    if (ma_xml_enum(tab, "matchType", match_types, MA_XREF_EXACT, 0, &match, err) < 0) {
+        ma_error_prefix(err, "%s", where);
         goto fail;
     }
-    free(atom), free(match);
+    t->match = match;
     if (atom_on) {
         ma_error_set(err, MA_ERR_UNSUPPORTED,
                      "%s: runtime-specific values (atomEnabled=\"true\") are not supported; an environment extension "

@@ -18,6 +18,25 @@
 #include "util.h"
 
 typedef enum ftype { FT_CHAR = 0, FT_NUMBER, FT_DATE } ftype;
+/* an element's justification (data positioned padding) and a record's detectFormat (decision 022;
+ * the corpus has left and numberofcolumns) */
+static const ma_enum justifications[] = {
+    {"left", 0, 0},
+    {"right", 1, 0},
+    {NULL, 0, 0},
+};
+static const ma_enum detect_formats[] = {
+    {"numberofcolumns", 0, 0},
+    {"uniquevalues", 1, 0},
+    {NULL, 0, 0},
+};
+/* a flat file element's dataType (absent is character) */
+static const ma_enum field_types[] = {
+    {"character", FT_CHAR, 0},
+    {"number", FT_NUMBER, 0},
+    {"datetime", FT_DATE, 0},
+    {NULL, 0, 0},
+};
 
 typedef struct fffield {
     char *key, *name, *xname; /* owned */
@@ -194,9 +213,12 @@ static int load_field(ma_flatfile *ff, ffrec *r, const xmlNode *x, size_t group,
     f->key = attr_dup(x, "key", "");
     f->name = attr_dup(x, "name", "");
     if (!f->key || !f->name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    char *dt = ma_xml_attr(x, "dataType");
-    f->type = ma_streq(dt, "number") ? FT_NUMBER : ma_streq(dt, "datetime") ? FT_DATE : FT_CHAR;
-    free(dt);
+    int ft = FT_CHAR;
+    if (ma_xml_enum(x, "dataType", field_types, FT_CHAR, 0, &ft, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s: element '%s' (key %s)", ff->label, f->name, f->key);
+        return -1;
+    }
+    f->type = (ftype)ft;
     const xmlNode *df = ma_xml_child(x, "DataFormat");
     if (f->type == FT_NUMBER) {
         const xmlNode *nfm = ma_xml_child(df, "ProfileNumberFormat");
@@ -222,7 +244,10 @@ static int load_field(ma_flatfile *ff, ffrec *r, const xmlNode *x, size_t group,
     }
     f->ident = is_true(x, "useToIdentifyFormat");
     f->ident_value = attr_dup(x, "identityValue", "");
-    f->right = ma_xml_attr_is(x, "justification", "right");
+    if (ma_xml_enum(x, "justification", justifications, 0, 0, &f->right, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s: element '%s' (key %s)", ff->label, f->name, f->key);
+        return -1;
+    }
     if (ff->positioned) {
         char *st = ma_xml_attr(x, "startColumn"), *ln = ma_xml_attr(x, "length");
         f->start = st && *st ? strtol(st, NULL, 10) : *col;
@@ -251,7 +276,10 @@ static int load_record(ma_flatfile *ff, ffrec *r, const xmlNode *x, ma_error *er
     r->key = attr_dup(x, "key", "");
     r->name = attr_dup(x, "name", "");
     if (!r->key || !r->name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    r->by_values = ma_xml_attr_is(x, "detectFormat", "uniquevalues");
+    if (ma_xml_enum(x, "detectFormat", detect_formats, 0, 0, &r->by_values, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s: record '%s'", ff->label, r->name);
+        return -1;
+    }
     long col = 0;
     for (const xmlNode *g = ma_xml_child(x, "FlatFileElements"); g; g = ma_xml_next(g, "FlatFileElements")) {
         ffgroup *ng = realloc(r->g, (r->ng + 1) * sizeof *ng);
@@ -310,6 +338,31 @@ static int one_char(ma_flatfile *ff, const char *what, const char *v, char *out,
     return 0;
 }
 
+/* GeneralInfo fileType, DelimitedOptions fileDelimiter and textQualifier (decisions/022; the corpus
+ * has delimited, commadelimited, stardelimited and na; docs/decisions/027-option-values.md) */
+static const ma_enum file_types[] = {
+    {"delimited", 0, 0},
+    {"datapositioned", 1, 0},
+    {NULL, 0, 0},
+};
+enum { DELIM_COMMA, DELIM_STAR, DELIM_TAB, DELIM_TICK, DELIM_BAR, DELIM_OTHER, DELIM_BYTE };
+static const ma_enum delimiters[] = {
+    {"commadelimited", DELIM_COMMA, 0}, {"stardelimited", DELIM_STAR, 0},
+    {"tabdelimited", DELIM_TAB, 0},     {"tickdelimited", DELIM_TICK, 0},
+    {"bardelimited", DELIM_BAR, 0},     {"othercharacter", DELIM_OTHER, 0},
+    {"bytecharacter", DELIM_BYTE, 0},   {"otherdelimited", DELIM_OTHER, 0},
+    {"bytedelimited", DELIM_BYTE, 0},   {NULL, 0, 0},
+};
+static const ma_enum qualifiers[] = {
+    {"na", 0, 0},
+    {"textqualifierdouble", '"', 0},
+    {"textqualifiersingle", '\'', 0},
+    {"none", 0, MA_ENUM_OLD},
+    {"doublequote", '"', MA_ENUM_OLD},
+    {"singlequote", '\'', MA_ENUM_OLD},
+    {NULL, 0, 0},
+};
+
 static int load_options(ma_flatfile *ff, const xmlNode *root, ma_error *err)
 {
     const xmlNode *pp = ma_xml_child(root, "ProfileProperties");
@@ -317,15 +370,11 @@ static int load_options(ma_flatfile *ff, const xmlNode *root, ma_error *err)
     const xmlNode *opts = ma_xml_child(pp, "Options");
     const xmlNode *dopt = ma_xml_child(opts, "DataOptions");
     const xmlNode *del = ma_xml_child(opts, "DelimitedOptions");
-    char *ft = ma_xml_attr(gi, "fileType");
     int rc = 0;
-    if (!ft || ma_streq(ft, "delimited")) ff->positioned = 0;
-    else if (ma_streq(ft, "datapositioned")) ff->positioned = 1;
-    else
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "flat file profile %s: file type '%s' is not supported", ff->label,
-                          ft);
-    free(ft);
-    if (rc < 0) return -1;
+    if (ma_xml_enum(gi, "fileType", file_types, 0, 0, &ff->positioned, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s", ff->label);
+        return -1;
+    }
     ff->header = is_true(gi, "useColumnHeaders");
     char *pad = ma_xml_attr(dopt, "padcharacter");
     ff->pad = pad && *pad ? pad[0] : ' ';
@@ -335,21 +384,19 @@ static int load_options(ma_flatfile *ff, const xmlNode *root, ma_error *err)
     free(pad);
     if (rc < 0) return -1;
     char *fd = ma_xml_attr(del, "fileDelimiter"), *special = ma_xml_attr(del, "fileDelimiterSpecial");
-    static const struct {
-        const char *name, *text;
-    } delims[] = {{"stardelimited", "*"},
-                  {"commadelimited", ","},
-                  {"tabdelimited", "\t"},
-                  {"tickdelimited", "`"},
-                  {"bardelimited", "|"}};
+    static const char *const delim_text[] = {",", "*", "\t", "`", "|"}; /* by DELIM_COMMA ... DELIM_BAR */
     const char *d = NULL;
     char byte[2] = {0, 0};
-    if (!fd || !*fd) d = ",";
-    for (size_t i = 0; !d && i < sizeof delims / sizeof *delims; i++)
-        if (ma_streq(fd, delims[i].name)) d = delims[i].text;
-    if (!d && (ma_streq(fd, "otherdelimited") || ma_streq(fd, "othercharacter")))
-        d = special && *special ? special : NULL;
-    if (!d && (ma_streq(fd, "bytedelimited") || ma_streq(fd, "bytecharacter")) && special && *special) {
+    int dk = DELIM_COMMA;
+    if (!ff->positioned && ma_enum_parse(delimiters, "fileDelimiter", fd, DELIM_COMMA, 0, &dk, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s", ff->label);
+        free(fd);
+        free(special);
+        return -1;
+    }
+    if (dk <= DELIM_BAR) d = delim_text[dk];
+    if (dk == DELIM_OTHER) d = special && *special ? special : NULL;
+    if (dk == DELIM_BYTE && special && *special) {
         char *end;
         long v = strtol(special, &end, 0); /* 0XFF, 0x09, 9 (Java Byte.decode) */
         if (!*end && v > 0 && v < 256) {
@@ -366,15 +413,12 @@ static int load_options(ma_flatfile *ff, const xmlNode *root, ma_error *err)
     free(fd);
     free(special);
     if (rc < 0) return -1;
-    char *tq = ma_xml_attr(del, "textQualifier");
-    if (!tq || !*tq || ma_streq(tq, "na") || ma_streq(tq, "none")) ff->qual = 0;
-    else if (ma_streq(tq, "textqualifierdouble") || ma_streq(tq, "doublequote")) ff->qual = '"';
-    else if (ma_streq(tq, "textqualifiersingle") || ma_streq(tq, "singlequote")) ff->qual = '\'';
-    else
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "flat file profile %s: text qualifier '%s' is not supported",
-                          ff->label, tq);
-    free(tq);
-    if (rc < 0) return -1;
+    int q = 0;
+    if (ma_xml_enum(del, "textQualifier", qualifiers, 0, 0, &q, err) < 0) {
+        ma_error_prefix(err, "flat file profile %s", ff->label);
+        return -1;
+    }
+    ff->qual = (char)q;
     char *qe = ma_xml_attr(del, "textQualifierEscape"), *de = ma_xml_attr(del, "delimiterEscape"),
          *ee = ma_xml_attr(del, "escapeEscape");
     if (one_char(ff, "text qualifier escape", qe, &ff->qesc, err) < 0 ||

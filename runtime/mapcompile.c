@@ -278,6 +278,12 @@ static const struct {
     {"SimpleLookup", FK_SIMPLELOOKUP, 0},
     {"CrossRefLookup", FK_CROSSREF, 0},
     {"Scripting", FK_SCRIPT, 1},
+    /* the names Boomi's Platform API gives these functions (MapExtensionsFunction type) */
+    {"TrimWhitespace", FK_WSTRIM, 0},
+    {"StringToUpper", FK_UPPER, 0},
+    {"StringToLower", FK_LOWER, 0},
+    {"MathABS", FK_ABS, 0},
+    {"MathSetPrecision", FK_PRECISION, 0},
 };
 
 typedef struct port {
@@ -630,12 +636,23 @@ static const char *profile_kind(const char *type)
     return type ? type : "unknown";
 }
 
-static dtype parse_dtype(const char *s)
+/* A profile element's dataType (XML and JSON profiles; absent is character) */
+static const ma_enum dtypes[] = {
+    {"character", DT_CHAR, 0},
+    {"number", DT_NUMBER, 0},
+    {"datetime", DT_DATETIME, 0},
+    {"boolean", DT_BOOLEAN, 0},
+    {NULL, 0, 0},
+};
+
+static dtype parse_dtype(mc *c, const profile *p, const xmlNode *x, const char *name, const char *key)
 {
-    if (ma_streq(s, "number")) return DT_NUMBER;
-    if (ma_streq(s, "datetime")) return DT_DATETIME;
-    if (ma_streq(s, "boolean")) return DT_BOOLEAN;
-    return DT_CHAR;
+    int v = DT_CHAR;
+    ma_error e;
+    ma_error_clear(&e);
+    if (ma_enum_parse(dtypes, "dataType", attr(c, x, "dataType"), DT_CHAR, 0, &v, &e) < 0)
+        fail(c, e.code, "profile '%s' (%s): element '%s' (key %s): %s", p->comp->name, p->comp->id, name, key, e.msg);
+    return (dtype)v;
 }
 
 static pnode *new_node(mc *c, profile *p, pkind kind, const xmlNode *x, pnode *parent)
@@ -647,7 +664,7 @@ static pnode *new_node(mc *c, profile *p, pkind kind, const xmlNode *x, pnode *p
     n->ns = -1;
     n->parent = parent;
     n->order = c->order++;
-    n->dt = parse_dtype(attr(c, x, "dataType"));
+    n->dt = parse_dtype(c, p, x, n->name, n->key);
     if (n->dt == DT_DATETIME) {
         const xmlNode *df = ma_xml_child(ma_xml_child(x, "DataFormat"), "ProfileDateFormat");
         const char *mask = attr(c, df, "dateFormat");

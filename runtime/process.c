@@ -168,6 +168,14 @@ static int find_loop(ma_process *p, ma_shape *s, unsigned char *mark, ma_shape *
     return 0;
 }
 
+/* <process workload> (Process Mode; boomi-integration references/components/process_component.md) */
+static const ma_enum workloads[] = {
+    {"general", MA_MODE_GENERAL, 0},
+    {"bridge", MA_MODE_BRIDGE, 0},
+    {"low_latency", MA_MODE_LOW_LATENCY, 0},
+    {NULL, 0, 0},
+};
+
 int ma_process_compile(ma_deploy *dep, ma_component *comp)
 {
     size_t before = dep->n_problems;
@@ -180,7 +188,12 @@ int ma_process_compile(ma_deploy *dep, ma_component *comp)
         return ma_deploy_problem(dep, comp, NULL, px ? px->line : 0, MA_ERR_CONFIG,
                                  "a process component must hold a <process> element under <bns:object>");
     p->xml = px;
-    p->low_latency = ma_xml_attr_is(px, "workload", "low_latency");
+    int workload = MA_MODE_GENERAL;
+    ma_error werr;
+    ma_error_clear(&werr);
+    if (ma_xml_enum(px, "workload", workloads, MA_MODE_GENERAL, 0, &workload, &werr) < 0)
+        ma_deploy_problem(dep, comp, NULL, px->line, werr.code, "%s", werr.msg);
+    p->low_latency = workload == MA_MODE_LOW_LATENCY;
     xmlNode *shapes = ma_xml_child(px, "shapes");
     size_t n = 0;
     for (xmlNode *s = ma_xml_child(shapes, "shape"); s; s = ma_xml_next(s, "shape"))

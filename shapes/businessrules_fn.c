@@ -50,6 +50,10 @@ static const struct {
     {"DateFormat", FN_DATEFORMAT},
     {"CurrentDate", FN_CURRENTDATE},
     {"Scripting", FN_SCRIPT},
+    /* the names Boomi's Platform API gives these functions (MapExtensionsFunction type) */
+    {"TrimWhitespace", FN_WSTRIM},
+    {"StringToUpper", FN_UPPER},
+    {"StringToLower", FN_LOWER},
 };
 
 #define MAX_FN_INPUTS 64

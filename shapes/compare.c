@@ -11,27 +11,28 @@
 
 #include "util.h"
 
-static const struct {
-    const char *name;
-    ma_cmp_op op;
-} ops[] = {
-    {"equals", MA_CMP_EQ},          {"notequals", MA_CMP_NE}, {"greaterthan", MA_CMP_GT},
-    {"greaterthaneq", MA_CMP_GE},   {"lessthan", MA_CMP_LT},  {"lessthaneq", MA_CMP_LE},
-    {"wildcard", MA_CMP_WILDCARD},  {"regex", MA_CMP_REGEX},  {"greaterthanorequal", MA_CMP_GE},
-    {"lessthanorequal", MA_CMP_LE},
+/* Decision comparison / Route qualifier (boomi-process-xml.md 2 "decision"; boomi-integration
+ * references/steps/route_step.md); the "...orequal" forms are older mini-Atom spellings */
+static const ma_enum ops[] = {
+    {"equals", MA_CMP_EQ, 0},
+    {"notequals", MA_CMP_NE, 0},
+    {"wildcard", MA_CMP_WILDCARD, 0},
+    {"regex", MA_CMP_REGEX, 0},
+    {"greaterthan", MA_CMP_GT, 0},
+    {"greaterthaneq", MA_CMP_GE, 0},
+    {"lessthan", MA_CMP_LT, 0},
+    {"lessthaneq", MA_CMP_LE, 0},
+    {"greaterthanorequal", MA_CMP_GE, MA_ENUM_OLD},
+    {"lessthanorequal", MA_CMP_LE, MA_ENUM_OLD},
+    {NULL, 0, 0},
 };
 
 int ma_cmp_parse(const char *name, ma_cmp_op *op, ma_error *err)
 {
-    for (size_t i = 0; name && i < sizeof ops / sizeof *ops; i++)
-        if (strcmp(name, ops[i].name) == 0) {
-            *op = ops[i].op;
-            return 0;
-        }
-    return ma_error_set(err, MA_ERR_UNSUPPORTED,
-                        "comparison '%s' is not supported (equals, notequals, wildcard, regex, greaterthan, "
-                        "greaterthaneq, lessthan, lessthaneq)",
-                        name ? name : "");
+    int v;
+    if (ma_enum_parse(ops, "comparison", name, 0, MA_ENUM_REQUIRED, &v, err) < 0) return -1;
+    *op = (ma_cmp_op)v;
+    return 0;
 }
 
 int ma_cmp_init(ma_cmp *c, ma_cmp_op op, const char *static_right, ma_error *err)

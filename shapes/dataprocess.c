@@ -120,6 +120,15 @@ static void dp_destroy(ma_shape *shape)
     ma_shape_set_data(shape, NULL);
 }
 
+/* Search/Replace searchType (boomi-integration references/steps/data_process_step.md): 1 = by line;
+ * char_limit runs on the whole document (docs/decisions/027-option-values.md) */
+static const ma_enum search_types[] = {
+    {"document", 0, 0},
+    {"line", 1, 0},
+    {"char_limit", 0, 0},
+    {NULL, 0, 0},
+};
+
 static int compile_replace(dp_step *s, const xmlNode *cfg, ma_error *err)
 {
     if (!cfg) return ma_error_set(err, MA_ERR_CONFIG, "%s: no <dataprocessreplace>", s->label);
@@ -131,7 +140,10 @@ static int compile_replace(dp_step *s, const xmlNode *cfg, ma_error *err)
         ma_error_set(err, MA_ERR_CONFIG, "%s: no text to find", s->label);
         goto out;
     }
-    s->by_line = ma_streq(type, "line");
+    if (ma_enum_parse(search_types, "searchType", type, 0, 0, &s->by_line, err) < 0) {
+        ma_error_prefix(err, "%s", s->label);
+        goto out;
+    }
     if (!(s->re = ma_jregex_compile(find, 0, err)) ||
         !(s->repl = ma_jregex_repl_compile(s->re, repl ? repl : "", err))) {
         ma_error_prefix(err, "%s", s->label);
@@ -771,13 +783,32 @@ out:
     return rc;
 }
 
+/* Split / Combine profileType (boomi-process-xml.md 2 "dataprocess"; data_process_step.md): "flatfile"
+ * and "xml" are in the corpus; "edi" is Boomi's and refused */
+static const ma_enum formats[] = {
+    {"none", FMT_NONE, 0},
+    {"xml", FMT_XML, 0},
+    {"json", FMT_JSON, 0},
+    {"flatfile", FMT_LINE, 0},
+    {"ff", FMT_LINE, MA_ENUM_OLD},
+    {"line", FMT_LINE, MA_ENUM_OLD},
+    {"edi", -1, MA_ENUM_UNSUPPORTED},
+    {NULL, 0, 0},
+};
+
 static fmt parse_format(const char *t)
 {
-    if (!t || !*t || ma_streq(t, "none")) return FMT_NONE;
-    if (ma_streq(t, "xml")) return FMT_XML;
-    if (ma_streq(t, "json")) return FMT_JSON;
-    if (ma_streq(t, "ff") || ma_streq(t, "flatfile") || ma_streq(t, "line")) return FMT_LINE;
-    return (fmt)-1;
+    int f = -1;
+    return ma_enum_parse(formats, "profileType", t, FMT_NONE, 0, &f, NULL) < 0 ? (fmt)-1 : (fmt)f;
+}
+
+/* The message for a profileType parse_format refused. */
+static int format_error(const dp_step *s, const char *t, ma_error *err)
+{
+    int f;
+    ma_enum_parse(formats, "profileType", t, FMT_NONE, 0, &f, err);
+    ma_error_prefix(err, "%s", s->label);
+    return -1;
 }
 
 static int compile_split(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_error *err)
@@ -810,7 +841,7 @@ static int compile_split(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_err
         free(so);
         free(lk);
     } else {
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: profileType '%s' is not supported", s->label, t);
+        rc = format_error(s, t, err);
     }
     free(t);
     return rc;
@@ -843,7 +874,7 @@ static int compile_combine(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_e
             s->ff_footer = ma_xml_attr(o, "freeFormFooter");
         }
     } else {
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "%s: combining %s documents is not supported", s->label, t);
+        rc = format_error(s, t, err);
     }
     free(t);
     return rc;

@@ -47,6 +47,14 @@ const ma_config_entry ma_pgp_config_map[] = {
 };
 
 typedef enum pgp_mode { PGP_ENCRYPT = 0, PGP_SIGN, PGP_SIGN_ENCRYPT, PGP_DECRYPT } pgp_mode;
+/* <dataprocesspgpencrypt queuesecurity>: "encrypted" is in the corpus; docs/decisions/023-pgp.md */
+static const ma_enum queue_security[] = {
+    {"encrypted", PGP_ENCRYPT, 0},
+    {"signed", PGP_SIGN, 0},
+    {"signedAndEncrypted", PGP_SIGN_ENCRYPT, 0},
+    {"encryptedAndSigned", PGP_SIGN_ENCRYPT, MA_ENUM_OLD},
+    {NULL, 0, 0},
+};
 
 typedef struct pgp_key {
     char *alias; /* the certificate component id the step names (owned) */
@@ -448,7 +456,7 @@ static int pgp_compile_mode(ma_shape *shape, const xmlNode *step, const char *la
     st->dep = ma_shape_deploy(shape);
     shape->calls_out = 1; /* every document is a gpg run: the shape may wait */
     int rc = 0;
-    char *alias = NULL, *salias = NULL, *qs = NULL;
+    char *alias = NULL, *salias = NULL;
     static const char *const enc_alias[] = {"encryptalias", "alias", NULL};
     static const char *const dec_alias[] = {"decryptalias", "alias", NULL};
     static const char *const sign_alias[] = {"signalias", "signingalias", NULL};
@@ -457,23 +465,19 @@ static int pgp_compile_mode(ma_shape *shape, const xmlNode *step, const char *la
     if (decrypt) {
         st->mode = PGP_DECRYPT;
     } else {
-        qs = ma_xml_attr(cfg, "queuesecurity");
         salias = attr_first(cfg, sign_alias);
-        if (!qs || !*qs || strcmp(qs, "encrypted") == 0) st->mode = PGP_ENCRYPT;
-        else if (strcmp(qs, "signed") == 0) st->mode = PGP_SIGN;
-        else if (strcmp(qs, "signedandencrypted") == 0 || strcmp(qs, "signedAndEncrypted") == 0 ||
-                 strcmp(qs, "encryptedandsigned") == 0 || strcmp(qs, "encryptedAndSigned") == 0)
-            st->mode = PGP_SIGN_ENCRYPT;
-        else {
-            rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
-                              "%s: queuesecurity '%s' is not supported (encrypted, signed, signedAndEncrypted are)",
-                              label, qs);
+        int mode = PGP_ENCRYPT;
+        if (ma_xml_enum(cfg, "queuesecurity", queue_security, PGP_ENCRYPT, MA_ENUM_NOCASE, &mode, err) < 0) {
+            ma_error_prefix(err, "%s", label);
+            rc = -1;
             goto out;
         }
+        st->mode = (pgp_mode)mode;
         st->clear = st->mode == PGP_SIGN && attr_true(cfg, "clearSign");
         if (st->mode != PGP_ENCRYPT && !salias) {
-            rc = ma_error_set(err, MA_ERR_CONFIG,
-                              "%s: queuesecurity '%s' signs, but no signalias names the signing key", label, qs);
+            rc =
+                ma_error_set(err, MA_ERR_CONFIG, "%s: queuesecurity '%s' signs, but no signalias names the signing key",
+                             label, ma_enum_name(queue_security, st->mode));
             goto out;
         }
     }
@@ -519,7 +523,6 @@ static int pgp_compile_mode(ma_shape *shape, const xmlNode *step, const char *la
 out:
     free(alias);
     free(salias);
-    free(qs);
     if (rc < 0) pgp_destroy(st);
     else *state = st;
     return rc;

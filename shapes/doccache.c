@@ -575,14 +575,25 @@ static int load_execute(ma_exec *ex, ma_shape *shape, ma_batch *in, ma_outputs *
 
 /* ---- Retrieve From Cache ---- */
 
+/* emptyCacheBehavior: Boomi's values (boomi-integration references/steps/document_cache_steps.md);
+ * absent is returnerror */
+static const ma_enum empty_cache[] = {
+    {"returnerror", 0, 0},
+    {"stopprocess", 1, 0},
+    {NULL, 0, 0},
+};
+
 static int retrieve_compile(ma_shape *shape, const ma_xml_node *config, ma_error *err)
 {
     const xmlNode *c = (const xmlNode *)config;
     dc_shape *s = dc_begin(shape, c, "doccacheretrieve", err);
     if (!s) return -1;
     s->all = ma_xml_attr_is(c, "loadAllDoc", "true");
-    s->stop_empty = ma_xml_attr_is(c, "emptyCacheBehavior", "stopprocess");
-    int rc = 0;
+    int rc = ma_xml_enum(c, "emptyCacheBehavior", empty_cache, 0, 0, &s->stop_empty, err);
+    if (rc < 0) {
+        dc_destroy(shape);
+        return -1;
+    }
     if (s->all && !s->def->single)
         rc = ma_error_set(
             err, MA_ERR_CONFIG,

@@ -23,24 +23,14 @@ static void notify_data_free(notify_data *d)
     free(d);
 }
 
-/* The level named by <notifyMessageLevel> (surrounding blanks ignored, any case; empty = INFO). */
-static int parse_level(const char *text, ma_log_level *level, ma_error *err)
-{
-    size_t len = strlen(text);
-    while (len && strchr(" \t\r\n", text[len - 1])) len--;
-    while (len && strchr(" \t\r\n", *text)) {
-        text++;
-        len--;
-    }
-    if (len == 0 || (len == 4 && strncasecmp(text, "INFO", 4) == 0)) *level = MA_LOG_INFO;
-    else if (len == 7 && strncasecmp(text, "WARNING", 7) == 0) *level = MA_LOG_WARNING;
-    else if (len == 5 && strncasecmp(text, "ERROR", 5) == 0) *level = MA_LOG_ERROR;
-    else
-        return ma_error_set(err, MA_ERR_CONFIG,
-                            "notifyMessageLevel: '%.*s' is not a message level (INFO, WARNING or ERROR)",
-                            len > 100 ? 100 : (int)len, text);
-    return 0;
-}
+/* <notifyMessageLevel> (boomi-process-xml.md 2 "notify"): any case, surrounding blanks ignored,
+ * empty = INFO. */
+static const ma_enum levels[] = {
+    {"INFO", MA_LOG_INFO, 0},
+    {"WARNING", MA_LOG_WARNING, 0},
+    {"ERROR", MA_LOG_ERROR, 0},
+    {NULL, 0, 0},
+};
 
 static int notify_compile(ma_shape *shape, const ma_xml_node *config, ma_error *err)
 {
@@ -55,7 +45,9 @@ static int notify_compile(ma_shape *shape, const ma_xml_node *config, ma_error *
         ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    int rc = parse_level(level, &d->level, err);
+    int lv = MA_LOG_INFO;
+    int rc = ma_enum_parse(levels, "notifyMessageLevel", level, MA_LOG_INFO, MA_ENUM_NOCASE, &lv, err);
+    d->level = (ma_log_level)lv;
     free(level);
     if (rc < 0) goto fail;
 

@@ -630,17 +630,21 @@ static int compile_step(ma_connector_step *step, ma_error *err)
     if (action < 0 && (!custom || !*custom) && (!optype || !*optype)) action = parse_action(step->action);
     d->obj = find_object(objid);
     int rc = 0;
-    if (action < 0)
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
-                          "CloudBlue operation: action '%s' is not one of the connector's actions",
-                          custom && *custom   ? custom
+    if (action < 0 || !d->obj) { /* worded as every option value (docs/decisions/027-option-values.md) */
+        ma_sb b;
+        ma_sb_init(&b);
+        const char *const *names = action < 0 ? cb_actions : cb_objects;
+        for (size_t i = 0; names[i]; i++) ma_sb_printf(&b, "%s%s", i ? ", " : "", names[i]);
+        rc = ma_error_set(err, MA_ERR_CONFIG, "CloudBlue operation: %s \"%.100s\" is not one of: %s",
+                          action < 0 ? "action" : "objectTypeId",
+                          action >= 0         ? (objid ? objid : "")
+                          : custom && *custom ? custom
                           : optype && *optype ? optype
                           : step->action      ? step->action
-                                              : "");
-    else if (!d->obj)
-        rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
-                          "CloudBlue operation: objectTypeId '%s' is not one of the connector's objects",
-                          objid ? objid : "");
+                                              : "",
+                          b.s ? b.s : "?");
+        ma_sb_free(&b);
+    }
     free(custom);
     free(optype);
     free(objid);

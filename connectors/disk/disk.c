@@ -1,8 +1,9 @@
 /* disk.c - the Disk connector (connector type "disk"): Boomi's Disk (Legacy) connection
  * (<DiskSettings directory>) with its Get (<DiskGetAction>: file filter as wildcard, Java regex
  * (miniatom/jregex.h) or exact name, max files, delete after read) and Send (<DiskSendAction>:
- * unique/overwrite/append/fail) operations. Every path stays inside the configured folder: names are relative, without "..",
- * and opened with openat(O_NOFOLLOW) below a directory descriptor; see docs/connectors.md. */
+ * writeOption unique/over/append/abort, as Boomi's exports spell them) operations. Every path
+ * stays inside the configured folder: names are relative, without "..", and opened with
+ * openat(O_NOFOLLOW) below a directory descriptor; see docs/connectors.md. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -133,6 +134,22 @@ static const ma_config_entry disk_config_map[] = {
 static const ma_config_entry max_file_count = {
     .key = "maxFileCount", .kind = MA_CONFIG_UINT, .description = "the most files one Get reads (0: all)"};
 
+/* Boomi's values (Platform API DiskGetOptions/DiskSendOptions; Disk (Legacy) operation page), then
+ * the spellings mini-Atom documented before; see docs/decisions/027-option-values.md. */
+static const ma_enum match_types[] = {
+    {"wildcard", MATCH_WILDCARD, 0},
+    {"regex", MATCH_REGEX, 0},
+    {"exact", MATCH_EXACT, 0},
+    {"regularexpression", MATCH_REGEX, MA_ENUM_OLD},
+    {"exactmatch", MATCH_EXACT, MA_ENUM_OLD},
+    {NULL, 0, 0},
+};
+static const ma_enum write_options[] = {
+    {"unique", W_UNIQUE, 0},        {"over", W_OVERWRITE, 0},          {"append", W_APPEND, 0},
+    {"abort", W_FAIL, 0},           {"create", W_UNIQUE, MA_ENUM_OLD}, {"overwrite", W_OVERWRITE, MA_ENUM_OLD},
+    {"error", W_FAIL, MA_ENUM_OLD}, {"fail", W_FAIL, MA_ENUM_OLD},     {NULL, 0, 0},
+};
+
 static int bool_attr(const ma_xml_node *n, const char *name) { return n && ma_xml_attr_is(n, name, "true"); }
 
 static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
@@ -167,17 +184,12 @@ static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
         free(sub);
     }
     if (!d->send) {
-        char *mt = act ? ma_xml_attr(act, "filterMatchType") : NULL;
-        if (!mt || !*mt || strcasecmp(mt, "wildcard") == 0) d->match = MATCH_WILDCARD;
-        else if (strcasecmp(mt, "regex") == 0 || strcasecmp(mt, "regularexpression") == 0) d->match = MATCH_REGEX;
-        else if (strcasecmp(mt, "exact") == 0 || strcasecmp(mt, "exactmatch") == 0) d->match = MATCH_EXACT;
-        else {
-            int rc =
-                ma_error_set(err, MA_ERR_CONFIG, "disk: filterMatchType \"%s\" is not wildcard, regex or exact", mt);
-            free(mt);
-            return rc;
+        int mt;
+        if (ma_xml_enum(act, "filterMatchType", match_types, MATCH_WILDCARD, MA_ENUM_NOCASE, &mt, err) < 0) {
+            ma_error_prefix(err, "disk");
+            return -1;
         }
-        free(mt);
+        d->match = (match_kind)mt;
         d->filter = act ? ma_xml_attr(act, "fileFilter") : NULL;
         if (!d->filter && !(d->filter = ma_strdup(""))) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
         if (d->match == MATCH_WILDCARD && strcmp(d->filter, "*") == 0) d->filter[0] = '\0';
@@ -196,19 +208,12 @@ static int compile_action(ma_connector_step *step, disk_data *d, ma_error *err)
         d->delete_after = bool_attr(act, "deleteAfterRead");
         d->fail_delete = bool_attr(act, "failDeleteAfterRead") || bool_attr(act, "failIfUnableToDelete");
     } else {
-        char *wo = act ? ma_xml_attr(act, "writeOption") : NULL;
-        if (!wo || !*wo || strcasecmp(wo, "unique") == 0 || strcasecmp(wo, "create") == 0) d->write = W_UNIQUE;
-        else if (strcasecmp(wo, "overwrite") == 0) d->write = W_OVERWRITE;
-        else if (strcasecmp(wo, "append") == 0) d->write = W_APPEND;
-        else if (strcasecmp(wo, "abort") == 0 || strcasecmp(wo, "error") == 0 || strcasecmp(wo, "fail") == 0)
-            d->write = W_FAIL;
-        else {
-            int rc = ma_error_set(err, MA_ERR_CONFIG,
-                                  "disk: writeOption \"%s\" is not unique, overwrite, append or abort", wo);
-            free(wo);
-            return rc;
+        int wo;
+        if (ma_xml_enum(act, "writeOption", write_options, W_UNIQUE, MA_ENUM_NOCASE, &wo, err) < 0) {
+            ma_error_prefix(err, "disk");
+            return -1;
         }
-        free(wo);
+        d->write = (write_kind)wo;
         d->create_dir = bool_attr(act, "createDirectory");
     }
     return 0;

@@ -38,6 +38,18 @@
 
 typedef enum role { R_ACTION = 0, R_LOAD, R_SAVE, R_DELETE, R_LIST_FILES, R_UPLOAD_FILE, R_DELETE_FILE } role;
 static const char *const role_names[] = {"action", "load", "save", "delete", "listFiles", "uploadFile", "deleteFile"};
+/* <FSSListenAction operationType>: "action" is the value real exports show (listener-components.md
+ * 3); the others name the remaining service types the same way (docs/decisions/027-option-values.md) */
+static const ma_enum role_types[] = {
+    {"action", R_ACTION, 0},
+    {"load", R_LOAD, 0},
+    {"save", R_SAVE, 0},
+    {"delete", R_DELETE, 0},
+    {"listFiles", R_LIST_FILES, 0},
+    {"uploadFile", R_UPLOAD_FILE, 0},
+    {"deleteFile", R_DELETE_FILE, 0},
+    {NULL, 0, 0},
+};
 
 typedef struct fss_proc {
     ma_component *comp; /* NULL when not configured */
@@ -395,14 +407,10 @@ static int read_proc(fss_state *st, ma_deploy *dep, const char *where, const cha
     char *ot = attr(a, "operationType"), *sync = attr(a, "syncTimeout");
     if (ot) {
         int known = -1;
-        for (size_t i = 0; i < sizeof role_names / sizeof *role_names; i++)
-            if (strcasecmp(ot, role_names[i]) == 0) known = (int)i;
-        if (known < 0)
-            rc = ma_error_set(
-                err, MA_ERR_UNSUPPORTED,
-                "operation '%s' (%s): operationType '%s' is not known (action, load, save, delete, listFiles, uploadFile, deleteFile)",
-                ma_component_name(oc), ma_component_id(oc), ot);
-        else if (known != (int)r) {
+        if (ma_enum_parse(role_types, "operationType", ot, -1, MA_ENUM_NOCASE, &known, err) < 0) {
+            ma_error_prefix(err, "operation '%s' (%s)", ma_component_name(oc), ma_component_id(oc));
+            rc = -1;
+        } else if (known >= 0 && known != (int)r) {
             char x[600];
             snprintf(x, sizeof x, "{\"operation\":\"%s\",\"operationType\":\"%s\",\"usedAs\":\"%s\"}",
                      ma_component_id(oc), role_names[known], role_names[r]);

@@ -60,6 +60,20 @@ typedef struct http_data {
 
 static const char *const http_actions[] = {"Get", "Send", NULL};
 
+/* HttpSettings authenticationType (Boomi's HTTP Client connection; Platform API HTTPSettings) */
+enum { AUTH_NONE, AUTH_BASIC, AUTH_OTHER };
+static const ma_enum auth_types[] = {
+    {"NONE", AUTH_NONE, 0},
+    {"BASIC", AUTH_BASIC, 0},
+    {"PASSWORD_DIGEST", AUTH_OTHER, MA_ENUM_UNSUPPORTED},
+    {"CUSTOM", AUTH_OTHER, MA_ENUM_UNSUPPORTED},
+    {"OAUTH", AUTH_OTHER, MA_ENUM_UNSUPPORTED},
+    {"OAUTH2", AUTH_OTHER, MA_ENUM_UNSUPPORTED},
+    {"AWSV4", AUTH_OTHER, MA_ENUM_UNSUPPORTED},
+    {"NETWORK_AUTHENTICATION", AUTH_OTHER, MA_ENUM_UNSUPPORTED},
+    {NULL, 0, 0},
+};
+
 /* ---- small helpers ---- */
 
 static int attr_true(const ma_xml_node *n, const char *name) { return n && ma_xml_attr_is(n, name, "true"); }
@@ -372,19 +386,22 @@ static int compile_connection(ma_connector_step *step, http_data *d, ma_error *e
         *err = e2;
         return -1;
     }
-    char *auth = conn ? ma_xml_attr(conn, "authenticationType") : NULL;
-    if (!auth && conn && attr_true(conn, "useBasicAuth")) auth = ma_strdup("BASIC");
-    if (auth && strcmp(auth, "NONE") != 0 && strcmp(auth, "BASIC") != 0) {
-        int rc = ma_error_set(
-            err, MA_ERR_UNSUPPORTED,
-            "http: connection %s uses authenticationType %s; mini-Atom's HTTP client supports NONE and BASIC "
-            "(send other credentials as request headers with replacement variables)",
-            d->conn_label, auth);
-        free(auth);
-        return rc;
+    /* an absent authenticationType: older exports say useBasicAuth="true" */
+    int auth = conn && attr_true(conn, "useBasicAuth") ? AUTH_BASIC : AUTH_NONE;
+    if (ma_xml_enum(conn, "authenticationType", auth_types, auth, 0, &auth, err) < 0) {
+        if (err->code == MA_ERR_UNSUPPORTED) {
+            char *v = ma_xml_attr(conn, "authenticationType");
+            ma_error_set(err, MA_ERR_UNSUPPORTED,
+                         "http: connection %s uses authenticationType %s; mini-Atom's HTTP client supports NONE and "
+                         "BASIC (send other credentials as request headers with replacement variables)",
+                         d->conn_label, v ? v : "");
+            free(v);
+        } else {
+            ma_error_prefix(err, "http: connection %s", d->conn_label);
+        }
+        return -1;
     }
-    d->basic = auth && strcmp(auth, "BASIC") == 0;
-    free(auth);
+    d->basic = auth == AUTH_BASIC;
     d->password_in_xml_ok = !encrypted_in_export(conn, "//HttpSettings/AuthSettings/@password");
     const ma_xml_node *ssl = conn ? ma_xml_child(conn, "SSLOptions") : NULL;
     d->client_auth = attr_true(ssl, "clientauth");

@@ -77,8 +77,9 @@ typedef struct wss_state {
 } wss_state;
 
 
-/* The IO_* of an inputType / outputType name, -1 when it is none of them. */
-int wss_io_parse(const char *s);
+/* Reads an inputType / outputType value s (what names it in messages; NULL or "" gives def) into
+ * *io (an IO_*): -1 with err listing the accepted values when it is none of them. */
+int wss_io_parse(const char *what, const char *s, int def, int *io, ma_error *err);
 /* Builds st (zeroed) from the deployment: -1 with err when a listener process or an API Service is
  * not valid, or two of them serve the same path and method. Free with wss_routes_free. */
 int wss_routes_build(ma_deploy *dep, wss_state *st, ma_error *err);

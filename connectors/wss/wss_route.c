@@ -15,11 +15,21 @@
 
 const char *const wss_io_names[] = {"none", "singledata", "singlexml", "multixml", "singlejson", "multijson"};
 
-int wss_io_parse(const char *s)
+/* inputType / outputType (boomi-integration references/components/
+ * web_services_server_start_shape_operation.md; listener-components.md 2) */
+static const ma_enum io_types[] = {
+    {"none", IO_NONE, 0},
+    {"singledata", IO_SINGLEDATA, 0},
+    {"singlexml", IO_SINGLEXML, 0},
+    {"multixml", IO_MULTIXML, 0},
+    {"singlejson", IO_SINGLEJSON, 0},
+    {"multijson", IO_MULTIJSON, 0},
+    {NULL, 0, 0},
+};
+
+int wss_io_parse(const char *what, const char *s, int def, int *io, ma_error *err)
 {
-    for (int i = 0; i < IO_COUNT; i++)
-        if (strcasecmp(s, wss_io_names[i]) == 0) return i;
-    return -1;
+    return ma_enum_parse(io_types, what, s, def, MA_ENUM_NOCASE, io, err);
 }
 
 /* ---- the routing table built at deploy ---------------------------------------------------------- */
@@ -95,20 +105,14 @@ static int read_operation(ma_deploy *dep, ma_component *pc, const xmlNode *start
                             "operation '%s' (%s) has no <WebServicesServerListenAction> under <Configuration>",
                             ma_component_name(oc), ma_component_id(oc));
     char *in = ma_xml_attr(a, "inputType"), *out = ma_xml_attr(a, "outputType");
-    t->in = in && *in ? wss_io_parse(in) : IO_NONE;
-    t->out = out && *out ? wss_io_parse(out) : IO_NONE;
-    int bad_in = t->in < 0, bad_out = t->out < 0;
-    if (bad_in || bad_out) {
-        ma_error_set(
-            err, MA_ERR_UNSUPPORTED,
-            "operation '%s' (%s): %s '%s' is not supported (none, singledata, singlexml, multixml, singlejson, multijson are)",
-            ma_component_name(oc), ma_component_id(oc), bad_in ? "inputType" : "outputType", bad_in ? in : out);
-        free(in);
-        free(out);
-        return -1;
-    }
+    int rc = wss_io_parse("inputType", in, IO_NONE, &t->in, err);
+    if (rc == 0) rc = wss_io_parse("outputType", out, IO_NONE, &t->out, err);
     free(in);
     free(out);
+    if (rc < 0) {
+        ma_error_prefix(err, "operation '%s' (%s)", ma_component_name(oc), ma_component_id(oc));
+        return -1;
+    }
     t->op_type = attr_or_empty(a, "operationType");
     t->object = attr_or_empty(a, "objectName");
     char *ct = ma_xml_attr(a, "responseContentType");
@@ -134,6 +138,11 @@ static int read_operation(ma_deploy *dep, ma_component *pc, const xmlNode *start
                                                             : MA_MODE_GENERAL;
     return 0;
 }
+
+/* an API Service route's httpMethod (listener-components.md 4); value = index in this table */
+static const ma_enum http_methods[] = {
+    {"GET", 0, 0}, {"POST", 1, 0}, {"PUT", 2, 0}, {"DELETE", 3, 0}, {"PATCH", 4, 0}, {NULL, 0, 0},
+};
 
 static const char *default_method(int in) { return in == IO_NONE ? "GET" : "POST"; }
 
@@ -331,27 +340,20 @@ static int deploy_service(wss_state *st, ma_deploy *dep, ma_component *c, size_t
             rc = ma_error_set(err, MA_ERR_NOMEM, "out of memory");
             goto route_fail;
         }
-        r.in = *o_in ? wss_io_parse(o_in) : t->in;
-        r.out = *o_out ? wss_io_parse(o_out) : t->out;
-        if (r.in < 0 || r.out < 0) {
-            rc = ma_error_set(
-                err, MA_ERR_UNSUPPORTED,
-                "%s: %s '%s' is not supported (none, singledata, singlexml, multixml, singlejson, multijson are)",
-                where, r.in < 0 ? "inputType" : "outputType", r.in < 0 ? o_in : o_out);
+        if (wss_io_parse("inputType", o_in, t->in, &r.in, err) < 0 ||
+            wss_io_parse("outputType", o_out, t->out, &r.out, err) < 0) {
+            ma_error_prefix(err, "%s", where);
+            rc = -1;
             goto route_fail;
         }
-        const char *m = *o_method ? o_method : default_method(r.in);
-        if (strlen(m) >= sizeof r.method) {
-            rc = ma_error_set(err, MA_ERR_CONFIG, "%s: httpMethod '%s' is not valid", where, m);
+        int mi;
+        if (ma_enum_parse(http_methods, "httpMethod", *o_method ? o_method : default_method(r.in), 0, MA_ENUM_NOCASE,
+                          &mi, err) < 0) {
+            ma_error_prefix(err, "%s", where);
+            rc = -1;
             goto route_fail;
         }
-        for (size_t i = 0; m[i]; i++) r.method[i] = (char)toupper((unsigned char)m[i]);
-        if (strcmp(r.method, "GET") && strcmp(r.method, "POST") && strcmp(r.method, "PUT") &&
-            strcmp(r.method, "DELETE") && strcmp(r.method, "PATCH")) {
-            rc = ma_error_set(err, MA_ERR_CONFIG, "%s: httpMethod '%s' is not GET, POST, PUT, DELETE or PATCH", where,
-                              m);
-            goto route_fail;
-        }
+        ma_strlcpy(r.method, http_methods[mi].name, sizeof r.method);
         if (add_segments(&r, base, where, err) < 0 || add_segments(&r, *o_obj ? o_obj : t->object, where, err) < 0 ||
             add_segments(&r, o_path, where, err) < 0) {
             rc = -1;

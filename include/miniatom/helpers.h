@@ -96,6 +96,39 @@ ma_xml_node *ma_xml_parent(const ma_xml_node *n); /* the element n sits in; NULL
  * documents whose DOCTYPE declares entities. */
 struct _xmlDoc *ma_xml_parse(const char *buf, size_t len, const char *name, ma_error *err);
 
+/* ---- enumerated option values (runtime/option_values.c) ----
+ * One table per option of component XML (an operation's writeOption, a shape's level, a profile's
+ * data type), so every reader accepts the spellings Boomi's exports use and reports a value it does
+ * not know in the same words: `writeOption "x" is not one of: unique, over, append, abort`.
+ * docs/decisions/027-option-values.md lists every table and where its values come from. */
+typedef struct ma_enum {
+    const char *name; /* the value as the XML spells it; NULL ends the table */
+    int value;        /* what the reader makes of it */
+    int flags;        /* MA_ENUM_OLD, MA_ENUM_UNSUPPORTED */
+} ma_enum;
+#define MA_ENUM_OLD 1         /* an older spelling mini-Atom documented: read, listed as "also read" */
+#define MA_ENUM_UNSUPPORTED 2 /* a value Boomi defines that this runtime cannot run: refused as such */
+/* opts of ma_enum_parse / ma_xml_enum */
+#define MA_ENUM_NOCASE 1   /* compare ignoring ASCII case */
+#define MA_ENUM_REQUIRED 2 /* an absent or empty value is an error instead of def */
+
+/* Looks text (surrounding blanks ignored) up in table: 0 with *value set; NULL or "" gives def
+ * (unless MA_ENUM_REQUIRED). A value not in the table: -1 with err MA_ERR_CONFIG
+ * `WHAT "text" is not one of: a, b, c (also read: x)`; a MA_ENUM_UNSUPPORTED one: -1 with
+ * MA_ERR_UNSUPPORTED `WHAT "text" is not supported by mini-Atom (supported: a, b)`. what names the
+ * option in messages (e.g. "writeOption"); callers prefix where it was read. */
+int ma_enum_parse(const ma_enum *table, const char *what, const char *text, int def, int opts, int *value,
+                  ma_error *err);
+/* ma_enum_parse on attribute attr of n (what = attr); n NULL reads as absent. */
+int ma_xml_enum(const ma_xml_node *n, const char *attr, const ma_enum *table, int def, int opts, int *value,
+                ma_error *err);
+/* The name a value has in table (its first entry that is not MA_ENUM_OLD), or NULL. */
+const char *ma_enum_name(const ma_enum *table, int value);
+/* Writes the names of table into buf of n bytes, ", "-separated: flags 0 lists Boomi's runnable
+ * values, MA_ENUM_OLD the older spellings, MA_ENUM_UNSUPPORTED Boomi's values refused; returns
+ * buf (cut at n - 1 bytes with "..." when too long). */
+char *ma_enum_list(const ma_enum *table, int flags, char *buf, size_t n);
+
 /* ---- time and ids ---- */
 uint64_t ma_now_ns(void);    /* monotonic clock, nanoseconds */
 void ma_uuid4(char out[37]); /* a random RFC 4122 version 4 UUID */

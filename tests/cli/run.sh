@@ -93,7 +93,7 @@ cat > "$tmp/bad/p.xml" <<'XML'
 </shapes></process></bns:object></bns:Component>
 XML
 expect_exit 3 "run refuses a process that is not runnable" "${RUN[@]}" run --deploy "$tmp/bad" Bad
-expect_grep "$tmp/err" "p.xml:4: process 'Bad' (bad-1): shape shape2 'Check it' (decision): comparison 'sortof' is not supported" "the refusal says file, line, shape, label and why"
+expect_grep "$tmp/err" "p.xml:4: process 'Bad' (bad-1): shape shape2 'Check it' (decision): comparison \"sortof\" is not one of: equals, notequals, wildcard, regex, greaterthan, greaterthaneq, lessthan, lessthaneq" "the refusal says file, line, shape, label and why"
 expect_exit 3 "check exits 3 when something is not runnable" "${RUN[@]}" check --deploy "$tmp/bad"
 expect_grep "$tmp/out" "NOT RUNNABLE  Bad (bad-1)" "check reports the process"
 expect_exit 0 "check exits 0 on the examples" "${RUN[@]}" check --deploy "$ex"
@@ -103,7 +103,7 @@ expect_grep "$tmp/out" "broken.xml:1: not well-formed XML" "check names the brok
 expect_exit 1 "check FILE..." "${RUN[@]}" check "$tmp/bad/broken.xml" "$tmp/bad/p.xml"
 expect_exit 2 "check --deploy with files" "${RUN[@]}" check --deploy "$ex" "$tmp/bad/p.xml"
 expect_exit 3 "check --json of a bad deploy" "${RUN[@]}" check --json "$tmp/bad/p.xml"
-if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); p=d["processes"][0]; assert not p["runnable"]; assert p["problems"][0]["kind"]=="unsupported"; assert p["problems"][0]["line"]==4' "$tmp/out"; then
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); p=d["processes"][0]; assert not p["runnable"]; assert p["problems"][0]["kind"]=="invalid"; assert p["problems"][0]["line"]==4' "$tmp/out"; then
   ok "check --json gives kind and line of each problem"
 else
   not_ok "check --json problems"; head -30 "$tmp/out"

@@ -180,7 +180,8 @@ static void test_bad_tables(void **state)
     assert_int_equal(err.code, MA_ERR_CONFIG);
     assert_non_null(strstr(err.msg, "row 1: colIdx '3' is not a column"));
     assert_null(parse(TABLE("matchType=\"soundex\"", ""), &err));
-    assert_int_equal(err.code, MA_ERR_UNSUPPORTED);
+    assert_int_equal(err.code, MA_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "matchType \"soundex\" is not one of: exact, wildcard, regex"));
     assert_null(parse("<CrossRefTable atomEnabled=\"true\"><ColumnHeaders><columnHeader>a</columnHeader>"
                       "</ColumnHeaders><Rows/></CrossRefTable>",
                       &err));

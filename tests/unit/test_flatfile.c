@@ -448,7 +448,10 @@ static void test_compile_errors(void **state)
     (void)state;
     const char *opts[] = {"<DataOptions/><DelimitedOptions fileDelimiter=\"weird\"/>",
                           "<DataOptions/><DelimitedOptions textQualifier=\"backtick\"/>"};
-    const char *want[] = {"file delimiter 'weird' is not supported", "text qualifier 'backtick' is not supported"};
+    const char *want[] = {"fileDelimiter \"weird\" is not one of: commadelimited, stardelimited, tabdelimited, "
+                          "tickdelimited, bardelimited, othercharacter, bytecharacter, otherdelimited, bytedelimited",
+                          "textQualifier \"backtick\" is not one of: na, textqualifierdouble, textqualifiersingle "
+                          "(also read: none, doublequote, singlequote)"};
     for (size_t i = 0; i < 2; i++) {
         char *recs = three_fields();
         char *xml =

@@ -271,7 +271,8 @@ static void test_simple_errors(void **state)
     dep = new_deploy();
     add_wss(dep, "p-multi", "Multi", "CREATE", "form", "multipart", "none");
     msg = build_fails(dep);
-    assert_contains(msg, "inputType 'multipart' is not supported");
+    assert_contains(
+        msg, "inputType \"multipart\" is not one of: none, singledata, singlexml, multixml, singlejson, multijson");
     ma_deploy_free(dep);
 
     /* objectName that cannot be part of a path, an empty operationType */
@@ -504,9 +505,10 @@ static void test_rest_errors(void **state)
         const char *route, *want;
     } bad[] = {
         {ROUTE("", "", "", "", ""), "route 1: no processId"},
-        {ROUTE("p-one", "FETCH", "", "", ""), "httpMethod 'FETCH' is not GET, POST, PUT, DELETE or PATCH"},
-        {ROUTE("p-one", "GETGETGETGETGETGET", "", "", ""), "httpMethod 'GETGETGETGETGETGET' is not valid"},
-        {ROUTE("p-one", "", "xml", "", ""), "inputType 'xml' is not supported"},
+        {ROUTE("p-one", "FETCH", "", "", ""), "httpMethod \"FETCH\" is not one of: GET, POST, PUT, DELETE, PATCH"},
+        {ROUTE("p-one", "GETGETGETGETGETGET", "", "", ""),
+         "httpMethod \"GETGETGETGETGETGET\" is not one of: GET, POST"},
+        {ROUTE("p-one", "", "xml", "", ""), "inputType \"xml\" is not one of: none, singledata"},
         {ROUTE("p-one", "", "", "", "{id"), "'{' without '}' in '{id'"},
         {ROUTE("p-one", "", "", "", "id}"), "'}' without '{' in 'id}'"},
         {ROUTE("p-one", "", "", "", "a{}b"), "an empty {} parameter"},

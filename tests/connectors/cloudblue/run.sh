@@ -289,4 +289,11 @@ fake_part() {
 
 if [ "${MA_SKIP_PRISM:-}" = 1 ]; then echo "# prism part skipped (MA_SKIP_PRISM=1)"; else prism_part; fi
 fake_part
+
+# an action or object the connector does not have: refused at deploy, listing the ones it has
+mkdir -p "$tmp/optdeploy"; cp "$here"/deploy/*.xml "$tmp/optdeploy/"
+sed -i 's/customOperationType="GET"/customOperationType="FROBNICATE"/' "$tmp/optdeploy/op-cb-case-get.xml"
+"${RUN[@]}" check --deploy "$tmp/optdeploy" ${PLUGINS[@]+"${PLUGINS[@]}"} >"$tmp/optcheck.out" 2>&1
+if grep -qF 'CloudBlue operation: action "FROBNICATE" is not one of: GET, LIST, CREATE, UPDATE, DELETE' "$tmp/optcheck.out"; then
+  ok "an unknown action is reported by check with the connector's actions"; else not_ok "unknown CloudBlue action"; grep -i frobnicate "$tmp/optcheck.out" | head -3 | sed 's/^/    /'; fi
 finish

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/connectors/disk/run.sh - the Disk connector (connectors/disk) in a temporary folder, through
 # the processes in deploy/: Get with wildcard, regex and exact filters, max files, delete after
-# read, a sub-folder; Send with unique, overwrite, append and fail-if-exists, generated names and
-# created folders; and confinement: absolute names, "..", symbolic links leaving the folder (read,
+# read, a sub-folder; Send with writeOption unique, over, append and abort (Boomi's spellings; the
+# older overwrite still read), generated names and created folders; unknown option values refused
+# at deploy with the accepted values listed; and confinement: absolute names, "..", symbolic links leaving the folder (read,
 # written through, or used as a folder) are all refused, and nothing outside the folder changes.
 # Uses the built-in connector when `miniatom plugins` lists it, else builds it as a plugin.
 . "$(dirname "$0")/../../lib.sh"
@@ -92,6 +93,13 @@ if [ "$(code uniq)" = 0 ] && [ "$(cat "$dir/report.txt")" = hello ] && [ "$(cat 
   ok "Send unique: an existing name gets a number; the name written is on the document"; else not_ok "Send unique (exit $(code uniq))"; show_err uniq; ls "$dir"; fi
 run over -p FILE=report.txt --input "$tmp/d2" "Disk Send Overwrite"
 if [ "$(code over)" = 0 ] && [ "$(cat "$dir/report.txt")" = world ] && [ "$(ls -A "$dir" | grep -c tmp)" = 0 ]; then ok "Send overwrite replaces the file (no temporary file left)"; else not_ok "Send overwrite (exit $(code over))"; show_err over; fi
+mkdir -p "$tmp/olddeploy"; cp "$here"/deploy/*.xml "$tmp/olddeploy/"
+sed -i 's/writeOption="over"/writeOption="overwrite"/' "$tmp/olddeploy/op-send-overwrite.xml"
+printf 'again' >"$tmp/d3"
+(cd "$tmp" && "${RUN[@]}" run --deploy olddeploy "${plug[@]}" --data "$tmp/old-data" --set "connection.Files.directory=$dir" -p FILE=report.txt --input "$tmp/d3" "Disk Send Overwrite" >/dev/null 2>"$tmp/old.err")
+c=$?
+if [ $c = 0 ] && [ "$(cat "$dir/report.txt")" = again ]; then ok "writeOption=\"overwrite\" (the older spelling) still overwrites"; else not_ok "writeOption overwrite (exit $c)"; sed 's/^/    /' "$tmp/old.err" | head -5; fi
+printf 'world' >"$dir/report.txt"
 run app -p FILE=report.txt --input "$tmp/d1" --input "$tmp/d2" "Disk Send Append"
 if [ "$(code app)" = 0 ] && [ "$(cat "$dir/report.txt")" = worldhelloworld ]; then ok "Send append adds to the file"; else not_ok "Send append (exit $(code app))"; show_err app; fi
 run fail -p FILE=report.txt --input "$tmp/d1" "Disk Send Fail"
@@ -106,6 +114,19 @@ run dirs -p FILE=r.txt --input "$tmp/d1" "Disk Send Dirs"
 if [ "$(code dirs)" = 0 ] && [ "$(cat "$dir/out/daily/r.txt")" = hello ]; then ok "createDirectory makes the sendDirectory folders"; else not_ok "createDirectory (exit $(code dirs))"; show_err dirs; fi
 run nodir -p FILE=r.txt -p DIR=missing --input "$tmp/d1" "Disk Send Unique"
 if [ "$(code nodir)" = 1 ] && grep -q "does not exist (createDirectory is off)" "$tmp/nodir/stderr"; then ok "without createDirectory a missing folder is a document error"; else not_ok "missing folder (exit $(code nodir))"; show_err nodir; fi
+
+# ---- option values Boomi does not define: refused at deploy, naming the accepted values ----
+for opt in 'op-send-overwrite.xml|writeOption="over"|writeOption="replace"|disk: writeOption "replace" is not one of: unique, over, append, abort (also read: create, overwrite, error, fail)|Disk Send Overwrite' \
+           'op-get-text-files.xml|filterMatchType="wildcard"|filterMatchType="glob"|disk: filterMatchType "glob" is not one of: wildcard, regex, exact (also read: regularexpression, exactmatch)|Disk Get Text'; do
+  IFS='|' read -r file from to want proc <<<"$opt"
+  rm -rf "$tmp/optdeploy"; mkdir -p "$tmp/optdeploy"; cp "$here"/deploy/*.xml "$tmp/optdeploy/"
+  sed -i "s/$from/$to/" "$tmp/optdeploy/$file"
+  "${RUN[@]}" run --deploy "$tmp/optdeploy" "${plug[@]}" --data "$tmp/opt-data" --set "connection.Files.directory=$dir" -p FILE=x.txt --input "$tmp/d1" "$proc" >/dev/null 2>"$tmp/opt.err"
+  c=$?
+  if [ $c = 3 ] && grep -qF "$want" "$tmp/opt.err"; then ok "$to is refused at deploy, listing the accepted values"; else not_ok "$to (exit $c)"; sed 's/^/    /' "$tmp/opt.err" | head -5; fi
+  "${RUN[@]}" check --deploy "$tmp/optdeploy" "${plug[@]}" >"$tmp/optcheck.out" 2>&1
+  if grep -qF "$want" "$tmp/optcheck.out"; then ok "miniatom check reports $to with the accepted values"; else not_ok "check on $to"; sed 's/^/    /' "$tmp/optcheck.out" | head -5; fi
+done
 
 # ---- confinement on Send ----
 for bad in ../escape.txt /etc/passwd-copy sub/../../escape.txt "./x.txt" "a//b.txt"; do

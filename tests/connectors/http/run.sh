@@ -171,6 +171,13 @@ if [ "$(code down)" = 1 ] && grep -q "HTTP GET http://127.0.0.1:1/echo/items/42:
 # 8. an authentication type this runtime does not run is refused at deploy
 run oauth "HTTP OAuth2 Unsupported"
 if [ "$(code oauth)" = 3 ] && grep -q "authenticationType OAUTH2" "$tmp/oauth/stderr"; then ok "an unsupported authenticationType is refused at deploy"; else not_ok "unsupported auth (exit $(code oauth))"; show_err oauth; fi
+#    and a value Boomi does not define is refused naming the values read
+mkdir -p "$tmp/authdeploy"; cp "$here"/deploy/*.xml "$tmp/authdeploy/"
+sed -i 's/authenticationType="OAUTH2"/authenticationType="TOKEN"/' "$tmp/authdeploy/conn-oauth2.xml"
+"${RUN[@]}" run --deploy "$tmp/authdeploy" "${plug[@]}" --data "$tmp/auth-data" "HTTP OAuth2 Unsupported" >/dev/null 2>"$tmp/auth.err"
+c=$?
+if [ $c = 3 ] && grep -qF 'authenticationType "TOKEN" is not one of: NONE, BASIC; not supported: PASSWORD_DIGEST, CUSTOM, OAUTH, OAUTH2, AWSV4, NETWORK_AUTHENTICATION' "$tmp/auth.err"; then
+  ok "an authenticationType Boomi does not define is refused, listing the values"; else not_ok "unknown authenticationType (exit $c)"; sed 's/^/    /' "$tmp/auth.err" | head -5; fi
 # 9. the connection's fields through the connector's config map: whole milliseconds, bounds, booleans
 #    and files are checked at deploy, with the field, the value and where it came from
 run fields --set "connection.Test Server.url=$base" --set "connection.Test Server.connectTimeout=5000" \
