@@ -448,10 +448,12 @@ bad "Slow without callbackUri" 504 "has no callbackUri" -X POST "$ts/actions/slo
 grep -q '"msg":"fss callback delivered"' "$tmp/server.log" && ok "the server logs delivered callbacks" || not_ok "no 'fss callback delivered' log line"
 
 # ---- kill -9 with a pending callback, then a restart ----
+touch "$tmp/callbacks.hold" # GET /slow is held: the process is still in flight when the server is killed
 req "Slow before the crash" 200 -X POST "$ts/actions/slow" "${J[@]}" -d "$(slow_req tok-crash ok)" && check "WAIT before the crash" <<'EOF'
 assert B["invokeType"] == "WAIT"
 EOF
 kill -9 "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=
+rm -f "$tmp/callbacks.hold"
 if start_server; then ok "restarted after kill -9"; else not_ok "restart after kill -9"; tail -5 "$tmp/server.log"; finish; exit 1; fi
 if callbacks tok-crash 1; then cbcheck "after the restart, the pending callback gets an error response" <<'EOF'
 assert len(C) == 1, C
