@@ -205,6 +205,8 @@ int ma_exec_is_general_mode(const ma_exec *ex) { return ex->sh->opts.general_mod
 int ma_exec_must_stop(void) { return ma_budget_check() != MA_STOP_NONE; }
 size_t ma_exec_document_count(const ma_exec *ex) { return ex->doc_count; }
 const ma_run_opts *ma_exec_opts(const ma_exec *ex) { return &ex->sh->opts; }
+
+const char *ma_exec_data_dir(const ma_exec *ex) { return ex->sh->opts.data_dir ? ex->sh->opts.data_dir : "./data"; }
 const char *ma_exec_atom_name(const ma_exec *ex) { return ex->sh->atom_name; }
 ma_deploy *ma_exec_deploy(const ma_exec *ex) { return ex->sh->dep; }
 
@@ -269,7 +271,7 @@ int ma_exec_set_process_prop(ma_exec *ex, const char *name, const char *value, i
     ma_exec_unlock(ex);
     if (rc < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
     if (persist) {
-        const char *dir = ex->sh->opts.data_dir ? ex->sh->opts.data_dir : "./data";
+        const char *dir = ma_exec_data_dir(ex);
         /* one writer at a time inside this execution; across executions last writer wins */
         ma_exec_lock(ex);
         rc = ma_store_put(dir, ex->proc->comp->id, name, value, err);
@@ -318,7 +320,7 @@ int ma_exec_set_defined_prop(ma_exec *ex, const char *component_id, const char *
     /* stored with the dynamic ones, under the name Set Properties gives it */
     char *name = ma_asprintf(MA_DEFINED_PREFIX "%s@%s", component_id, key);
     if (!name) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    const char *dir = ex->sh->opts.data_dir ? ex->sh->opts.data_dir : "./data";
+    const char *dir = ma_exec_data_dir(ex);
     ma_exec_lock(ex);
     rc = ma_store_put(dir, ex->proc->comp->id, name, value, err);
     ma_exec_unlock(ex);
@@ -432,7 +434,7 @@ static int load_persisted(ma_exec *ex, ma_error *err)
         if (strcmp(sh->loaded[i], id) == 0) return 0;
     ma_kv *kv = NULL;
     size_t n = 0;
-    if (ma_store_load(sh->opts.data_dir ? sh->opts.data_dir : "./data", id, &kv, &n, err) < 0) return -1;
+    if (ma_store_load(ma_exec_data_dir(ex), id, &kv, &n, err) < 0) return -1;
     ma_exec_lock(ex);
     int rc = 0;
     char **nl = realloc(sh->loaded, (sh->n_loaded + 1) * sizeof *nl);

@@ -123,6 +123,8 @@ void ma_exec_unlock(ma_exec *ex);
 size_t ma_exec_document_count(const ma_exec *ex);
 /* Options of the run (borrowed). */
 const ma_run_opts *ma_exec_opts(const ma_exec *ex);
+/* The folder of the execution history and the persisted state: the run's data_dir, else ./data. */
+const char *ma_exec_data_dir(const ma_exec *ex);
 /* Marks the execution COMPLETE_WARN (unless it ends worse) with a message. */
 void ma_exec_warn(ma_exec *ex, const ma_shape *shape, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Value of a defined process property (processproperty component id + key): the value set for

@@ -103,7 +103,7 @@
  *                         its default) gives an empty result.
  *   SequentialValue       <SequentialValue keyname="K" keyfixtolength="6" batchSize="1"/> ->
  *                         ma:sequence('K'), zero-padded to (and cut to the low-order digits of)
- *                         keyfixtolength. Counts within the execution, not across executions.
+ *                         keyfixtolength. The counter goes on across executions (runtime/store.h).
  *   SimpleLookup          <SimpleLookup><Input index refId/><Output index refId/>
  *                         <CrossRefTableObj><CrossRefTable><Rows><row><Values><ref colIdx value/>
  *                         -> xsl:choose over the rows, first match wins, no match writes nothing
@@ -133,8 +133,7 @@
  * (ProfileNumberFormat numberFormat) and implied decimals; Boomi's exact decimal arithmetic
  * (XPath numbers are doubles, printed with up to 15 significant digits; "+5" and "1E3" are not
  * numbers to XPath); the difference Boomi makes between an absent source element and an empty one
- * for an input with a default (both take the default here); Sequential Value persisting across
- * executions (ma:sequence counts within one). An element that only a profile type (<Types>)
+ * for an input with a default (both take the default here). An element that only a profile type (<Types>)
  * declares is not found: keys are looked up in <DataElements>.
  *
  * Errors are raised with longjmp to ma_map_to_xslt, which owns every allocation made here (the

@@ -372,9 +372,8 @@ static char *unique_value(void)
  * map function does. NULL with err. */
 static char *keygen_value(ma_exec *ex, const ma_param *p, ma_error *err)
 {
-    const char *dir = ma_exec_opts(ex)->data_dir ? ma_exec_opts(ex)->data_dir : "./data";
     unsigned long long n;
-    if (ma_store_counter_next(dir, p->key, &n, err) < 0) {
+    if (ma_store_counter_next(ma_exec_data_dir(ex), p->key, &n, err) < 0) {
         ma_error_prefix(err, "sequential value '%s'", p->key);
         return NULL;
     }

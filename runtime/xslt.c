@@ -35,6 +35,7 @@
 #include "map_xref.h"
 #include "mapcompile.h"
 #include "membudget.h"
+#include "store.h"
 #include "util.h"
 #include "xslt_script.h"
 
@@ -565,56 +566,21 @@ static void fn_date_convert(xmlXPathParserContextPtr ctxt, int nargs)
     else free(out);
 }
 
-/* ma:sequence(name): 1, 2, 3 ... per name within the execution (Boomi's sequential value). */
-typedef struct seqs {
-    char **names;
-    long *next;
-    size_t n;
-} seqs;
-
-static void *seq_create(void) { return calloc(1, sizeof(seqs)); }
-
-static void seq_destroy(void *p)
-{
-    seqs *q = p;
-    for (size_t i = 0; i < q->n; i++) free(q->names[i]);
-    free(q->names);
-    free(q->next);
-    free(q);
-}
-
+/* ma:sequence(name): the Sequential Value counter name's next value, 1, 2, 3 ... across
+ * executions (DATA/counters.json, shared with the keygen parameter value; runtime/store.h). */
 static void fn_sequence(xmlXPathParserContextPtr ctxt, int nargs)
 {
     xmlChar *a[1];
     if (pop_strings(ctxt, nargs, 1, a) < 0) return;
     xf_state *st = state_of(ctxt);
-    long v = -1;
-    seqs *q = st ? ma_exec_slot(st->ex, "ma:sequence", seq_create, seq_destroy) : NULL;
-    if (q) {
-        ma_exec_lock(st->ex);
-        size_t i = 0;
-        while (i < q->n && strcmp(q->names[i], (const char *)a[0]) != 0) i++;
-        if (i == q->n) {
-            char **nn = realloc(q->names, (q->n + 1) * sizeof *nn);
-            if (nn) q->names = nn;
-            long *nx = nn ? realloc(q->next, (q->n + 1) * sizeof *nx) : NULL;
-            if (nx) q->next = nx;
-            char *name = nx ? ma_strdup((const char *)a[0]) : NULL;
-            if (name) {
-                q->names[q->n] = name;
-                q->next[q->n] = 1;
-                q->n++;
-            }
-        }
-        if (i < q->n) v = q->next[i]++;
-        ma_exec_unlock(st->ex);
-    }
+    unsigned long long v = 0;
+    ma_error e;
+    ma_error_clear(&e);
+    if (!st || !st->ex) ma_error_set(&e, MA_ERR_RUNTIME, "no execution");
+    else (void)ma_store_counter_next(ma_exec_data_dir(st->ex), (const char *)a[0], &v, &e);
+    if (!v) fn_fail(ctxt, st, "ma:sequence('%s'): %s", (const char *)a[0], e.msg);
     free_strings(a, 1);
-    if (v < 0) {
-        fn_fail(ctxt, st, "ma:sequence: out of memory");
-        return;
-    }
-    valuePush(ctxt, xmlXPathNewFloat((double)v));
+    if (v) valuePush(ctxt, xmlXPathNewFloat((double)v));
 }
 
 /* Case mapping of ASCII and Latin-1 letters (U+00C0-U+00DE <-> U+00E0-U+00FE, but for x and
