@@ -212,10 +212,15 @@ ma_param *ma_param_compile(ma_shape *shape, const ma_xml_node *cnode, ma_error *
         p->kind = MA_PV_EXECUTION;
         char *name = ma_xml_attr(c, "executionproperty");
         int ep = name ? ma_exec_prop_parse(name) : -1;
-        if (ep < 0)
-            rc = ma_error_set(err, MA_ERR_UNSUPPORTED, "line %d: execution property '%s' is not supported", node->line,
-                              name ? name : "");
-        else p->exec_prop = (ma_exec_prop)ep;
+        if (ep < 0) {
+            char known[256] = "";
+            for (size_t i = 0; i < sizeof exec_props / sizeof *exec_props; i++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", exec_props[i]);
+            rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
+                              "line %d: execution property '%s' is not one of: %s (or their scripting names, e.g. "
+                              "PROCESS_NAME)",
+                              node->line, name ? name : "", known);
+        } else p->exec_prop = (ma_exec_prop)ep;
         free(name);
     } else if (strcmp(vt, "date") == 0) {
         p->kind = MA_PV_DATE;
