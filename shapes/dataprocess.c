@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/tree.h>
 
@@ -987,16 +988,22 @@ static int compile_combine(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_e
     return rc;
 }
 
-static const ma_dp_step_kind *find_kind(int type)
+/* The kind of processtype type, else one Boomi's documentation gives no number for whose name is
+ * the step's name (dataprocess_step.h). */
+static const ma_dp_step_kind *find_kind(int type, const char *name)
 {
     for (size_t i = 0; ma_dp_step_kinds[i]; i++)
-        if (ma_dp_step_kinds[i]->processtype == type) return ma_dp_step_kinds[i];
+        if (ma_dp_step_kinds[i]->processtype >= 0 && ma_dp_step_kinds[i]->processtype == type)
+            return ma_dp_step_kinds[i];
+    for (size_t i = 0; name && ma_dp_step_kinds[i]; i++)
+        if (ma_dp_step_kinds[i]->processtype < 0 && strcasecmp(ma_dp_step_kinds[i]->name, name) == 0)
+            return ma_dp_step_kinds[i];
     return NULL;
 }
 
 static const char *known_name(int type)
 {
-    const ma_dp_step_kind *k = find_kind(type);
+    const ma_dp_step_kind *k = find_kind(type, NULL);
     if (k) return k->name;
     switch (type) {
     case PT_REPLACE: return "Search/Replace";
@@ -1031,7 +1038,7 @@ static int compile_step(ma_shape *shape, dp_step *s, const xmlNode *st, size_t p
         goto out;
     }
     const xmlNode *cfg = ma_xml_child(st, NULL);
-    if ((s->kind = find_kind(s->type)) != NULL) {
+    if ((s->kind = find_kind(s->type, name)) != NULL) {
         rc = s->kind->compile(shape, st, s->label, &s->state, err);
         if (rc < 0) s->kind = NULL; /* nothing to destroy */
         goto out;

@@ -4,10 +4,12 @@
 
 #include "dataprocess_step.h"
 
-extern const ma_dp_step_kind ma_dp_pgp_encrypt, ma_dp_pgp_decrypt; /* dataprocess_pgp.c */
-extern const ma_dp_step_kind ma_dp_step_script;                    /* dataprocess_script.c */
-extern const ma_dp_step_kind ma_dp_step_zip, ma_dp_step_unzip;     /* dataprocess_zip.c */
+extern const ma_dp_step_kind ma_dp_pgp_encrypt, ma_dp_pgp_decrypt;         /* dataprocess_pgp.c */
+extern const ma_dp_step_kind ma_dp_step_script;                            /* dataprocess_script.c */
+extern const ma_dp_step_kind ma_dp_step_zip, ma_dp_step_unzip;             /* dataprocess_zip.c */
+extern const ma_dp_step_kind ma_dp_step_charencode, ma_dp_step_chardecode; /* dataprocess_charset.c */
 
 const ma_dp_step_kind *const ma_dp_step_kinds[] = {
-    &ma_dp_pgp_encrypt, &ma_dp_pgp_decrypt, &ma_dp_step_script, &ma_dp_step_zip, &ma_dp_step_unzip, NULL,
+    &ma_dp_pgp_encrypt, &ma_dp_pgp_decrypt,     &ma_dp_step_script,     &ma_dp_step_zip,
+    &ma_dp_step_unzip,  &ma_dp_step_charencode, &ma_dp_step_chardecode, NULL,
 };
