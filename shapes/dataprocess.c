@@ -2,8 +2,9 @@
  * boomi-process-xml.md 2 "dataprocess"): its <step>s run in order, each on the batch the previous
  * step produced. Supported: Search/Replace (1), Base64 Encode (6) / Decode (7), Split Documents (8)
  * and Combine Documents (9), and the step kinds of dataprocess_steps.c (PGP Encrypt 2 / Decrypt 3 in
- * dataprocess_pgp.c, Custom Scripting 12 in dataprocess_script.c); anything else (Zip 4/5, ...) is
- * refused at deploy with MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error.
+ * dataprocess_pgp.c, Custom Scripting 12 in dataprocess_script.c, Zip 4 / Unzip 5 in
+ * dataprocess_zip.c, Character Encode / Decode in dataprocess_charset.c); anything else is refused
+ * at deploy with MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error.
  * Combine reads JSON with jansson, not miniatom/json.h: it builds a new tree from the documents' trees. */
 
 /* Decisions (Boomi's own behaviour where it is documented, otherwise written here):
@@ -38,7 +39,7 @@
  *    none); without one, the children of every root go under the first document's root. JSON: with
  *    a link element (an array element) the arrays holding it are concatenated into document 1's;
  *    without one, top-level arrays are concatenated and other values become items of one array.
- *    "Combine into a new profile" (combineIntoLinkElementKey other than "null") is refused.
+ *    "Combine into a new profile" (combineIntoLinkElementKey other than "null"): dataprocess_combine.c.
  *    The combined document keeps the first document's properties and tracking id. */
 #include <jansson.h>
 #include <regex.h>
@@ -51,6 +52,7 @@
 
 #include "shapes_common.h"
 #include "compare.h"
+#include "dataprocess_combine.h"
 #include "dataprocess_flatfile.h"
 #include "dataprocess_step.h"
 #include "params.h"
@@ -99,7 +101,8 @@ typedef struct dp_step {
     size_t batch;
     hdr headers;
     char *ff_header, *ff_footer;
-    ma_dp_ffsplit *ffsplit; /* split by a flat file profile (dataprocess_flatfile.c), or NULL */
+    ma_dp_ffsplit *ffsplit;   /* split by a flat file profile (dataprocess_flatfile.c), or NULL */
+    ma_dp_combine_into *into; /* combine into a new profile (dataprocess_combine.c), or NULL */
     /* a step kind from its own file (dataprocess_step.h), with its state */
     const ma_dp_step_kind *kind;
     void *state;
@@ -122,6 +125,7 @@ static void step_free(dp_step *s)
     free(s->ff_header);
     free(s->ff_footer);
     ma_dp_ffsplit_free(s->ffsplit);
+    ma_dp_combine_into_free(s->into);
     if (s->kind && s->kind->destroy) s->kind->destroy(s->state);
 }
 
@@ -736,6 +740,7 @@ static int combine_text(const dp_step *s, ma_doc **docs, size_t n, ma_batch *nex
 static int run_combine(const dp_step *s, ma_batch *cur, ma_batch *next, ma_outputs *out, ma_error *err)
 {
     int rc;
+    if (s->into) return ma_dp_combine_into_run(s->into, cur, next, out, err);
     if (s->format == FMT_XML) rc = combine_xml(s, cur->docs, cur->len, next, out);
     else if (s->format == FMT_JSON) rc = combine_json(s, cur->docs, cur->len, next, out);
     else {
@@ -966,11 +971,11 @@ static int compile_combine(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_e
         const xmlNode *o = ma_xml_child(cfg, f == FMT_XML ? "XMLOptions" : "JSONOptions");
         char *into = ma_xml_attr(o, "combineIntoLinkElementKey");
         char *lk = ma_xml_attr(o, "linkElementKey");
-        if (into && *into && !ma_streq(into, "null") && !ma_streq(into, lk))
-            rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
-                              "%s: combining into a new profile (combineIntoLinkElementKey %s) is not supported",
-                              s->label, into);
-        else if (o) rc = compile_link(shape, s, o, f == FMT_JSON, 0, err);
+        if (into && *into && !ma_streq(into, "null") && !ma_streq(into, lk)) {
+            if (!(s->into = ma_dp_combine_into_compile(shape, o, f == FMT_JSON, s->label, err))) rc = -1;
+        } else if (o) {
+            rc = compile_link(shape, s, o, f == FMT_JSON, 0, err);
+        }
         free(into);
         free(lk);
     } else if (f == FMT_LINE || f == FMT_NONE) {
