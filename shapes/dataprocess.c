@@ -1043,7 +1043,10 @@ static int compile_step(ma_shape *shape, dp_step *s, const xmlNode *st, size_t p
         goto out;
     }
     const xmlNode *cfg = ma_xml_child(st, NULL);
-    if ((s->kind = find_kind(s->type, name)) != NULL) {
+    /* a number this file runs is never taken for a step recognized by name */
+    int own = s->type == PT_REPLACE || s->type == PT_B64_ENCODE || s->type == PT_B64_DECODE || s->type == PT_SPLIT ||
+              s->type == PT_COMBINE;
+    if ((s->kind = find_kind(s->type, own ? NULL : name)) != NULL) {
         rc = s->kind->compile(shape, st, s->label, &s->state, err);
         if (rc < 0) s->kind = NULL; /* nothing to destroy */
         goto out;
