@@ -928,11 +928,12 @@ int ma_cli_plugins(int argc, char **argv)
         printf("  %s %s\n", t->name, t->prefix);
         print_settings(t->config_map, prefix);
     }
-    printf("data process steps with settings:\n");
+    printf("data process steps in their own files (the others are in docs/support-matrix.md):\n");
     for (size_t i = 0; ma_dp_step_kinds[i]; i++) {
         const ma_dp_step_kind *k = ma_dp_step_kinds[i];
+        if (k->processtype >= 0) printf("  %s (processtype %d)\n", k->name, k->processtype);
+        else printf("  %s (recognized by its step name)\n", k->name);
         if (!k->config_map) continue;
-        printf("  %s (processtype %d)\n", k->name, k->processtype);
         int shown = 0; /* kinds sharing a map list it once */
         for (size_t j = 0; j < i; j++) shown |= ma_dp_step_kinds[j]->config_map == k->config_map;
         if (shown) printf("    settings: as above\n");

@@ -2,8 +2,9 @@
  * boomi-process-xml.md 2 "dataprocess"): its <step>s run in order, each on the batch the previous
  * step produced. Supported: Search/Replace (1), Base64 Encode (6) / Decode (7), Split Documents (8)
  * and Combine Documents (9), and the step kinds of dataprocess_steps.c (PGP Encrypt 2 / Decrypt 3 in
- * dataprocess_pgp.c, Custom Scripting 12 in dataprocess_script.c); anything else (Zip 4/5, ...) is
- * refused at deploy with MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error.
+ * dataprocess_pgp.c, Custom Scripting 12 in dataprocess_script.c, Zip 4 / Unzip 5 in
+ * dataprocess_zip.c, Character Encode / Decode in dataprocess_charset.c); anything else is refused
+ * at deploy with MA_ERR_UNSUPPORTED. A document a step cannot handle is a document error.
  * Combine reads JSON with jansson, not miniatom/json.h: it builds a new tree from the documents' trees. */
 
 /* Decisions (Boomi's own behaviour where it is documented, otherwise written here):
@@ -34,19 +35,21 @@
  *    none); without one, the children of every root go under the first document's root. JSON: with
  *    a link element (an array element) the arrays holding it are concatenated into document 1's;
  *    without one, top-level arrays are concatenated and other values become items of one array.
- *    "Combine into a new profile" (combineIntoLinkElementKey other than "null") is refused.
+ *    "Combine into a new profile" (combineIntoLinkElementKey other than "null"): dataprocess_combine.c.
  *    The combined document keeps the first document's properties and tracking id. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/tree.h>
 
-#include "shapes_common.h"
-#include "miniatom/jregex.h"
+#include "dataprocess_combine.h"
 #include "dataprocess_flatfile.h"
 #include "dataprocess_step.h"
+#include "miniatom/jregex.h"
+#include "shapes_common.h"
 #include "params.h"
 #include "profile.h"
 #include "util.h"
@@ -85,7 +88,8 @@ typedef struct dp_step {
     size_t batch;
     hdr headers;
     char *ff_header, *ff_footer;
-    ma_dp_ffsplit *ffsplit; /* split by a flat file profile (dataprocess_flatfile.c), or NULL */
+    ma_dp_ffsplit *ffsplit;   /* split by a flat file profile (dataprocess_flatfile.c), or NULL */
+    ma_dp_combine_into *into; /* combine into a new profile (dataprocess_combine.c), or NULL */
     /* a step kind from its own file (dataprocess_step.h), with its state */
     const ma_dp_step_kind *kind;
     void *state;
@@ -107,6 +111,7 @@ static void step_free(dp_step *s)
     free(s->ff_header);
     free(s->ff_footer);
     ma_dp_ffsplit_free(s->ffsplit);
+    ma_dp_combine_into_free(s->into);
     if (s->kind && s->kind->destroy) s->kind->destroy(s->state);
 }
 
@@ -609,6 +614,7 @@ static int combine_text(const dp_step *s, ma_doc **docs, size_t n, ma_batch *nex
 static int run_combine(const dp_step *s, ma_batch *cur, ma_batch *next, ma_outputs *out, ma_error *err)
 {
     int rc;
+    if (s->into) return ma_dp_combine_into_run(s->into, cur, next, out, err);
     if (s->format == FMT_XML) rc = combine_xml(s, cur->docs, cur->len, next, out);
     else if (s->format == FMT_JSON) rc = combine_json(s, cur->docs, cur->len, next, out);
     else {
@@ -858,11 +864,11 @@ static int compile_combine(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_e
         const xmlNode *o = ma_xml_child(cfg, f == FMT_XML ? "XMLOptions" : "JSONOptions");
         char *into = ma_xml_attr(o, "combineIntoLinkElementKey");
         char *lk = ma_xml_attr(o, "linkElementKey");
-        if (into && *into && !ma_streq(into, "null") && !ma_streq(into, lk))
-            rc = ma_error_set(err, MA_ERR_UNSUPPORTED,
-                              "%s: combining into a new profile (combineIntoLinkElementKey %s) is not supported",
-                              s->label, into);
-        else if (o) rc = compile_link(shape, s, o, f == FMT_JSON, 0, err);
+        if (into && *into && !ma_streq(into, "null") && !ma_streq(into, lk)) {
+            if (!(s->into = ma_dp_combine_into_compile(shape, o, f == FMT_JSON, s->label, err))) rc = -1;
+        } else if (o) {
+            rc = compile_link(shape, s, o, f == FMT_JSON, 0, err);
+        }
         free(into);
         free(lk);
     } else if (f == FMT_LINE || f == FMT_NONE) {
@@ -880,16 +886,22 @@ static int compile_combine(ma_shape *shape, dp_step *s, const xmlNode *cfg, ma_e
     return rc;
 }
 
-static const ma_dp_step_kind *find_kind(int type)
+/* The kind of processtype type, else one Boomi's documentation gives no number for whose name is
+ * the step's name (dataprocess_step.h). */
+static const ma_dp_step_kind *find_kind(int type, const char *name)
 {
     for (size_t i = 0; ma_dp_step_kinds[i]; i++)
-        if (ma_dp_step_kinds[i]->processtype == type) return ma_dp_step_kinds[i];
+        if (ma_dp_step_kinds[i]->processtype >= 0 && ma_dp_step_kinds[i]->processtype == type)
+            return ma_dp_step_kinds[i];
+    for (size_t i = 0; name && ma_dp_step_kinds[i]; i++)
+        if (ma_dp_step_kinds[i]->processtype < 0 && strcasecmp(ma_dp_step_kinds[i]->name, name) == 0)
+            return ma_dp_step_kinds[i];
     return NULL;
 }
 
 static const char *known_name(int type)
 {
-    const ma_dp_step_kind *k = find_kind(type);
+    const ma_dp_step_kind *k = find_kind(type, NULL);
     if (k) return k->name;
     switch (type) {
     case PT_REPLACE: return "Search/Replace";
@@ -924,7 +936,10 @@ static int compile_step(ma_shape *shape, dp_step *s, const xmlNode *st, size_t p
         goto out;
     }
     const xmlNode *cfg = ma_xml_child(st, NULL);
-    if ((s->kind = find_kind(s->type)) != NULL) {
+    /* a number this file runs is never taken for a step recognized by name */
+    int own = s->type == PT_REPLACE || s->type == PT_B64_ENCODE || s->type == PT_B64_DECODE || s->type == PT_SPLIT ||
+              s->type == PT_COMBINE;
+    if ((s->kind = find_kind(s->type, own ? NULL : name)) != NULL) {
         rc = s->kind->compile(shape, st, s->label, &s->state, err);
         if (rc < 0) s->kind = NULL; /* nothing to destroy */
         goto out;

@@ -10,7 +10,8 @@
 #include "miniatom/shape.h"
 
 typedef struct ma_dp_step_kind {
-    int processtype;  /* Boomi's processtype number */
+    int processtype;  /* Boomi's processtype number; -1 where no real source gives it: the step is then
+                       * recognized by its name attribute (name, case-insensitively) */
     const char *name; /* Boomi's step name, e.g. "Custom Scripting" */
     /* Compiles step (the <step> element) into *state (owned by the shape; freed with destroy).
      * label is "step 2 'Name'" for error messages. */

@@ -2,7 +2,7 @@
 # tests/cli/libraries.sh - the libraries only some commands need are loaded when first used
 # (runtime/lazylib.h): miniatom is not linked with libmicrohttpd, GnuTLS, SQLite or gpgme; version,
 # check, plugins, graph, map compile and a low-latency run never map them, a general-mode run maps
-# SQLite only, serve --hash-token GnuTLS, a PGP step gpgme; and a library that cannot be loaded is an error naming the Debian
+# SQLite only, serve --hash-token GnuTLS, a PGP step gpgme, a Zip or Unzip step libarchive; and a library that cannot be loaded is an error naming the Debian
 # package to install, never a crash (an empty file of its name first in LD_LIBRARY_PATH stands for
 # a broken or missing library). Needs readelf (binutils).
 . "$(dirname "$0")/../lib.sh"
@@ -10,7 +10,7 @@ command -v readelf >/dev/null || { echo "FAIL: readelf is needed (apt-get instal
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ex=$top_srcdir/processes
-lazy="libmicrohttpd libgnutls libsqlite3 libgpgme"
+lazy="libmicrohttpd libgnutls libsqlite3 libgpgme libarchive"
 
 needed=$(readelf -d "$MINIATOM" | grep NEEDED)
 for l in $lazy; do
@@ -41,6 +41,8 @@ maps "map compile" "" map compile --deploy "$ex" "Order to Acknowledgement"
 maps "run --mode low_latency" "" run --deploy "$ex" --mode low_latency "Hello World"
 maps "run (general mode: recorded)" "libsqlite3" run --deploy "$ex" --data "$tmp/data" "Hello World"
 maps "executions" "libsqlite3" executions --data "$tmp/data"
+zipcase=$top_srcdir/tests/processes/cases/dataprocess-zip-unzip
+maps "run with Zip and Unzip steps" "libarchive" run --deploy "$zipcase/deploy" --mode low_latency --input "$zipcase/inputs/orders.csv" "Data Process Zip Unzip"
 echo secret >"$tmp/stdin"
 maps "serve --hash-token" "libgnutls" serve --hash-token --iterations 1000
 
@@ -86,4 +88,8 @@ broken libgpgme.so.11
 expect 3 "a PGP step without gpgme: not runnable, the package named" "step 1 'PGP Encrypt': gpgme cannot be loaded (apt-get install -y libgpgme11)" \
   check --deploy "$top_srcdir/tests/processes/pgp/deploy"
 expect 0 "run does not need gpgme" "Hello, world!" run --deploy "$ex" --data "$tmp/data" "Hello World"
+broken libarchive.so.13
+expect 3 "a Zip step without libarchive: not runnable, the package named" "libarchive cannot be loaded (apt-get install -y libarchive13)" \
+  check --deploy "$zipcase/deploy"
+expect 0 "run does not need libarchive" "Hello, world!" run --deploy "$ex" --data "$tmp/data" "Hello World"
 finish
