@@ -281,7 +281,8 @@ static void test_unsupported_kinds(void **state)
         "process property component gone is not in the deployment", MA_ERR_REF);
     expect_compile_problem(
         SETPROP("dynamicdocument.X", PV("execution", "<executionparameter executionproperty=\"Moon Phase\"/>")),
-        "execution property 'Moon Phase' is not one of: Process Name, Process Id, Execution Id, Atom Name, Account Id, Document Count, Atom Id, Node Id", MA_ERR_UNSUPPORTED);
+        "execution property 'Moon Phase' is not one of: Process Name, Process Id, Execution Id, Atom Name, Account Id, Document Count, Atom Id, Node Id",
+        MA_ERR_UNSUPPORTED);
     expect_compile_problem(
         SETPROP("dynamicdocument.X",
                 PV("date", "<dateparameter dateparametertype=\"current\" datetimemask=\"yyyy-qq\"/>")),
