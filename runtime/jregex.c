@@ -195,11 +195,59 @@ static int run(const ma_jregex *re, tls *s, const char *str, size_t len, size_t 
     return ma_error_set(err, MA_ERR_RUNTIME, "regular expression '%.200s': %s", re->java, (char *)msg);
 }
 
+/* Java reads a document's bytes through a UTF-8 decoder that turns each malformed sequence into
+ * U+FFFD. When s[0..len) is not valid UTF-8, *copy (malloc'ed, the caller frees it) is s so decoded
+ * and re-encoded, and 1 is returned; 0 when s is valid (the common case: an ASCII run is skipped
+ * eight bytes at a time); -1 when out of memory. Matching the copy gives both PCRE2 engines (JIT and
+ * interpreter) Java's answer. */
+static int java_decoded(const char *s, size_t len, char **copy, size_t *copy_len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned cp;
+        size_t l = ma_utf8_decode((const unsigned char *)s + i, len - i, &cp);
+        if (!l) break;
+        i += l;
+    }
+    if (i >= len) return 0;
+    ma_sb b;
+    ma_sb_init(&b);
+    ma_sb_append(&b, s, i);
+    while (i < len) {
+        unsigned cp;
+        size_t l = ma_utf8_decode((const unsigned char *)s + i, len - i, &cp);
+        if (l) ma_sb_append(&b, s + i, l);
+        else ma_sb_append(&b, "\xEF\xBF\xBD", 3);
+        i += l ? l : 1;
+    }
+    if (b.oom) {
+        ma_sb_free(&b);
+        return -1;
+    }
+    *copy = ma_sb_take(&b, copy_len);
+    return *copy ? 1 : -1;
+}
+
 int ma_jregex_match(const ma_jregex *re, const char *s, size_t len, ma_error *err)
 {
     tls *st = thread_state(1);
     if (!st) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
-    return run(re, st, s ? s : "", s ? len : 0, 0, err);
+    if (!s) s = "", len = 0;
+    char *copy = NULL;
+    size_t clen = 0;
+    int d = java_decoded(s, len, &copy, &clen);
+    if (d < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    int rc = d ? run(re, st, copy, clen, 0, err) : run(re, st, s, len, 0, err);
+    free(copy);
+    return rc;
 }
 
 int ma_jregex_find(const ma_jregex *re, const char *s, size_t len, size_t start, size_t *ov, int n, ma_error *err)
@@ -329,8 +377,26 @@ static size_t char_len(const char *s, size_t n)
     return l ? l : 1;
 }
 
+static int replace_valid(const ma_jregex *re, const ma_jregex_repl *repl, const char *s, size_t len, ma_sb *out,
+                         size_t max_out, ma_error *err);
+
 int ma_jregex_replace(const ma_jregex *re, const ma_jregex_repl *repl, const char *s, size_t len, ma_sb *out,
                       size_t max_out, ma_error *err)
+{
+    if (!s) s = "", len = 0;
+    char *copy = NULL;
+    size_t clen = 0;
+    int d = java_decoded(s, len, &copy, &clen);
+    if (d < 0) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");
+    int rc =
+        d ? replace_valid(re, repl, copy, clen, out, max_out, err) : replace_valid(re, repl, s, len, out, max_out, err);
+    free(copy);
+    return rc;
+}
+
+/* ma_jregex_replace on s that is valid UTF-8. */
+static int replace_valid(const ma_jregex *re, const ma_jregex_repl *repl, const char *s, size_t len, ma_sb *out,
+                         size_t max_out, ma_error *err)
 {
     tls *st = thread_state((uint32_t)re->groups + 1);
     if (!st) return ma_error_set(err, MA_ERR_NOMEM, "out of memory");

@@ -35,13 +35,13 @@ int ma_jregex_groups(const ma_jregex *re);          /* its capturing groups */
 /* Matches s[0..len): with MA_JREGEX_WHOLE the whole value (matches()), else anywhere (find()). 1
  * when it matches, 0 when not, -1 with err (MA_ERR_LIMIT) when the match limits are reached: a
  * pattern that backtracks too much fails instead of spending the CPU. Bytes that are not UTF-8
- * never match. */
+ * read as U+FFFD, as Java's UTF-8 decoder reads a document. */
 int ma_jregex_match(const ma_jregex *re, const char *s, size_t len, ma_error *err);
 
 /* Java's Matcher.find() from byte start: 1 with ov[0..2n) holding the byte offsets where group k
  * starts and ends (ov[2k], ov[2k+1]; (size_t)-1 for a group that took no part; groups past n are
  * left out), 0 when there is no match, -1 with err as ma_jregex_match. Lookbehind sees the bytes
- * before start. */
+ * before start. s must be valid UTF-8 (offsets are into s; bytes that are not UTF-8 never match). */
 int ma_jregex_find(const ma_jregex *re, const char *s, size_t len, size_t start, size_t *ov, int n, ma_error *err);
 
 /* Compiles a Java replacement string for re (Matcher.replaceAll): $n and ${name} are groups (Java
@@ -51,7 +51,8 @@ ma_jregex_repl *ma_jregex_repl_compile(const ma_jregex *re, const char *replacem
 void ma_jregex_repl_free(ma_jregex_repl *r);
 
 /* Appends s[0..len) to out with every match of re replaced by repl, as Java's replaceAll (after an
- * empty match the search goes on one character further). 0, or -1 with err for the match limits
+ * empty match the search goes on one character further; bytes that are not UTF-8 read as U+FFFD
+ * and are written as such). 0, or -1 with err for the match limits
  * (MA_ERR_LIMIT), out of memory, or when out would pass max_out bytes (MA_ERR_LIMIT). */
 int ma_jregex_replace(const ma_jregex *re, const ma_jregex_repl *repl, const char *s, size_t len, ma_sb *out,
                       size_t max_out, ma_error *err);

@@ -79,19 +79,60 @@ static void test_match_modes(void **state)
     assert_int_equal(ma_jregex_find(find, doc, strlen(doc), 16, ov, 1, &err), 0);
     /* a NUL inside the value is an ordinary character */
     assert_int_equal(ma_jregex_match(whole, "a\0container", 11, &err), 1);
-    /* bytes that are not UTF-8 never match, not even (?s). */
+    /* bytes that are not UTF-8 read as U+FFFD (one character each), as Java's decoder reads them,
+     * whichever PCRE2 engine runs (JIT, or the interpreter under valgrind) */
     ma_jregex *any = ma_jregex_compile("(?s).*", MA_JREGEX_WHOLE, &err);
+    ma_jregex *one = ma_jregex_compile("a.b", MA_JREGEX_WHOLE, &err);
+    ma_jregex *fffd = ma_jregex_compile("a\\x{FFFD}+b", MA_JREGEX_WHOLE, &err);
     assert_non_null(any);
+    assert_non_null(one);
+    assert_non_null(fffd);
     assert_int_equal(ma_jregex_match(any,
                                      "a\xff"
                                      "b",
                                      3, &err),
-                     0);
-    assert_int_equal(ma_jregex_match(any,
+                     1);
+    assert_int_equal(ma_jregex_match(one,
+                                     "a\xff"
+                                     "b",
+                                     3, &err),
+                     1);
+    assert_int_equal(ma_jregex_match(one,
                                      "a\xc3\xa9"
                                      "b",
                                      4, &err),
                      1);
+    assert_int_equal(ma_jregex_match(one,
+                                     "a\xff\xfe"
+                                     "b",
+                                     4, &err),
+                     0);
+    assert_int_equal(ma_jregex_match(fffd,
+                                     "a\xff\xfe"
+                                     "b",
+                                     4, &err),
+                     1);
+    ma_jregex *onef = ma_jregex_compile("a.b", 0, &err);
+    assert_non_null(onef);
+    ma_jregex_repl *r = ma_jregex_repl_compile(onef, "[$0]", &err);
+    assert_non_null(r);
+    ma_sb out;
+    ma_sb_init(&out);
+    assert_int_equal(ma_jregex_replace(onef, r,
+                                       "xa\xff"
+                                       "by",
+                                       5, &out, 100, &err),
+                     0);
+    assert_int_equal(out.len, 9);
+    assert_memory_equal(out.s,
+                        "x[a\xef\xbf\xbd"
+                        "b]y",
+                        9);
+    ma_sb_free(&out);
+    ma_jregex_repl_free(r);
+    ma_jregex_free(onef);
+    ma_jregex_free(one);
+    ma_jregex_free(fffd);
     assert_string_equal(ma_jregex_pattern(find), "cont[a-z]+");
     assert_int_equal(ma_jregex_groups(find), 0);
     ma_jregex_free(any);
