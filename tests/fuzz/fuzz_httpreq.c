@@ -208,6 +208,13 @@ static void check_answer(const char *buf, size_t n)
     }
 }
 
+/* 1 when the line at p (the input ends at end, without a NUL) starts with the header name. */
+static int header_is(const char *p, const char *end, const char *name)
+{
+    size_t n = strlen(name);
+    return (size_t)(end - p) >= n && !strncasecmp(p, name, n);
+}
+
 /* 1 when data is one request the server must answer however it is read: a GET, HEAD or DELETE
  * whose request line and headers are complete, lines ended by CRLF, with no body announced. Other
  * inputs may leave the server waiting for the rest (a body, the end of the headers); it then keeps the
@@ -222,8 +229,8 @@ static int must_answer(const uint8_t *data, size_t size)
     if (!end) return 0;
     for (const char *p = d; p < end + 2; p++) {
         if (*p == '\0' || (*p == '\r' && p[1] != '\n') || (*p == '\n' && p[-1] != '\r')) return 0;
-        if (*p == '\n' && (!strncasecmp(p + 1, "content-length", 14) || !strncasecmp(p + 1, "transfer-encoding", 17) ||
-                           !strncasecmp(p + 1, "expect", 6)))
+        if (*p == '\n' && (header_is(p + 1, d + size, "content-length") || header_is(p + 1, d + size, "transfer-encoding") ||
+                           header_is(p + 1, d + size, "expect")))
             return 0;
     }
     return 1;
